@@ -1,0 +1,36 @@
+//===- Passes.h - qopt conversion passes --------------------------*- C++ -*-===//
+
+#ifndef QUANT_OPT_CONVERSION_PASSES_H
+#define QUANT_OPT_CONVERSION_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+#include "quant-opt/Dialect/QOpt/IR/QOpt.h"
+
+namespace mlir {
+class RewritePatternSet;
+class TypeConverter;
+
+namespace qopt {
+
+#define GEN_PASS_DECL
+#include "quant-opt/Conversion/Passes.h.inc"
+
+/// Patterns lowering qopt.quantize / dequantize / pack / unpack to
+/// linalg.generic on tensors.
+void populateQOptToLinalgPatterns(RewritePatternSet &patterns);
+
+/// Converts `!quant.uniform` element types (and tensors of them) to their
+/// storage types; other types are left as they are.
+void populateQuantStorageTypeConversion(TypeConverter &converter);
+
+#define GEN_PASS_REGISTRATION
+#include "quant-opt/Conversion/Passes.h.inc"
+
+} // namespace qopt
+} // namespace mlir
+
+#endif // QUANT_OPT_CONVERSION_PASSES_H

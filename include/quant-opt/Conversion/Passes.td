@@ -1,0 +1,76 @@
+//===- Passes.td - qopt conversion passes ------------------*- tablegen -*-===//
+
+#ifndef QUANT_OPT_CONVERSION_PASSES_TD
+#define QUANT_OPT_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertQOptToLinalg : Pass<"convert-qopt-to-linalg"> {
+  let summary = "Lower qopt quantize / dequantize / pack / unpack to linalg";
+  let description = [{
+    Rewrites each core `qopt` op into one `linalg.generic` over tensors whose
+    body computes the op's scalar formula with `arith` and `math`. The scale
+    and zero point are read through affine maps that divide the data index by
+    the block size, so every granularity (per-tensor, per-channel,
+    per-group, 2-D block) becomes one loop nest with no broadcast copies.
+
+    Quantization rounds half to even (`math.roundeven`), adds the zero point,
+    clamps to the code range, and maps NaN to the zero point. FP8 conversion
+    is emitted as integer bit manipulation (round to nearest even,
+    saturation to the largest finite value), so it does not depend on how a
+    backend lowers `arith.truncf` to 8-bit floats.
+
+    Example:
+
+    ```mlir
+    %q = qopt.quantize %x, %s : (tensor<4x8xf32>, tensor<4x2xf32>) -> tensor<4x8xi8>
+    ```
+
+    becomes a `linalg.generic` reading `%s` through
+    `affine_map<(d0, d1) -> (d0, d1 floordiv 4)>`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def ConvertQuantToQOpt : Pass<"convert-quant-to-qopt", "::mlir::ModuleOp"> {
+  let summary = "Import upstream quant.qcast / dcast / scast into qopt ops";
+  let description = [{
+    Replaces `!quant.uniform` element types by their storage types
+    (`i8`, `i4`, `ui8`, `ui4`) everywhere, function signatures included, and
+    rewrites `quant.qcast` into `qopt.quantize`, `quant.dcast` into
+    `qopt.dequantize` and `quant.scast` into nothing (the storage type is the
+    quantized type). Per-tensor, per-axis and sub-channel types become scale
+    (and zero-point) constants of the matching granularity; a storage range
+    of `[-(2^(b-1)-1), 2^(b-1)-1]` becomes `narrow_range`.
+
+    Unlike upstream `lower-quant-ops`, the resulting code rounds half to
+    even and clamps to the storage range.
+
+    Example:
+
+    ```mlir
+    %q = quant.qcast %x : tensor<4xf32> to tensor<4x!quant.uniform<i8:f32, 0.0244>>
+    ```
+
+    becomes
+
+    ```mlir
+    %s = arith.constant dense<2.440000e-02> : tensor<f32>
+    %q = qopt.quantize %x, %s : (tensor<4xf32>, tensor<f32>) -> tensor<4xi8>
+    ```
+
+    Ops other than `func`, `quant` and `qopt` ops that still carry quantized
+    types after the rewrite are reported as errors at their location.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::qopt::QOptDialect",
+  ];
+}
+
+#endif // QUANT_OPT_CONVERSION_PASSES_TD

@@ -1,0 +1,47 @@
+//===- QOpt.h - The qopt dialect ----------------------------------*- C++ -*-===//
+//
+// Declarations of the qopt dialect and its operations.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUANT_OPT_DIALECT_QOPT_IR_QOPT_H
+#define QUANT_OPT_DIALECT_QOPT_IR_QOPT_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "quant-opt/Dialect/QOpt/IR/QOptOpsDialect.h.inc"
+
+#define GET_OP_CLASSES
+#include "quant-opt/Dialect/QOpt/IR/QOptOps.h.inc"
+
+namespace mlir::qopt {
+
+/// The quantization scheme implied by a storage element type.
+struct StorageInfo {
+  Type type;          ///< The storage element type itself.
+  unsigned bitWidth;  ///< 4 or 8.
+  bool isFloat;       ///< FP8 storage.
+  bool isSigned;      ///< i8 / i4 (two's complement); false for ui8 / ui4.
+  int64_t qmin, qmax; ///< Integer code range (unused for FP8).
+};
+
+/// Returns the scheme of `type`, or std::nullopt when it is not one of the
+/// storage types `i8 i4 ui8 ui4 f8E4M3FN f8E5M2`.
+std::optional<StorageInfo> getStorageInfo(Type type, bool narrowRange = false);
+
+/// Block sizes of a scale tensor over a data tensor (the granularity rule):
+/// result[i] is how many data elements along dimension i share one scale, or
+/// ShapedType::kDynamic when that is only known at run time. Returns failure
+/// (with `error` set) when the shapes break the rule.
+FailureOr<SmallVector<int64_t>> getBlockSizes(ArrayRef<int64_t> dataShape,
+                                              ArrayRef<int64_t> scaleShape,
+                                              std::string *error = nullptr);
+
+} // namespace mlir::qopt
+
+#endif // QUANT_OPT_DIALECT_QOPT_IR_QOPT_H

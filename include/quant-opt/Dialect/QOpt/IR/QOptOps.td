@@ -1,0 +1,162 @@
+//===- QOptOps.td - qopt operations ------------------------*- tablegen -*-===//
+//
+// Core ops of the qopt dialect: quantize, dequantize, pack and unpack.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUANT_OPT_DIALECT_QOPT_IR_QOPTOPS_TD
+#define QUANT_OPT_DIALECT_QOPT_IR_QOPTOPS_TD
+
+include "quant-opt/Dialect/QOpt/IR/QOptDialect.td"
+include "mlir/IR/CommonTypeConstraints.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Type constraints
+//===----------------------------------------------------------------------===//
+
+def QOpt_I4 : I<4>;
+def QOpt_UI4 : UI<4>;
+
+def QOpt_FloatElement : AnyTypeOf<[F16, BF16, F32, F64]>;
+def QOpt_ScaleElement : AnyTypeOf<[F16, BF16, F32, F64]>;
+def QOpt_IntegerStorage : AnyTypeOf<[I8, QOpt_I4, UI8, QOpt_UI4]>;
+def QOpt_StorageElement
+    : AnyTypeOf<[I8, QOpt_I4, UI8, QOpt_UI4, F8E4M3FN, F8E5M2]>;
+def QOpt_NibbleElement : AnyTypeOf<[QOpt_I4, QOpt_UI4]>;
+
+def QOpt_FloatTensor : RankedTensorOf<[QOpt_FloatElement]>;
+def QOpt_ScaleTensor : RankedTensorOf<[QOpt_ScaleElement]>;
+def QOpt_ZeroPointTensor : RankedTensorOf<[QOpt_IntegerStorage]>;
+def QOpt_StorageTensor : RankedTensorOf<[QOpt_StorageElement]>;
+def QOpt_NibbleTensor : RankedTensorOf<[QOpt_NibbleElement]>;
+def QOpt_ByteTensor : RankedTensorOf<[I8]>;
+
+//===----------------------------------------------------------------------===//
+// quantize / dequantize
+//===----------------------------------------------------------------------===//
+
+def QOpt_QuantizeOp : QOpt_Op<"quantize", [Pure]> {
+  let summary = "Quantize a floating-point tensor to integer or FP8 storage";
+  let description = [{
+    Maps every element `x` of `input` to the storage type of the result:
+
+    * integer storage (`i8`, `i4`, `ui8`, `ui4`):
+      `q = clip(round_half_even(x / s) + z, qmin, qmax)`, where `s` and `z`
+      are the scale and zero point of the block that holds `x` (`z = 0` when
+      no zero point is given). `[qmin, qmax]` is the full range of the
+      storage type, or `[-(2^(b-1) - 1), 2^(b-1) - 1]` with `narrow_range`.
+    * FP8 storage (`f8E4M3FN`, `f8E5M2`): `q = fp8(x / s)` with round to
+      nearest even and saturation to the largest finite value (448 for
+      E4M3FN, 57344 for E5M2). There is no zero point.
+
+    The division is computed in `f32` (`f64` when the input or the scale is
+    `f64`). Special values are defined: NaN quantizes to the zero point
+    (integer storage) or to NaN (FP8 E4M3FN has no infinity; E5M2 keeps its
+    NaN); +-inf saturates to `qmax` / `qmin` (integer) or the largest finite
+    FP8 value. A zero scale therefore sends non-zero inputs to the clipping
+    bounds and `0 / 0` to the zero point; an infinite scale sends finite
+    inputs to the zero point.
+
+    The shape of `scale` is the granularity (see the dialect description);
+    `zero_point`, when present, has the shape of `scale` and the element type
+    of the result.
+
+    Example:
+
+    ```mlir
+    // Per-group INT4 (groups of 128 along the rows of an 8x256 weight).
+    %q = qopt.quantize %w, %s : (tensor<8x256xf32>, tensor<8x2xf32>) -> tensor<8x256xi4>
+    // Asymmetric per-tensor UINT8.
+    %a = qopt.quantize %x, %s, %z : (tensor<4xf32>, tensor<f32>, tensor<ui8>) -> tensor<4xui8>
+    // Symmetric narrow-range INT8: codes in [-127, 127].
+    %n = qopt.quantize %x, %s {narrow_range} : (tensor<4xf32>, tensor<f32>) -> tensor<4xi8>
+    ```
+  }];
+  let arguments = (ins QOpt_FloatTensor:$input, QOpt_ScaleTensor:$scale,
+                       Optional<QOpt_ZeroPointTensor>:$zero_point,
+                       UnitAttr:$narrow_range);
+  let results = (outs QOpt_StorageTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $scale (`,` $zero_point^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def QOpt_DequantizeOp : QOpt_Op<"dequantize", [Pure]> {
+  let summary = "Dequantize integer or FP8 storage to floating point";
+  let description = [{
+    Maps every code `q` of `input` back to a real value: `s * (q - z)` for
+    integer storage (`z = 0` when no zero point is given) and
+    `s * float(q)` for FP8 storage. The product is computed in `f32` (`f64`
+    when the result or the scale is `f64`) and rounded once to the result
+    element type. The operands follow the rules of `qopt.quantize`;
+    `narrow_range` is accepted so that a quantize / dequantize pair can carry
+    the same attributes, and has no effect on the result.
+
+    Example:
+
+    ```mlir
+    %d = qopt.dequantize %q, %s : (tensor<8x256xi4>, tensor<8x2xf32>) -> tensor<8x256xf32>
+    ```
+  }];
+  let arguments = (ins QOpt_StorageTensor:$input, QOpt_ScaleTensor:$scale,
+                       Optional<QOpt_ZeroPointTensor>:$zero_point,
+                       UnitAttr:$narrow_range);
+  let results = (outs QOpt_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $scale (`,` $zero_point^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// pack / unpack
+//===----------------------------------------------------------------------===//
+
+def QOpt_PackOp : QOpt_Op<"pack", [Pure]> {
+  let summary = "Pack two 4-bit codes per byte along the innermost dimension";
+  let description = [{
+    Stores element `2k` of the innermost dimension in the low nibble and
+    element `2k + 1` in the high nibble of byte `k`, each as its 4-bit
+    pattern (two's complement for `i4`). The innermost dimension must be
+    even; the result has half as many elements along it.
+
+    Example: the `i4` pair `(-3, 6)` packs to the byte `0x6d`.
+
+    ```mlir
+    %p = qopt.pack %q : tensor<8x256xi4> -> tensor<8x128xi8>
+    ```
+
+    `pack(unpack(p))` folds to `p` and constant operands fold to constants.
+  }];
+  let arguments = (ins QOpt_NibbleTensor:$input);
+  let results = (outs QOpt_ByteTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def QOpt_UnpackOp : QOpt_Op<"unpack", [Pure]> {
+  let summary = "Unpack bytes into two 4-bit codes each";
+  let description = [{
+    The inverse of `qopt.pack`: byte `k` of the innermost dimension yields
+    element `2k` (low nibble) and `2k + 1` (high nibble) of the result,
+    sign-extended for `i4` and zero-extended for `ui4`.
+
+    ```mlir
+    %u = qopt.unpack %p : tensor<8x128xi8> -> tensor<8x256xi4>
+    ```
+
+    `unpack(pack(x))` folds to `x` and constant operands fold to constants.
+  }];
+  let arguments = (ins QOpt_ByteTensor:$input);
+  let results = (outs QOpt_NibbleTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+#endif // QUANT_OPT_DIALECT_QOPT_IR_QOPTOPS_TD

@@ -1,0 +1,22 @@
+//===- Passes.h - qopt transformation passes ----------------------*- C++ -*-===//
+
+#ifndef QUANT_OPT_DIALECT_QOPT_TRANSFORMS_PASSES_H
+#define QUANT_OPT_DIALECT_QOPT_TRANSFORMS_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+#include "quant-opt/Dialect/QOpt/IR/QOpt.h"
+
+namespace mlir::qopt {
+
+/// Name of the attribute that qopt-record-signatures attaches to functions.
+constexpr llvm::StringLiteral kSignatureAttrName = "qopt.signature";
+
+#define GEN_PASS_DECL
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h.inc"
+
+} // namespace mlir::qopt
+
+#endif // QUANT_OPT_DIALECT_QOPT_TRANSFORMS_PASSES_H

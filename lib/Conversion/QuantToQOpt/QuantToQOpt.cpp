@@ -1,0 +1,264 @@
+//===- QuantToQOpt.cpp - Import upstream quant casts into qopt ------------===//
+//
+// `!quant.uniform` types carry their parameters in the type; qopt carries
+// them as SSA constants next to a builtin storage type. This pass converts
+// the types everywhere (signatures included) and turns the casts into qopt
+// ops, so IR from any MLIR frontend reaches quant-opt's passes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quant-opt/Conversion/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_CONVERTQUANTTOQOPT
+#include "quant-opt/Conversion/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+
+/// The qopt storage type of a quantized type, with the narrow-range flag,
+/// or a message saying why there is none.
+struct StorageMapping {
+  Type storage;
+  bool narrowRange = false;
+  std::string error;
+};
+
+StorageMapping mapStorage(quant::QuantizedType qtype) {
+  StorageMapping m;
+  unsigned width = qtype.getStorageTypeIntegralWidth();
+  bool isSigned = qtype.isSigned();
+  MLIRContext *ctx = qtype.getContext();
+  if (width != 4 && width != 8) {
+    m.error = "unsupported storage width " + std::to_string(width) +
+              " (qopt stores 4- and 8-bit codes)";
+    return m;
+  }
+  m.storage = isSigned ? IntegerType::get(ctx, width)
+                       : IntegerType::get(ctx, width, IntegerType::Unsigned);
+  int64_t lo = qtype.getStorageTypeMin(), hi = qtype.getStorageTypeMax();
+  int64_t fullMin =
+      quant::QuantizedType::getDefaultMinimumForInteger(isSigned, width);
+  int64_t fullMax =
+      quant::QuantizedType::getDefaultMaximumForInteger(isSigned, width);
+  if (lo == fullMin && hi == fullMax)
+    return m;
+  if (isSigned && lo == fullMin + 1 && hi == fullMax) {
+    m.narrowRange = true;
+    return m;
+  }
+  m.error = "unsupported storage range [" + std::to_string(lo) + ", " +
+            std::to_string(hi) +
+            "]: qopt supports the full range and, for signed storage, the "
+            "narrow range [-(2^(b-1)-1), 2^(b-1)-1]";
+  m.storage = {};
+  return m;
+}
+
+/// Scale and zero-point constants for a quantized tensor type.
+struct QuantParams {
+  Value scale;
+  Value zeroPoint; // null when every zero point is 0
+  bool narrowRange = false;
+  Type storage;
+};
+
+/// Builds a constant tensor of `shape` from `scales` (f32) and, if any is
+/// non-zero, `zeroPoints` (storage type).
+void buildConstants(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                    ArrayRef<float> scales, ArrayRef<int64_t> zeroPoints,
+                    QuantParams &params) {
+  auto scaleType = RankedTensorType::get(shape, b.getF32Type());
+  params.scale = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(scaleType, scales));
+  if (llvm::all_of(zeroPoints, [](int64_t z) { return z == 0; }))
+    return;
+  unsigned width = params.storage.getIntOrFloatBitWidth();
+  SmallVector<APInt> values;
+  for (int64_t z : zeroPoints)
+    values.emplace_back(width, z, /*isSigned=*/true, /*implicitTrunc=*/true);
+  auto zpType = RankedTensorType::get(shape, params.storage);
+  params.zeroPoint = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(zpType, values));
+}
+
+FailureOr<QuantParams> buildParams(OpBuilder &b, Operation *op,
+                                   RankedTensorType tensorType) {
+  Location loc = op->getLoc();
+  auto qtype = cast<quant::QuantizedType>(tensorType.getElementType());
+  StorageMapping mapping = mapStorage(qtype);
+  if (!mapping.storage) {
+    op->emitError() << mapping.error << " in " << qtype;
+    return failure();
+  }
+  QuantParams params;
+  params.storage = mapping.storage;
+  params.narrowRange = mapping.narrowRange;
+  int64_t rank = tensorType.getRank();
+
+  if (auto uniform = dyn_cast<quant::UniformQuantizedType>(qtype)) {
+    float scale = uniform.getScale();
+    buildConstants(b, loc, {}, {scale}, {uniform.getZeroPoint()}, params);
+    return params;
+  }
+  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(qtype)) {
+    int32_t axis = perAxis.getQuantizedDimension();
+    if (axis >= rank || tensorType.isDynamicDim(axis)) {
+      op->emitError() << "quantized dimension " << axis
+                      << " must be a static dimension of " << tensorType;
+      return failure();
+    }
+    SmallVector<int64_t> shape(rank, 1);
+    shape[axis] = perAxis.getScales().size();
+    SmallVector<float> scales(perAxis.getScales().begin(),
+                              perAxis.getScales().end());
+    buildConstants(b, loc, shape, scales, perAxis.getZeroPoints(), params);
+    return params;
+  }
+  if (auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(qtype)) {
+    DenseElementsAttr scalesAttr = sub.getScales();
+    auto scalesShape = scalesAttr.getType().getShape();
+    if (int64_t(scalesShape.size()) != rank) {
+      op->emitError() << "sub-channel scales of rank " << scalesShape.size()
+                      << " do not match " << tensorType;
+      return failure();
+    }
+    SmallVector<float> scales;
+    for (APFloat v : scalesAttr.getValues<APFloat>()) {
+      bool lost;
+      v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+      scales.push_back(v.convertToFloat());
+    }
+    SmallVector<int64_t> zeroPoints;
+    for (APInt z : sub.getZeroPoints().getValues<APInt>())
+      zeroPoints.push_back(z.getSExtValue());
+    buildConstants(b, loc, scalesShape, scales, zeroPoints, params);
+    return params;
+  }
+  op->emitError() << "unsupported quantized type " << qtype
+                  << " (expected !quant.uniform)";
+  return failure();
+}
+
+/// quant.qcast -> qopt.quantize.
+struct QuantizeCastLowering : OpConversionPattern<quant::QuantizeCastOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(quant::QuantizeCastOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto tensorType = dyn_cast<RankedTensorType>(op.getType());
+    if (!tensorType)
+      return op.emitError("only ranked tensors of quantized types are "
+                          "supported, not ")
+             << op.getType();
+    FailureOr<QuantParams> params = buildParams(rewriter, op, tensorType);
+    if (failed(params))
+      return failure();
+    auto resultType = tensorType.clone(params->storage);
+    auto quantize = QuantizeOp::create(rewriter, op.getLoc(), resultType,
+                                       adaptor.getInput(), params->scale,
+                                       params->zeroPoint, params->narrowRange);
+    rewriter.replaceOp(op, quantize);
+    return success();
+  }
+};
+
+/// quant.dcast -> qopt.dequantize.
+struct DequantizeCastLowering : OpConversionPattern<quant::DequantizeCastOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(quant::DequantizeCastOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto tensorType = dyn_cast<RankedTensorType>(op.getInput().getType());
+    if (!tensorType)
+      return op.emitError("only ranked tensors of quantized types are "
+                          "supported, not ")
+             << op.getInput().getType();
+    FailureOr<QuantParams> params = buildParams(rewriter, op, tensorType);
+    if (failed(params))
+      return failure();
+    auto dequantize = DequantizeOp::create(
+        rewriter, op.getLoc(), op.getType(), adaptor.getInput(),
+        params->scale, params->zeroPoint, params->narrowRange);
+    rewriter.replaceOp(op, dequantize);
+    return success();
+  }
+};
+
+/// quant.scast is a no-op once quantized types are storage types.
+struct StorageCastLowering : OpConversionPattern<quant::StorageCastOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(quant::StorageCastOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Type resultType = getTypeConverter()->convertType(op.getType());
+    if (!resultType || resultType != adaptor.getInput().getType())
+      return rewriter.notifyMatchFailure(op, "scast changes the storage type");
+    rewriter.replaceOp(op, adaptor.getInput());
+    return success();
+  }
+};
+
+struct ConvertQuantToQOptPass
+    : qopt::impl::ConvertQuantToQOptBase<ConvertQuantToQOptPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    ModuleOp module = getOperation();
+    TypeConverter converter;
+    populateQuantStorageTypeConversion(converter);
+
+    ConversionTarget target(*ctx);
+    target.addIllegalDialect<quant::QuantDialect>();
+    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
+      return converter.isSignatureLegal(op.getFunctionType()) &&
+             converter.isLegal(&op.getBody());
+    });
+    target.markUnknownOpDynamicallyLegal(
+        [&](Operation *op) { return converter.isLegal(op); });
+
+    RewritePatternSet patterns(ctx);
+    patterns.add<QuantizeCastLowering, DequantizeCastLowering,
+                 StorageCastLowering>(converter, ctx);
+    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
+                                                                   converter);
+    populateReturnOpTypeConversionPattern(patterns, converter);
+    populateCallOpTypeConversionPattern(patterns, converter);
+    if (failed(applyFullConversion(module, target, std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::qopt::populateQuantStorageTypeConversion(TypeConverter &converter) {
+  converter.addConversion([](Type t) { return t; });
+  converter.addConversion([](quant::QuantizedType t) -> std::optional<Type> {
+    StorageMapping m = mapStorage(t);
+    if (!m.storage)
+      return std::nullopt;
+    return m.storage;
+  });
+  converter.addConversion(
+      [&converter](RankedTensorType t) -> std::optional<Type> {
+        if (!isa<quant::QuantizedType>(t.getElementType()))
+          return t;
+        Type element = converter.convertType(t.getElementType());
+        if (!element)
+          return std::nullopt;
+        return t.clone(element);
+      });
+}

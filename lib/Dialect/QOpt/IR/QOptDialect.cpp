@@ -1,0 +1,24 @@
+//===- QOptDialect.cpp - qopt dialect registration and constants ----------===//
+
+#include "quant-opt/Dialect/QOpt/IR/QOpt.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+#include "quant-opt/Dialect/QOpt/IR/QOptOpsDialect.cpp.inc"
+
+void QOptDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "quant-opt/Dialect/QOpt/IR/QOptOps.cpp.inc"
+      >();
+}
+
+Operation *QOptDialect::materializeConstant(OpBuilder &builder,
+                                            Attribute value, Type type,
+                                            Location loc) {
+  auto typed = dyn_cast<TypedAttr>(value);
+  if (!typed || !arith::ConstantOp::isBuildableWith(typed, type))
+    return nullptr;
+  return arith::ConstantOp::create(builder, loc, type, typed);
+}

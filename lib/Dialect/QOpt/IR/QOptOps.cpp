@@ -1,0 +1,224 @@
+//===- QOptOps.cpp - qopt operations: verifiers and folders ---------------===//
+
+#include "quant-opt/Dialect/QOpt/IR/QOpt.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/TypeUtilities.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+//===----------------------------------------------------------------------===//
+// Storage types and the granularity rule
+//===----------------------------------------------------------------------===//
+
+std::optional<StorageInfo> mlir::qopt::getStorageInfo(Type type,
+                                                       bool narrowRange) {
+  if (isa<Float8E4M3FNType, Float8E5M2Type>(type))
+    return StorageInfo{type, 8, /*isFloat=*/true, /*isSigned=*/true, 0, 0};
+  auto intType = dyn_cast<IntegerType>(type);
+  if (!intType || intType.isSigned())
+    return std::nullopt;
+  unsigned width = intType.getWidth();
+  if (width != 4 && width != 8)
+    return std::nullopt;
+  StorageInfo info{type, width, /*isFloat=*/false, intType.isSignless(), 0, 0};
+  if (info.isSigned) {
+    info.qmax = (int64_t(1) << (width - 1)) - 1;
+    info.qmin = narrowRange ? -info.qmax : -info.qmax - 1;
+  } else {
+    info.qmin = 0;
+    info.qmax = (int64_t(1) << width) - 1;
+  }
+  return info;
+}
+
+FailureOr<SmallVector<int64_t>>
+mlir::qopt::getBlockSizes(ArrayRef<int64_t> dataShape,
+                          ArrayRef<int64_t> scaleShape, std::string *error) {
+  auto fail = [&](const Twine &msg) -> FailureOr<SmallVector<int64_t>> {
+    if (error)
+      *error = msg.str();
+    return failure();
+  };
+  SmallVector<int64_t> blocks;
+  if (scaleShape.empty()) {
+    // Per-tensor: one block covers each whole dimension.
+    blocks.assign(dataShape.begin(), dataShape.end());
+    return blocks;
+  }
+  if (scaleShape.size() != dataShape.size())
+    return fail("scale must have rank 0 or the rank of the data (" +
+                Twine(dataShape.size()) + "), but has rank " +
+                Twine(scaleShape.size()));
+  for (auto [i, dim, sdim] : llvm::enumerate(dataShape, scaleShape)) {
+    if (ShapedType::isDynamic(sdim)) {
+      blocks.push_back(ShapedType::kDynamic);
+      continue;
+    }
+    if (sdim <= 0)
+      return fail("scale dimension " + Twine(i) + " must be positive, but is " +
+                  Twine(sdim));
+    if (ShapedType::isDynamic(dim)) {
+      // The block size is only known at run time.
+      blocks.push_back(ShapedType::kDynamic);
+      continue;
+    }
+    if (dim % sdim != 0)
+      return fail("data dimension " + Twine(i) + " (" + Twine(dim) +
+                  ") is not a multiple of scale dimension " + Twine(i) + " (" +
+                  Twine(sdim) + ")");
+    blocks.push_back(dim / sdim);
+  }
+  return blocks;
+}
+
+/// Checks the rules shared by quantize and dequantize. `floatType` is the
+/// real-valued side, `storageType` the quantized side.
+static LogicalResult verifyQuantParams(Operation *op, RankedTensorType floatType,
+                                       RankedTensorType storageType,
+                                       RankedTensorType scaleType,
+                                       Value zeroPoint, bool narrowRange) {
+  if (failed(verifyCompatibleShape(floatType.getShape(),
+                                   storageType.getShape())))
+    return op->emitOpError("input shape ")
+           << floatType << " and result shape " << storageType
+           << " must match";
+  Type storage = storageType.getElementType();
+  std::optional<StorageInfo> info = getStorageInfo(storage, narrowRange);
+  if (!info) // Excluded by the ODS type constraints.
+    return op->emitOpError("unsupported storage type ") << storage;
+  if (narrowRange && (info->isFloat || !info->isSigned))
+    return op->emitOpError("'narrow_range' requires signed integer storage "
+                           "(i8 or i4), but the storage type is ")
+           << storage;
+
+  std::string error;
+  if (failed(getBlockSizes(storageType.getShape(), scaleType.getShape(),
+                           &error)))
+    return op->emitOpError(error);
+
+  if (!zeroPoint)
+    return success();
+  if (info->isFloat)
+    return op->emitOpError("FP8 storage ")
+           << storage << " takes no zero point";
+  auto zpType = cast<RankedTensorType>(zeroPoint.getType());
+  if (zpType.getElementType() != storage)
+    return op->emitOpError("zero point element type ")
+           << zpType.getElementType()
+           << " must equal the storage element type " << storage;
+  if (failed(verifyCompatibleShape(zpType.getShape(), scaleType.getShape())))
+    return op->emitOpError("zero point shape ")
+           << zpType << " must equal the scale shape " << scaleType;
+  return success();
+}
+
+LogicalResult QuantizeOp::verify() {
+  return verifyQuantParams(*this, getInput().getType(), getResult().getType(),
+                           getScale().getType(), getZeroPoint(),
+                           getNarrowRange());
+}
+
+LogicalResult DequantizeOp::verify() {
+  return verifyQuantParams(*this, getResult().getType(), getInput().getType(),
+                           getScale().getType(), getZeroPoint(),
+                           getNarrowRange());
+}
+
+//===----------------------------------------------------------------------===//
+// pack / unpack
+//===----------------------------------------------------------------------===//
+
+/// Checks that `bytes` holds two nibbles per element of `nibbles` along the
+/// innermost dimension and that all other dimensions agree.
+static LogicalResult verifyPacking(Operation *op, RankedTensorType nibbles,
+                                   RankedTensorType bytes) {
+  if (nibbles.getRank() != bytes.getRank())
+    return op->emitOpError("4-bit and byte tensors must have the same rank, "
+                           "but have ")
+           << nibbles << " and " << bytes;
+  if (nibbles.getRank() == 0)
+    return op->emitOpError("requires a tensor of rank at least 1 to pack "
+                           "along its innermost dimension");
+  int64_t rank = nibbles.getRank();
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    if (failed(verifyCompatibleShape(nibbles.getDimSize(i),
+                                     bytes.getDimSize(i))))
+      return op->emitOpError("dimension ")
+             << i << " differs between " << nibbles << " and " << bytes;
+  int64_t inner = nibbles.getDimSize(rank - 1);
+  int64_t innerBytes = bytes.getDimSize(rank - 1);
+  if (ShapedType::isDynamic(inner) || ShapedType::isDynamic(innerBytes))
+    return success();
+  if (inner % 2 != 0)
+    return op->emitOpError("innermost dimension of the 4-bit tensor must be "
+                           "even, but is ")
+           << inner;
+  if (innerBytes * 2 != inner)
+    return op->emitOpError("innermost dimension of the byte tensor must be "
+                           "half of ")
+           << inner << ", but is " << innerBytes;
+  return success();
+}
+
+LogicalResult PackOp::verify() {
+  return verifyPacking(*this, getInput().getType(), getResult().getType());
+}
+
+LogicalResult UnpackOp::verify() {
+  return verifyPacking(*this, getResult().getType(), getInput().getType());
+}
+
+/// Packs the constant 4-bit elements of `attr` into bytes.
+static Attribute packConstant(DenseIntElementsAttr attr,
+                              RankedTensorType resultType) {
+  SmallVector<APInt> bytes;
+  bytes.reserve(resultType.getNumElements());
+  auto values = attr.getValues<APInt>();
+  for (auto it = values.begin(), e = values.end(); it != e;) {
+    uint64_t lo = (*it++).getZExtValue() & 0xF;
+    uint64_t hi = (*it++).getZExtValue() & 0xF;
+    bytes.emplace_back(8, lo | (hi << 4));
+  }
+  return DenseIntElementsAttr::get(resultType, bytes);
+}
+
+/// Unpacks the constant bytes of `attr` into 4-bit elements.
+static Attribute unpackConstant(DenseIntElementsAttr attr,
+                                RankedTensorType resultType) {
+  SmallVector<APInt> nibbles;
+  nibbles.reserve(resultType.getNumElements());
+  for (APInt byte : attr.getValues<APInt>()) {
+    uint64_t b = byte.getZExtValue();
+    nibbles.emplace_back(4, b & 0xF);
+    nibbles.emplace_back(4, (b >> 4) & 0xF);
+  }
+  return DenseIntElementsAttr::get(resultType, nibbles);
+}
+
+OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
+  // pack(unpack(p)) is exactly p: every byte survives the round trip.
+  if (auto unpack = getInput().getDefiningOp<UnpackOp>())
+    if (unpack.getInput().getType() == getType())
+      return unpack.getInput();
+  auto attr = dyn_cast_if_present<DenseIntElementsAttr>(adaptor.getInput());
+  if (attr && getType().hasStaticShape())
+    return packConstant(attr, getType());
+  return {};
+}
+
+OpFoldResult UnpackOp::fold(FoldAdaptor adaptor) {
+  // unpack(pack(x)) is exactly x.
+  if (auto pack = getInput().getDefiningOp<PackOp>())
+    if (pack.getInput().getType() == getType())
+      return pack.getInput();
+  auto attr = dyn_cast_if_present<DenseIntElementsAttr>(adaptor.getInput());
+  if (attr && getType().hasStaticShape())
+    return unpackConstant(attr, getType());
+  return {};
+}
+
+#define GET_OP_CLASSES
+#include "quant-opt/Dialect/QOpt/IR/QOptOps.cpp.inc"

@@ -1,0 +1,29 @@
+//===- RecordSignatures.cpp - Keep tensor signatures through lowering -----===//
+
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_RECORDSIGNATURES
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+
+namespace {
+struct RecordSignaturesPass
+    : qopt::impl::RecordSignaturesBase<RecordSignaturesPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (func.isPrivate() || func.isExternal())
+        continue;
+      func->setAttr(qopt::kSignatureAttrName,
+                    TypeAttr::get(func.getFunctionType()));
+    }
+  }
+};
+} // namespace

@@ -1,0 +1,223 @@
+//===- Runner.cpp - JIT-compile and call a function on host tensors -------===//
+
+#include "quant-opt/Runner/Runner.h"
+
+#include "quant-opt/Conversion/Passes.h"
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+#include "quant-opt/Pipelines/Pipelines.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/DialectConversion.h"
+#include "llvm/Support/TargetSelect.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+static llvm::Error makeError(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg.str());
+}
+
+static std::string typeString(Type t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << t;
+  return s;
+}
+
+size_t mlir::qopt::getHostElementSize(Type t) {
+  if (isa<Float8E4M3FNType, Float8E5M2Type>(t))
+    return 1;
+  if (t.isF16() || t.isBF16())
+    return 2;
+  if (t.isF32())
+    return 4;
+  if (t.isF64())
+    return 8;
+  if (auto it = dyn_cast<IntegerType>(t)) {
+    switch (it.getWidth()) {
+    case 1:
+    case 4:
+    case 8:
+      return 1;
+    case 16:
+      return 2;
+    case 32:
+      return 4;
+    case 64:
+      return 8;
+    default:
+      return 0;
+    }
+  }
+  return 0;
+}
+
+bool mlir::qopt::needsLowering(ModuleOp module) {
+  WalkResult result = module.getBody()->walk([](Operation *op) {
+    if (isa<LLVM::LLVMDialect>(op->getDialect()))
+      return WalkResult::advance();
+    return WalkResult::interrupt();
+  });
+  return result.wasInterrupted();
+}
+
+/// Checks that `type` can cross the runner boundary; `what` names it.
+static llvm::Error checkBoundaryType(Type type, const llvm::Twine &what) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    return makeError(what + " has type " + typeString(type) +
+                     ": only ranked tensors can be passed");
+  if (!tensor.hasStaticShape())
+    return makeError(what + " has type " + typeString(type) +
+                     ": only static shapes can be passed");
+  if (getHostElementSize(tensor.getElementType()) == 0)
+    return makeError(what + " has unsupported element type " +
+                     typeString(tensor.getElementType()));
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::unique_ptr<JitRunner>>
+JitRunner::create(ModuleOp module, llvm::StringRef entry, unsigned optLevel) {
+  MLIRContext *ctx = module.getContext();
+  std::unique_ptr<JitRunner> runner(new JitRunner());
+  runner->entry = entry.str();
+
+  if (needsLowering(module)) {
+    auto func = module.lookupSymbol<func::FuncOp>(entry);
+    if (!func || func.isExternal()) {
+      std::string names;
+      for (auto f : module.getOps<func::FuncOp>())
+        if (!f.isExternal() && f.isPublic())
+          names += (names.empty() ? "" : ", ") + f.getName().str();
+      return makeError("no function named '" + entry + "' (functions: " +
+                       (names.empty() ? std::string("none") : names) + ")");
+    }
+    if (func.isPrivate())
+      return makeError("function '" + entry + "' is private");
+    PassManager pm(ctx);
+    CPUPipelineOptions options;
+    buildCPUPipeline(pm, options);
+    if (failed(pm.run(module)))
+      return makeError("lowering with qopt-cpu-pipeline failed");
+  }
+
+  auto llvmFunc = module.lookupSymbol<LLVM::LLVMFuncOp>(entry);
+  if (!llvmFunc)
+    return makeError("no function named '" + entry + "' in the lowered module");
+  auto signature =
+      llvmFunc->getAttrOfType<TypeAttr>(kSignatureAttrName);
+  if (!signature)
+    return makeError("function '" + entry + "' has no '" +
+                     kSignatureAttrName +
+                     "' attribute: lower it with qopt-cpu-pipeline, or pass "
+                     "the file before lowering");
+  runner->signature = cast<FunctionType>(signature.getValue());
+  for (auto [i, t] : llvm::enumerate(runner->signature.getInputs()))
+    if (llvm::Error err = checkBoundaryType(t, "argument " + llvm::Twine(i)))
+      return std::move(err);
+  for (auto [i, t] : llvm::enumerate(runner->signature.getResults()))
+    if (llvm::Error err = checkBoundaryType(t, "result " + llvm::Twine(i)))
+      return std::move(err);
+
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  ctx->appendDialectRegistry(registry);
+
+  std::function<llvm::Error(llvm::Module *)> transformer =
+      makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
+                                /*targetMachine=*/nullptr);
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = transformer;
+  engineOptions.jitCodeGenOptLevel =
+      optLevel >= 3 ? llvm::CodeGenOptLevel::Aggressive
+                    : llvm::CodeGenOptLevel::Default;
+  static const SmallVector<StringRef, 1> libs{QUANT_OPT_C_RUNNER_UTILS};
+  engineOptions.sharedLibPaths = libs;
+  auto engine = ExecutionEngine::create(module, engineOptions);
+  if (!engine)
+    return engine.takeError();
+  runner->engine = std::move(*engine);
+  return std::move(runner);
+}
+
+/// A memref descriptor {allocated, aligned, offset, sizes[R], strides[R]}
+/// for a contiguous buffer, stored as int64 words.
+static std::vector<int64_t> makeDescriptor(void *data,
+                                           ArrayRef<int64_t> shape) {
+  std::vector<int64_t> desc(3 + 2 * shape.size());
+  desc[0] = desc[1] = reinterpret_cast<int64_t>(data);
+  desc[2] = 0;
+  int64_t stride = 1;
+  for (int64_t i = int64_t(shape.size()) - 1; i >= 0; --i) {
+    desc[3 + i] = shape[i];
+    desc[3 + shape.size() + i] = stride;
+    stride *= shape[i];
+  }
+  return desc;
+}
+
+llvm::Expected<std::vector<HostTensor>>
+JitRunner::run(std::vector<HostTensor> inputs) {
+  ArrayRef<Type> argTypes = signature.getInputs();
+  if (inputs.size() != argTypes.size())
+    return makeError("function '" + entry + "' takes " +
+                     llvm::Twine(argTypes.size()) + " argument(s), but " +
+                     llvm::Twine(inputs.size()) + " input(s) were given");
+  for (auto [i, input] : llvm::enumerate(inputs)) {
+    if (input.type != argTypes[i])
+      return makeError("argument " + llvm::Twine(i) + " expects " +
+                       typeString(argTypes[i]) + ", but the input is " +
+                       typeString(input.type));
+    size_t expected = input.type.getNumElements() *
+                      getHostElementSize(input.type.getElementType());
+    if (input.bytes.size() != expected)
+      return makeError("argument " + llvm::Twine(i) + " holds " +
+                       llvm::Twine(input.bytes.size()) + " bytes, expected " +
+                       llvm::Twine(expected));
+  }
+
+  std::vector<HostTensor> results;
+  for (Type t : signature.getResults()) {
+    auto type = cast<RankedTensorType>(t);
+    results.push_back(
+        {type, std::vector<uint8_t>(type.getNumElements() *
+                                    getHostElementSize(type.getElementType()))});
+  }
+
+  // _mlir_ciface_<entry>(desc *args..., desc *results...): the packed
+  // wrapper takes a pointer to each of those pointer arguments.
+  std::vector<std::vector<int64_t>> descriptors;
+  for (HostTensor &t : inputs)
+    descriptors.push_back(makeDescriptor(t.bytes.data(), t.type.getShape()));
+  for (HostTensor &t : results)
+    descriptors.push_back(makeDescriptor(t.bytes.data(), t.type.getShape()));
+  std::vector<void *> descriptorPtrs;
+  for (auto &d : descriptors)
+    descriptorPtrs.push_back(d.data());
+  SmallVector<void *> packedArgs;
+  for (void *&p : descriptorPtrs)
+    packedArgs.push_back(&p);
+  if (llvm::Error err =
+          engine->invokePacked("_mlir_ciface_" + entry, packedArgs))
+    return std::move(err);
+
+  // 4-bit codes occupy a byte each; normalise the unused high bits.
+  for (HostTensor &t : results) {
+    auto it = dyn_cast<IntegerType>(t.type.getElementType());
+    if (!it || it.getWidth() != 4)
+      continue;
+    for (uint8_t &b : t.bytes) {
+      int v = b & 0x0F;
+      b = it.isUnsigned() ? uint8_t(v) : uint8_t(int8_t(v >= 8 ? v - 16 : v));
+    }
+  }
+  return results;
+}

@@ -1,0 +1,177 @@
+//===- Npy.cpp - NumPy .npy reader and writer -----------------------------===//
+//
+// The format: magic "\x93NUMPY", a version, a little-endian header length,
+// then a Python dict literal {'descr': ..., 'fortran_order': ..., 'shape':
+// (...)} padded so the data starts at a multiple of 64 bytes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quant-opt/Support/Npy.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+namespace quantopt {
+
+int64_t NpyArray::numElements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+size_t NpyArray::itemSize() const {
+  size_t size = 0;
+  if (dtype.size() < 3 || StringRef(dtype).substr(2).getAsInteger(10, size))
+    return 0;
+  return size;
+}
+
+std::string NpyArray::shapeString() const {
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i)
+      s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  if (shape.size() == 1)
+    s += ",";
+  return s + ")";
+}
+
+static Error makeError(StringRef name, const Twine &msg) {
+  return createStringError(inconvertibleErrorCode(),
+                           (name + ": " + msg).str());
+}
+
+/// Returns the text of the value that follows `'key':` in the header dict.
+static std::optional<StringRef> findValue(StringRef header, StringRef key) {
+  std::string quoted = ("'" + key + "'").str();
+  size_t pos = header.find(quoted);
+  if (pos == StringRef::npos)
+    return std::nullopt;
+  StringRef rest = header.substr(pos + quoted.size()).ltrim();
+  if (!rest.consume_front(":"))
+    return std::nullopt;
+  return rest.ltrim();
+}
+
+Expected<NpyArray> parseNpy(StringRef bytes, StringRef name) {
+  if (!bytes.consume_front("\x93NUMPY"))
+    return makeError(name, "not a .npy file (bad magic)");
+  if (bytes.size() < 2)
+    return makeError(name, "truncated .npy header");
+  uint8_t major = bytes[0];
+  bytes = bytes.drop_front(2);
+  size_t headerLen;
+  if (major == 1) {
+    if (bytes.size() < 2)
+      return makeError(name, "truncated .npy header");
+    headerLen = uint8_t(bytes[0]) | (size_t(uint8_t(bytes[1])) << 8);
+    bytes = bytes.drop_front(2);
+  } else if (major == 2 || major == 3) {
+    if (bytes.size() < 4)
+      return makeError(name, "truncated .npy header");
+    headerLen = 0;
+    for (int i = 3; i >= 0; --i)
+      headerLen = (headerLen << 8) | uint8_t(bytes[i]);
+    bytes = bytes.drop_front(4);
+  } else {
+    return makeError(name, "unsupported .npy version " + Twine(int(major)));
+  }
+  if (bytes.size() < headerLen)
+    return makeError(name, "truncated .npy header");
+  StringRef header = bytes.take_front(headerLen);
+  bytes = bytes.drop_front(headerLen);
+
+  NpyArray array;
+  std::optional<StringRef> descr = findValue(header, "descr");
+  if (!descr || descr->size() < 2 || !descr->starts_with("'"))
+    return makeError(name, "header has no 'descr'");
+  array.dtype = descr->drop_front().take_until([](char c) { return c == '\''; }).str();
+  if (array.dtype.size() < 3)
+    return makeError(name, "unsupported dtype '" + array.dtype + "'");
+  char order = array.dtype[0];
+  if (order == '>' && array.itemSize() > 1)
+    return makeError(name, "big-endian arrays are not supported");
+  if (order == '>' || order == '=')
+    array.dtype[0] = array.itemSize() == 1 ? '|' : '<';
+  if (array.itemSize() == 0 || !StringRef("fiub").contains(array.dtype[1]))
+    return makeError(name, "unsupported dtype '" + array.dtype + "'");
+
+  std::optional<StringRef> fortran = findValue(header, "fortran_order");
+  if (!fortran)
+    return makeError(name, "header has no 'fortran_order'");
+  if (fortran->starts_with("True"))
+    return makeError(name, "Fortran-ordered arrays are not supported; save "
+                           "with np.ascontiguousarray");
+
+  std::optional<StringRef> shape = findValue(header, "shape");
+  if (!shape || !shape->starts_with("("))
+    return makeError(name, "header has no 'shape'");
+  StringRef dims = shape->drop_front().take_until([](char c) { return c == ')'; });
+  SmallVector<StringRef> parts;
+  dims.split(parts, ',', -1, /*KeepEmpty=*/false);
+  for (StringRef part : parts) {
+    part = part.trim();
+    if (part.empty())
+      continue;
+    int64_t d;
+    if (part.getAsInteger(10, d) || d < 0)
+      return makeError(name, "bad shape entry '" + part + "'");
+    array.shape.push_back(d);
+  }
+  size_t expected = size_t(array.numElements()) * array.itemSize();
+  if (bytes.size() < expected)
+    return makeError(name, "truncated data: expected " + Twine(expected) +
+                               " bytes for shape " + array.shapeString() +
+                               ", found " + Twine(bytes.size()));
+  array.data.assign(bytes.begin(), bytes.begin() + expected);
+  return array;
+}
+
+Expected<NpyArray> readNpy(StringRef path) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
+      MemoryBuffer::getFile(path, /*IsText=*/false,
+                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return makeError(path, "cannot read: " + buffer.getError().message());
+  return parseNpy((*buffer)->getBuffer(), path);
+}
+
+std::string serializeNpy(const NpyArray &array) {
+  std::string header = "{'descr': '" + array.dtype +
+                       "', 'fortran_order': False, 'shape': " +
+                       array.shapeString() + ", }";
+  // Pad with spaces so magic + version + length + header + '\n' is a
+  // multiple of 64 bytes.
+  size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header += '\n';
+  std::string out = "\x93NUMPY";
+  out += char(1);
+  out += char(0);
+  out += char(header.size() & 0xFF);
+  out += char((header.size() >> 8) & 0xFF);
+  out += header;
+  out.append(reinterpret_cast<const char *>(array.data.data()),
+             array.data.size());
+  return out;
+}
+
+Error writeNpy(StringRef path, const NpyArray &array) {
+  std::error_code ec;
+  raw_fd_ostream os(path, ec, sys::fs::OF_None);
+  if (ec)
+    return makeError(path, "cannot write: " + ec.message());
+  os << serializeNpy(array);
+  if (os.has_error())
+    return makeError(path, "write failed");
+  return Error::success();
+}
+
+} // namespace quantopt

@@ -1,0 +1,45 @@
+# -*- Python -*-
+# lit configuration for quant-opt: FileCheck tests on .mlir files and
+# integration tests (.py) that run quant-run and compare against NumPy.
+
+import os
+import shutil
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "QUANT_OPT"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".py", ".test"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "reference.py",
+                   "CMakeLists.txt", "Inputs", "python", "Unit"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.quant_opt_obj_root, "test")
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%quant_opt_lib", config.quant_opt_lib_dir))
+config.substitutions.append(("%unit_tests", config.quant_opt_unit_test))
+config.substitutions.append(
+    ("%mlir_opt", os.path.join(config.llvm_tools_dir, "mlir-opt")))
+config.substitutions.append(
+    ("%plugin", os.path.join(config.quant_opt_lib_dir, "QuantOptPlugin.so")))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+# The integration tests import the shared NumPy references from test/python.
+config.environment["PYTHONPATH"] = os.path.join(
+    config.test_source_root, "python")
+config.environment["QUANT_RUN"] = os.path.join(
+    config.quant_opt_tools_dir, "quant-run")
+config.environment["QUANT_OPT"] = os.path.join(
+    config.quant_opt_tools_dir, "quant-opt")
+
+tool_dirs = [config.quant_opt_tools_dir, config.llvm_tools_dir]
+llvm_config.add_tool_substitutions(["quant-opt", "quant-run"], tool_dirs)
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+# GPU tests need a device: set the feature only when a driver answers.
+if shutil.which("nvidia-smi") and os.system("nvidia-smi -L >/dev/null 2>&1") == 0:
+    config.available_features.add("cuda-device")
