@@ -9,7 +9,8 @@ import lit.formats
 from lit.llvm import llvm_config
 
 config.name = "QUANT_OPT"
-config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+# The internal shell: portable and the only mode newer lit keeps.
+config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".py", ".test"]
 config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "reference.py",
                    "CMakeLists.txt", "Inputs", "python", "Unit"]

@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/APFloat.h"
@@ -234,6 +235,19 @@ FailureOr<AffineMap> getScaleMap(MLIRContext *ctx, ArrayRef<int64_t> dataShape,
   return AffineMap::get(rank, 0, exprs, ctx);
 }
 
+/// Returns `v`, or a signless copy of it when it is a constant with an
+/// unsigned element type. linalg folds splat constants into generic bodies
+/// as scalar arith.constant ops, which must be signless.
+Value getSignlessConstant(OpBuilder &b, Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  auto intType = dyn_cast<IntegerType>(type.getElementType());
+  DenseIntElementsAttr attr;
+  if (!intType || intType.isSignless() || !matchPattern(v, m_Constant(&attr)))
+    return v;
+  auto signless = b.getIntegerType(intType.getWidth());
+  return arith::ConstantOp::create(b, v.getLoc(), attr.bitcast(signless));
+}
+
 /// Creates a tensor.empty shaped like `like` with element type `elementType`.
 Value createEmptyLike(OpBuilder &b, Location loc, Value like,
                       Type elementType) {
@@ -260,10 +274,10 @@ FailureOr<Value> buildQuantGeneric(PatternRewriter &rewriter, Operation *op,
         op, "block size along a dynamic dimension is not known statically");
 
   AffineMap id = rewriter.getMultiDimIdentityMap(dataType.getRank());
-  SmallVector<Value> inputs{data, scale};
+  SmallVector<Value> inputs{getSignlessConstant(rewriter, data), scale};
   SmallVector<AffineMap> maps{id, *scaleMap};
   if (zeroPoint) {
-    inputs.push_back(zeroPoint);
+    inputs.push_back(getSignlessConstant(rewriter, zeroPoint));
     maps.push_back(*scaleMap);
   }
   maps.push_back(id);
@@ -431,7 +445,9 @@ struct PackOpLowering : OpRewritePattern<PackOp> {
                                                utils::IteratorType::parallel);
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{op.getType()},
-        ValueRange{op.getInput(), op.getInput()}, ValueRange{init}, maps,
+        ValueRange{getSignlessConstant(rewriter, op.getInput()),
+                   getSignlessConstant(rewriter, op.getInput())},
+        ValueRange{init}, maps,
         iterators, [&](OpBuilder &b, Location l, ValueRange args) {
           Emitter e{b, l};
           Type i8 = b.getI8Type();

@@ -237,7 +237,12 @@ struct ConvertQuantToQOptPass
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);
     populateCallOpTypeConversionPattern(patterns, converter);
-    if (failed(applyFullConversion(module, target, std::move(patterns))))
+    // Upstream folds quant.dcast(quant.qcast(x)) to x, which would silently
+    // erase the quantization error the IR asks for: never fold here.
+    ConversionConfig config;
+    config.foldingMode = DialectConversionFoldingMode::Never;
+    if (failed(applyFullConversion(module, target, std::move(patterns),
+                                   config)))
       signalPassFailure();
   }
 };

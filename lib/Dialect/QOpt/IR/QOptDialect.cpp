@@ -22,3 +22,17 @@ Operation *QOptDialect::materializeConstant(OpBuilder &builder,
     return nullptr;
   return arith::ConstantOp::create(builder, loc, type, typed);
 }
+
+LogicalResult QOptDialect::verifyOperationAttribute(Operation *op,
+                                                   NamedAttribute attr) {
+  // qopt.signature: the tensor signature kept through lowering (see
+  // qopt-record-signatures).
+  if (attr.getName() == "qopt.signature") {
+    auto type = dyn_cast<TypeAttr>(attr.getValue());
+    if (!type || !isa<FunctionType>(type.getValue()))
+      return op->emitError("'qopt.signature' must be a function type");
+    return success();
+  }
+  return op->emitError("unknown qopt attribute '")
+         << attr.getName().getValue() << "'";
+}

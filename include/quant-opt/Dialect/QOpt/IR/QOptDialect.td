@@ -36,6 +36,7 @@ def QOpt_Dialect : Dialect {
       the largest finite value of the format; dequantize `x' = s * float(q)`.
   }];
   let hasConstantMaterializer = 1;
+  let hasOperationAttrVerify = 1;
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 

@@ -1,0 +1,255 @@
+// RUN: quant-opt %s -split-input-file -verify-diagnostics
+
+func.func @scale_not_divisor(%x: tensor<8x256xf32>, %s: tensor<8x3xf32>) {
+  // expected-error @+1 {{data dimension 1 (256) is not a multiple of scale dimension 1 (3)}}
+  %q = qopt.quantize %x, %s : (tensor<8x256xf32>, tensor<8x3xf32>) -> tensor<8x256xi4>
+  return
+}
+
+// -----
+
+func.func @scale_rank(%x: tensor<8x256xf32>, %s: tensor<8xf32>) {
+  // expected-error @+1 {{scale must have rank 0 or the rank of the data (2), but has rank 1}}
+  %q = qopt.quantize %x, %s : (tensor<8x256xf32>, tensor<8xf32>) -> tensor<8x256xi8>
+  return
+}
+
+// -----
+
+func.func @scale_zero_dim(%x: tensor<8x256xf32>, %s: tensor<0x1xf32>) {
+  // expected-error @+1 {{scale dimension 0 must be positive, but is 0}}
+  %q = qopt.quantize %x, %s : (tensor<8x256xf32>, tensor<0x1xf32>) -> tensor<8x256xi8>
+  return
+}
+
+// -----
+
+func.func @dequantize_scale_not_divisor(%q: tensor<6xi8>, %s: tensor<4xf32>) {
+  // expected-error @+1 {{data dimension 0 (6) is not a multiple of scale dimension 0 (4)}}
+  %d = qopt.dequantize %q, %s : (tensor<6xi8>, tensor<4xf32>) -> tensor<6xf32>
+  return
+}
+
+// -----
+
+func.func @bad_storage_i16(%x: tensor<4xf32>, %s: tensor<f32>) {
+  // expected-error @+1 {{result #0 must be ranked tensor of 8-bit signless integer or 4-bit signless integer or 8-bit unsigned integer or 4-bit unsigned integer or f8E4M3FN type or f8E5M2 type values}}
+  %q = qopt.quantize %x, %s : (tensor<4xf32>, tensor<f32>) -> tensor<4xi16>
+  return
+}
+
+// -----
+
+func.func @bad_storage_si8(%x: tensor<4xf32>, %s: tensor<f32>) {
+  // expected-error @+1 {{result #0 must be ranked tensor of}}
+  %q = qopt.quantize %x, %s : (tensor<4xf32>, tensor<f32>) -> tensor<4xsi8>
+  return
+}
+
+// -----
+
+func.func @bad_storage_f8e4m3(%x: tensor<4xf32>, %s: tensor<f32>) {
+  // f8E4M3 (with infinities) is not a storage type; f8E4M3FN is.
+  // expected-error @+1 {{result #0 must be ranked tensor of}}
+  %q = qopt.quantize %x, %s : (tensor<4xf32>, tensor<f32>) -> tensor<4xf8E4M3>
+  return
+}
+
+// -----
+
+func.func @bad_input_integer(%x: tensor<4xi32>, %s: tensor<f32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
+  %q = qopt.quantize %x, %s : (tensor<4xi32>, tensor<f32>) -> tensor<4xi8>
+  return
+}
+
+// -----
+
+func.func @bad_dequantize_result(%q: tensor<4xi8>, %s: tensor<f32>) {
+  // expected-error @+1 {{result #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
+  %d = qopt.dequantize %q, %s : (tensor<4xi8>, tensor<f32>) -> tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @unranked(%x: tensor<*xf32>, %s: tensor<f32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor}}
+  %q = qopt.quantize %x, %s : (tensor<*xf32>, tensor<f32>) -> tensor<*xi8>
+  return
+}
+
+// -----
+
+func.func @shape_mismatch(%x: tensor<4xf32>, %s: tensor<f32>) {
+  // expected-error @+1 {{input shape 'tensor<4xf32>' and result shape 'tensor<5xi8>' must match}}
+  %q = qopt.quantize %x, %s : (tensor<4xf32>, tensor<f32>) -> tensor<5xi8>
+  return
+}
+
+// -----
+
+func.func @zero_point_type(%x: tensor<4xf32>, %s: tensor<f32>, %z: tensor<i8>) {
+  // expected-error @+1 {{zero point element type 'i8' must equal the storage element type 'ui8'}}
+  %q = qopt.quantize %x, %s, %z : (tensor<4xf32>, tensor<f32>, tensor<i8>) -> tensor<4xui8>
+  return
+}
+
+// -----
+
+func.func @zero_point_shape(%x: tensor<4x8xf32>, %s: tensor<4x1xf32>, %z: tensor<1x1xi8>) {
+  // expected-error @+1 {{zero point shape 'tensor<1x1xi8>' must equal the scale shape 'tensor<4x1xf32>'}}
+  %q = qopt.quantize %x, %s, %z : (tensor<4x8xf32>, tensor<4x1xf32>, tensor<1x1xi8>) -> tensor<4x8xi8>
+  return
+}
+
+// -----
+
+func.func @fp8_zero_point(%x: tensor<4xf32>, %s: tensor<f32>, %z: tensor<i8>) {
+  // expected-error @+1 {{FP8 storage 'f8E4M3FN' takes no zero point}}
+  %q = qopt.quantize %x, %s, %z : (tensor<4xf32>, tensor<f32>, tensor<i8>) -> tensor<4xf8E4M3FN>
+  return
+}
+
+// -----
+
+func.func @fp8_dequantize_zero_point(%q: tensor<4xf8E5M2>, %s: tensor<f32>, %z: tensor<i8>) {
+  // expected-error @+1 {{FP8 storage 'f8E5M2' takes no zero point}}
+  %d = qopt.dequantize %q, %s, %z : (tensor<4xf8E5M2>, tensor<f32>, tensor<i8>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @narrow_range_unsigned(%x: tensor<4xf32>, %s: tensor<f32>) {
+  // expected-error @+1 {{'narrow_range' requires signed integer storage (i8 or i4), but the storage type is 'ui8'}}
+  %q = qopt.quantize %x, %s {narrow_range} : (tensor<4xf32>, tensor<f32>) -> tensor<4xui8>
+  return
+}
+
+// -----
+
+func.func @narrow_range_fp8(%x: tensor<4xf32>, %s: tensor<f32>) {
+  // expected-error @+1 {{'narrow_range' requires signed integer storage (i8 or i4), but the storage type is 'f8E4M3FN'}}
+  %q = qopt.quantize %x, %s {narrow_range} : (tensor<4xf32>, tensor<f32>) -> tensor<4xf8E4M3FN>
+  return
+}
+
+// -----
+
+func.func @pack_odd(%q: tensor<8x255xi4>) {
+  // expected-error @+1 {{innermost dimension of the 4-bit tensor must be even, but is 255}}
+  %p = qopt.pack %q : tensor<8x255xi4> -> tensor<8x127xi8>
+  return
+}
+
+// -----
+
+func.func @pack_wrong_half(%q: tensor<8x256xi4>) {
+  // expected-error @+1 {{innermost dimension of the byte tensor must be half of 256, but is 256}}
+  %p = qopt.pack %q : tensor<8x256xi4> -> tensor<8x256xi8>
+  return
+}
+
+// -----
+
+func.func @pack_i8(%q: tensor<8x256xi8>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 4-bit signless integer or 4-bit unsigned integer values}}
+  %p = qopt.pack %q : tensor<8x256xi8> -> tensor<8x128xi8>
+  return
+}
+
+// -----
+
+func.func @pack_rank(%q: tensor<8x256xi4>) {
+  // expected-error @+1 {{4-bit and byte tensors must have the same rank}}
+  %p = qopt.pack %q : tensor<8x256xi4> -> tensor<1024xi8>
+  return
+}
+
+// -----
+
+func.func @pack_outer_dim(%q: tensor<8x256xi4>) {
+  // expected-error @+1 {{dimension 0 differs between 'tensor<8x256xi4>' and 'tensor<4x128xi8>'}}
+  %p = qopt.pack %q : tensor<8x256xi4> -> tensor<4x128xi8>
+  return
+}
+
+// -----
+
+func.func @pack_scalar(%q: tensor<i4>) {
+  // expected-error @+1 {{requires a tensor of rank at least 1}}
+  %p = qopt.pack %q : tensor<i4> -> tensor<i8>
+  return
+}
+
+// -----
+
+func.func @unpack_odd(%p: tensor<3xi8>) {
+  // expected-error @+1 {{innermost dimension of the 4-bit tensor must be even, but is 5}}
+  %u = qopt.unpack %p : tensor<3xi8> -> tensor<5xi4>
+  return
+}
+
+// -----
+
+func.func @unpack_to_i8(%p: tensor<3xi8>) {
+  // expected-error @+1 {{result #0 must be ranked tensor of 4-bit signless integer or 4-bit unsigned integer values}}
+  %u = qopt.unpack %p : tensor<3xi8> -> tensor<6xi8>
+  return
+}
+
+// -----
+
+func.func @unpack_from_ui8(%p: tensor<3xui8>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 8-bit signless integer values}}
+  %u = qopt.unpack %p : tensor<3xui8> -> tensor<6xi4>
+  return
+}
+
+// -----
+
+func.func @unknown_attribute_value(%x: tensor<4xf32>, %s: tensor<f32>) {
+  // expected-error @+1 {{attribute 'narrow_range' failed to satisfy constraint: unit attribute}}
+  %q = qopt.quantize %x, %s {narrow_range = 3 : i32} : (tensor<4xf32>, tensor<f32>) -> tensor<4xi8>
+  return
+}
+
+// -----
+
+func.func @missing_scale(%x: tensor<4xf32>) {
+  // expected-error @+1 {{expected ','}}
+  %q = qopt.quantize %x : (tensor<4xf32>) -> tensor<4xi8>
+  return
+}
+
+// -----
+
+func.func @too_many_operands(%x: tensor<4xf32>, %s: tensor<f32>, %z: tensor<i8>) {
+  // expected-error @+1 {{expected ':'}}
+  %q = qopt.quantize %x, %s, %z, %z : (tensor<4xf32>, tensor<f32>, tensor<i8>, tensor<i8>) -> tensor<4xi8>
+  return
+}
+
+// -----
+
+func.func @unknown_op(%x: tensor<4xf32>) {
+  // expected-error @+1 {{custom op 'qopt.quantise' is unknown}}
+  %q = qopt.quantise %x : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @unknown_qopt_attribute(%x: tensor<4xf32>, %s: tensor<f32>) {
+  // expected-error @+1 {{unknown qopt attribute 'qopt.rounding'}}
+  %q = qopt.quantize %x, %s {qopt.rounding = "up"} : (tensor<4xf32>, tensor<f32>) -> tensor<4xi8>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'qopt.signature' must be a function type}}
+func.func @bad_signature_attribute() attributes {qopt.signature = 3 : i32} {
+  return
+}

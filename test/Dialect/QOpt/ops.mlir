@@ -1,0 +1,71 @@
+// RUN: quant-opt %s | quant-opt | FileCheck %s
+// RUN: quant-opt %s --mlir-print-op-generic | quant-opt | FileCheck %s
+
+// CHECK-LABEL: func @quantize_forms
+func.func @quantize_forms(%x: tensor<8x256xf32>, %sg: tensor<8x2xf32>,
+                          %v: tensor<4xf32>, %s: tensor<f32>, %z: tensor<ui8>)
+    -> (tensor<8x256xi4>, tensor<4xui8>, tensor<4xi8>) {
+  // CHECK: qopt.quantize %{{.*}}, %{{.*}} : (tensor<8x256xf32>, tensor<8x2xf32>) -> tensor<8x256xi4>
+  %q = qopt.quantize %x, %sg : (tensor<8x256xf32>, tensor<8x2xf32>) -> tensor<8x256xi4>
+  // CHECK: qopt.quantize %{{.*}}, %{{.*}}, %{{.*}} : (tensor<4xf32>, tensor<f32>, tensor<ui8>) -> tensor<4xui8>
+  %q2 = qopt.quantize %v, %s, %z : (tensor<4xf32>, tensor<f32>, tensor<ui8>) -> tensor<4xui8>
+  // CHECK: qopt.quantize %{{.*}}, %{{.*}} {narrow_range} : (tensor<4xf32>, tensor<f32>) -> tensor<4xi8>
+  %q3 = qopt.quantize %v, %s {narrow_range} : (tensor<4xf32>, tensor<f32>) -> tensor<4xi8>
+  return %q, %q2, %q3 : tensor<8x256xi4>, tensor<4xui8>, tensor<4xi8>
+}
+
+// CHECK-LABEL: func @dequantize_forms
+func.func @dequantize_forms(%q: tensor<8x256xi4>, %sg: tensor<8x2xf32>,
+                            %u: tensor<4xui8>, %s: tensor<f32>, %z: tensor<ui8>)
+    -> (tensor<8x256xf32>, tensor<4xf16>) {
+  // CHECK: qopt.dequantize %{{.*}}, %{{.*}} : (tensor<8x256xi4>, tensor<8x2xf32>) -> tensor<8x256xf32>
+  %d = qopt.dequantize %q, %sg : (tensor<8x256xi4>, tensor<8x2xf32>) -> tensor<8x256xf32>
+  // CHECK: qopt.dequantize %{{.*}}, %{{.*}}, %{{.*}} : (tensor<4xui8>, tensor<f32>, tensor<ui8>) -> tensor<4xf16>
+  %d2 = qopt.dequantize %u, %s, %z : (tensor<4xui8>, tensor<f32>, tensor<ui8>) -> tensor<4xf16>
+  return %d, %d2 : tensor<8x256xf32>, tensor<4xf16>
+}
+
+// CHECK-LABEL: func @granularities
+func.func @granularities(%x: tensor<256x512xbf16>, %pt: tensor<1x1xf32>,
+                         %pc: tensor<256x1xf32>, %blk: tensor<2x4xf16>)
+    -> (tensor<256x512xi8>, tensor<256x512xui4>, tensor<256x512xi8>) {
+  // CHECK: (tensor<256x512xbf16>, tensor<1x1xf32>) -> tensor<256x512xi8>
+  %a = qopt.quantize %x, %pt : (tensor<256x512xbf16>, tensor<1x1xf32>) -> tensor<256x512xi8>
+  // CHECK: (tensor<256x512xbf16>, tensor<256x1xf32>) -> tensor<256x512xui4>
+  %b = qopt.quantize %x, %pc : (tensor<256x512xbf16>, tensor<256x1xf32>) -> tensor<256x512xui4>
+  // CHECK: (tensor<256x512xbf16>, tensor<2x4xf16>) -> tensor<256x512xi8>
+  %c = qopt.quantize %x, %blk : (tensor<256x512xbf16>, tensor<2x4xf16>) -> tensor<256x512xi8>
+  return %a, %b, %c : tensor<256x512xi8>, tensor<256x512xui4>, tensor<256x512xi8>
+}
+
+// CHECK-LABEL: func @fp8
+func.func @fp8(%x: tensor<16x32xf16>, %s: tensor<16x1xf32>)
+    -> (tensor<16x32xf8E4M3FN>, tensor<16x32xf8E5M2>, tensor<16x32xf32>) {
+  // CHECK: -> tensor<16x32xf8E4M3FN>
+  %a = qopt.quantize %x, %s : (tensor<16x32xf16>, tensor<16x1xf32>) -> tensor<16x32xf8E4M3FN>
+  // CHECK: -> tensor<16x32xf8E5M2>
+  %b = qopt.quantize %x, %s : (tensor<16x32xf16>, tensor<16x1xf32>) -> tensor<16x32xf8E5M2>
+  // CHECK: (tensor<16x32xf8E4M3FN>, tensor<16x1xf32>) -> tensor<16x32xf32>
+  %c = qopt.dequantize %a, %s : (tensor<16x32xf8E4M3FN>, tensor<16x1xf32>) -> tensor<16x32xf32>
+  return %a, %b, %c : tensor<16x32xf8E4M3FN>, tensor<16x32xf8E5M2>, tensor<16x32xf32>
+}
+
+// CHECK-LABEL: func @packing
+func.func @packing(%q: tensor<8x256xi4>, %u: tensor<?x6xui4>)
+    -> (tensor<8x128xi8>, tensor<8x256xi4>, tensor<?x3xi8>) {
+  // CHECK: qopt.pack %{{.*}} : tensor<8x256xi4> -> tensor<8x128xi8>
+  %p = qopt.pack %q : tensor<8x256xi4> -> tensor<8x128xi8>
+  // CHECK: qopt.unpack %{{.*}} : tensor<8x128xi8> -> tensor<8x256xi4>
+  %r = qopt.unpack %p : tensor<8x128xi8> -> tensor<8x256xi4>
+  // CHECK: qopt.pack %{{.*}} : tensor<?x6xui4> -> tensor<?x3xi8>
+  %d = qopt.pack %u : tensor<?x6xui4> -> tensor<?x3xi8>
+  return %p, %r, %d : tensor<8x128xi8>, tensor<8x256xi4>, tensor<?x3xi8>
+}
+
+// Dynamic data dimensions are allowed; the rule is checked where static.
+// CHECK-LABEL: func @dynamic
+func.func @dynamic(%x: tensor<?x64xf32>, %s: tensor<1x2xf32>) -> tensor<?x64xi8> {
+  // CHECK: (tensor<?x64xf32>, tensor<1x2xf32>) -> tensor<?x64xi8>
+  %q = qopt.quantize %x, %s : (tensor<?x64xf32>, tensor<1x2xf32>) -> tensor<?x64xi8>
+  return %q : tensor<?x64xi8>
+}
