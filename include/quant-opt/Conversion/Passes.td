@@ -69,7 +69,9 @@ def ConvertQuantToQOpt : Pass<"convert-quant-to-qopt", "::mlir::ModuleOp"> {
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
     "::mlir::qopt::QOptDialect",
+    "::mlir::tensor::TensorDialect",
   ];
 }
 

@@ -13,6 +13,8 @@
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace mlir::qopt {
@@ -196,17 +198,47 @@ struct DequantizeCastLowering : OpConversionPattern<quant::DequantizeCastOp> {
   }
 };
 
-/// quant.scast is a no-op once quantized types are storage types.
+/// quant.scast is a no-op once quantized types are storage types, except
+/// that upstream's storage side of an unsigned type is signless (`u8` is
+/// stored as `i8`): that becomes an elementwise reinterpretation.
 struct StorageCastLowering : OpConversionPattern<quant::StorageCastOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(quant::StorageCastOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    Value input = adaptor.getInput();
     Type resultType = getTypeConverter()->convertType(op.getType());
-    if (!resultType || resultType != adaptor.getInput().getType())
-      return rewriter.notifyMatchFailure(op, "scast changes the storage type");
-    rewriter.replaceOp(op, adaptor.getInput());
+    if (!resultType)
+      return rewriter.notifyMatchFailure(op, "unsupported result type");
+    if (resultType == input.getType()) {
+      rewriter.replaceOp(op, input);
+      return success();
+    }
+    auto from = dyn_cast<RankedTensorType>(input.getType());
+    auto to = dyn_cast<RankedTensorType>(resultType);
+    if (!from || !to || from.getShape() != to.getShape() ||
+        from.getElementTypeBitWidth() != to.getElementTypeBitWidth() ||
+        !isa<IntegerType>(from.getElementType()) ||
+        !isa<IntegerType>(to.getElementType()))
+      return op.emitError("unsupported storage cast from ")
+             << from << " to " << to;
+    Location loc = op.getLoc();
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, input);
+    Value init = tensor::EmptyOp::create(rewriter, loc, sizes, to.getElementType());
+    AffineMap id = rewriter.getMultiDimIdentityMap(from.getRank());
+    SmallVector<utils::IteratorType> iterators(from.getRank(),
+                                               utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{to}, ValueRange{input}, ValueRange{init},
+        ArrayRef<AffineMap>{id, id}, iterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value cast = UnrealizedConversionCastOp::create(
+                           b, l, to.getElementType(), args[0])
+                           .getResult(0);
+          linalg::YieldOp::create(b, l, cast);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
     return success();
   }
 };
