@@ -13,7 +13,7 @@ config.name = "QUANT_OPT"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".py", ".test"]
 config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "reference.py",
-                   "CMakeLists.txt", "Inputs", "python", "Unit"]
+                   "CMakeLists.txt", "Inputs", "python", "Unit", "consumer"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.quant_opt_obj_root, "test")
 
@@ -21,6 +21,8 @@ config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%quant_opt_lib", config.quant_opt_lib_dir))
 config.substitutions.append(("%unit_tests", config.quant_opt_unit_test))
+config.substitutions.append(("%quant_opt_obj_root", config.quant_opt_obj_root))
+config.substitutions.append(("%mlir_cmake_dir", config.mlir_cmake_dir))
 config.substitutions.append(
     ("%mlir_opt", os.path.join(config.llvm_tools_dir, "mlir-opt")))
 config.substitutions.append(

@@ -1,0 +1,3 @@
+llvm.func @main() attributes {llvm.emit_c_interface} {
+  llvm.return
+}
