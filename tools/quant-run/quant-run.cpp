@@ -123,14 +123,6 @@ float bf16ToFloat(uint16_t bits) {
   return f;
 }
 
-float halfToFloat(uint16_t bits) {
-  llvm::APFloat v(llvm::APFloat::IEEEhalf(), llvm::APInt(16, bits));
-  bool lost;
-  v.convert(llvm::APFloat::IEEEsingle(), llvm::APFloat::rmNearestTiesToEven,
-            &lost);
-  return v.convertToFloat();
-}
-
 /// Converts a .npy array into the argument's host layout, checking dtype,
 /// shape and the value range of 4-bit codes.
 llvm::Expected<HostTensor> toHostTensor(const NpyArray &array,
@@ -227,9 +219,16 @@ void printElement(llvm::raw_ostream &os, const HostTensor &tensor, int64_t i) {
     return;
   }
   if (t.isF16() || t.isBF16()) {
+    // The shortest decimal that reads back to the same 16-bit value.
     uint16_t b;
     std::memcpy(&b, p, 2);
-    return printFloat(t.isF16() ? halfToFloat(b) : bf16ToFloat(b));
+    llvm::APFloat v(t.isF16() ? llvm::APFloat::IEEEhalf()
+                              : llvm::APFloat::BFloat(),
+                    llvm::APInt(16, b));
+    llvm::SmallString<32> text;
+    v.toString(text, /*FormatPrecision=*/0, /*FormatMaxPadding=*/6);
+    os << text;
+    return;
   }
   if (isa<Float8E4M3FNType>(t))
     return printFloat(quantopt::decodeFP8(*p, quantopt::FP8Format::E4M3FN));

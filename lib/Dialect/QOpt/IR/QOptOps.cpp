@@ -57,6 +57,11 @@ mlir::qopt::getBlockSizes(ArrayRef<int64_t> dataShape,
       blocks.push_back(ShapedType::kDynamic);
       continue;
     }
+    if (sdim == 0 && dim == 0) {
+      // An empty dimension has empty parameters; any block size fits.
+      blocks.push_back(1);
+      continue;
+    }
     if (sdim <= 0)
       return fail("scale dimension " + Twine(i) + " must be positive, but is " +
                   Twine(sdim));
