@@ -30,7 +30,9 @@ void qopt::buildCPUPipeline(OpPassManager &pm,
                             const CPUPipelineOptions &options) {
   // Front end: upstream quant types to qopt ops, keep the tensor signatures.
   pm.addPass(qopt::createConvertQuantToQOpt());
-  pm.addPass(qopt::createRecordSignatures());
+  qopt::RecordSignaturesOptions record;
+  record.outParams = options.resultsToOutParams;
+  pm.addPass(qopt::createRecordSignatures(record));
   pm.addPass(createCanonicalizerPass());
 
   // qopt ops become elementwise linalg.generic ops; fuse neighbours.

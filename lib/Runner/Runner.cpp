@@ -117,6 +117,18 @@ JitRunner::create(ModuleOp module, llvm::StringRef entry, unsigned optLevel) {
                      "' attribute: lower it with qopt-cpu-pipeline, or pass "
                      "the file before lowering");
   runner->signature = cast<FunctionType>(signature.getValue());
+  // The runner passes one descriptor per argument, then one per result.
+  auto wrapper =
+      module.lookupSymbol<LLVM::LLVMFuncOp>(("_mlir_ciface_" + entry).str());
+  size_t expectedParams =
+      runner->signature.getNumInputs() + runner->signature.getNumResults();
+  if (!llvmFunc->hasAttr(kOutParamsAttrName) || !wrapper ||
+      !isa<LLVM::LLVMVoidType>(wrapper.getFunctionType().getReturnType()) ||
+      wrapper.getFunctionType().getNumParams() != expectedParams)
+    return makeError("function '" + entry +
+                     "' was not lowered with results as out-parameters "
+                     "(qopt-cpu-pipeline results-to-out-params=true), the "
+                     "calling convention quant-run uses");
   for (auto [i, t] : llvm::enumerate(runner->signature.getInputs()))
     if (llvm::Error err = checkBoundaryType(t, "argument " + llvm::Twine(i)))
       return std::move(err);

@@ -9,6 +9,7 @@
 #include "quant-opt/Support/Npy.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
@@ -125,8 +126,12 @@ Expected<NpyArray> parseNpy(StringRef bytes, StringRef name) {
       return makeError(name, "bad shape entry '" + part + "'");
     array.shape.push_back(d);
   }
-  size_t expected = size_t(array.numElements()) * array.itemSize();
-  if (bytes.size() < expected)
+  // Checked: a header may claim any shape.
+  int64_t expected = int64_t(array.itemSize());
+  for (int64_t d : array.shape)
+    if (llvm::MulOverflow(expected, d, expected))
+      return makeError(name, "shape " + array.shapeString() + " is too large");
+  if (bytes.size() < uint64_t(expected))
     return makeError(name, "truncated data: expected " + Twine(expected) +
                                " bytes for shape " + array.shapeString() +
                                ", found " + Twine(bytes.size()));

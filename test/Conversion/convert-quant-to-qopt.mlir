@@ -89,3 +89,32 @@ func.func @scalar(%x: f32) -> !quant.uniform<i8:f32, 0.5> {
   %q = quant.qcast %x : f32 to !quant.uniform<i8:f32, 0.5>
   return %q : !quant.uniform<i8:f32, 0.5>
 }
+
+// -----
+
+// f64 expressed types keep f64 scales (f32 would flush 1e-50 to zero).
+// CHECK-LABEL: func @f64_scale
+// CHECK: arith.constant dense<1.000000e-50> : tensor<f64>
+// CHECK: qopt.quantize %{{.*}}, %{{.*}} : (tensor<4xf64>, tensor<f64>) -> tensor<4xi8>
+func.func @f64_scale(%x: tensor<4xf64>) -> tensor<4x!quant.uniform<i8:f64, 1.0e-50>> {
+  %q = quant.qcast %x : tensor<4xf64> to tensor<4x!quant.uniform<i8:f64, 1.0e-50>>
+  return %q : tensor<4x!quant.uniform<i8:f64, 1.0e-50>>
+}
+
+// -----
+
+func.func @f32_scale_denormal(%x: tensor<4xf32>) -> tensor<4x!quant.uniform<i8:f32, 1.0e-40>> {
+  // expected-error @+2 {{scale 1.000000e-40 of '!quant.uniform<i8:f32, 9.9999999999999992E-41>' is not a normal f32 value; use an f64 expressed type}}
+  // expected-error @+1 {{failed to legalize operation 'quant.qcast'}}
+  %q = quant.qcast %x : tensor<4xf32> to tensor<4x!quant.uniform<i8:f32, 1.0e-40>>
+  return %q : tensor<4x!quant.uniform<i8:f32, 1.0e-40>>
+}
+
+// -----
+
+func.func @zero_point_out_of_range(%x: tensor<4xf32>) -> tensor<4x!quant.uniform<i8:f32, 0.5:200>> {
+  // expected-error @+2 {{zero point 200 of '!quant.uniform<i8:f32, 5.000000e-01:200>' is outside the storage range [-128, 127]}}
+  // expected-error @+1 {{failed to legalize operation 'quant.qcast'}}
+  %q = quant.qcast %x : tensor<4xf32> to tensor<4x!quant.uniform<i8:f32, 0.5:200>>
+  return %q : tensor<4x!quant.uniform<i8:f32, 0.5:200>>
+}

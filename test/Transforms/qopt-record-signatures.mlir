@@ -1,7 +1,7 @@
 // RUN: quant-opt %s --qopt-record-signatures | FileCheck %s
 
 // CHECK-LABEL: func @entry
-// CHECK-SAME: attributes {qopt.signature = (tensor<4xf32>, tensor<f32>) -> tensor<4xi8>}
+// CHECK-SAME: attributes {qopt.out_params, qopt.signature = (tensor<4xf32>, tensor<f32>) -> tensor<4xi8>}
 func.func @entry(%x: tensor<4xf32>, %s: tensor<f32>) -> tensor<4xi8> {
   %q = qopt.quantize %x, %s : (tensor<4xf32>, tensor<f32>) -> tensor<4xi8>
   return %q : tensor<4xi8>

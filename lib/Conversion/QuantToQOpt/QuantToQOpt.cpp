@@ -17,6 +17,9 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
+#include <cmath>
+#include <limits>
+
 namespace mlir::qopt {
 #define GEN_PASS_DEF_CONVERTQUANTTOQOPT
 #include "quant-opt/Conversion/Passes.h.inc"
@@ -74,28 +77,54 @@ struct QuantParams {
   Type storage;
 };
 
-/// Builds a constant tensor of `shape` from `scales` (f32) and, if any is
-/// non-zero, `zeroPoints` (storage type).
-void buildConstants(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
-                    ArrayRef<float> scales, ArrayRef<int64_t> zeroPoints,
-                    QuantParams &params) {
-  auto scaleType = RankedTensorType::get(shape, b.getF32Type());
+/// Builds the scale constant (f64 when the expressed type is f64, else f32)
+/// and, if any is non-zero, the zero-point constant. Fails, at `op`, on a
+/// scale f32 cannot hold or a zero point outside the storage range.
+LogicalResult buildConstants(OpBuilder &b, Operation *op,
+                             quant::QuantizedType qtype,
+                             ArrayRef<int64_t> shape, ArrayRef<double> scales,
+                             ArrayRef<int64_t> zeroPoints,
+                             QuantParams &params) {
+  Location loc = op->getLoc();
+  bool wide = qtype.getExpressedType().isF64();
+  Type scaleElement = wide ? b.getF64Type() : b.getF32Type();
+  SmallVector<Attribute> scaleAttrs;
+  for (double v : scales) {
+    if (!wide && !(std::fabs(v) >= double(std::numeric_limits<float>::min()) &&
+                   std::fabs(v) <= double(std::numeric_limits<float>::max())))
+      return op->emitError("scale ")
+             << v << " of " << qtype
+             << " is not a normal f32 value; use an f64 expressed type";
+    scaleAttrs.push_back(FloatAttr::get(scaleElement, v));
+  }
   params.scale = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(scaleType, scales));
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get(shape, scaleElement),
+                             scaleAttrs));
+
+  int64_t lo = quant::QuantizedType::getDefaultMinimumForInteger(
+      qtype.isSigned(), qtype.getStorageTypeIntegralWidth());
+  int64_t hi = quant::QuantizedType::getDefaultMaximumForInteger(
+      qtype.isSigned(), qtype.getStorageTypeIntegralWidth());
+  for (int64_t z : zeroPoints)
+    if (z < lo || z > hi)
+      return op->emitError("zero point ")
+             << z << " of " << qtype << " is outside the storage range [" << lo
+             << ", " << hi << "]";
   if (llvm::all_of(zeroPoints, [](int64_t z) { return z == 0; }))
-    return;
+    return success();
   unsigned width = params.storage.getIntOrFloatBitWidth();
   SmallVector<APInt> values;
   for (int64_t z : zeroPoints)
-    values.emplace_back(width, z, /*isSigned=*/true, /*implicitTrunc=*/true);
+    values.emplace_back(width, z, /*isSigned=*/qtype.isSigned());
   auto zpType = RankedTensorType::get(shape, params.storage);
   params.zeroPoint = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(zpType, values));
+  return success();
 }
 
 FailureOr<QuantParams> buildParams(OpBuilder &b, Operation *op,
                                    RankedTensorType tensorType) {
-  Location loc = op->getLoc();
   auto qtype = cast<quant::QuantizedType>(tensorType.getElementType());
   StorageMapping mapping = mapStorage(qtype);
   if (!mapping.storage) {
@@ -108,8 +137,9 @@ FailureOr<QuantParams> buildParams(OpBuilder &b, Operation *op,
   int64_t rank = tensorType.getRank();
 
   if (auto uniform = dyn_cast<quant::UniformQuantizedType>(qtype)) {
-    float scale = uniform.getScale();
-    buildConstants(b, loc, {}, {scale}, {uniform.getZeroPoint()}, params);
+    if (failed(buildConstants(b, op, qtype, {}, {uniform.getScale()},
+                              {uniform.getZeroPoint()}, params)))
+      return failure();
     return params;
   }
   if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(qtype)) {
@@ -121,9 +151,9 @@ FailureOr<QuantParams> buildParams(OpBuilder &b, Operation *op,
     }
     SmallVector<int64_t> shape(rank, 1);
     shape[axis] = perAxis.getScales().size();
-    SmallVector<float> scales(perAxis.getScales().begin(),
-                              perAxis.getScales().end());
-    buildConstants(b, loc, shape, scales, perAxis.getZeroPoints(), params);
+    if (failed(buildConstants(b, op, qtype, shape, perAxis.getScales(),
+                              perAxis.getZeroPoints(), params)))
+      return failure();
     return params;
   }
   if (auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(qtype)) {
@@ -134,16 +164,19 @@ FailureOr<QuantParams> buildParams(OpBuilder &b, Operation *op,
                       << " do not match " << tensorType;
       return failure();
     }
-    SmallVector<float> scales;
+    SmallVector<double> scales;
     for (APFloat v : scalesAttr.getValues<APFloat>()) {
       bool lost;
-      v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
-      scales.push_back(v.convertToFloat());
+      v.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lost);
+      scales.push_back(v.convertToDouble());
     }
     SmallVector<int64_t> zeroPoints;
     for (APInt z : sub.getZeroPoints().getValues<APInt>())
-      zeroPoints.push_back(z.getSExtValue());
-    buildConstants(b, loc, scalesShape, scales, zeroPoints, params);
+      zeroPoints.push_back(qtype.isSigned() ? z.getSExtValue()
+                                            : int64_t(z.getZExtValue()));
+    if (failed(buildConstants(b, op, qtype, scalesShape, scales, zeroPoints,
+                              params)))
+      return failure();
     return params;
   }
   op->emitError() << "unsupported quantized type " << qtype

@@ -253,3 +253,27 @@ func.func @unknown_qopt_attribute(%x: tensor<4xf32>, %s: tensor<f32>) {
 func.func @bad_signature_attribute() attributes {qopt.signature = 3 : i32} {
   return
 }
+
+// -----
+
+func.func @static_dynamic_mismatch(%x: tensor<?xf32>, %s: tensor<f32>) {
+  // expected-error @+1 {{input shape 'tensor<?xf32>' and result shape 'tensor<4xi8>' must match}}
+  %q = qopt.quantize %x, %s : (tensor<?xf32>, tensor<f32>) -> tensor<4xi8>
+  return
+}
+
+// -----
+
+func.func @pack_static_dynamic(%q: tensor<4xi4>) {
+  // expected-error @+1 {{innermost dimensions of 'tensor<4xi4>' and 'tensor<?xi8>' must both be static or both be dynamic}}
+  %p = qopt.pack %q : tensor<4xi4> -> tensor<?xi8>
+  return
+}
+
+// -----
+
+func.func @empty_dim_blocks(%x: tensor<0x4xf32>, %s: tensor<2x4xf32>) {
+  // expected-error @+1 {{an empty data dimension 0 takes a scale dimension of 0 or 1, not 2}}
+  %q = qopt.quantize %x, %s : (tensor<0x4xf32>, tensor<2x4xf32>) -> tensor<0x4xi8>
+  return
+}

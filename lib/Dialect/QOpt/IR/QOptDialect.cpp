@@ -33,6 +33,11 @@ LogicalResult QOptDialect::verifyOperationAttribute(Operation *op,
       return op->emitError("'qopt.signature' must be a function type");
     return success();
   }
+  if (attr.getName() == "qopt.out_params") {
+    if (!isa<UnitAttr>(attr.getValue()))
+      return op->emitError("'qopt.out_params' must be a unit attribute");
+    return success();
+  }
   return op->emitError("unknown qopt attribute '")
          << attr.getName().getValue() << "'";
 }

@@ -57,8 +57,11 @@ mlir::qopt::getBlockSizes(ArrayRef<int64_t> dataShape,
       blocks.push_back(ShapedType::kDynamic);
       continue;
     }
-    if (sdim == 0 && dim == 0) {
-      // An empty dimension has empty parameters; any block size fits.
+    if (dim == 0) {
+      // An empty dimension has no blocks to describe.
+      if (sdim > 1)
+        return fail("an empty data dimension " + Twine(i) +
+                    " takes a scale dimension of 0 or 1, not " + Twine(sdim));
       blocks.push_back(1);
       continue;
     }
@@ -85,8 +88,9 @@ static LogicalResult verifyQuantParams(Operation *op, RankedTensorType floatType
                                        RankedTensorType storageType,
                                        RankedTensorType scaleType,
                                        Value zeroPoint, bool narrowRange) {
-  if (failed(verifyCompatibleShape(floatType.getShape(),
-                                   storageType.getShape())))
+  // Equal shapes, dynamic dimensions included: the lowering builds one
+  // elementwise loop nest over them.
+  if (floatType.getShape() != storageType.getShape())
     return op->emitOpError("input shape ")
            << floatType << " and result shape " << storageType
            << " must match";
@@ -114,7 +118,7 @@ static LogicalResult verifyQuantParams(Operation *op, RankedTensorType floatType
     return op->emitOpError("zero point element type ")
            << zpType.getElementType()
            << " must equal the storage element type " << storage;
-  if (failed(verifyCompatibleShape(zpType.getShape(), scaleType.getShape())))
+  if (zpType.getShape() != scaleType.getShape())
     return op->emitOpError("zero point shape ")
            << zpType << " must equal the scale shape " << scaleType;
   return success();
@@ -149,13 +153,16 @@ static LogicalResult verifyPacking(Operation *op, RankedTensorType nibbles,
                            "along its innermost dimension");
   int64_t rank = nibbles.getRank();
   for (int64_t i = 0; i + 1 < rank; ++i)
-    if (failed(verifyCompatibleShape(nibbles.getDimSize(i),
-                                     bytes.getDimSize(i))))
+    if (nibbles.getDimSize(i) != bytes.getDimSize(i))
       return op->emitOpError("dimension ")
              << i << " differs between " << nibbles << " and " << bytes;
   int64_t inner = nibbles.getDimSize(rank - 1);
   int64_t innerBytes = bytes.getDimSize(rank - 1);
-  if (ShapedType::isDynamic(inner) || ShapedType::isDynamic(innerBytes))
+  if (ShapedType::isDynamic(inner) != ShapedType::isDynamic(innerBytes))
+    return op->emitOpError("innermost dimensions of ")
+           << nibbles << " and " << bytes
+           << " must both be static or both be dynamic";
+  if (ShapedType::isDynamic(inner))
     return success();
   if (inner % 2 != 0)
     return op->emitOpError("innermost dimension of the 4-bit tensor must be "

@@ -23,6 +23,9 @@ struct RecordSignaturesPass
         continue;
       func->setAttr(qopt::kSignatureAttrName,
                     TypeAttr::get(func.getFunctionType()));
+      if (outParams)
+        func->setAttr(qopt::kOutParamsAttrName,
+                      UnitAttr::get(func.getContext()));
     }
   }
 };

@@ -10,6 +10,8 @@ namespace mlir::qopt {
 
 /// Name of the attribute that qopt-record-signatures attaches to functions.
 constexpr llvm::StringLiteral kSignatureAttrName = "qopt.signature";
+/// Unit attribute: results are returned through caller-allocated buffers.
+constexpr llvm::StringLiteral kOutParamsAttrName = "qopt.out_params";
 
 #define GEN_PASS_DECL
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h.inc"

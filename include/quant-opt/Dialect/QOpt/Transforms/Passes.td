@@ -9,7 +9,8 @@ def RecordSignatures : Pass<"qopt-record-signatures", "::mlir::ModuleOp"> {
   let summary = "Record each public function's tensor signature for runners";
   let description = [{
     Attaches `qopt.signature = <function type>` to every public `func.func`
-    with a body. The attribute survives the lowering to the LLVM dialect,
+    with a body, and `qopt.out_params` when the pipeline will return results
+    through caller-allocated buffers (option `out-params`). The attribute survives the lowering to the LLVM dialect,
     where memref descriptors no longer say their element type, so that
     `quant-run` (and any host program) can call a lowered module with the
     right buffers. `qopt-cpu-pipeline` runs it first.
@@ -20,9 +21,13 @@ def RecordSignatures : Pass<"qopt-record-signatures", "::mlir::ModuleOp"> {
     func.func @main(%x: tensor<4xf32>) -> tensor<4xi8>
     // becomes
     func.func @main(%x: tensor<4xf32>) -> tensor<4xi8>
-        attributes {qopt.signature = (tensor<4xf32>) -> tensor<4xi8>}
+        attributes {qopt.out_params, qopt.signature = (tensor<4xf32>) -> tensor<4xi8>}
     ```
   }];
+  let options = [
+    Option<"outParams", "out-params", "bool", /*default=*/"true",
+           "Mark functions whose results become out-parameters">,
+  ];
 }
 
 def WidenSubByteMemory

@@ -1,0 +1,101 @@
+//===- Sparsity.cpp - 2:4 structured sparsity -----------------------------===//
+
+#include "quant-opt/Numerics/Sparsity.h"
+
+#include <cassert>
+#include <cmath>
+#include <utility>
+
+namespace quantopt {
+
+std::vector<uint8_t> select24(std::span<const float> w, int64_t rows,
+                              int64_t cols, std::span<const float> inputNorms) {
+  assert(cols % 4 == 0 && w.size() == size_t(rows * cols));
+  assert(inputNorms.empty() || inputNorms.size() == size_t(cols));
+  std::vector<uint8_t> mask(w.size(), 0);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; c += 4) {
+      float score[4];
+      for (int i = 0; i < 4; ++i) {
+        score[i] = std::fabs(w[r * cols + c + i]);
+        if (!inputNorms.empty())
+          score[i] *= inputNorms[c + i];
+        if (std::isnan(score[i]))
+          score[i] = -1.0f; // NaN never wins over a number
+      }
+      // The two largest; strict comparisons keep the lower position on a
+      // tie.
+      int first = 0;
+      for (int i = 1; i < 4; ++i)
+        if (score[i] > score[first])
+          first = i;
+      int second = first == 0 ? 1 : 0;
+      for (int i = 0; i < 4; ++i)
+        if (i != first && score[i] > score[second])
+          second = i;
+      mask[r * cols + c + first] = 1;
+      mask[r * cols + c + second] = 1;
+    }
+  }
+  return mask;
+}
+
+Sparse24 compress24(std::span<const float> w, int64_t rows, int64_t cols,
+                    std::span<const uint8_t> mask) {
+  assert(cols % 16 == 0 && w.size() == size_t(rows * cols) &&
+         mask.size() == w.size());
+  Sparse24 s;
+  s.rows = rows;
+  s.cols = cols;
+  s.values.reserve(rows * cols / 2);
+  s.positions.reserve(rows * cols / 2);
+  s.metadata.assign(rows * cols / 16, 0);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; c += 4) {
+      // The first two masked positions; a group with fewer is padded with
+      // unmasked positions holding zero, so every group stores exactly two.
+      int chosen[2];
+      bool keep[2];
+      int kept = 0;
+      for (int i = 0; i < 4 && kept < 2; ++i)
+        if (mask[r * cols + c + i]) {
+          keep[kept] = true;
+          chosen[kept++] = i;
+        }
+      for (int i = 0; i < 4 && kept < 2; ++i)
+        if (!mask[r * cols + c + i]) {
+          keep[kept] = false;
+          chosen[kept++] = i;
+        }
+      if (chosen[0] > chosen[1]) {
+        std::swap(chosen[0], chosen[1]);
+        std::swap(keep[0], keep[1]);
+      }
+      for (int j = 0; j < 2; ++j) {
+        s.values.push_back(keep[j] ? w[r * cols + c + chosen[j]] : 0.0f);
+        s.positions.push_back(uint8_t(chosen[j]));
+      }
+    }
+  }
+  // Pack: row r, pair index p (0..cols/2-1): word p / 8, bits 2 * (p % 8).
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t p = 0; p < cols / 2; ++p) {
+      uint16_t pos = s.positions[r * (cols / 2) + p];
+      s.metadata[r * (cols / 16) + p / 8] |= uint16_t(pos << (2 * (p % 8)));
+    }
+  return s;
+}
+
+std::vector<float> decompress24(const Sparse24 &s) {
+  std::vector<float> dense(s.rows * s.cols, 0.0f);
+  int64_t half = s.cols / 2;
+  for (int64_t r = 0; r < s.rows; ++r)
+    for (int64_t p = 0; p < half; ++p) {
+      int64_t group = p / 2;
+      dense[r * s.cols + group * 4 + s.positions[r * half + p]] =
+          s.values[r * half + p];
+    }
+  return dense;
+}
+
+} // namespace quantopt
