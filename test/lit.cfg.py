@@ -13,7 +13,8 @@ config.name = "QUANT_OPT"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".py", ".test"]
 config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "reference.py",
-                   "CMakeLists.txt", "Inputs", "python", "Unit", "consumer"]
+                   "CMakeLists.txt", "Inputs", "python", "Unit", "consumer",
+                   "numerics_harness.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.quant_opt_obj_root, "test")
 
@@ -32,15 +33,19 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 # The integration tests import the shared NumPy references from test/python.
-config.environment["PYTHONPATH"] = os.path.join(
-    config.test_source_root, "python")
+config.environment["PYTHONPATH"] = os.pathsep.join([
+    os.path.join(config.test_source_root, "python"),
+    os.path.join(config.test_source_root, "Numerics")])
 config.environment["QUANT_RUN"] = os.path.join(
     config.quant_opt_tools_dir, "quant-run")
+config.environment["QUANT_NUMERICS"] = os.path.join(
+    config.quant_opt_tools_dir, "quant-numerics")
 config.environment["QUANT_OPT"] = os.path.join(
     config.quant_opt_tools_dir, "quant-opt")
 
 tool_dirs = [config.quant_opt_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["quant-opt", "quant-run"], tool_dirs)
+llvm_config.add_tool_substitutions(["quant-opt", "quant-run", "quant-numerics"],
+                                   tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 # GPU tests need a device: set the feature only when a driver answers.
