@@ -30,25 +30,28 @@ float fp8MaxFinite(FP8Format format) {
 
 uint8_t encodeFP8(float value, FP8Format format) {
   Layout l = getLayout(format);
-  uint8_t sign = std::signbit(value) ? 0x80 : 0x00;
-  if (std::isnan(value))
+  uint32_t bits;
+  std::memcpy(&bits, &value, 4);
+  uint8_t sign = uint8_t((bits >> 24) & 0x80);
+  uint32_t mag = bits & 0x7FFFFFFF;
+  if (mag > 0x7F800000) // NaN
     return sign | l.nanCode;
-  float mag = std::fabs(value);
-  // Work in units of the smallest subnormal: rounding there to an integer,
-  // with the step doubling per binade, is exactly FP8 round-to-nearest-even.
-  int minExp = 1 - l.bias; // exponent of the smallest normal
   uint32_t code;
-  if (mag < std::ldexp(1.0f, minExp)) {
-    code = uint32_t(std::nearbyint(std::ldexp(mag, l.bias - 1 + l.mantissaBits)));
-  } else if (mag >= std::ldexp(1.0f, 2 * l.bias + 2)) {
-    code = l.maxCode; // far out of range (also +-inf)
+  const uint32_t minNormal = uint32_t(128 - l.bias) << 23; // 2^(1 - bias)
+  if (mag < minNormal) {
+    // Subnormal range: the code is the value in units of the smallest
+    // subnormal; scaling by a power of two is exact.
+    float m;
+    std::memcpy(&m, &mag, 4);
+    code = uint32_t(
+        std::nearbyint(m * std::ldexp(1.0f, l.bias - 1 + l.mantissaBits)));
   } else {
-    int exp;
-    float frac = std::frexp(mag, &exp); // mag = frac * 2^exp, frac in [0.5, 1)
-    int e = exp - 1;                    // mag = (2 * frac) * 2^e
-    float scaled = std::ldexp(frac * 2.0f - 1.0f, l.mantissaBits);
-    uint32_t mant = uint32_t(std::nearbyint(scaled)); // may carry to 2^M
-    code = (uint32_t(e + l.bias) << l.mantissaBits) + mant;
+    // Round the f32 mantissa to M bits on the bit pattern (round half to
+    // even; a carry into the exponent is right), then rebias. Infinity's
+    // all-ones exponent lands far above the largest code.
+    const int drop = 23 - l.mantissaBits;
+    uint32_t rounded = mag + ((1u << (drop - 1)) - 1) + ((mag >> drop) & 1);
+    code = (rounded >> drop) - (uint32_t(127 - l.bias) << l.mantissaBits);
   }
   if (code > l.maxCode)
     code = l.maxCode;

@@ -15,6 +15,42 @@ static FP8Format fp8Format(Storage s) {
   return s == Storage::F8E4M3FN ? FP8Format::E4M3FN : FP8Format::E5M2;
 }
 
+/// Calls f(offset, length, block) for each run of consecutive row-major
+/// elements that share a block: the hot loops then run over contiguous
+/// data with one scale, without per-element index arithmetic.
+template <typename F>
+static void forEachSegment(const BlockLayout &layout, F f) {
+  int64_t total = layout.numElements();
+  if (total == 0)
+    return;
+  if (layout.scaleShape.empty()) { // per tensor
+    f(int64_t(0), total, int64_t(0));
+    return;
+  }
+  const auto &shape = layout.dataShape;
+  const auto &blocks = layout.blockShape;
+  size_t rank = shape.size();
+  int64_t inner = shape[rank - 1], innerBlock = blocks[rank - 1];
+  int64_t innerScales = layout.scaleShape[rank - 1];
+  // Row-major strides of the scale tensor.
+  std::vector<int64_t> scaleStride(rank, 1);
+  for (int64_t k = int64_t(rank) - 2; k >= 0; --k)
+    scaleStride[k] = scaleStride[k + 1] * layout.scaleShape[k + 1];
+  std::vector<int64_t> idx(rank, 0); // outer multi-index (last stays 0)
+  for (int64_t offset = 0; offset < total; offset += inner) {
+    int64_t base = 0;
+    for (size_t k = 0; k + 1 < rank; ++k)
+      base += (idx[k] / blocks[k]) * scaleStride[k];
+    for (int64_t b = 0; b < innerScales; ++b)
+      f(offset + b * innerBlock, innerBlock, base + b);
+    for (int64_t k = int64_t(rank) - 2; k >= 0; --k) {
+      if (++idx[k] < shape[k])
+        break;
+      idx[k] = 0;
+    }
+  }
+}
+
 float symmetricScale(float amax, Storage storage, bool narrowRange) {
   amax = std::fabs(amax);
   if (!(amax > 0))
@@ -68,15 +104,19 @@ QuantParams computeParams(std::span<const float> data,
   int64_t blocks = layout.numBlocks();
   std::vector<float> lo(blocks, std::numeric_limits<float>::infinity());
   std::vector<float> hi(blocks, -std::numeric_limits<float>::infinity());
-  std::vector<int64_t> index = layout.blockIndices();
-  for (size_t i = 0; i < data.size(); ++i) {
-    float x = data[i];
-    if (!std::isfinite(x)) // NaN and inf say nothing about the range
-      continue;
-    int64_t b = index[i];
-    lo[b] = std::min(lo[b], x);
-    hi[b] = std::max(hi[b], x);
-  }
+  forEachSegment(layout, [&](int64_t offset, int64_t length, int64_t b) {
+    float l = lo[b], h = hi[b];
+    for (int64_t i = offset; i < offset + length; ++i) {
+      float x = data[i];
+      // NaN and infinities say nothing about the range.
+      if (std::fabs(x) <= std::numeric_limits<float>::max()) {
+        l = std::min(l, x);
+        h = std::max(h, x);
+      }
+    }
+    lo[b] = l;
+    hi[b] = h;
+  });
   for (int64_t b = 0; b < blocks; ++b)
     if (lo[b] > hi[b]) // empty or all-NaN block
       lo[b] = hi[b] = 0.0f;
@@ -123,19 +163,29 @@ void quantize(std::span<const float> data, const BlockLayout &layout,
               const QuantParams &params, std::span<uint8_t> codes) {
   assert(codes.size() == data.size() && "one code per element");
   Storage storage = params.scheme.storage;
-  std::vector<int64_t> index = layout.blockIndices();
   if (isFloat8(storage)) {
     FP8Format f = fp8Format(storage);
-    for (size_t i = 0; i < data.size(); ++i)
-      codes[i] = encodeFP8(data[i] / params.scales[index[i]], f);
+    forEachSegment(layout, [&](int64_t offset, int64_t length, int64_t b) {
+      float s = params.scales[b];
+      for (int64_t i = offset; i < offset + length; ++i)
+        codes[i] = encodeFP8(data[i] / s, f);
+    });
     return;
   }
   CodeRange r = codeRange(storage, params.scheme.narrowRange);
-  for (size_t i = 0; i < data.size(); ++i) {
-    int64_t b = index[i];
-    codes[i] = uint8_t(
-        quantizeValue(data[i], params.scales[b], params.zeroPoint(b), r));
-  }
+  const float lo = float(r.qmin), hi = float(r.qmax);
+  forEachSegment(layout, [&](int64_t offset, int64_t length, int64_t b) {
+    const float s = params.scales[b];
+    const float z = float(params.zeroPoint(b));
+    // Branch-free so that it vectorises: NaN fails both comparisons of the
+    // clamp and is replaced by z.
+    for (int64_t i = offset; i < offset + length; ++i) {
+      float v = std::nearbyint(data[i] / s) + z;
+      float c = v < lo ? lo : (v > hi ? hi : v);
+      c = v == v ? c : z;
+      codes[i] = uint8_t(int32_t(c));
+    }
+  });
 }
 
 std::vector<uint8_t> quantize(std::span<const float> data,
@@ -150,12 +200,27 @@ void dequantize(std::span<const uint8_t> codes, const BlockLayout &layout,
                 const QuantParams &params, std::span<float> out) {
   assert(codes.size() == out.size() && "one value per code");
   Storage storage = params.scheme.storage;
-  std::vector<int64_t> index = layout.blockIndices();
-  for (size_t i = 0; i < codes.size(); ++i) {
-    int64_t b = index[i];
-    float q = codeValue(codes[i], storage);
-    out[i] = params.scales[b] * (q - float(params.zeroPoint(b)));
-  }
+  forEachSegment(layout, [&](int64_t offset, int64_t length, int64_t b) {
+    const float s = params.scales[b];
+    const float z = float(params.zeroPoint(b));
+    switch (storage) {
+    case Storage::I8:
+    case Storage::I4:
+      for (int64_t i = offset; i < offset + length; ++i)
+        out[i] = s * (float(int8_t(codes[i])) - z);
+      break;
+    case Storage::UI8:
+    case Storage::UI4:
+      for (int64_t i = offset; i < offset + length; ++i)
+        out[i] = s * (float(codes[i]) - z);
+      break;
+    case Storage::F8E4M3FN:
+    case Storage::F8E5M2:
+      for (int64_t i = offset; i < offset + length; ++i)
+        out[i] = s * codeValue(codes[i], storage);
+      break;
+    }
+  });
 }
 
 void packNibbles(std::span<const uint8_t> codes, std::span<uint8_t> packed) {

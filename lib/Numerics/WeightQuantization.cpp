@@ -39,8 +39,18 @@ HessianAccumulator::HessianAccumulator(int64_t inputFeatures)
     : sum_(MatrixF::Zero(inputFeatures, inputFeatures)) {}
 
 void HessianAccumulator::add(const Eigen::Ref<const RowMatrixF> &tokens) {
-  // sum += X^T X, lower triangle only (a symmetric rank-k update).
-  sum_.selfadjointView<Eigen::Lower>().rankUpdate(tokens.transpose());
+  // sum += X^T X, lower triangle only: column panel j gets
+  // X[:, j:]^T X[:, j:j+b]. The panels are independent GEMMs, spread over
+  // the cores (Eigen's own symmetric rank update runs on one).
+  const int64_t k = sum_.cols();
+  const int64_t panel = 256;
+  const int64_t panels = (k + panel - 1) / panel;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t p = 0; p < panels; ++p) {
+    int64_t j = p * panel, b = std::min(panel, k - j);
+    sum_.block(j, j, k - j, b).noalias() +=
+        tokens.middleCols(j, k - j).transpose() * tokens.middleCols(j, b);
+  }
   tokens_ += tokens.rows();
 }
 
@@ -79,15 +89,20 @@ void groupParams(const MatrixF &w, int64_t begin, int64_t count,
 }
 
 /// The upper Cholesky factor U of H^-1 (H^-1 = U^T U), or nullopt.
+///
+/// With J the exchange matrix and J H J = L L^T, H^-1 = (J L^-1 J)^T
+/// (J L^-1 J), and J L^-1 J is upper triangular with a positive diagonal:
+/// one Cholesky factorisation and one triangular inversion, instead of
+/// inverting H and factorising the inverse.
 std::optional<MatrixF> inverseCholeskyUpper(const MatrixF &h) {
-  Eigen::LLT<MatrixF> llt(h);
+  Eigen::LLT<MatrixF> llt(h.reverse());
   if (llt.info() != Eigen::Success)
     return std::nullopt;
-  MatrixF inv = llt.solve(MatrixF::Identity(h.rows(), h.cols()));
-  Eigen::LLT<MatrixF> llt2(inv);
-  if (llt2.info() != Eigen::Success)
+  MatrixF lInv = MatrixF::Identity(h.rows(), h.cols());
+  llt.matrixL().solveInPlace(lInv);
+  if (!lInv.allFinite())
     return std::nullopt;
-  return MatrixF(llt2.matrixU());
+  return MatrixF(lInv.reverse());
 }
 
 } // namespace
