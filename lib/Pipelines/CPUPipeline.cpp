@@ -36,6 +36,7 @@ void qopt::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 
   // qopt ops become elementwise linalg.generic ops; fuse neighbours.
+  pm.addNestedPass<func::FuncOp>(qopt::createConvertQOptMatmulToLoops());
   pm.addNestedPass<func::FuncOp>(qopt::createConvertQOptToLinalg());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());

@@ -13,6 +13,7 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/TargetSelect.h"
 
 using namespace mlir;
@@ -143,9 +144,17 @@ JitRunner::create(ModuleOp module, llvm::StringRef entry, unsigned optLevel) {
   registerLLVMDialectTranslation(registry);
   ctx->appendDialectRegistry(registry);
 
+  // Optimise for the host CPU: without a target machine LLVM's vectorisers
+  // have no cost model and leave the loops scalar.
+  auto tmBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!tmBuilder)
+    return tmBuilder.takeError();
+  auto targetMachine = tmBuilder->createTargetMachine();
+  if (!targetMachine)
+    return targetMachine.takeError();
   std::function<llvm::Error(llvm::Module *)> transformer =
       makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
-                                /*targetMachine=*/nullptr);
+                                targetMachine->get());
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel =
@@ -176,6 +185,31 @@ static std::vector<int64_t> makeDescriptor(void *data,
   return desc;
 }
 
+llvm::Error JitRunner::invoke(llvm::ArrayRef<void *> arguments,
+                              llvm::ArrayRef<void *> results) {
+  if (arguments.size() != signature.getNumInputs() ||
+      results.size() != signature.getNumResults())
+    return makeError("function '" + entry + "' takes " +
+                     llvm::Twine(signature.getNumInputs()) + " argument(s) and " +
+                     llvm::Twine(signature.getNumResults()) + " result(s)");
+  // _mlir_ciface_<entry>(desc *args..., desc *results...): the packed
+  // wrapper takes a pointer to each of those pointer arguments.
+  std::vector<std::vector<int64_t>> descriptors;
+  auto types = llvm::concat<const Type>(signature.getInputs(),
+                                        signature.getResults());
+  auto buffers = llvm::concat<void *const>(arguments, results);
+  for (auto [type, data] : llvm::zip_equal(types, buffers))
+    descriptors.push_back(
+        makeDescriptor(data, cast<RankedTensorType>(type).getShape()));
+  std::vector<void *> descriptorPtrs;
+  for (auto &d : descriptors)
+    descriptorPtrs.push_back(d.data());
+  SmallVector<void *> packedArgs;
+  for (void *&p : descriptorPtrs)
+    packedArgs.push_back(&p);
+  return engine->invokePacked("_mlir_ciface_" + entry, packedArgs);
+}
+
 llvm::Expected<std::vector<HostTensor>>
 JitRunner::run(std::vector<HostTensor> inputs) {
   ArrayRef<Type> argTypes = signature.getInputs();
@@ -204,21 +238,12 @@ JitRunner::run(std::vector<HostTensor> inputs) {
                                     getHostElementSize(type.getElementType()))});
   }
 
-  // _mlir_ciface_<entry>(desc *args..., desc *results...): the packed
-  // wrapper takes a pointer to each of those pointer arguments.
-  std::vector<std::vector<int64_t>> descriptors;
+  std::vector<void *> argPtrs, resultPtrs;
   for (HostTensor &t : inputs)
-    descriptors.push_back(makeDescriptor(t.bytes.data(), t.type.getShape()));
+    argPtrs.push_back(t.bytes.data());
   for (HostTensor &t : results)
-    descriptors.push_back(makeDescriptor(t.bytes.data(), t.type.getShape()));
-  std::vector<void *> descriptorPtrs;
-  for (auto &d : descriptors)
-    descriptorPtrs.push_back(d.data());
-  SmallVector<void *> packedArgs;
-  for (void *&p : descriptorPtrs)
-    packedArgs.push_back(&p);
-  if (llvm::Error err =
-          engine->invokePacked("_mlir_ciface_" + entry, packedArgs))
+    resultPtrs.push_back(t.bytes.data());
+  if (llvm::Error err = invoke(argPtrs, resultPtrs))
     return std::move(err);
 
   // 4-bit codes occupy a byte each; normalise the unused high bits.

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 #include "quant-opt/Dialect/QOpt/IR/QOpt.h"
@@ -22,6 +23,9 @@ namespace qopt {
 /// Patterns lowering qopt.quantize / dequantize / pack / unpack to
 /// linalg.generic on tensors.
 void populateQOptToLinalgPatterns(RewritePatternSet &patterns);
+
+/// Patterns lowering qopt.matmul to scf.for loops over tensors.
+void populateQOptMatmulToLoopsPatterns(RewritePatternSet &patterns);
 
 /// Converts `!quant.uniform` element types (and tensors of them) to their
 /// storage types; other types are left as they are.

@@ -37,6 +37,36 @@ def ConvertQOptToLinalg : Pass<"convert-qopt-to-linalg"> {
   ];
 }
 
+def ConvertQOptMatmulToLoops : Pass<"convert-qopt-matmul-to-loops"> {
+  let summary = "Lower qopt.matmul to loops that dequantize in the reduction";
+  let description = [{
+    Rewrites `qopt.matmul` into `scf.for` loops over tensors: for each
+    output channel n and each row of the input, a loop over the scale
+    groups of K whose inner loop decodes the weight codes in registers
+    (two per packed byte), multiplies them by the input and sums; the
+    partial sum of a group is multiplied by its scale once. The full
+    precision weight is never materialised and the packed weight is read
+    once per input row block. The inner reduction carries
+    `fastmath<reassoc, contract>` so that LLVM vectorises it.
+
+    Example:
+
+    ```mlir
+    %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
+        : (tensor<1x256xf32>, tensor<64x128xi8>, tensor<64x2xf32>) -> tensor<1x64xf32>
+    ```
+
+    becomes four nested `scf.for` loops (n, row, group, byte) with
+    `tensor.extract` of single bytes and scalars and one `tensor.insert`
+    per output element.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def ConvertQuantToQOpt : Pass<"convert-quant-to-qopt", "::mlir::ModuleOp"> {
   let summary = "Import upstream quant.qcast / dcast / scast into qopt ops";
   let description = [{

@@ -47,6 +47,13 @@ public:
   /// `inputs` and returns one tensor per result.
   llvm::Expected<std::vector<HostTensor>> run(std::vector<HostTensor> inputs);
 
+  /// Calls the entry on caller-owned, contiguous buffers laid out as in
+  /// HostTensor: one per argument, then one per result (written). No
+  /// checks beyond the counts and no copies: the hot path for benchmarks
+  /// and bindings.
+  llvm::Error invoke(llvm::ArrayRef<void *> arguments,
+                     llvm::ArrayRef<void *> results);
+
 private:
   JitRunner() = default;
 

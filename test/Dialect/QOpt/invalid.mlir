@@ -277,3 +277,91 @@ func.func @empty_dim_blocks(%x: tensor<0x4xf32>, %s: tensor<2x4xf32>) {
   %q = qopt.quantize %x, %s : (tensor<0x4xf32>, tensor<2x4xf32>) -> tensor<0x4xi8>
   return
 }
+
+// -----
+
+func.func @matmul_k_mismatch(%x: tensor<4x256xf32>, %w: tensor<8x64xi8>, %s: tensor<8x1xf32>) {
+  // expected-error @+1 {{input has K = 256 but the weight 'tensor<8x64xi8>' holds K = 128 (two 4-bit codes per byte)}}
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4} : (tensor<4x256xf32>, tensor<8x64xi8>, tensor<8x1xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_n_mismatch(%x: tensor<4x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8x1xf32>) {
+  // expected-error @+1 {{result has N = 9 but the weight has N = 8}}
+  %y = qopt.matmul %x, %w, %s {acc_type = f32} : (tensor<4x64xf32>, tensor<8x64xi8>, tensor<8x1xf32>) -> tensor<4x9xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_batch_mismatch(%x: tensor<2x4x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8x1xf32>) {
+  // expected-error @+1 {{result dimension 0 must equal input dimension 0}}
+  %y = qopt.matmul %x, %w, %s {acc_type = f32} : (tensor<2x4x64xf32>, tensor<8x64xi8>, tensor<8x1xf32>) -> tensor<3x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_bad_group(%x: tensor<4x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8x3xf32>) {
+  // expected-error @+1 {{data dimension 1 (64) is not a multiple of scale dimension 1 (3)}}
+  %y = qopt.matmul %x, %w, %s {acc_type = f32} : (tensor<4x64xf32>, tensor<8x64xi8>, tensor<8x3xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_packed_i8(%x: tensor<4x64xf32>, %w: tensor<8x32xi8>, %s: tensor<8x1xf32>) {
+  // expected-error @+1 {{'packed' must be i4 or ui4, but is 'i8'}}
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i8} : (tensor<4x64xf32>, tensor<8x32xi8>, tensor<8x1xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_packed_f8(%x: tensor<4x64xf32>, %w: tensor<8x32xf8E4M3FN>, %s: tensor<8x1xf32>) {
+  // expected-error @+1 {{a packed weight is stored as i8 bytes, not 'f8E4M3FN'}}
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4} : (tensor<4x64xf32>, tensor<8x32xf8E4M3FN>, tensor<8x1xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_acc(%x: tensor<4x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8x1xf32>) {
+  // expected-error @+1 {{accumulator type must be f32 or f16, but is 'i32'}}
+  %y = qopt.matmul %x, %w, %s {acc_type = i32} : (tensor<4x64xf32>, tensor<8x64xi8>, tensor<8x1xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_zp_type(%x: tensor<4x64xf32>, %w: tensor<8x32xi8>, %s: tensor<8x1xf32>, %z: tensor<8x1xi8>) {
+  // expected-error @+1 {{zero point element type 'i8' must equal the weight storage 'ui4'}}
+  %y = qopt.matmul %x, %w, %s, %z {acc_type = f32, packed = ui4} : (tensor<4x64xf32>, tensor<8x32xi8>, tensor<8x1xf32>, tensor<8x1xi8>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_fp8_zp(%x: tensor<4x64xf32>, %w: tensor<8x64xf8E5M2>, %s: tensor<8x1xf32>, %z: tensor<8x1xi8>) {
+  // expected-error @+1 {{FP8 weights take no zero point}}
+  %y = qopt.matmul %x, %w, %s, %z {acc_type = f32} : (tensor<4x64xf32>, tensor<8x64xf8E5M2>, tensor<8x1xf32>, tensor<8x1xi8>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_weight_rank(%x: tensor<4x64xf32>, %w: tensor<64xi8>, %s: tensor<f32>) {
+  // expected-error @+1 {{weight must have rank 2 ([N, K]), but is 'tensor<64xi8>'}}
+  %y = qopt.matmul %x, %w, %s {acc_type = f32} : (tensor<4x64xf32>, tensor<64xi8>, tensor<f32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_missing_acc(%x: tensor<4x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8x1xf32>) {
+  // expected-error @+1 {{requires attribute 'acc_type'}}
+  %y = qopt.matmul %x, %w, %s : (tensor<4x64xf32>, tensor<8x64xi8>, tensor<8x1xf32>) -> tensor<4x8xf32>
+  return
+}

@@ -69,3 +69,23 @@ func.func @dynamic(%x: tensor<?x64xf32>, %s: tensor<1x2xf32>) -> tensor<?x64xi8>
   %q = qopt.quantize %x, %s : (tensor<?x64xf32>, tensor<1x2xf32>) -> tensor<?x64xi8>
   return %q : tensor<?x64xi8>
 }
+
+// CHECK-LABEL: func @matmul_forms
+func.func @matmul_forms(%x: tensor<16x4096xf32>, %w4: tensor<4096x2048xi8>, %s4: tensor<4096x32xf32>,
+                        %xb: tensor<2x8x256xbf16>, %w8: tensor<64x256xi8>, %s8: tensor<64x1xf32>,
+                        %wf: tensor<64x256xf8E4M3FN>, %v: tensor<256xf16>,
+                        %wu: tensor<64x128xi8>, %su: tensor<64x2xf32>, %zu: tensor<64x2xui4>)
+    -> (tensor<16x4096xf32>, tensor<2x8x64xbf16>, tensor<64xf16>, tensor<2x8x64xf32>) {
+  // CHECK: qopt.matmul %{{.*}}, %{{.*}}, %{{.*}} {acc_type = f32, packed = i4} : (tensor<16x4096xf32>, tensor<4096x2048xi8>, tensor<4096x32xf32>) -> tensor<16x4096xf32>
+  %a = qopt.matmul %x, %w4, %s4 {acc_type = f32, packed = i4} : (tensor<16x4096xf32>, tensor<4096x2048xi8>, tensor<4096x32xf32>) -> tensor<16x4096xf32>
+  // Batch dimensions, INT8 per channel, bf16 activations.
+  // CHECK: qopt.matmul {{.*}} : (tensor<2x8x256xbf16>, tensor<64x256xi8>, tensor<64x1xf32>) -> tensor<2x8x64xbf16>
+  %b = qopt.matmul %xb, %w8, %s8 {acc_type = f32} : (tensor<2x8x256xbf16>, tensor<64x256xi8>, tensor<64x1xf32>) -> tensor<2x8x64xbf16>
+  // A vector input (matvec), FP8 weights.
+  // CHECK: qopt.matmul {{.*}} : (tensor<256xf16>, tensor<64x256xf8E4M3FN>, tensor<64x1xf32>) -> tensor<64xf16>
+  %c = qopt.matmul %v, %wf, %s8 {acc_type = f32} : (tensor<256xf16>, tensor<64x256xf8E4M3FN>, tensor<64x1xf32>) -> tensor<64xf16>
+  // Asymmetric packed UINT4 with zero points.
+  // CHECK: qopt.matmul {{.*}} {acc_type = f32, packed = ui4} : (tensor<2x8x256xbf16>, tensor<64x128xi8>, tensor<64x2xf32>, tensor<64x2xui4>) -> tensor<2x8x64xf32>
+  %d = qopt.matmul %xb, %wu, %su, %zu {acc_type = f32, packed = ui4} : (tensor<2x8x256xbf16>, tensor<64x128xi8>, tensor<64x2xf32>, tensor<64x2xui4>) -> tensor<2x8x64xf32>
+  return %a, %b, %c, %d : tensor<16x4096xf32>, tensor<2x8x64xbf16>, tensor<64xf16>, tensor<2x8x64xf32>
+}

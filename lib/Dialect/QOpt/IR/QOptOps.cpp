@@ -232,5 +232,81 @@ OpFoldResult UnpackOp::fold(FoldAdaptor adaptor) {
   return {};
 }
 
+//===----------------------------------------------------------------------===//
+// matmul
+//===----------------------------------------------------------------------===//
+
+Type MatmulOp::getWeightStorageType() {
+  if (std::optional<Type> packed = getPacked())
+    return *packed;
+  return getWeight().getType().getElementType();
+}
+
+int64_t MatmulOp::getK() {
+  int64_t k = getWeight().getType().getDimSize(1);
+  if (getPacked() && !ShapedType::isDynamic(k))
+    return 2 * k;
+  return getPacked() ? ShapedType::kDynamic : k;
+}
+
+LogicalResult MatmulOp::verify() {
+  RankedTensorType x = getInput().getType();
+  RankedTensorType w = getWeight().getType();
+  RankedTensorType y = getType();
+  if (!isa<Float32Type, Float16Type>(getAccType()))
+    return emitOpError("accumulator type must be f32 or f16, but is ")
+           << getAccType();
+  if (w.getRank() != 2)
+    return emitOpError("weight must have rank 2 ([N, K]), but is ") << w;
+  if (x.getRank() < 1)
+    return emitOpError("input must have rank at least 1 ([..., K])");
+  if (std::optional<Type> packed = getPacked()) {
+    auto it = dyn_cast<IntegerType>(*packed);
+    if (!it || it.getWidth() != 4 || it.isSigned())
+      return emitOpError("'packed' must be i4 or ui4, but is ") << *packed;
+    if (!w.getElementType().isSignlessInteger(8))
+      return emitOpError("a packed weight is stored as i8 bytes, not ")
+             << w.getElementType();
+  }
+  int64_t k = getK(), n = getN();
+  int64_t xk = x.getDimSize(x.getRank() - 1);
+  if (!ShapedType::isDynamic(k) && !ShapedType::isDynamic(xk) && k != xk)
+    return emitOpError("input has K = ")
+           << xk << " but the weight " << w << " holds K = " << k
+           << (getPacked() ? " (two 4-bit codes per byte)" : "");
+  if (y.getRank() != x.getRank())
+    return emitOpError("result rank ") << y.getRank()
+           << " must equal the input rank " << x.getRank();
+  for (int64_t i = 0; i + 1 < x.getRank(); ++i)
+    if (x.getDimSize(i) != y.getDimSize(i))
+      return emitOpError("result dimension ")
+             << i << " must equal input dimension " << i;
+  if (y.getDimSize(y.getRank() - 1) != n)
+    return emitOpError("result has N = ")
+           << y.getDimSize(y.getRank() - 1) << " but the weight has N = "
+           << n;
+
+  Type storage = getWeightStorageType();
+  std::optional<StorageInfo> info = getStorageInfo(storage);
+  std::string error;
+  SmallVector<int64_t> logical{n, k};
+  if (failed(getBlockSizes(logical, getScale().getType().getShape(), &error)))
+    return emitOpError(error);
+  if (Value zp = getZeroPoint()) {
+    if (info->isFloat)
+      return emitOpError("FP8 weights take no zero point");
+    auto zpType = cast<RankedTensorType>(zp.getType());
+    if (zpType.getElementType() != storage)
+      return emitOpError("zero point element type ")
+             << zpType.getElementType() << " must equal the weight storage "
+             << storage;
+    if (zpType.getShape() != getScale().getType().getShape())
+      return emitOpError("zero point shape ")
+             << zpType << " must equal the scale shape "
+             << getScale().getType();
+  }
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "quant-opt/Dialect/QOpt/IR/QOptOps.cpp.inc"

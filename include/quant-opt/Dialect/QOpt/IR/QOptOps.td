@@ -159,4 +159,63 @@ def QOpt_UnpackOp : QOpt_Op<"unpack", [Pure]> {
   let hasFolder = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// matmul
+//===----------------------------------------------------------------------===//
+
+def QOpt_MatmulWeightElement
+    : AnyTypeOf<[I8, QOpt_I4, UI8, QOpt_UI4, F8E4M3FN, F8E5M2]>;
+
+def QOpt_MatmulOp : QOpt_Op<"matmul", [Pure]> {
+  let summary = "Matrix product with a quantized weight, dequantized on the fly";
+  let description = [{
+    Computes `Y = X · dequant(W)ᵀ` the way `nn.Linear` does: `X` is
+    `[..., K]` (any number of leading batch dimensions, f32 / f16 / bf16),
+    the weight is `[N, K]` and `Y` is `[..., N]`:
+
+    ```
+    Y[..., n] = sum_k X[..., k] * s[n / bn, k / bk] * (q[n, k] - z[n / bn, k / bk])
+    ```
+
+    `scale` (and `zero_point`) follow the granularity rule of
+    `qopt.quantize` over the `[N, K]` weight: `tensor<f32>` per tensor,
+    `tensor<Nx1xf32>` per output channel, `tensor<Nx(K/g)xf32>` per group.
+
+    The weight is stored as its codes: `tensor<NxKxi8>` (or `ui8`,
+    `f8E4M3FN`, `f8E5M2`, unpacked `i4` / `ui4`), or packed two 4-bit codes
+    per byte as by `qopt.pack` — `tensor<Nx(K/2)xi8>` with
+    `packed = i4` (or `ui4`) naming the code type. Products accumulate in
+    `acc_type` (`f32`) and are rounded once to the result element type.
+
+    Lowerings never materialise the full-precision weight: each code is
+    dequantized inside the reduction loop.
+
+    Example (INT4, groups of 128, packed):
+
+    ```mlir
+    %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
+        : (tensor<16x4096xf32>, tensor<4096x2048xi8>, tensor<4096x32xf32>) -> tensor<16x4096xf32>
+    ```
+  }];
+  let arguments = (ins QOpt_FloatTensor:$input,
+                       RankedTensorOf<[QOpt_MatmulWeightElement]>:$weight,
+                       QOpt_ScaleTensor:$scale,
+                       Optional<QOpt_ZeroPointTensor>:$zero_point,
+                       TypeAttr:$acc_type,
+                       OptionalAttr<TypeAttr>:$packed);
+  let results = (outs QOpt_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $scale (`,` $zero_point^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The code type of the weight: the packed type, or the element type.
+    Type getWeightStorageType();
+    /// N and K of the logical [N, K] weight.
+    int64_t getN() { return getWeight().getType().getDimSize(0); }
+    int64_t getK();
+  }];
+}
+
 #endif // QUANT_OPT_DIALECT_QOPT_IR_QOPTOPS_TD

@@ -1,0 +1,140 @@
+//===- matmul_bench.cpp - qopt.matmul on the CPU against f32 and the floor ===//
+//
+//   build/bench/matmul-bench [--benchmark_filter=...]
+//
+// Y[M, N] = X[M, K] W[N, K]^T with K = N = 4096, compiled by
+// qopt-cpu-pipeline and JIT-run through the same runner quant-run uses:
+// INT4 g128 (packed), INT8 per channel, and f32 weights (linalg.matmul with
+// a transposed weight map, same pipeline). Each call reads a different
+// copy of the weight (256 MiB of copies in all, far beyond the 32 MiB L3),
+// so the weight streams from memory. The floor is the weight bytes over
+// this machine's measured copy bandwidth. Results: docs/perf/cpu.md.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quant-opt/InitAll.h"
+#include "quant-opt/Runner/Runner.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <random>
+
+using namespace mlir;
+
+namespace {
+
+constexpr int64_t kDim = 4096;
+
+enum Kind { F32 = 0, INT8 = 1, INT4 = 2 };
+
+std::string moduleText(Kind kind, int64_t m) {
+  std::string x = "tensor<" + std::to_string(m) + "x4096xf32>";
+  std::string y = "tensor<" + std::to_string(m) + "x4096xf32>";
+  if (kind == F32)
+    return "#x = affine_map<(m, n, k) -> (m, k)>\n"
+           "#w = affine_map<(m, n, k) -> (n, k)>\n"
+           "#y = affine_map<(m, n, k) -> (m, n)>\n"
+           "func.func @main(%x: " + x + ", %w: tensor<4096x4096xf32>) -> " + y +
+           " {\n  %z = arith.constant 0.0 : f32\n  %e = tensor.empty() : " + y +
+           "\n  %i = linalg.fill ins(%z : f32) outs(%e : " + y + ") -> " + y +
+           "\n  %r = linalg.matmul indexing_maps = [#x, #w, #y] ins(%x, %w : " +
+           x + ", tensor<4096x4096xf32>) outs(%i : " + y + ") -> " + y +
+           "\n  return %r : " + y + "\n}\n";
+  std::string w = kind == INT4 ? "tensor<4096x2048xi8>" : "tensor<4096x4096xi8>";
+  std::string s = kind == INT4 ? "tensor<4096x32xf32>" : "tensor<4096x1xf32>";
+  std::string attrs = kind == INT4 ? "{acc_type = f32, packed = i4}"
+                                   : "{acc_type = f32}";
+  return "func.func @main(%x: " + x + ", %w: " + w + ", %s: " + s + ") -> " +
+         y + " {\n  %y = qopt.matmul %x, %w, %s " + attrs + " : (" + x + ", " +
+         w + ", " + s + ") -> " + y + "\n  return %y : " + y + "\n}\n";
+}
+
+struct Compiled {
+  std::unique_ptr<MLIRContext> context;
+  OwningOpRef<ModuleOp> module;
+  std::unique_ptr<qopt::JitRunner> runner;
+};
+
+Compiled compile(Kind kind, int64_t m) {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  qopt::registerDialects(registry);
+  Compiled c;
+  c.context = std::make_unique<MLIRContext>(registry);
+  c.module = parseSourceString<ModuleOp>(moduleText(kind, m), c.context.get());
+  auto runner = qopt::JitRunner::create(*c.module, "main");
+  if (!runner) {
+    llvm::errs() << llvm::toString(runner.takeError()) << "\n";
+    std::abort();
+  }
+  c.runner = std::move(*runner);
+  return c;
+}
+
+void BM_Matmul(benchmark::State &state) {
+  Kind kind = Kind(state.range(0));
+  int64_t m = state.range(1);
+  Compiled c = compile(kind, m);
+  std::mt19937 rng(1);
+  std::vector<float> x(m * kDim), y(m * kDim);
+  for (float &v : x)
+    v = std::uniform_real_distribution<float>(-1, 1)(rng);
+  size_t weightBytes = kind == F32    ? kDim * kDim * 4
+                       : kind == INT8 ? kDim * kDim
+                                      : kDim * kDim / 2;
+  // Rotate over weight copies that together exceed the last-level cache
+  // several times, so every call streams its weight from memory.
+  size_t copies = std::max<size_t>(2, (256u << 20) / weightBytes);
+  std::vector<std::vector<uint8_t>> w(copies, std::vector<uint8_t>(weightBytes));
+  for (auto &buffer : w)
+    for (uint8_t &b : buffer)
+      b = uint8_t(rng());
+  std::vector<float> s(kind == INT4 ? kDim * 32 : kDim, 0.01f);
+  std::vector<void *> results{y.data()};
+  size_t next = 0;
+  for (auto _ : state) {
+    std::vector<void *> args{x.data(), w[next].data()};
+    next = (next + 1) % copies;
+    if (kind != F32)
+      args.push_back(s.data());
+    if (llvm::Error e = c.runner->invoke(args, results)) {
+      state.SkipWithError(llvm::toString(std::move(e)).c_str());
+      return;
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) *
+                          int64_t(weightBytes + s.size() * 4 * (kind != F32)));
+  state.SetLabel(kind == F32 ? "f32 weights" : kind == INT8 ? "int8 per-channel"
+                                                           : "int4 g128");
+}
+BENCHMARK(BM_Matmul)
+    ->ArgsProduct({{F32, INT8, INT4}, {1, 16}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+/// The bandwidth floor: copying a buffer larger than the caches.
+void BM_Copy(benchmark::State &state) {
+  size_t bytes = size_t(state.range(0));
+  std::vector<uint8_t> src(bytes, 1), dst(bytes);
+  for (auto _ : state) {
+    std::memcpy(dst.data(), src.data(), bytes);
+    benchmark::DoNotOptimize(dst.data());
+  }
+  // Read bytes, as the matmul reads its weight (writes are extra here).
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(bytes));
+}
+BENCHMARK(BM_Copy)->Arg(256 << 20)->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+} // namespace
+
+BENCHMARK_MAIN();

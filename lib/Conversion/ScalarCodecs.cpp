@@ -1,0 +1,124 @@
+//===- ScalarCodecs.cpp - FP8 encode / decode as integer IR ---------------===//
+
+#include "ScalarCodecs.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <cmath>
+
+namespace mlir::qopt::detail {
+
+/// Encodes the float `v` (f32 or f64) as FP8 bits (i8): round to nearest
+/// even, saturate to the largest finite value, NaN to the canonical NaN with
+/// the input's sign.
+Value emitEncodeFP8(Emitter &e, Value v, const FP8Layout &fmt) {
+  auto ft = cast<FloatType>(v.getType());
+  unsigned w = ft.getWidth();              // 32 or 64
+  unsigned p = ft.getFPMantissaWidth() - 1; // stored mantissa bits: 23 or 52
+  int64_t wideBias = w == 32 ? 127 : 1023;
+  unsigned drop = p - fmt.mantissaBits;
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  Type it = b.getIntegerType(w);
+
+  Value bits = arith::BitcastOp::create(b, loc, it, v);
+  Value sign = arith::TruncIOp::create(
+      b, loc, b.getI8Type(),
+      arith::ShRUIOp::create(b, loc, bits, e.i(w, w - 8)));
+  sign = arith::AndIOp::create(b, loc, sign, e.i(8, 0x80));
+  Value mag = math::AbsFOp::create(b, loc, v);
+  Value magBits = arith::BitcastOp::create(b, loc, it, mag);
+
+  // Normal range: round the wide mantissa to M bits in the integer domain
+  // (a carry into the exponent is the correct result), then rebias.
+  Value lsb = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, magBits, e.i(w, drop)),
+      e.i(w, 1));
+  Value rounded = arith::AddIOp::create(
+      b, loc, magBits,
+      arith::AddIOp::create(b, loc, lsb, e.i(w, (int64_t(1) << (drop - 1)) - 1)));
+  Value normal = arith::SubIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, rounded, e.i(w, drop)),
+      e.i(w, (wideBias - fmt.bias) << fmt.mantissaBits));
+
+  // Subnormal range: the code is the value in units of the smallest
+  // subnormal. Scaling by a power of two is exact.
+  double quantumInv = std::ldexp(1.0, fmt.bias - 1 + fmt.mantissaBits);
+  double minNormal = std::ldexp(1.0, 1 - fmt.bias);
+  Value scaled = arith::MulFOp::create(b, loc, mag, e.f(ft, quantumInv));
+  Value subnormal = arith::FPToSIOp::create(
+      b, loc, it, math::RoundEvenOp::create(b, loc, scaled));
+  Value isSubnormal = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
+                                            mag, e.f(ft, minNormal));
+  Value code = arith::SelectOp::create(b, loc, isSubnormal, subnormal, normal);
+  // Saturate (this also maps +-inf, whose wide exponent is all ones).
+  code = arith::MinSIOp::create(b, loc, code, e.i(w, fmt.maxCode));
+  Value code8 = arith::TruncIOp::create(b, loc, b.getI8Type(), code);
+  Value isNaN =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, v, v);
+  code8 = arith::SelectOp::create(b, loc, isNaN, e.i(8, fmt.nanCode), code8);
+  return arith::OrIOp::create(b, loc, code8, sign);
+}
+
+/// Decodes FP8 bits (i8) to an f32 value.
+Value emitDecodeFP8(Emitter &e, Value bits8, const FP8Layout &fmt) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  Type f32 = b.getF32Type();
+  Type i32 = b.getI32Type();
+  unsigned m = fmt.mantissaBits;
+  Value bits = arith::ExtUIOp::create(b, loc, i32, bits8);
+  Value sign = arith::ShLIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, bits, e.i(32, 0x80)), e.i(32, 24));
+  Value mag = arith::AndIOp::create(b, loc, bits, e.i(32, 0x7F));
+  Value exponent = arith::ShRUIOp::create(b, loc, mag, e.i(32, m));
+  Value mantissa = arith::AndIOp::create(b, loc, mag, e.i(32, (1 << m) - 1));
+
+  // Normal: rebias the exponent and widen the mantissa.
+  Value normalBits = arith::OrIOp::create(
+      b, loc,
+      arith::ShLIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, exponent, e.i(32, 127 - fmt.bias)),
+          e.i(32, 23)),
+      arith::ShLIOp::create(b, loc, mantissa, e.i(32, 23 - m)));
+  // Subnormal (exponent field 0): mantissa times the smallest subnormal.
+  Value subnormal = arith::MulFOp::create(
+      b, loc, arith::UIToFPOp::create(b, loc, f32, mantissa),
+      e.f(f32, std::ldexp(1.0, 1 - fmt.bias - int(m))));
+  Value subnormalBits = arith::BitcastOp::create(b, loc, i32, subnormal);
+  Value isSubnormal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                            exponent, e.i(32, 0));
+  Value magnitude =
+      arith::SelectOp::create(b, loc, isSubnormal, subnormalBits, normalBits);
+
+  Value nanBits = e.i(32, 0x7FC00000);
+  if (fmt.hasInfinity) {
+    // E5M2: exponent all ones is inf (mantissa 0) or NaN.
+    Value special = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                          exponent, e.i(32, 31));
+    Value isInf = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                        mantissa, e.i(32, 0));
+    Value specialBits =
+        arith::SelectOp::create(b, loc, isInf, e.i(32, 0x7F800000), nanBits);
+    magnitude =
+        arith::SelectOp::create(b, loc, special, specialBits, magnitude);
+  } else {
+    // E4M3FN: only S.1111.111 is NaN; there is no infinity.
+    Value isNaN = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, mag,
+                                        e.i(32, 0x7F));
+    magnitude = arith::SelectOp::create(b, loc, isNaN, nanBits, magnitude);
+  }
+  return arith::BitcastOp::create(
+      b, loc, f32, arith::OrIOp::create(b, loc, magnitude, sign));
+}
+
+/// The float type scalar arithmetic runs in: f64 if any operand is f64,
+/// else f32.
+Type getComputeType(OpBuilder &b, Type a, Type c) {
+  if (a.isF64() || c.isF64())
+    return b.getF64Type();
+  return b.getF32Type();
+}
+
+
+} // namespace mlir::qopt::detail
