@@ -36,6 +36,8 @@ void qopt::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 
   // qopt ops become elementwise linalg.generic ops; fuse neighbours.
+  // Elementwise arith on tensors (residual adds, activations) as linalg.
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addNestedPass<func::FuncOp>(qopt::createConvertQOptMatmulToLoops());
   pm.addNestedPass<func::FuncOp>(qopt::createConvertQOptToLinalg());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
@@ -73,7 +75,26 @@ void qopt::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
+void qopt::buildWeightPTQPipeline(OpPassManager &pm,
+                                  const WeightPTQOptions &options) {
+  qopt::QuantizeWeightsOptions quantize;
+  quantize.storage = options.storage;
+  quantize.groupSize = options.groupSize;
+  quantize.symmetric = options.symmetric;
+  quantize.method = options.method;
+  quantize.skip = options.skip;
+  quantize.minElements = options.minElements;
+  pm.addPass(qopt::createQuantizeWeights(quantize));
+  pm.addNestedPass<func::FuncOp>(qopt::createFuseDequantMatmul());
+  pm.addPass(createCanonicalizerPass());
+}
+
 void qopt::registerPipelines() {
+  PassPipelineRegistration<WeightPTQOptions>(
+      "qopt-weight-ptq",
+      "Weight-only post-training quantization: quantize constant weights "
+      "and fuse their dequantization into qopt.matmul",
+      buildWeightPTQPipeline);
   PassPipelineRegistration<CPUPipelineOptions>(
       "qopt-cpu-pipeline",
       "Lower qopt, upstream quant, linalg and tensor code to the LLVM dialect "

@@ -17,6 +17,35 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::init(true)};
 };
 
+/// Options of `qopt-weight-ptq` (those of qopt-quantize-weights).
+struct WeightPTQOptions : public PassPipelineOptions<WeightPTQOptions> {
+  PassOptions::Option<std::string> storage{
+      *this, "storage", llvm::cl::desc("i8, i4, ui4, f8E4M3FN or f8E5M2"),
+      llvm::cl::init("i4")};
+  PassOptions::Option<int64_t> groupSize{
+      *this, "group-size",
+      llvm::cl::desc("Input channels per scale (0: per output channel)"),
+      llvm::cl::init(128)};
+  PassOptions::Option<bool> symmetric{
+      *this, "symmetric", llvm::cl::desc("Symmetric signed storage"),
+      llvm::cl::init(true)};
+  PassOptions::Option<std::string> method{
+      *this, "method", llvm::cl::desc("rtn, gptq or awq"),
+      llvm::cl::init("rtn")};
+  PassOptions::Option<std::string> skip{
+      *this, "skip", llvm::cl::desc("Regex of location names to leave alone"),
+      llvm::cl::init("")};
+  PassOptions::Option<int64_t> minElements{
+      *this, "min-elements", llvm::cl::desc("Leave smaller weights alone"),
+      llvm::cl::init(0)};
+};
+
+/// Weight-only post-training quantization: qopt-quantize-weights, then
+/// qopt-fuse-dequant-matmul and canonicalize. The result runs with
+/// qopt-cpu-pipeline (or quant-run).
+void buildWeightPTQPipeline(OpPassManager &pm,
+                            const WeightPTQOptions &options);
+
 /// Lowers a module using func / linalg / tensor / arith, upstream quant
 /// casts and qopt ops to the LLVM dialect for the host CPU.
 ///
@@ -27,7 +56,7 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
 /// signature is kept in its `qopt.signature` attribute.
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 
-/// Registers `qopt-cpu-pipeline` with the pass registry.
+/// Registers `qopt-cpu-pipeline` and `qopt-weight-ptq`.
 void registerPipelines();
 
 } // namespace mlir::qopt

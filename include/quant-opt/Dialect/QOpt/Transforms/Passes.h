@@ -3,6 +3,9 @@
 #ifndef QUANT_OPT_DIALECT_QOPT_TRANSFORMS_PASSES_H
 #define QUANT_OPT_DIALECT_QOPT_TRANSFORMS_PASSES_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 #include "quant-opt/Dialect/QOpt/IR/QOpt.h"
 

@@ -5,6 +5,88 @@
 
 include "mlir/Pass/PassBase.td"
 
+def FuseDequantMatmul : Pass<"qopt-fuse-dequant-matmul"> {
+  let summary = "Fuse qopt.dequantize of a weight into its product as qopt.matmul";
+  let description = [{
+    Rewrites a contraction (`linalg.matmul`, `linalg.matvec`,
+    `linalg.vecmat`, `linalg.generic` contractions) whose weight operand is
+    `qopt.dequantize` of a 2-D [N, K] code tensor, read directly or through
+    the `linalg.transpose` that frontends (and `qopt-quantize-weights`) put
+    in between, into `qopt.matmul`. Packed 4-bit codes (`qopt.unpack` of
+    bytes) become the packed weight operand. The other operand must hold K
+    innermost and the result N innermost, and the product must start from
+    zeros (`linalg.fill` with 0); other products are left as they are.
+
+    Example:
+
+    ```mlir
+    %u = qopt.unpack %p : tensor<64x128xi8> -> tensor<64x256xi4>
+    %d = qopt.dequantize %u, %s : (tensor<64x256xi4>, tensor<64x2xf32>) -> tensor<64x256xf32>
+    %t = linalg.transpose ins(%d : ...) outs(...) permutation = [1, 0]
+    %y = linalg.matmul ins(%x, %t : tensor<4x256xf32>, tensor<256x64xf32>) outs(%zero : ...)
+    // becomes
+    %y = qopt.matmul %x, %p, %s {acc_type = f32, packed = i4}
+        : (tensor<4x256xf32>, tensor<64x128xi8>, tensor<64x2xf32>) -> tensor<4x64xf32>
+    ```
+  }];
+}
+
+def QuantizeWeights : Pass<"qopt-quantize-weights", "::mlir::ModuleOp"> {
+  let summary = "Quantize the constant weights of matrix products";
+  let description = [{
+    Finds matrix products whose weight operand is a constant (`arith.constant`
+    with dense elements or a `dense_resource` blob): `linalg.matmul` (K×N
+    weights, or N×K through `indexing_maps`), `linalg.batch_matmul`,
+    `linalg.matvec`, `linalg.vecmat` and `linalg.generic` contractions of the
+    same shape. Each weight is quantized with round-to-nearest (the
+    numerics library) per output channel (`group-size=0`) or per group of
+    `group-size` input channels, and stored output-channel-major ([N, K],
+    like `nn.Linear`; 4-bit codes packed two per byte along K). The product
+    then reads `qopt.dequantize` of the codes (through `qopt.unpack` and a
+    `linalg.transpose` back to the original layout where needed), which
+    `qopt-fuse-dequant-matmul` turns into `qopt.matmul`.
+
+    Symmetric signed storage uses the narrow range and `s = max|w| / qmax`
+    per group; unsigned storage (`ui4`) is always asymmetric. Weights whose
+    K is not a multiple of the group size (or odd, for 4-bit packing) are
+    left as they are with a warning.
+
+    Example (`storage=i4 group-size=128`):
+
+    ```mlir
+    %w = arith.constant dense<...> : tensor<256x64xf32>   // K x N
+    %y = linalg.matmul ins(%x, %w : tensor<4x256xf32>, tensor<256x64xf32>) ...
+    // becomes
+    %p = arith.constant dense<"0x..."> : tensor<64x128xi8>
+    %s = arith.constant dense<...> : tensor<64x2xf32>
+    %q = qopt.unpack %p : tensor<64x128xi8> -> tensor<64x256xi4>
+    %d = qopt.dequantize %q, %s {narrow_range} : (...) -> tensor<64x256xf32>
+    %t = linalg.transpose ins(%d : tensor<64x256xf32>) ... permutation = [1, 0]
+    %y = linalg.matmul ins(%x, %t : ...) ...
+    ```
+  }];
+  let options = [
+    Option<"storage", "storage", "std::string", /*default=*/"\"i4\"",
+           "Storage type: i8, i4, ui4, f8E4M3FN or f8E5M2">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "Input channels per scale (0: one scale per output channel)">,
+    Option<"symmetric", "symmetric", "bool", /*default=*/"true",
+           "Symmetric (zero point 0) parameters for signed storage">,
+    Option<"method", "method", "std::string", /*default=*/"\"rtn\"",
+           "rtn, gptq or awq (gptq and awq need calibration statistics)">,
+    Option<"skip", "skip", "std::string", /*default=*/"\"\"",
+           "Leave products whose location name matches this regex">,
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"0",
+           "Leave weights with fewer elements">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::qopt::QOptDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def RecordSignatures : Pass<"qopt-record-signatures", "::mlir::ModuleOp"> {
   let summary = "Record each public function's tensor signature for runners";
   let description = [{

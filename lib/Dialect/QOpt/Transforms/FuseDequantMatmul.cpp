@@ -1,0 +1,106 @@
+//===- FuseDequantMatmul.cpp - dequantize -> contraction as qopt.matmul ---===//
+
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_FUSEDEQUANTMATMUL
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+
+/// True when `init` is a tensor filled with 0.0.
+bool isZeroFill(Value init) {
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  if (!fill)
+    return false;
+  return matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
+}
+
+struct FuseDequantIntoContraction
+    : OpInterfaceRewritePattern<linalg::LinalgOp> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::LinalgOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+        !op.hasPureTensorSemantics() ||
+        !linalg::isaContractionOpInterface(op))
+      return rewriter.notifyMatchFailure(op, "not a tensor contraction");
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    for (unsigned w = 0; w < 2; ++w) {
+      Value operand = op.getDpsInputOperand(w)->get();
+      // Peel a 2-D transpose: the operand is then [K, N] of an [N, K] D.
+      bool transposed = false;
+      if (auto t = operand.getDefiningOp<linalg::TransposeOp>()) {
+        if (t.getPermutation() != ArrayRef<int64_t>{1, 0})
+          continue;
+        operand = t.getInput();
+        transposed = true;
+      }
+      auto dequant = operand.getDefiningOp<DequantizeOp>();
+      if (!dequant || dequant.getType().getRank() != 2)
+        continue;
+      AffineMap wm = maps[w], xm = maps[1 - w], ym = maps[2];
+      if (!wm.isProjectedPermutation() || !xm.isProjectedPermutation() ||
+          !ym.isProjectedPermutation() || wm.getNumResults() != 2)
+        continue;
+      // Loop dims of the weight's N and K axes (of the [N, K] tensor D).
+      unsigned nDim = wm.getDimPosition(transposed ? 1 : 0);
+      unsigned kDim = wm.getDimPosition(transposed ? 0 : 1);
+      // X must be [others..., K] and Y [others..., N], others in order.
+      if (xm.getNumResults() == 0 ||
+          xm.getDimPosition(xm.getNumResults() - 1) != kDim ||
+          ym.getNumResults() == 0 ||
+          ym.getDimPosition(ym.getNumResults() - 1) != nDim ||
+          xm.getNumResults() != ym.getNumResults())
+        continue;
+      bool sameOthers = true;
+      for (unsigned i = 0; i + 1 < xm.getNumResults(); ++i)
+        sameOthers &= xm.getDimPosition(i) == ym.getDimPosition(i);
+      if (!sameOthers)
+        continue;
+      if (!isZeroFill(op.getDpsInitOperand(0)->get()))
+        return rewriter.notifyMatchFailure(op, "accumulates into non-zeros");
+
+      Value weight = dequant.getInput();
+      TypeAttr packed;
+      if (auto unpack = weight.getDefiningOp<UnpackOp>()) {
+        packed = TypeAttr::get(unpack.getType().getElementType());
+        weight = unpack.getInput();
+      }
+      Value x = op.getDpsInputOperand(1 - w)->get();
+      auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+      auto mm = MatmulOp::create(
+          rewriter, op.getLoc(), resultType, x, weight, dequant.getScale(),
+          dequant.getZeroPoint(), TypeAttr::get(rewriter.getF32Type()),
+          packed);
+      rewriter.replaceOp(op, mm.getResult());
+      return success();
+    }
+    return rewriter.notifyMatchFailure(op, "no dequantized weight operand");
+  }
+};
+
+struct FuseDequantMatmulPass
+    : qopt::impl::FuseDequantMatmulBase<FuseDequantMatmulPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<FuseDequantIntoContraction>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace

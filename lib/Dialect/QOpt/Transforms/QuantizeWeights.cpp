@@ -1,0 +1,359 @@
+//===- QuantizeWeights.cpp - Quantize constant weights of matrix products -===//
+//
+// Weight-only post-training quantization: every constant weight of a
+// contraction is replaced by packed codes + scales + qopt.dequantize, in the
+// [batch..., N, K] layout that qopt.matmul and GPU kernels consume.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+
+#include "quant-opt/Numerics/Quantize.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/APFloat.h"
+#include "llvm/Support/Regex.h"
+
+#include <numeric>
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_QUANTIZEWEIGHTS
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+
+/// The name a location carries (NameLoc, possibly inside a FusedLoc or
+/// CallSiteLoc), or its printed form.
+std::string locationName(Location loc) {
+  std::string name;
+  loc->walk([&](Location l) {
+    if (auto named = dyn_cast<NameLoc>(l)) {
+      name = named.getName().str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (!name.empty())
+    return name;
+  llvm::raw_string_ostream os(name);
+  loc.print(os);
+  return name;
+}
+
+/// How a constant weight operand of a contraction maps to [batch..., N, K].
+struct WeightLayout {
+  unsigned operand;              ///< Input operand index of the weight.
+  SmallVector<int64_t> perm;     ///< canonical axis j = original axis perm[j]
+  SmallVector<int64_t> canonical; ///< shape [batch..., N, K]
+};
+
+/// Finds the constant weight operand of a contraction and its axes: one
+/// reduction axis (K), one axis shared only with the result (N), and batch
+/// axes shared with the other input and the result.
+std::optional<WeightLayout> analyzeContraction(linalg::LinalgOp op,
+                                               DenseElementsAttr &weight,
+                                               std::string &why) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !linalg::isaContractionOpInterface(op)) {
+    why = "not a two-input contraction";
+    return std::nullopt;
+  }
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  for (AffineMap m : maps)
+    if (!m.isProjectedPermutation()) {
+      why = "indexing maps are not projected permutations";
+      return std::nullopt;
+    }
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  for (unsigned w = 0; w < 2; ++w) {
+    OpOperand *operand = op.getDpsInputOperand(w);
+    auto cst = operand->get().getDefiningOp<arith::ConstantOp>();
+    if (!cst)
+      continue;
+    auto attr = dyn_cast<DenseElementsAttr>(cst.getValue());
+    auto resource = dyn_cast<DenseResourceElementsAttr>(cst.getValue());
+    if (!attr && !resource)
+      continue;
+    AffineMap wm = maps[w], xm = maps[1 - w], ym = maps[2];
+    WeightLayout layout;
+    layout.operand = w;
+    SmallVector<int64_t> batch;
+    int64_t nAxis = -1, kAxis = -1;
+    bool ok = true;
+    for (unsigned i = 0; i < wm.getNumResults(); ++i) {
+      unsigned d = wm.getDimPosition(i);
+      bool inX = xm.isFunctionOfDim(d), inY = ym.isFunctionOfDim(d);
+      if (iterators[d] == utils::IteratorType::reduction && inX && !inY) {
+        ok &= kAxis < 0;
+        kAxis = i;
+      } else if (inY && !inX) {
+        ok &= nAxis < 0;
+        nAxis = i;
+      } else if (inY && inX) {
+        batch.push_back(i);
+      } else {
+        ok = false;
+      }
+    }
+    if (!ok || kAxis < 0 || nAxis < 0)
+      continue;
+    layout.perm = batch;
+    layout.perm.push_back(nAxis);
+    layout.perm.push_back(kAxis);
+    auto type = cast<RankedTensorType>(operand->get().getType());
+    if (!type.hasStaticShape())
+      continue;
+    for (int64_t axis : layout.perm)
+      layout.canonical.push_back(type.getDimSize(axis));
+    weight = attr;
+    if (!attr) {
+      // dense_resource: reinterpret the blob (f32 only, like most exports).
+      auto blob = dyn_cast<DenseF32ResourceElementsAttr>(resource);
+      std::optional<ArrayRef<float>> data =
+          blob ? blob.tryGetAsArrayRef() : std::nullopt;
+      if (!data) {
+        why = "dense_resource weight is not an f32 blob with data";
+        return std::nullopt;
+      }
+      weight = DenseElementsAttr::get(
+          type, ArrayRef<float>(data->data(), data->size()));
+    }
+    return layout;
+  }
+  why = "no constant weight operand";
+  return std::nullopt;
+}
+
+/// The weight's values as f32 in canonical order.
+std::vector<float> canonicalValues(DenseElementsAttr attr,
+                                   const WeightLayout &layout) {
+  auto type = cast<RankedTensorType>(attr.getType());
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t rank = shape.size();
+  std::vector<float> original;
+  original.reserve(type.getNumElements());
+  for (APFloat v : attr.getValues<APFloat>()) {
+    bool lost;
+    v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+    original.push_back(v.convertToFloat());
+  }
+  bool identity = llvm::equal(layout.perm, llvm::seq<int64_t>(0, rank));
+  if (identity)
+    return original;
+  SmallVector<int64_t> strides(rank, 1);
+  for (int64_t i = rank - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * shape[i + 1];
+  std::vector<float> out(original.size());
+  SmallVector<int64_t> idx(rank, 0); // canonical multi-index
+  for (float &o : out) {
+    int64_t src = 0;
+    for (int64_t j = 0; j < rank; ++j)
+      src += idx[j] * strides[layout.perm[j]];
+    o = original[src];
+    for (int64_t j = rank - 1; j >= 0; --j) {
+      if (++idx[j] < layout.canonical[j])
+        break;
+      idx[j] = 0;
+    }
+  }
+  return out;
+}
+
+struct QuantizeWeightsPass
+    : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    std::optional<quantopt::Storage> storageKind =
+        quantopt::parseStorage(storage);
+    if (!storageKind || *storageKind == quantopt::Storage::UI8) {
+      module.emitError("qopt-quantize-weights: unsupported storage '")
+          << storage << "' (expected i8, i4, ui4, f8E4M3FN or f8E5M2)";
+      return signalPassFailure();
+    }
+    if (method == "gptq" || method == "awq") {
+      module.emitError("qopt-quantize-weights: method=")
+          << method
+          << " needs calibration statistics (activation Hessians or "
+             "magnitudes), which come from a calibration run; use "
+             "method=rtn until calibration files are supported";
+      return signalPassFailure();
+    }
+    if (method != "rtn") {
+      module.emitError("qopt-quantize-weights: unknown method '")
+          << method << "' (expected rtn, gptq or awq)";
+      return signalPassFailure();
+    }
+    if (groupSize < 0) {
+      module.emitError("qopt-quantize-weights: group-size must be >= 0");
+      return signalPassFailure();
+    }
+    llvm::Regex skipRegex(skip);
+    std::string regexError;
+    if (!skip.empty() && !skipRegex.isValid(regexError)) {
+      module.emitError("qopt-quantize-weights: invalid skip regex '")
+          << skip << "': " << regexError;
+      return signalPassFailure();
+    }
+
+    quantopt::Scheme scheme;
+    scheme.storage = *storageKind;
+    bool isUnsigned = *storageKind == quantopt::Storage::UI4;
+    scheme.symmetric = symmetric && !isUnsigned;
+    scheme.narrowRange =
+        scheme.symmetric && quantopt::isSignedInteger(*storageKind);
+
+    SmallVector<linalg::LinalgOp> products;
+    module.walk([&](linalg::LinalgOp op) { products.push_back(op); });
+    for (linalg::LinalgOp op : products) {
+      if (!skip.empty() && skipRegex.match(locationName(op->getLoc())))
+        continue;
+      DenseElementsAttr weight;
+      std::string why;
+      std::optional<WeightLayout> layout =
+          analyzeContraction(op, weight, why);
+      if (!layout)
+        continue;
+      if (weight.getNumElements() < minElements)
+        continue;
+      if (failed(rewrite(op, weight, *layout, scheme)))
+        return signalPassFailure();
+    }
+  }
+
+  LogicalResult rewrite(linalg::LinalgOp op, DenseElementsAttr weight,
+                        const WeightLayout &layout,
+                        const quantopt::Scheme &scheme) {
+    MLIRContext *ctx = op.getContext();
+    auto weightType = cast<RankedTensorType>(weight.getType());
+    Type floatType = weightType.getElementType();
+    if (!isa<FloatType>(floatType))
+      return success(); // integer weights are not ours to quantize
+    ArrayRef<int64_t> canon = layout.canonical;
+    int64_t rank = canon.size();
+    int64_t k = canon[rank - 1];
+    bool nibbles = quantopt::bitWidth(scheme.storage) == 4;
+    if ((groupSize > 0 && k % groupSize != 0) || (nibbles && k % 2 != 0)) {
+      op->emitWarning("weight ")
+          << weightType << " left unquantized: K = " << k
+          << (nibbles && k % 2 ? " is odd (4-bit codes pack in pairs)"
+                               : " is not a multiple of group-size " +
+                                     std::to_string(groupSize));
+      return success();
+    }
+    SmallVector<int64_t> scaleShape(canon.begin(), canon.end());
+    scaleShape.back() = groupSize == 0 ? 1 : k / groupSize;
+    std::vector<int64_t> canonVec(canon.begin(), canon.end());
+    std::vector<int64_t> scaleVec(scaleShape.begin(), scaleShape.end());
+    quantopt::BlockLayout blocks =
+        *quantopt::BlockLayout::get(canonVec, scaleVec);
+    std::vector<float> data = canonicalValues(weight, layout);
+    quantopt::QuantParams params =
+        quantopt::computeParams(data, blocks, scheme);
+    std::vector<uint8_t> codes = quantopt::quantize(data, blocks, params);
+
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    Type storageType = storageElementType(ctx, scheme.storage);
+    auto codesType = RankedTensorType::get(canon, storageType);
+    Value codesValue;
+    if (nibbles) {
+      SmallVector<int64_t> packedShape(canon.begin(), canon.end());
+      packedShape.back() /= 2;
+      std::vector<uint8_t> packed(codes.size() / 2);
+      quantopt::packNibbles(codes, packed);
+      auto packedType = RankedTensorType::get(packedShape, b.getI8Type());
+      Value packedValue = arith::ConstantOp::create(
+          b, loc, rawAttr(packedType, packed.data(), packed.size()));
+      codesValue = UnpackOp::create(b, loc, codesType, packedValue);
+    } else {
+      codesValue = arith::ConstantOp::create(
+          b, loc, rawAttr(codesType, codes.data(), codes.size()));
+    }
+    auto scaleType = RankedTensorType::get(scaleShape, b.getF32Type());
+    Value scale = arith::ConstantOp::create(
+        b, loc,
+        rawAttr(scaleType, params.scales.data(), params.scales.size() * 4));
+    Value zeroPoint;
+    if (!params.zeroPoints.empty()) {
+      SmallVector<APInt> zs;
+      for (int32_t z : params.zeroPoints)
+        zs.emplace_back(storageType.getIntOrFloatBitWidth(), z,
+                        /*isSigned=*/!isa<IntegerType>(storageType) ||
+                            !cast<IntegerType>(storageType).isUnsigned(),
+                        /*implicitTrunc=*/true);
+      zeroPoint = arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(
+              RankedTensorType::get(scaleShape, storageType), zs));
+    }
+    auto dequantType = RankedTensorType::get(canon, floatType);
+    Value dequant = DequantizeOp::create(b, loc, dequantType, codesValue,
+                                         scale, zeroPoint,
+                                         scheme.narrowRange);
+    // Back to the product's layout.
+    bool identity = llvm::equal(layout.perm, llvm::seq<int64_t>(0, rank));
+    if (!identity) {
+      SmallVector<int64_t> inverse(rank);
+      for (int64_t j = 0; j < rank; ++j)
+        inverse[layout.perm[j]] = j;
+      Value init = tensor::EmptyOp::create(b, loc, weightType.getShape(),
+                                           floatType);
+      dequant = linalg::TransposeOp::create(b, loc, dequant, init, inverse)
+                    .getResult()[0];
+    }
+    OpOperand *operand = op.getDpsInputOperand(layout.operand);
+    Operation *constant = operand->get().getDefiningOp();
+    operand->set(dequant);
+    if (constant->use_empty())
+      constant->erase();
+    return success();
+  }
+
+  static Type storageElementType(MLIRContext *ctx, quantopt::Storage s) {
+    switch (s) {
+    case quantopt::Storage::I8:
+      return IntegerType::get(ctx, 8);
+    case quantopt::Storage::I4:
+      return IntegerType::get(ctx, 4);
+    case quantopt::Storage::UI8:
+      return IntegerType::get(ctx, 8, IntegerType::Unsigned);
+    case quantopt::Storage::UI4:
+      return IntegerType::get(ctx, 4, IntegerType::Unsigned);
+    case quantopt::Storage::F8E4M3FN:
+      return Float8E4M3FNType::get(ctx);
+    case quantopt::Storage::F8E5M2:
+      return Float8E5M2Type::get(ctx);
+    }
+    return {};
+  }
+
+  /// A dense attribute from raw little-endian element bytes.
+  static DenseElementsAttr rawAttr(RankedTensorType type, const void *data,
+                                   size_t bytes) {
+    if (type.getElementTypeBitWidth() == 4) {
+      // Sub-byte integers are built element by element.
+      SmallVector<APInt> values;
+      auto *p = static_cast<const uint8_t *>(data);
+      for (size_t i = 0; i < bytes; ++i)
+        values.emplace_back(4, p[i] & 0xF);
+      return DenseElementsAttr::get(type, values);
+    }
+    return DenseElementsAttr::getFromRawBuffer(
+        type, ArrayRef<char>(static_cast<const char *>(data), bytes));
+  }
+};
+
+} // namespace
