@@ -31,6 +31,29 @@ def FuseDequantMatmul : Pass<"qopt-fuse-dequant-matmul"> {
   }];
 }
 
+def StorageReport : Pass<"qopt-storage-report", "::mlir::ModuleOp"> {
+  let summary = "Print the storage of every weight: codes, scales, zero points";
+  let description = [{
+    An analysis pass (the IR is unchanged) that prints one row per matrix
+    product weight: its location name, logical shape [N, K], storage type,
+    granularity, exact bytes of codes, scales and zero points as they are in
+    the IR, and bytes per parameter (the seed's k/8 + (scale bytes + zero
+    bytes) / group); then the totals. Weights of `qopt.matmul` and of
+    products still reading `qopt.dequantize` or plain float constants are
+    all counted. The table goes to stderr, or to `file`.
+
+    Example row:
+
+    ```
+    layer0.q_proj   4096x4096  i4  group 128  8388608  524288  0  0.531250
+    ```
+  }];
+  let options = [
+    Option<"file", "file", "std::string", /*default=*/"\"\"",
+           "Write the report here instead of stderr">,
+  ];
+}
+
 def QuantizeWeights : Pass<"qopt-quantize-weights", "::mlir::ModuleOp"> {
   let summary = "Quantize the constant weights of matrix products";
   let description = [{

@@ -1,0 +1,47 @@
+// RUN: quant-opt %s --split-input-file --qopt-fuse-dequant-matmul --canonicalize | FileCheck %s
+
+// The pattern qopt-quantize-weights leaves: unpack, dequantize, transpose.
+// CHECK-LABEL: func @packed_transposed
+// CHECK-SAME: (%[[X:.*]]: tensor<3x8xf32>, %[[P:.*]]: tensor<2x4xi8>, %[[S:.*]]: tensor<2x2xf32>)
+// CHECK: %[[Y:.*]] = qopt.matmul %[[X]], %[[P]], %[[S]] {acc_type = f32, packed = i4} : (tensor<3x8xf32>, tensor<2x4xi8>, tensor<2x2xf32>) -> tensor<3x2xf32>
+// CHECK-NEXT: return %[[Y]]
+func.func @packed_transposed(%x: tensor<3x8xf32>, %p: tensor<2x4xi8>, %s: tensor<2x2xf32>) -> tensor<3x2xf32> {
+  %u = qopt.unpack %p : tensor<2x4xi8> -> tensor<2x8xi4>
+  %d = qopt.dequantize %u, %s : (tensor<2x8xi4>, tensor<2x2xf32>) -> tensor<2x8xf32>
+  %e = tensor.empty() : tensor<8x2xf32>
+  %t = linalg.transpose ins(%d : tensor<2x8xf32>) outs(%e : tensor<8x2xf32>) permutation = [1, 0]
+  %z = arith.constant 0.0 : f32
+  %o = tensor.empty() : tensor<3x2xf32>
+  %i = linalg.fill ins(%z : f32) outs(%o : tensor<3x2xf32>) -> tensor<3x2xf32>
+  %y = linalg.matmul ins(%x, %t : tensor<3x8xf32>, tensor<8x2xf32>) outs(%i : tensor<3x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+// matvec with INT8 codes and zero points, weight read directly as [N, K].
+// CHECK-LABEL: func @matvec_zero_point
+// CHECK: qopt.matmul %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {acc_type = f32} : (tensor<8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<4x1xi8>) -> tensor<4xf32>
+func.func @matvec_zero_point(%v: tensor<8xf32>, %q: tensor<4x8xi8>, %s: tensor<4x1xf32>, %zp: tensor<4x1xi8>) -> tensor<4xf32> {
+  %d = qopt.dequantize %q, %s, %zp : (tensor<4x8xi8>, tensor<4x1xf32>, tensor<4x1xi8>) -> tensor<4x8xf32>
+  %z = arith.constant 0.0 : f32
+  %o = tensor.empty() : tensor<4xf32>
+  %i = linalg.fill ins(%z : f32) outs(%o : tensor<4xf32>) -> tensor<4xf32>
+  %y = linalg.matvec ins(%d, %v : tensor<4x8xf32>, tensor<8xf32>) outs(%i : tensor<4xf32>) -> tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+// Accumulating into a non-zero tensor is left unfused (still correct).
+// CHECK-LABEL: func @accumulate
+// CHECK-NOT: qopt.matmul
+// CHECK: linalg.matmul
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (n, k)>
+#c = affine_map<(m, n, k) -> (m, n)>
+func.func @accumulate(%x: tensor<3x8xf32>, %q: tensor<2x8xi8>, %s: tensor<f32>, %acc: tensor<3x2xf32>) -> tensor<3x2xf32> {
+  %d = qopt.dequantize %q, %s : (tensor<2x8xi8>, tensor<f32>) -> tensor<2x8xf32>
+  %y = linalg.matmul indexing_maps = [#a, #b, #c] ins(%x, %d : tensor<3x8xf32>, tensor<2x8xf32>) outs(%acc : tensor<3x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
