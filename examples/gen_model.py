@@ -8,7 +8,7 @@ random weights, for quant-opt's passes and benchmarks. NumPy only.
 Each layer applies q, k, v and o projections (hidden x hidden) and an MLP
 (hidden -> 4 hidden -> hidden) to x [tokens, hidden]:
 
-    a = relu(x Wq) * (x Wk) + x Wv        (stands in for attention)
+    a = relu(x Wq) + x Wk + x Wv          (stands in for attention)
     x = x + a Wo
     x = x + relu(x W1) W2
 
@@ -101,7 +101,7 @@ def main():
         for name in ["q_proj", "k_proj", "v_proj"]:
             w, wt = weight(f"{pre}.{name}", h, h)
             proj[name], _ = matmul(f"{pre}.{name}", x, act, w, wt, t, h)
-        a = elementwise("arith.mulf", relu(proj["q_proj"], act), proj["k_proj"], act)
+        a = elementwise("arith.addf", relu(proj["q_proj"], act), proj["k_proj"], act)
         a = elementwise("arith.addf", a, proj["v_proj"], act)
         w, wt = weight(f"{pre}.o_proj", h, h)
         o, _ = matmul(f"{pre}.o_proj", a, act, w, wt, t, h)

@@ -1,0 +1,58 @@
+// RUN: quant-opt %s --split-input-file --convert-qopt-matmul-to-loops | FileCheck %s
+// RUN: quant-opt %s --split-input-file --convert-qopt-matmul-to-loops --one-shot-bufferize="bufferize-function-boundaries" | FileCheck %s --check-prefix=BUF
+
+// Packed INT4, groups of 128: loops over n, rows, groups and packed bytes;
+// each byte is read once and split into two codes in registers; the group's
+// partial sum is scaled once.
+// CHECK-LABEL: func @w4_g128
+// CHECK: scf.for %[[N:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: scf.for %[[R:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: scf.for %[[G:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f32)
+// CHECK: %[[S:.*]] = tensor.extract %{{.*}}[%[[N]], %[[G]]] : tensor<64x2xf32>
+// CHECK: scf.for %{{.*}} iter_args(%[[P:.*]] = %{{.*}}) -> (f32)
+// CHECK: %[[B:.*]] = tensor.extract %{{.*}} : tensor<64x128xi8>
+// CHECK: arith.shli %[[B]]
+// CHECK: arith.shrsi
+// CHECK: arith.shrsi %[[B]]
+// CHECK: arith.sitofp %{{.*}} : i8 to f32
+// CHECK: arith.mulf %{{.*}} fastmath<reassoc,contract>
+// CHECK: arith.addf %[[P]], %{{.*}} fastmath<reassoc,contract>
+// CHECK: arith.mulf %[[S]], %{{.*}} fastmath<reassoc,contract>
+// CHECK: tensor.insert
+// No f32 copy of the weight exists, before or after bufferization.
+// CHECK-NOT: tensor<64x256xf32>
+// BUF-LABEL: func @w4_g128
+// BUF-NOT: memref.alloc() {{.*}} : memref<64x256xf32>
+// BUF-NOT: memref<64x256xf32>
+func.func @w4_g128(%x: tensor<2x256xf32>, %w: tensor<64x128xi8>, %s: tensor<64x2xf32>) -> tensor<2x64xf32> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4} : (tensor<2x256xf32>, tensor<64x128xi8>, tensor<64x2xf32>) -> tensor<2x64xf32>
+  return %y : tensor<2x64xf32>
+}
+
+// -----
+
+// Batch dimensions collapse into rows and expand back; a zero point is
+// subtracted from each code; bf16 activations are extended.
+// CHECK-LABEL: func @batched_asymmetric
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<2x3x64xbf16> into tensor<6x64xbf16>
+// CHECK: arith.extui %{{.*}} : i8 to i32
+// CHECK: arith.subf
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2]] output_shape [2, 3, 16] : tensor<6x16xf32> into tensor<2x3x16xf32>
+func.func @batched_asymmetric(%x: tensor<2x3x64xbf16>, %w: tensor<16x64xui8>, %s: tensor<16x1xf32>, %z: tensor<16x1xui8>) -> tensor<2x3x16xf32> {
+  %y = qopt.matmul %x, %w, %s, %z {acc_type = f32} : (tensor<2x3x64xbf16>, tensor<16x64xui8>, tensor<16x1xf32>, tensor<16x1xui8>) -> tensor<2x3x16xf32>
+  return %y : tensor<2x3x16xf32>
+}
+
+// -----
+
+// FP8 weights are decoded with integer bit manipulation in the loop.
+// CHECK-LABEL: func @fp8_vector
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1]] output_shape [1, 32] : tensor<32xf32> into tensor<1x32xf32>
+// CHECK: arith.bitcast %{{.*}} : f8E4M3FN to i8
+// CHECK: arith.bitcast %{{.*}} : i32 to f32
+// CHECK: tensor.collapse_shape
+func.func @fp8_vector(%x: tensor<32xf32>, %w: tensor<8x32xf8E4M3FN>, %s: tensor<f32>) -> tensor<8xf32> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32} : (tensor<32xf32>, tensor<8x32xf8E4M3FN>, tensor<f32>) -> tensor<8xf32>
+  return %y : tensor<8xf32>
+}
