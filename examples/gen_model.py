@@ -33,6 +33,8 @@ def main():
     p.add_argument("--tokens", type=int, default=4)
     p.add_argument("--mlp-ratio", type=int, default=4)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--mlp-only", action="store_true",
+                   help="layers of x = x + relu(x W1) W2 only (a plain MLP)")
     p.add_argument("--resources", action="store_true",
                    help="store weights as dense_resource blobs")
     p.add_argument("--weights-npz", help="also save the weights here")
@@ -97,6 +99,13 @@ def main():
     x = "%x0"
     for layer in range(args.layers):
         pre = f"layer{layer}"
+        if args.mlp_only:
+            w1, w1t = weight(f"{pre}.fc1", h, f)
+            u, ut = matmul(f"{pre}.fc1", x, act, w1, w1t, t, f)
+            w2, w2t = weight(f"{pre}.fc2", f, h)
+            d, _ = matmul(f"{pre}.fc2", relu(u, ut), ut, w2, w2t, t, h)
+            x = elementwise("arith.addf", x, d, act)
+            continue
         proj = {}
         for name in ["q_proj", "k_proj", "v_proj"]:
             w, wt = weight(f"{pre}.{name}", h, h)
