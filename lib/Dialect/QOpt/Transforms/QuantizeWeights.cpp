@@ -18,6 +18,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Threading.h"
 #include "llvm/ADT/APFloat.h"
 #include "llvm/Support/Regex.h"
 
@@ -217,52 +218,82 @@ struct QuantizeWeightsPass
 
     SmallVector<linalg::LinalgOp> products;
     module.walk([&](linalg::LinalgOp op) { products.push_back(op); });
+    // Find the weights (sequentially), quantize them on every core (pure
+    // numerics, no IR), then rewrite the IR in order.
+    std::vector<Job> jobs;
     for (linalg::LinalgOp op : products) {
       if (!skip.empty() && skipRegex.match(locationName(op->getLoc())))
         continue;
-      DenseElementsAttr weight;
+      Job job;
       std::string why;
       std::optional<WeightLayout> layout =
-          analyzeContraction(op, weight, why);
-      if (!layout)
+          analyzeContraction(op, job.weight, why);
+      if (!layout || job.weight.getNumElements() < minElements ||
+          !isa<FloatType>(job.weight.getElementType()))
         continue;
-      if (weight.getNumElements() < minElements)
-        continue;
-      if (failed(rewrite(op, weight, *layout, scheme)))
-        return signalPassFailure();
+      job.op = op;
+      job.layout = std::move(*layout);
+      jobs.push_back(std::move(job));
     }
+    parallelForEach(&getContext(), jobs,
+                    [&](Job &job) { quantizeJob(job, scheme); });
+    for (Job &job : jobs)
+      emit(job, scheme);
   }
 
-  LogicalResult rewrite(linalg::LinalgOp op, DenseElementsAttr weight,
-                        const WeightLayout &layout,
-                        const quantopt::Scheme &scheme) {
+  /// A weight to quantize and, once quantizeJob ran, its codes.
+  struct Job {
+    linalg::LinalgOp op;
+    DenseElementsAttr weight;
+    WeightLayout layout;
+    std::string skipReason; ///< set when the weight stays as it is
+    SmallVector<int64_t> scaleShape;
+    quantopt::QuantParams params;
+    std::vector<uint8_t> codes;
+  };
+
+  void quantizeJob(Job &job, const quantopt::Scheme &scheme) const {
+    ArrayRef<int64_t> canon = job.layout.canonical;
+    int64_t k = canon.back();
+    bool nibbles = quantopt::bitWidth(scheme.storage) == 4;
+    if (nibbles && k % 2 != 0) {
+      job.skipReason = "K = " + std::to_string(k) +
+                       " is odd (4-bit codes pack in pairs)";
+      return;
+    }
+    if (groupSize > 0 && k % groupSize != 0) {
+      job.skipReason = "K = " + std::to_string(k) +
+                       " is not a multiple of group-size " +
+                       std::to_string(groupSize);
+      return;
+    }
+    job.scaleShape.assign(canon.begin(), canon.end());
+    job.scaleShape.back() = groupSize == 0 ? 1 : k / groupSize;
+    quantopt::BlockLayout blocks = *quantopt::BlockLayout::get(
+        std::vector<int64_t>(canon.begin(), canon.end()),
+        std::vector<int64_t>(job.scaleShape.begin(), job.scaleShape.end()));
+    std::vector<float> data = canonicalValues(job.weight, job.layout);
+    job.params = quantopt::computeParams(data, blocks, scheme);
+    job.codes = quantopt::quantize(data, blocks, job.params);
+  }
+
+  void emit(Job &job, const quantopt::Scheme &scheme) {
+    linalg::LinalgOp op = job.op;
     MLIRContext *ctx = op.getContext();
-    auto weightType = cast<RankedTensorType>(weight.getType());
+    auto weightType = cast<RankedTensorType>(job.weight.getType());
     Type floatType = weightType.getElementType();
-    if (!isa<FloatType>(floatType))
-      return success(); // integer weights are not ours to quantize
+    if (!job.skipReason.empty()) {
+      op->emitWarning("weight ")
+          << weightType << " left unquantized: " << job.skipReason;
+      return;
+    }
+    const WeightLayout &layout = job.layout;
     ArrayRef<int64_t> canon = layout.canonical;
     int64_t rank = canon.size();
-    int64_t k = canon[rank - 1];
     bool nibbles = quantopt::bitWidth(scheme.storage) == 4;
-    if ((groupSize > 0 && k % groupSize != 0) || (nibbles && k % 2 != 0)) {
-      op->emitWarning("weight ")
-          << weightType << " left unquantized: K = " << k
-          << (nibbles && k % 2 ? " is odd (4-bit codes pack in pairs)"
-                               : " is not a multiple of group-size " +
-                                     std::to_string(groupSize));
-      return success();
-    }
-    SmallVector<int64_t> scaleShape(canon.begin(), canon.end());
-    scaleShape.back() = groupSize == 0 ? 1 : k / groupSize;
-    std::vector<int64_t> canonVec(canon.begin(), canon.end());
-    std::vector<int64_t> scaleVec(scaleShape.begin(), scaleShape.end());
-    quantopt::BlockLayout blocks =
-        *quantopt::BlockLayout::get(canonVec, scaleVec);
-    std::vector<float> data = canonicalValues(weight, layout);
-    quantopt::QuantParams params =
-        quantopt::computeParams(data, blocks, scheme);
-    std::vector<uint8_t> codes = quantopt::quantize(data, blocks, params);
+    SmallVector<int64_t> scaleShape = job.scaleShape;
+    quantopt::QuantParams &params = job.params;
+    std::vector<uint8_t> &codes = job.codes;
 
     OpBuilder b(op);
     Location loc = op->getLoc();
@@ -319,7 +350,7 @@ struct QuantizeWeightsPass
     operand->set(dequant);
     if (constant->use_empty())
       constant->erase();
-    return success();
+    codes = {}; // release the codes as soon as they are in the IR
   }
 
   static Type storageElementType(MLIRContext *ctx, quantopt::Storage s) {
