@@ -45,3 +45,24 @@ func.func @accumulate(%x: tensor<3x8xf32>, %q: tensor<2x8xi8>, %s: tensor<f32>, 
   %y = linalg.matmul indexing_maps = [#a, #b, #c] ins(%x, %d : tensor<3x8xf32>, tensor<2x8xf32>) outs(%acc : tensor<3x2xf32>) -> tensor<3x2xf32>
   return %y : tensor<3x2xf32>
 }
+
+// -----
+
+// nn.Linear on a 3-D input as frontends emit it: transpose the [N, K]
+// weight, broadcast it over the batch, batch_matmul.
+// CHECK-LABEL: func @broadcast_batch_matmul
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x8xf32>, %[[Q:.*]]: tensor<4x8xi8>, %[[S:.*]]: tensor<4x1xf32>)
+// CHECK: %[[Y:.*]] = qopt.matmul %[[X]], %[[Q]], %[[S]] {acc_type = f32} : (tensor<2x3x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>) -> tensor<2x3x4xf32>
+// CHECK-NEXT: return %[[Y]]
+func.func @broadcast_batch_matmul(%x: tensor<2x3x8xf32>, %q: tensor<4x8xi8>, %s: tensor<4x1xf32>) -> tensor<2x3x4xf32> {
+  %d = qopt.dequantize %q, %s : (tensor<4x8xi8>, tensor<4x1xf32>) -> tensor<4x8xf32>
+  %e = tensor.empty() : tensor<8x4xf32>
+  %t = linalg.transpose ins(%d : tensor<4x8xf32>) outs(%e : tensor<8x4xf32>) permutation = [1, 0]
+  %eb = tensor.empty() : tensor<2x8x4xf32>
+  %b = linalg.broadcast ins(%t : tensor<8x4xf32>) outs(%eb : tensor<2x8x4xf32>) dimensions = [0]
+  %z = arith.constant 0.0 : f32
+  %o = tensor.empty() : tensor<2x3x4xf32>
+  %i = linalg.fill ins(%z : f32) outs(%o : tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  %y = linalg.batch_matmul ins(%x, %b : tensor<2x3x8xf32>, tensor<2x8x4xf32>) outs(%i : tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  return %y : tensor<2x3x4xf32>
+}

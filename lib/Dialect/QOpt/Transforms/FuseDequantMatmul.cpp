@@ -38,25 +38,38 @@ struct FuseDequantIntoContraction
       return rewriter.notifyMatchFailure(op, "not a tensor contraction");
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
     for (unsigned w = 0; w < 2; ++w) {
+      AffineMap wm = maps[w], xm = maps[1 - w], ym = maps[2];
+      if (!wm.isProjectedPermutation() || !xm.isProjectedPermutation() ||
+          !ym.isProjectedPermutation())
+        continue;
+      // The loop dim of each axis of the operand as it is peeled back to
+      // the [N, K] dequantized weight.
+      SmallVector<unsigned> dims;
+      for (unsigned i = 0; i < wm.getNumResults(); ++i)
+        dims.push_back(wm.getDimPosition(i));
       Value operand = op.getDpsInputOperand(w)->get();
-      // Peel a 2-D transpose: the operand is then [K, N] of an [N, K] D.
-      bool transposed = false;
+      // A broadcast adds batch axes (shared by X and Y): drop them.
+      if (auto bc = operand.getDefiningOp<linalg::BroadcastOp>()) {
+        bool batchOnly = true;
+        for (int64_t d : llvm::reverse(bc.getDimensions())) {
+          batchOnly &= xm.isFunctionOfDim(dims[d]) && ym.isFunctionOfDim(dims[d]);
+          dims.erase(dims.begin() + d);
+        }
+        if (!batchOnly)
+          continue;
+        operand = bc.getInput();
+      }
+      // A 2-D transpose: the operand is [K, N] of an [N, K] weight.
       if (auto t = operand.getDefiningOp<linalg::TransposeOp>()) {
         if (t.getPermutation() != ArrayRef<int64_t>{1, 0})
           continue;
         operand = t.getInput();
-        transposed = true;
+        std::swap(dims[0], dims[1]);
       }
       auto dequant = operand.getDefiningOp<DequantizeOp>();
-      if (!dequant || dequant.getType().getRank() != 2)
+      if (!dequant || dequant.getType().getRank() != 2 || dims.size() != 2)
         continue;
-      AffineMap wm = maps[w], xm = maps[1 - w], ym = maps[2];
-      if (!wm.isProjectedPermutation() || !xm.isProjectedPermutation() ||
-          !ym.isProjectedPermutation() || wm.getNumResults() != 2)
-        continue;
-      // Loop dims of the weight's N and K axes (of the [N, K] tensor D).
-      unsigned nDim = wm.getDimPosition(transposed ? 1 : 0);
-      unsigned kDim = wm.getDimPosition(transposed ? 0 : 1);
+      unsigned nDim = dims[0], kDim = dims[1];
       // X must be [others..., K] and Y [others..., N], others in order.
       if (xm.getNumResults() == 0 ||
           xm.getDimPosition(xm.getNumResults() - 1) != kDim ||

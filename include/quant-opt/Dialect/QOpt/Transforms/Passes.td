@@ -11,7 +11,8 @@ def FuseDequantMatmul : Pass<"qopt-fuse-dequant-matmul"> {
     Rewrites a contraction (`linalg.matmul`, `linalg.matvec`,
     `linalg.vecmat`, `linalg.generic` contractions) whose weight operand is
     `qopt.dequantize` of a 2-D [N, K] code tensor, read directly or through
-    the `linalg.transpose` that frontends (and `qopt-quantize-weights`) put
+    the `linalg.transpose` and `linalg.broadcast` (to a batched weight of
+    `linalg.batch_matmul`) that frontends and `qopt-quantize-weights` put
     in between, into `qopt.matmul`. Packed 4-bit codes (`qopt.unpack` of
     bytes) become the packed weight operand. The other operand must hold K
     innermost and the result N innermost, and the product must start from
