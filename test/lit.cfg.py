@@ -46,6 +46,8 @@ config.environment["QUANT_OPT"] = os.path.join(
 tool_dirs = [config.quant_opt_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["quant-opt", "quant-run", "quant-numerics"],
                                    tool_dirs)
+llvm_config.add_tool_substitutions(["mlir-translate", "opt"],
+                                   [config.llvm_tools_dir])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 # GPU tests need a device: set the feature only when a driver answers.
