@@ -22,7 +22,7 @@ QUANT_RUN = os.environ["QUANT_RUN"]
 rng = np.random.default_rng(44)
 check = Checker()
 
-M, K, N = 3, 256, 64
+M, K, N = 6, 256, 64  # M = 6: one tile of 4 rows and 2 single rows
 
 
 def module(w, vector):

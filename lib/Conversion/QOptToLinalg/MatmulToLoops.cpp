@@ -1,17 +1,19 @@
 //===- MatmulToLoops.cpp - qopt.matmul as loops that dequantize in place --===//
 //
 //   for n in [0, N):                      one output channel (weight row)
-//     for r in [0, rows):                 rows of X (batch dims collapsed)
-//       acc = 0
+//     for r0 in [0, rows) step 4:         a tile of rows of X (then the
+//       acc[0..3] = 0                     remainder one row at a time)
 //       for g in [0, K / bk):             scale groups along K
-//         p = 0
+//         p[0..3] = 0
 //         for t in [0, bk / per_step):    codes of the group, 1 or 2 a step
-//           p += x[r, k] * (code(k) - z)  (decoded in registers)
-//         acc += s[n / bn, g] * p
-//       y[r, n] = acc
+//           v = code(k) - z               (decoded once, in registers)
+//           p[i] += x[r0 + i, k] * v      for each row of the tile
+//         acc[i] += s[n / bn, g] * p[i]
+//       y[r0 + i, n] = acc[i]
 //
 // The weight row n (K codes) is read once per output channel and stays in
-// L1 while the rows of X stream past it.
+// L1 while the rows of X stream past it; each code is decoded once per
+// tile of rows.
 //
 //===----------------------------------------------------------------------===//
 
@@ -99,124 +101,139 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
     Value zeroAcc = arith::ConstantOp::create(
         rewriter, loc, FloatAttr::get(accType, 0.0));
 
+    // Codes of one step (1 or 2 values) as accType, zero point removed.
+    auto decode = [&](OpBuilder &b, Location l, Emitter &e, Value code,
+                      Value z) {
+      SmallVector<Value> values;
+      if (packed) {
+        Value lo, hi;
+        if (info.isSigned) {
+          lo = arith::ShRSIOp::create(
+              b, l, arith::ShLIOp::create(b, l, code, e.i(8, 4)), e.i(8, 4));
+          hi = arith::ShRSIOp::create(b, l, code, e.i(8, 4));
+        } else {
+          lo = arith::AndIOp::create(b, l, code, e.i(8, 0x0F));
+          hi = arith::ShRUIOp::create(b, l, code, e.i(8, 4));
+        }
+        for (Value c : {lo, hi})
+          values.push_back(arith::SIToFPOp::create(b, l, accType, c));
+      } else if (info.isFloat) {
+        values.push_back(e.castFloat(
+            emitDecodeFP8(e, code, FP8Layout::get(storage)), accType));
+      } else {
+        Type i32 = b.getI32Type();
+        Value wide =
+            info.isSigned ? Value(arith::ExtSIOp::create(b, l, i32, code))
+                          : Value(arith::ExtUIOp::create(b, l, i32, code));
+        values.push_back(arith::SIToFPOp::create(b, l, accType, wide));
+      }
+      if (z)
+        for (Value &v : values)
+          v = arith::SubFOp::create(b, l, v, z, fm);
+      return values;
+    };
+
+    // y[r0 + i, n] for i < tile: each code is decoded once and used for
+    // `tile` rows of X, each with its own running sums.
+    auto emitRowTile = [&](OpBuilder &b, Location l, Value nIv, Value sRow,
+                           Value r0, int64_t tile, Value out) -> Value {
+      SmallVector<Value> rowIdx;
+      for (int64_t i = 0; i < tile; ++i)
+        rowIdx.push_back(i == 0 ? r0
+                                : Value(arith::AddIOp::create(
+                                      b, l, r0, index(b, l, i))));
+      SmallVector<Value> zeros(tile, zeroAcc);
+      auto gLoop = scf::ForOp::create(
+          b, l, index(b, l, 0), index(b, l, groups), index(b, l, 1), zeros,
+          [&](OpBuilder &b, Location l, Value gIv, ValueRange accs) {
+            Emitter e{b, l};
+            SmallVector<Value> sIdx;
+            if (!perTensorScale)
+              sIdx = {sRow, gIv};
+            Value s = e.castFloat(
+                tensor::ExtractOp::create(b, l, op.getScale(), sIdx), accType);
+            Value z;
+            if (zeroPoint) {
+              Value zi = e.toSignless(
+                  tensor::ExtractOp::create(b, l, zeroPoint, sIdx));
+              Value z32 = info.isSigned
+                              ? Value(arith::ExtSIOp::create(
+                                    b, l, b.getI32Type(), zi))
+                              : Value(arith::ExtUIOp::create(
+                                    b, l, b.getI32Type(), zi));
+              z = arith::SIToFPOp::create(b, l, accType, z32);
+            }
+            Value kBase = arith::MulIOp::create(b, l, gIv, index(b, l, bk));
+            Value wBase =
+                arith::MulIOp::create(b, l, gIv, index(b, l, bk / perStep));
+            auto tLoop = scf::ForOp::create(
+                b, l, index(b, l, 0), index(b, l, steps), index(b, l, 1),
+                zeros,
+                [&](OpBuilder &b, Location l, Value tIv, ValueRange parts) {
+                  Emitter e{b, l};
+                  Value wIdx = arith::AddIOp::create(b, l, wBase, tIv);
+                  Value code = e.toSignless(tensor::ExtractOp::create(
+                      b, l, op.getWeight(), ValueRange{nIv, wIdx}));
+                  SmallVector<Value> values = decode(b, l, e, code, z);
+                  Value k0 = arith::AddIOp::create(
+                      b, l, kBase,
+                      arith::MulIOp::create(b, l, tIv, index(b, l, perStep)));
+                  SmallVector<Value> updated(parts.begin(), parts.end());
+                  for (auto [j, v] : llvm::enumerate(values)) {
+                    Value kIdx = arith::AddIOp::create(
+                        b, l, k0, index(b, l, int64_t(j)));
+                    for (int64_t i = 0; i < tile; ++i) {
+                      Value xv = e.castFloat(
+                          tensor::ExtractOp::create(b, l, x,
+                                                    ValueRange{rowIdx[i], kIdx}),
+                          accType);
+                      updated[i] = arith::AddFOp::create(
+                          b, l, updated[i],
+                          arith::MulFOp::create(b, l, xv, v, fm), fm);
+                    }
+                  }
+                  scf::YieldOp::create(b, l, updated);
+                });
+            SmallVector<Value> next;
+            for (int64_t i = 0; i < tile; ++i)
+              next.push_back(arith::AddFOp::create(
+                  b, l, accs[i],
+                  arith::MulFOp::create(b, l, s, tLoop.getResult(i), fm), fm));
+            scf::YieldOp::create(b, l, next);
+          });
+      Emitter e{b, l};
+      for (int64_t i = 0; i < tile; ++i)
+        out = tensor::InsertOp::create(
+            b, l, e.castFloat(gLoop.getResult(i), resultElement), out,
+            ValueRange{rowIdx[i], nIv});
+      return out;
+    };
+
+    // Rows in tiles of kRowTile, then the remainder one at a time.
+    constexpr int64_t kRowTile = 4;
+    Value tiledRows = arith::MulIOp::create(
+        rewriter, loc,
+        arith::DivUIOp::create(rewriter, loc, rows,
+                               index(rewriter, loc, kRowTile)),
+        index(rewriter, loc, kRowTile));
     auto nLoop = scf::ForOp::create(
         rewriter, loc, index(rewriter, loc, 0), index(rewriter, loc, n),
         index(rewriter, loc, 1), ValueRange{init},
         [&](OpBuilder &b, Location l, Value nIv, ValueRange nArgs) {
-          Emitter e{b, l};
-          Value sRow =
-              arith::DivUIOp::create(b, l, nIv, index(b, l, bn));
-          auto rowLoop = scf::ForOp::create(
-              b, l, index(b, l, 0), rows, index(b, l, 1), nArgs,
-              [&](OpBuilder &b, Location l, Value rIv, ValueRange rArgs) {
-                Emitter e{b, l};
-                auto gLoop = scf::ForOp::create(
-                    b, l, index(b, l, 0), index(b, l, groups),
-                    index(b, l, 1), ValueRange{zeroAcc},
-                    [&](OpBuilder &b, Location l, Value gIv,
-                        ValueRange gArgs) {
-                      Emitter e{b, l};
-                      SmallVector<Value> sIdx;
-                      if (!perTensorScale)
-                        sIdx = {sRow, gIv};
-                      Value s = e.castFloat(
-                          tensor::ExtractOp::create(b, l, op.getScale(), sIdx),
-                          accType);
-                      Value z;
-                      if (zeroPoint) {
-                        Value zi = e.toSignless(tensor::ExtractOp::create(
-                            b, l, zeroPoint, sIdx));
-                        Value z32 =
-                            info.isSigned
-                                ? Value(arith::ExtSIOp::create(
-                                      b, l, b.getI32Type(), zi))
-                                : Value(arith::ExtUIOp::create(
-                                      b, l, b.getI32Type(), zi));
-                        z = arith::SIToFPOp::create(b, l, accType, z32);
-                      }
-                      Value kBase = arith::MulIOp::create(
-                          b, l, gIv, index(b, l, bk));
-                      Value wBase = arith::MulIOp::create(
-                          b, l, gIv, index(b, l, bk / perStep));
-                      auto tLoop = scf::ForOp::create(
-                          b, l, index(b, l, 0), index(b, l, steps),
-                          index(b, l, 1), ValueRange{zeroAcc},
-                          [&](OpBuilder &b, Location l, Value tIv,
-                              ValueRange tArgs) {
-                            Emitter e{b, l};
-                            Value partial = tArgs[0];
-                            Value wIdx = arith::AddIOp::create(b, l, wBase, tIv);
-                            Value code = e.toSignless(tensor::ExtractOp::create(
-                                b, l, op.getWeight(), ValueRange{nIv, wIdx}));
-                            Value k0 = arith::AddIOp::create(
-                                b, l, kBase,
-                                arith::MulIOp::create(b, l, tIv,
-                                                      index(b, l, perStep)));
-                            // Real values of the 1 or 2 codes of this step.
-                            SmallVector<Value> values;
-                            if (packed) {
-                              Value lo, hi;
-                              if (info.isSigned) {
-                                lo = arith::ShRSIOp::create(
-                                    b, l,
-                                    arith::ShLIOp::create(b, l, code,
-                                                          e.i(8, 4)),
-                                    e.i(8, 4));
-                                hi = arith::ShRSIOp::create(b, l, code,
-                                                            e.i(8, 4));
-                              } else {
-                                lo = arith::AndIOp::create(b, l, code,
-                                                           e.i(8, 0x0F));
-                                hi = arith::ShRUIOp::create(b, l, code,
-                                                            e.i(8, 4));
-                              }
-                              for (Value c : {lo, hi})
-                                values.push_back(arith::SIToFPOp::create(
-                                    b, l, accType, c));
-                            } else if (info.isFloat) {
-                              values.push_back(e.castFloat(
-                                  emitDecodeFP8(e, code,
-                                                FP8Layout::get(storage)),
-                                  accType));
-                            } else {
-                              Type i32 = b.getI32Type();
-                              Value wide =
-                                  info.isSigned
-                                      ? Value(arith::ExtSIOp::create(b, l, i32,
-                                                                     code))
-                                      : Value(arith::ExtUIOp::create(b, l, i32,
-                                                                     code));
-                              values.push_back(
-                                  arith::SIToFPOp::create(b, l, accType, wide));
-                            }
-                            for (auto [j, v] : llvm::enumerate(values)) {
-                              if (z)
-                                v = arith::SubFOp::create(b, l, v, z, fm);
-                              Value kIdx = arith::AddIOp::create(
-                                  b, l, k0, index(b, l, int64_t(j)));
-                              Value xv = e.castFloat(
-                                  tensor::ExtractOp::create(
-                                      b, l, x, ValueRange{rIv, kIdx}),
-                                  accType);
-                              partial = arith::AddFOp::create(
-                                  b, l, partial,
-                                  arith::MulFOp::create(b, l, xv, v, fm), fm);
-                            }
-                            scf::YieldOp::create(b, l, partial);
-                          });
-                      Value acc = arith::AddFOp::create(
-                          b, l, gArgs[0],
-                          arith::MulFOp::create(b, l, s, tLoop.getResult(0),
-                                                fm),
-                          fm);
-                      scf::YieldOp::create(b, l, acc);
-                    });
-                Value y = e.castFloat(gLoop.getResult(0), resultElement);
-                Value updated = tensor::InsertOp::create(
-                    b, l, y, rArgs[0], ValueRange{rIv, nIv});
-                scf::YieldOp::create(b, l, updated);
+          Value sRow = arith::DivUIOp::create(b, l, nIv, index(b, l, bn));
+          auto tiles = scf::ForOp::create(
+              b, l, index(b, l, 0), tiledRows, index(b, l, kRowTile), nArgs,
+              [&](OpBuilder &b, Location l, Value r0, ValueRange out) {
+                scf::YieldOp::create(
+                    b, l, emitRowTile(b, l, nIv, sRow, r0, kRowTile, out[0]));
               });
-          scf::YieldOp::create(b, l, rowLoop.getResult(0));
+          auto rest = scf::ForOp::create(
+              b, l, tiledRows, rows, index(b, l, 1), tiles.getResults(),
+              [&](OpBuilder &b, Location l, Value r, ValueRange out) {
+                scf::YieldOp::create(
+                    b, l, emitRowTile(b, l, nIv, sRow, r, 1, out[0]));
+              });
+          scf::YieldOp::create(b, l, rest.getResults());
         });
 
     // Restore the batch dimensions.
