@@ -41,10 +41,11 @@ def ConvertQOptMatmulToLoops : Pass<"convert-qopt-matmul-to-loops"> {
   let summary = "Lower qopt.matmul to loops that dequantize in the reduction";
   let description = [{
     Rewrites `qopt.matmul` into `scf.for` loops over tensors: for each
-    output channel n and each row of the input, a loop over the scale
-    groups of K whose inner loop decodes the weight codes in registers
-    (two per packed byte), multiplies them by the input and sums; the
-    partial sum of a group is multiplied by its scale once. The full
+    output channel n and each tile of four rows of the input (then the
+    remaining rows one by one), a loop over the scale groups of K whose
+    inner loop decodes each weight code once in registers (two per packed
+    byte), multiplies it by the tile's inputs and sums; the partial sums of
+    a group are multiplied by its scale once. The full
     precision weight is never materialised and the packed weight is read
     once per input row block. The inner reduction carries
     `fastmath<reassoc, contract>` so that LLVM vectorises it.
@@ -56,7 +57,7 @@ def ConvertQOptMatmulToLoops : Pass<"convert-qopt-matmul-to-loops"> {
         : (tensor<1x256xf32>, tensor<64x128xi8>, tensor<64x2xf32>) -> tensor<1x64xf32>
     ```
 
-    becomes four nested `scf.for` loops (n, row, group, byte) with
+    becomes nested `scf.for` loops (n, row tile, group, byte) with
     `tensor.extract` of single bytes and scalars and one `tensor.insert`
     per output element.
   }];
