@@ -72,8 +72,9 @@ void BM_RTN(benchmark::State &state) {
   Storage storage = Storage(state.range(0));
   int64_t group = state.range(1);
   for (auto _ : state) {
-    QuantizedWeight q = quantizeRTN(w, Scheme{storage, true, isSignedInteger(storage)}, group);
-    benchmark::DoNotOptimize(q.codes.data());
+    std::optional<QuantizedWeight> q = quantizeRTN(
+        w, Scheme{storage, true, isSignedInteger(storage)}, group);
+    benchmark::DoNotOptimize(q->codes.data());
   }
   state.SetBytesProcessed(int64_t(state.iterations()) * n * k * 4);
   state.SetLabel(std::string(storageName(storage)) + " g" +

@@ -33,6 +33,9 @@ struct Emitter {
     unsigned to = t.getIntOrFloatBitWidth();
     if (v.getType() == t)
       return v;
+    if (from == to) // f16 <-> bf16: through f32, which holds both exactly
+      return arith::TruncFOp::create(
+          b, loc, t, arith::ExtFOp::create(b, loc, b.getF32Type(), v));
     if (from < to)
       return arith::ExtFOp::create(b, loc, t, v);
     return arith::TruncFOp::create(b, loc, t, v);

@@ -65,11 +65,13 @@ AbsHistogram::AbsHistogram(int numBins) : counts_(numBins, 0) {
          "the number of bins must be a power of two");
 }
 
-/// The smallest power of two strictly greater than v (> 0).
+/// The smallest power of two strictly greater than v (> 0), capped at
+/// 2^127, the largest power of two a float holds (larger values then fall
+/// into the last bin).
 static float powerOfTwoAbove(float v) {
   int exp;
   std::frexp(v, &exp); // v = f * 2^exp, f in [0.5, 1): v < 2^exp
-  return std::ldexp(1.0f, exp);
+  return std::ldexp(1.0f, std::min(exp, 127));
 }
 
 void AbsHistogram::growTo(float range) {
@@ -106,7 +108,8 @@ void AbsHistogram::observe(std::span<const float> x) {
       ++nonFinite_;
       continue;
     }
-    int bin = std::min(int(std::fabs(v) * scale), last);
+    float position = std::fabs(v) * scale;
+    int bin = position >= float(last) ? last : int(position);
     ++counts_[bin];
     ++total_;
   }

@@ -87,14 +87,12 @@ std::optional<BlockLayout> BlockLayout::get(std::vector<int64_t> dataShape,
   return layout;
 }
 
-BlockLayout BlockLayout::rowGroups(int64_t rows, int64_t cols,
-                                   int64_t groupSize) {
+std::optional<BlockLayout> BlockLayout::rowGroups(int64_t rows, int64_t cols,
+                                                  int64_t groupSize) {
+  if (groupSize < 0 || (groupSize > 0 && cols % groupSize != 0))
+    return std::nullopt;
   int64_t groups = groupSize == 0 ? 1 : cols / groupSize;
-  std::string error;
-  auto layout = get({rows, cols}, {rows, groups}, &error);
-  if (!layout)
-    return {};
-  return *layout;
+  return get({rows, cols}, {rows, groups});
 }
 
 int64_t BlockLayout::numElements() const {

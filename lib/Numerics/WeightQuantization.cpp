@@ -21,10 +21,21 @@ static int64_t numGroups(int64_t k, int64_t groupSize) {
   return groupSize == 0 ? 1 : k / groupSize;
 }
 
-QuantizedWeight quantizeRTN(const RowMatrixF &w, const Scheme &scheme,
-                            int64_t groupSize) {
+std::optional<QuantizedWeight> quantizeRTN(const RowMatrixF &w,
+                                           const Scheme &scheme,
+                                           int64_t groupSize,
+                                           std::string *error) {
+  std::optional<BlockLayout> layout =
+      BlockLayout::rowGroups(w.rows(), w.cols(), groupSize);
+  if (!layout) {
+    if (error)
+      *error = "group size " + std::to_string(groupSize) +
+               " does not divide " + std::to_string(w.cols()) +
+               " input channels";
+    return std::nullopt;
+  }
   QuantizedWeight q;
-  q.layout = BlockLayout::rowGroups(w.rows(), w.cols(), groupSize);
+  q.layout = std::move(*layout);
   std::span<const float> data(w.data(), size_t(w.size()));
   q.params = computeParams(data, q.layout, scheme);
   q.codes = quantize(data, q.layout, q.params);
@@ -189,7 +200,7 @@ std::optional<QuantizedWeight> quantizeGPTQ(const RowMatrixF &w,
     return fail("the damped Hessian is not positive definite");
 
   QuantizedWeight result;
-  result.layout = BlockLayout::rowGroups(n, k, g);
+  result.layout = *BlockLayout::rowGroups(n, k, g);
   result.codes.assign(size_t(n * k), 0);
   const int64_t bs = std::max<int64_t>(1, options.blockSize);
   Eigen::VectorXf err(n);
@@ -242,10 +253,10 @@ std::optional<QuantizedWeight> quantizeGPTQ(const RowMatrixF &w,
 
 namespace {
 
-/// Fake-quantizes w (per-group RTN) in place.
+/// Fake-quantizes w (per-group RTN; the group size was checked).
 RowMatrixF fakeQuantizeRTN(const RowMatrixF &w, const Scheme &scheme,
                            int64_t groupSize) {
-  return quantizeRTN(w, scheme, groupSize).dequantized();
+  return quantizeRTN(w, scheme, groupSize)->dequantized();
 }
 
 double meanSquaredOutputError(const RowMatrixF &x, const RowMatrixF &reference,
@@ -256,10 +267,25 @@ double meanSquaredOutputError(const RowMatrixF &x, const RowMatrixF &reference,
 
 } // namespace
 
-AWQResult quantizeAWQ(const RowMatrixF &w, const RowMatrixF &activations,
-                      const AWQOptions &options) {
+std::optional<AWQResult> quantizeAWQ(const RowMatrixF &w,
+                                     const RowMatrixF &activations,
+                                     const AWQOptions &options,
+                                     std::string *error) {
   const int64_t k = w.cols();
+  auto fail = [&](std::string msg) -> std::optional<AWQResult> {
+    if (error)
+      *error = std::move(msg);
+    return std::nullopt;
+  };
+  if (!BlockLayout::rowGroups(w.rows(), k, options.groupSize))
+    return fail("group size " + std::to_string(options.groupSize) +
+                " does not divide " + std::to_string(k) + " input channels");
+  if (activations.cols() != k)
+    return fail("activations have " + std::to_string(activations.cols()) +
+                " features, the weight " + std::to_string(k));
   int64_t tokens = std::min<int64_t>(activations.rows(), options.maxTokens);
+  if (tokens <= 0)
+    return fail("no calibration tokens");
   RowMatrixF x = activations.topRows(tokens);
   RowMatrixF reference = x * w.transpose();
   Eigen::VectorXf meanAbs = x.cwiseAbs().colwise().mean().transpose();
@@ -280,7 +306,9 @@ AWQResult quantizeAWQ(const RowMatrixF &w, const RowMatrixF &activations,
     double e = meanSquaredOutputError(x, reference, wq);
     if (step == 0)
       best.rtnError = e;
-    if (e < best.error) {
+    // Step 0 (plain RTN) is always a candidate, so non-finite errors from
+    // bad data can't leave the scales unset.
+    if (step == 0 || e < best.error) {
       best.error = e;
       best.alpha = alpha;
       best.inputScales.assign(s.data(), s.data() + k);
@@ -327,7 +355,7 @@ AWQResult quantizeAWQ(const RowMatrixF &w, const RowMatrixF &activations,
     best.error = meanSquaredOutputError(
         x, reference, wq * s.cwiseInverse().asDiagonal());
   }
-  best.weight = quantizeRTN(scaled, options.scheme, options.groupSize);
+  best.weight = *quantizeRTN(scaled, options.scheme, options.groupSize);
   return best;
 }
 

@@ -56,3 +56,15 @@ func.func @fp8_vector(%x: tensor<32xf32>, %w: tensor<8x32xf8E4M3FN>, %s: tensor<
   %y = qopt.matmul %x, %w, %s {acc_type = f32} : (tensor<32xf32>, tensor<8x32xf8E4M3FN>, tensor<f32>) -> tensor<8xf32>
   return %y : tensor<8xf32>
 }
+
+// -----
+
+// f16 accumulation with bf16 activations converts through f32 (no
+// truncf between equal widths).
+// CHECK-LABEL: func @f16_acc_bf16_input
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+func.func @f16_acc_bf16_input(%x: tensor<1x16xbf16>, %w: tensor<4x16xi8>, %s: tensor<4x1xf32>) -> tensor<1x4xbf16> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f16} : (tensor<1x16xbf16>, tensor<4x16xi8>, tensor<4x1xf32>) -> tensor<1x4xbf16>
+  return %y : tensor<1x4xbf16>
+}

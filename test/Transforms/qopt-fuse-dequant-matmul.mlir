@@ -66,3 +66,22 @@ func.func @broadcast_batch_matmul(%x: tensor<2x3x8xf32>, %q: tensor<4x8xi8>, %s:
   %y = linalg.batch_matmul ins(%x, %b : tensor<2x3x8xf32>, tensor<2x8x4xf32>) outs(%i : tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
   return %y : tensor<2x3x4xf32>
 }
+
+// -----
+
+// Mixed static / dynamic sizes that linalg accepts: the fused op gets a
+// static K and result sizes that follow X, with casts around it.
+// CHECK-LABEL: func @dynamic_rows
+// CHECK: %[[Y:.*]] = qopt.matmul %{{.*}}, %{{.*}}, %{{.*}} {acc_type = f32} : (tensor<?x8xf32>, tensor<4x8xi8>, tensor<4x1xf32>) -> tensor<?x4xf32>
+// CHECK: tensor.cast %[[Y]] : tensor<?x4xf32> to tensor<2x4xf32>
+#a2 = affine_map<(m, n, k) -> (m, k)>
+#b2 = affine_map<(m, n, k) -> (n, k)>
+#c2 = affine_map<(m, n, k) -> (m, n)>
+func.func @dynamic_rows(%x: tensor<?x8xf32>, %q: tensor<4x8xi8>, %s: tensor<4x1xf32>) -> tensor<2x4xf32> {
+  %d = qopt.dequantize %q, %s : (tensor<4x8xi8>, tensor<4x1xf32>) -> tensor<4x8xf32>
+  %z = arith.constant 0.0 : f32
+  %o = tensor.empty() : tensor<2x4xf32>
+  %i = linalg.fill ins(%z : f32) outs(%o : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %y = linalg.matmul indexing_maps = [#a2, #b2, #c2] ins(%x, %d : tensor<?x8xf32>, tensor<4x8xf32>) outs(%i : tensor<2x4xf32>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}

@@ -144,3 +144,17 @@ TEST(SmoothQuant, Factors) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Histogram, HugeValuesStayInTheLastBin) {
+  AbsHistogram h(8);
+  std::vector<float> x = {1.0f, 3e38f, -3.4e38f};
+  h.observe(x);
+  EXPECT_TRUE(std::isfinite(h.range()));
+  EXPECT_EQ(h.counts()[7], 2u);
+  EXPECT_EQ(h.total(), 3u);
+  EXPECT_TRUE(std::isfinite(percentileThreshold(h, 50.0)));
+}
+
+} // namespace

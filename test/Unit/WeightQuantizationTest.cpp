@@ -43,7 +43,7 @@ double outputError(const RowMatrixF &x, const RowMatrixF &w,
 TEST(RTN, MatchesQuantizeForEveryGroupSize) {
   RowMatrixF w = gaussian(16, 256, 1);
   for (int64_t g : {0, 32, 128}) {
-    QuantizedWeight q = quantizeRTN(w, Scheme{Storage::I4, true, true}, g);
+    QuantizedWeight q = *quantizeRTN(w, Scheme{Storage::I4, true, true}, g);
     EXPECT_EQ(q.params.shape, (std::vector<int64_t>{16, g ? 256 / g : 1}));
     RowMatrixF d = q.dequantized();
     // Per-group max maps to +-7 exactly.
@@ -71,7 +71,7 @@ TEST(GPTQ, BeatsRTNOnCorrelatedInputs) {
       std::string error;
       auto gptq = quantizeGPTQ(w, acc.hessian(), opt, &error);
       ASSERT_TRUE(gptq) << error;
-      QuantizedWeight rtn = quantizeRTN(w, opt.scheme, g);
+      QuantizedWeight rtn = *quantizeRTN(w, opt.scheme, g);
       double eg = outputError(held, w, gptq->dequantized());
       double er = outputError(held, w, rtn.dequantized());
       std::printf("GPTQ/RTN held-out output error (g=%ld, act-order=%d): "
@@ -134,11 +134,11 @@ TEST(AWQ, BeatsRTNWithOutlierChannels) {
     opt.scheme = Scheme{Storage::I4, true, true};
     opt.groupSize = 128;
     opt.clipSearch = clip;
-    AWQResult r = quantizeAWQ(w, x, opt);
+    AWQResult r = *quantizeAWQ(w, x, opt);
     Eigen::Map<const Eigen::VectorXf> s(r.inputScales.data(), k);
     RowMatrixF wq = r.weight.dequantized() * s.cwiseInverse().asDiagonal();
     double ea = outputError(held, w, wq);
-    double er = outputError(held, w, quantizeRTN(w, opt.scheme, 128).dequantized());
+    double er = outputError(held, w, quantizeRTN(w, opt.scheme, 128)->dequantized());
     std::printf("AWQ/RTN held-out output error (clip=%d, alpha=%.2f): %.3f\n",
                 int(clip), r.alpha, ea / er);
     EXPECT_LT(ea, 0.8 * er);
@@ -160,7 +160,7 @@ TEST(SmoothQuant, LowersW8A8Error) {
     RowMatrixF xq(xs.rows(), xs.cols());
     dequantize(quantize(xd, perTensor, pa), perTensor, pa,
                std::span<float>(xq.data(), size_t(xq.size())));
-    RowMatrixF wq = quantizeRTN(ws, w8, 0).dequantized();
+    RowMatrixF wq = quantizeRTN(ws, w8, 0)->dequantized();
     return double((x * w.transpose() - xq * wq.transpose()).norm());
   };
   Eigen::VectorXf actMax = x.cwiseAbs().colwise().maxCoeff().transpose();
@@ -173,6 +173,35 @@ TEST(SmoothQuant, LowersW8A8Error) {
   double smooth = w8a8(x * sv.cwiseInverse().asDiagonal(), w * sv.asDiagonal());
   std::printf("SmoothQuant+W8A8 / W8A8 output error: %.3f\n", smooth / plain);
   EXPECT_LT(smooth, 0.5 * plain);
+}
+
+} // namespace
+
+namespace {
+
+TEST(RTN, RejectsGroupsThatDoNotDivideK) {
+  RowMatrixF w = gaussian(4, 1000, 1);
+  std::string error;
+  EXPECT_FALSE(quantizeRTN(w, Scheme{}, 128, &error));
+  EXPECT_NE(error.find("does not divide"), std::string::npos);
+  EXPECT_FALSE(quantizeRTN(w, Scheme{}, -1, &error));
+  AWQOptions opt;
+  opt.groupSize = 128;
+  EXPECT_FALSE(quantizeAWQ(w, gaussian(8, 1000, 2), opt, &error));
+}
+
+TEST(AWQ, BadActivationsStillGiveScales) {
+  RowMatrixF w = gaussian(8, 128, 3);
+  AWQOptions opt;
+  opt.groupSize = 128;
+  std::string error;
+  EXPECT_FALSE(quantizeAWQ(w, RowMatrixF(0, 128), opt, &error));
+  EXPECT_NE(error.find("no calibration tokens"), std::string::npos);
+  RowMatrixF x = gaussian(16, 128, 4);
+  x(0, 0) = std::numeric_limits<float>::quiet_NaN();
+  auto r = quantizeAWQ(w, x, opt, &error);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->inputScales.size(), 128u);
 }
 
 } // namespace

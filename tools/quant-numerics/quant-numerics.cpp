@@ -133,7 +133,12 @@ int main(int argc, char **argv) {
     fail("cannot create '" + outDir + "': " + ec.message());
 
   if (command == "rtn") {
-    saveWeight(quantizeRTN(loadMatrix(weightFile, "w"), scheme(), groupSize));
+    std::string error;
+    auto q = quantizeRTN(loadMatrix(weightFile, "w"), scheme(), groupSize,
+                         &error);
+    if (!q)
+      fail(error);
+    saveWeight(*q);
   } else if (command == "gptq") {
     RowMatrixF w = loadMatrix(weightFile, "w");
     RowMatrixF x = loadMatrix(inputFile, "x");
@@ -155,7 +160,11 @@ int main(int argc, char **argv) {
     opt.clipSearch = clip;
     RowMatrixF x = loadMatrix(inputFile, "x");
     opt.maxTokens = x.rows();
-    AWQResult r = quantizeAWQ(loadMatrix(weightFile, "w"), x, opt);
+    std::string error;
+    auto result = quantizeAWQ(loadMatrix(weightFile, "w"), x, opt, &error);
+    if (!result)
+      fail(error);
+    AWQResult &r = *result;
     saveWeight(r.weight);
     saveFloats("input_scales.npy", {int64_t(r.inputScales.size())},
                r.inputScales);

@@ -57,7 +57,9 @@ struct BlockLayout {
                                         std::vector<int64_t> scaleShape,
                                         std::string *error = nullptr);
   /// The usual 2-D weight layouts: groupSize 0 means one scale per row.
-  static BlockLayout rowGroups(int64_t rows, int64_t cols, int64_t groupSize);
+  /// nullopt when groupSize is negative or does not divide cols.
+  static std::optional<BlockLayout> rowGroups(int64_t rows, int64_t cols,
+                                              int64_t groupSize);
 
   int64_t numElements() const;
   int64_t numBlocks() const;

@@ -33,9 +33,12 @@ struct QuantizedWeight {
   RowMatrixF dequantized() const;
 };
 
-/// Round to nearest with min/max parameters per group.
-QuantizedWeight quantizeRTN(const RowMatrixF &w, const Scheme &scheme,
-                            int64_t groupSize);
+/// Round to nearest with min/max parameters per group. nullopt (with
+/// `error`) when groupSize does not divide the number of columns.
+std::optional<QuantizedWeight> quantizeRTN(const RowMatrixF &w,
+                                           const Scheme &scheme,
+                                           int64_t groupSize,
+                                           std::string *error = nullptr);
 
 /// Accumulates the GPTQ Hessian H = (2 / n) * sum over tokens of x x^T of
 /// a layer's inputs, over any number of batches.
@@ -98,9 +101,12 @@ struct AWQResult {
 
 /// AWQ (Lin et al., MLSys 2024): s = mean|x|^alpha per input channel,
 /// alpha chosen by grid search to minimise the layer's output error on
-/// `activations` (T x K).
-AWQResult quantizeAWQ(const RowMatrixF &w, const RowMatrixF &activations,
-                      const AWQOptions &options);
+/// `activations` (T x K). nullopt (with `error`) when the group size does
+/// not divide K, the activations do not have K columns, or there are none.
+std::optional<AWQResult> quantizeAWQ(const RowMatrixF &w,
+                                     const RowMatrixF &activations,
+                                     const AWQOptions &options,
+                                     std::string *error = nullptr);
 
 } // namespace quantopt
 

@@ -365,3 +365,27 @@ func.func @matmul_missing_acc(%x: tensor<4x64xf32>, %w: tensor<8x64xi8>, %s: ten
   %y = qopt.matmul %x, %w, %s : (tensor<4x64xf32>, tensor<8x64xi8>, tensor<8x1xf32>) -> tensor<4x8xf32>
   return
 }
+
+// -----
+
+func.func @matmul_dynamic_scale(%x: tensor<2x8xf32>, %w: tensor<4x8xi8>, %s: tensor<?x?xf32>) {
+  // expected-error @+1 {{the weight and its scale and zero point must have static shapes}}
+  %y = qopt.matmul %x, %w, %s {acc_type = f32} : (tensor<2x8xf32>, tensor<4x8xi8>, tensor<?x?xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_empty(%x: tensor<2x0xf32>, %w: tensor<4x0xi8>, %s: tensor<f32>) {
+  // expected-error @+1 {{the weight must not be empty}}
+  %y = qopt.matmul %x, %w, %s {acc_type = f32} : (tensor<2x0xf32>, tensor<4x0xi8>, tensor<f32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_dynamic_k(%x: tensor<?xf32>, %w: tensor<4x8xi8>, %s: tensor<f32>) {
+  // expected-error @+1 {{the input's last dimension (K) must be static}}
+  %y = qopt.matmul %x, %w, %s {acc_type = f32} : (tensor<?xf32>, tensor<4x8xi8>, tensor<f32>) -> tensor<4xf32>
+  return
+}

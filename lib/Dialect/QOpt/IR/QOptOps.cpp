@@ -268,8 +268,17 @@ LogicalResult MatmulOp::verify() {
       return emitOpError("a packed weight is stored as i8 bytes, not ")
              << w.getElementType();
   }
+  if (!w.hasStaticShape() || !getScale().getType().hasStaticShape() ||
+      (getZeroPoint() &&
+       !cast<RankedTensorType>(getZeroPoint().getType()).hasStaticShape()))
+    return emitOpError("the weight and its scale and zero point must have "
+                       "static shapes");
+  if (w.getNumElements() == 0)
+    return emitOpError("the weight must not be empty, but is ") << w;
   int64_t k = getK(), n = getN();
   int64_t xk = x.getDimSize(x.getRank() - 1);
+  if (ShapedType::isDynamic(xk))
+    return emitOpError("the input's last dimension (K) must be static");
   if (!ShapedType::isDynamic(k) && !ShapedType::isDynamic(xk) && k != xk)
     return emitOpError("input has K = ")
            << xk << " but the weight " << w << " holds K = " << k

@@ -4,7 +4,9 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -92,12 +94,36 @@ struct FuseDequantIntoContraction
         weight = unpack.getInput();
       }
       Value x = op.getDpsInputOperand(1 - w)->get();
+      auto xType = cast<RankedTensorType>(x.getType());
       auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
-      auto mm = MatmulOp::create(
-          rewriter, op.getLoc(), resultType, x, weight, dequant.getScale(),
+      auto isFloat = [](Type t) {
+        return isa<Float16Type, BFloat16Type, Float32Type, Float64Type>(t);
+      };
+      if (!isFloat(xType.getElementType()) ||
+          !isFloat(resultType.getElementType()))
+        return rewriter.notifyMatchFailure(op, "not a float product");
+      // qopt.matmul wants a static K and result sizes that follow X; linalg
+      // also accepts mixed static / dynamic sizes: cast where they differ.
+      int64_t k = dequant.getType().getDimSize(1);
+      int64_t n = dequant.getType().getDimSize(0);
+      SmallVector<int64_t> xShape(xType.getShape());
+      xShape.back() = k;
+      auto staticX = RankedTensorType::get(xShape, xType.getElementType());
+      if (staticX != xType)
+        x = tensor::CastOp::create(rewriter, op.getLoc(), staticX, x);
+      SmallVector<int64_t> yShape(xShape);
+      yShape.back() = n;
+      auto mmType = RankedTensorType::get(yShape, resultType.getElementType());
+      if (failed(verifyCompatibleShape(mmType, resultType)))
+        return rewriter.notifyMatchFailure(op, "result shape mismatch");
+      Value result = MatmulOp::create(
+          rewriter, op.getLoc(), mmType, x, weight, dequant.getScale(),
           dequant.getZeroPoint(), TypeAttr::get(rewriter.getF32Type()),
           packed);
-      rewriter.replaceOp(op, mm.getResult());
+      if (mmType != resultType)
+        result = tensor::CastOp::create(rewriter, op.getLoc(), resultType,
+                                        result);
+      rewriter.replaceOp(op, result);
       return success();
     }
     return rewriter.notifyMatchFailure(op, "no dequantized weight operand");

@@ -52,6 +52,16 @@ std::string locationName(Location loc) {
   return name;
 }
 
+/// The values of a constant weight: a dense attribute or an f32 blob.
+struct WeightSource {
+  RankedTensorType type;
+  DenseElementsAttr dense;
+  ArrayRef<float> blob;
+
+  int64_t getNumElements() const { return type.getNumElements(); }
+  Type getElementType() const { return type.getElementType(); }
+};
+
 /// How a constant weight operand of a contraction maps to [batch..., N, K].
 struct WeightLayout {
   unsigned operand;              ///< Input operand index of the weight.
@@ -63,7 +73,7 @@ struct WeightLayout {
 /// reduction axis (K), one axis shared only with the result (N), and batch
 /// axes shared with the other input and the result.
 std::optional<WeightLayout> analyzeContraction(linalg::LinalgOp op,
-                                               DenseElementsAttr &weight,
+                                               WeightSource &weight,
                                                std::string &why) {
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
       !linalg::isaContractionOpInterface(op)) {
@@ -117,18 +127,19 @@ std::optional<WeightLayout> analyzeContraction(linalg::LinalgOp op,
       continue;
     for (int64_t axis : layout.perm)
       layout.canonical.push_back(type.getDimSize(axis));
-    weight = attr;
+    weight = {type, attr, {}};
     if (!attr) {
-      // dense_resource: reinterpret the blob (f32 only, like most exports).
+      // dense_resource: read the blob in place (f32 only, like most
+      // exports); copying it into a uniqued attribute would keep a second
+      // copy of every weight alive in the context.
       auto blob = dyn_cast<DenseF32ResourceElementsAttr>(resource);
       std::optional<ArrayRef<float>> data =
           blob ? blob.tryGetAsArrayRef() : std::nullopt;
-      if (!data) {
+      if (!data || int64_t(data->size()) != type.getNumElements()) {
         why = "dense_resource weight is not an f32 blob with data";
         return std::nullopt;
       }
-      weight = DenseElementsAttr::get(
-          type, ArrayRef<float>(data->data(), data->size()));
+      weight.blob = *data;
     }
     return layout;
   }
@@ -137,17 +148,24 @@ std::optional<WeightLayout> analyzeContraction(linalg::LinalgOp op,
 }
 
 /// The weight's values as f32 in canonical order.
-std::vector<float> canonicalValues(DenseElementsAttr attr,
+std::vector<float> canonicalValues(const WeightSource &weight,
                                    const WeightLayout &layout) {
-  auto type = cast<RankedTensorType>(attr.getType());
+  RankedTensorType type = weight.type;
   ArrayRef<int64_t> shape = type.getShape();
   int64_t rank = shape.size();
   std::vector<float> original;
-  original.reserve(type.getNumElements());
-  for (APFloat v : attr.getValues<APFloat>()) {
-    bool lost;
-    v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
-    original.push_back(v.convertToFloat());
+  if (!weight.dense) {
+    original.assign(weight.blob.begin(), weight.blob.end());
+  } else if (type.getElementType().isF32()) {
+    auto values = weight.dense.getValues<float>();
+    original.assign(values.begin(), values.end());
+  } else {
+    original.reserve(type.getNumElements());
+    for (APFloat v : weight.dense.getValues<APFloat>()) {
+      bool lost;
+      v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+      original.push_back(v.convertToFloat());
+    }
   }
   bool identity = llvm::equal(layout.perm, llvm::seq<int64_t>(0, rank));
   if (identity)
@@ -228,8 +246,10 @@ struct QuantizeWeightsPass
       std::string why;
       std::optional<WeightLayout> layout =
           analyzeContraction(op, job.weight, why);
+      // Only the float types qopt.dequantize produces.
       if (!layout || job.weight.getNumElements() < minElements ||
-          !isa<FloatType>(job.weight.getElementType()))
+          !isa<Float16Type, BFloat16Type, Float32Type, Float64Type>(
+              job.weight.getElementType()))
         continue;
       job.op = op;
       job.layout = std::move(*layout);
@@ -244,7 +264,7 @@ struct QuantizeWeightsPass
   /// A weight to quantize and, once quantizeJob ran, its codes.
   struct Job {
     linalg::LinalgOp op;
-    DenseElementsAttr weight;
+    WeightSource weight;
     WeightLayout layout;
     std::string skipReason; ///< set when the weight stays as it is
     SmallVector<int64_t> scaleShape;
@@ -280,7 +300,7 @@ struct QuantizeWeightsPass
   void emit(Job &job, const quantopt::Scheme &scheme) {
     linalg::LinalgOp op = job.op;
     MLIRContext *ctx = op.getContext();
-    auto weightType = cast<RankedTensorType>(job.weight.getType());
+    RankedTensorType weightType = job.weight.type;
     Type floatType = weightType.getElementType();
     if (!job.skipReason.empty()) {
       op->emitWarning("weight ")

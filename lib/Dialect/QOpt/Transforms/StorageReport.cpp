@@ -46,7 +46,8 @@ std::string nameOf(Location loc) {
 std::string shapeString(ArrayRef<int64_t> shape) {
   std::string s;
   for (auto [i, d] : llvm::enumerate(shape))
-    s += (i ? "x" : "") + std::to_string(d);
+    s += (i ? "x" : "") +
+         (ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d));
   return s;
 }
 
@@ -62,6 +63,8 @@ std::string granularity(ArrayRef<int64_t> data, ArrayRef<int64_t> scale) {
   if (scale.empty() || llvm::all_of(scale, [](int64_t d) { return d == 1; }))
     return "per-tensor";
   int64_t rank = data.size();
+  if (rank < 2 || scale[rank - 1] <= 0 || scale[rank - 2] <= 0)
+    return "blocks";
   int64_t groupK = data[rank - 1] / scale[rank - 1];
   int64_t groupN = data[rank - 2] / scale[rank - 2];
   if (groupN == 1 && groupK == data[rank - 1])
@@ -77,6 +80,15 @@ Row quantizedRow(Operation *product, ArrayRef<int64_t> logical, Type storage,
   r.name = nameOf(product->getLoc());
   r.shape = shapeString(logical);
   r.storage = typeString(storage);
+  bool dynamic =
+      ShapedType::isDynamicShape(logical) || !scale.hasStaticShape() ||
+      (zeroPoint &&
+       !cast<RankedTensorType>(zeroPoint.getType()).hasStaticShape());
+  if (dynamic) {
+    // Bytes are only known at run time: report the row without them.
+    r.granularity = "dynamic";
+    return r;
+  }
   r.granularity = granularity(logical, scale.getShape());
   quantopt::StorageSpec spec;
   spec.bits = storage.getIntOrFloatBitWidth();
@@ -128,7 +140,8 @@ struct StorageReportPass : qopt::impl::StorageReportBase<StorageReportPass> {
         }
         if (auto cst = v.getDefiningOp<arith::ConstantOp>()) {
           auto type = dyn_cast<RankedTensorType>(cst.getType());
-          if (!type || !isa<FloatType>(type.getElementType()))
+          if (!type || !type.hasStaticShape() ||
+              !isa<FloatType>(type.getElementType()))
             continue;
           Row r;
           r.name = nameOf(op->getLoc());

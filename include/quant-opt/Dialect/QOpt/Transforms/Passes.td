@@ -6,6 +6,7 @@
 include "mlir/Pass/PassBase.td"
 
 def FuseDequantMatmul : Pass<"qopt-fuse-dequant-matmul"> {
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
   let summary = "Fuse qopt.dequantize of a weight into its product as qopt.matmul";
   let description = [{
     Rewrites a contraction (`linalg.matmul`, `linalg.matvec`,
