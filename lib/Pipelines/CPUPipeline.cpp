@@ -33,6 +33,7 @@ void qopt::buildCPUPipeline(OpPassManager &pm,
   qopt::RecordSignaturesOptions record;
   record.outParams = options.resultsToOutParams;
   pm.addPass(qopt::createRecordSignatures(record));
+  pm.addPass(qopt::createConvertQOptObserveToCalls());
   pm.addPass(createCanonicalizerPass());
 
   // qopt ops become elementwise linalg.generic ops; fuse neighbours.

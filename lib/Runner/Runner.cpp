@@ -2,6 +2,8 @@
 
 #include "quant-opt/Runner/Runner.h"
 
+#include "quant-opt/Runner/Calibration.h"
+
 #include "quant-opt/Conversion/Passes.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
 #include "quant-opt/Pipelines/Pipelines.h"
@@ -162,10 +164,22 @@ JitRunner::create(ModuleOp module, llvm::StringRef entry, unsigned optLevel) {
                     : llvm::CodeGenOptLevel::Default;
   static const SmallVector<StringRef, 1> libs{QUANT_OPT_C_RUNNER_UTILS};
   engineOptions.sharedLibPaths = libs;
+  if (auto names = module->getAttrOfType<ArrayAttr>("qopt.observers"))
+    for (Attribute name : names)
+      runner->observerNames.push_back(
+          cast<StringAttr>(name).getValue().str());
   auto engine = ExecutionEngine::create(module, engineOptions);
   if (!engine)
     return engine.takeError();
   runner->engine = std::move(*engine);
+  // The calibration runtime lowered qopt.observe ops call.
+  runner->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    symbols[interner("_mlir_ciface_qopt_observe_f32")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&_mlir_ciface_qopt_observe_f32),
+        llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
   return std::move(runner);
 }
 

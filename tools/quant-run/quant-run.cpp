@@ -11,6 +11,7 @@
 
 #include "quant-opt/InitAll.h"
 #include "quant-opt/Numerics/Float8.h"
+#include "quant-opt/Runner/Calibration.h"
 #include "quant-opt/Runner/Runner.h"
 #include "quant-opt/Support/Npy.h"
 
@@ -45,9 +46,17 @@ static llvm::cl::opt<std::string> inputFile(llvm::cl::Positional,
 static llvm::cl::opt<std::string>
     entryName("entry", llvm::cl::desc("Function to run (default: main)"),
               llvm::cl::init("main"));
-static llvm::cl::list<std::string>
-    inputFiles("input", llvm::cl::desc("A .npy file per argument, in order"),
-               llvm::cl::value_desc("file.npy"));
+static llvm::cl::list<std::string> inputFiles(
+    "input",
+    llvm::cl::desc("A .npy file per argument, in order; a comma-separated "
+                   "list runs the function once per file (one input set "
+                   "each, for calibration)"),
+    llvm::cl::value_desc("file.npy[,file.npy...]"));
+static llvm::cl::opt<std::string> calibrationOut(
+    "calibration-out",
+    llvm::cl::desc("Write the statistics of the module's qopt.observe ops "
+                   "over all input sets to this calibration file"),
+    llvm::cl::value_desc("FILE.json"));
 static llvm::cl::opt<std::string>
     outputDir("output-dir",
               llvm::cl::desc("Write each result to DIR/result<i>.npy"),
@@ -345,35 +354,65 @@ int main(int argc, char **argv) {
                 llvm::Twine(signature.getNumInputs()) + " argument(s) " +
                 str(signature) + ", but " + llvm::Twine(inputFiles.size()) +
                 " --input file(s) were given");
-  std::vector<HostTensor> inputs;
-  for (auto [i, path] : llvm::enumerate(inputFiles)) {
-    auto array = quantopt::readNpy(path);
-    if (!array)
-      return fail(argError(i, path, llvm::toString(array.takeError())));
-    auto tensor = toHostTensor(
-        *array, cast<RankedTensorType>(signature.getInput(i)), i, path);
-    if (!tensor)
-      return fail(tensor.takeError());
-    inputs.push_back(std::move(*tensor));
+  // One list of files per argument; a single file serves every set.
+  std::vector<SmallVector<StringRef>> lists(inputFiles.size());
+  size_t sets = 1;
+  for (auto [i, spec] : llvm::enumerate(inputFiles)) {
+    StringRef(spec).split(lists[i], ',', -1, /*KeepEmpty=*/false);
+    if (lists[i].empty())
+      return fail("argument " + llvm::Twine(i) + ": empty --input");
+    if (lists[i].size() > 1) {
+      if (sets > 1 && lists[i].size() != sets)
+        return fail("argument " + llvm::Twine(i) + " has " +
+                    llvm::Twine(lists[i].size()) + " input files, but " +
+                    "another argument has " + llvm::Twine(sets));
+      sets = lists[i].size();
+    }
   }
+  if (!calibrationOut.empty() && (*runner)->getObserverNames().empty())
+    return fail("--calibration-out: the module has no qopt.observe ops "
+                "(instrument it with --qopt-insert-observers first)");
 
-  auto results = (*runner)->run(std::move(inputs));
-  if (!results)
-    return fail(results.takeError());
+  for (size_t set = 0; set < sets; ++set) {
+    std::vector<HostTensor> inputs;
+    for (auto [i, files] : llvm::enumerate(lists)) {
+      StringRef path = files.size() == 1 ? files[0] : files[set];
+      auto array = quantopt::readNpy(path);
+      if (!array)
+        return fail(argError(i, path, llvm::toString(array.takeError())));
+      auto tensor = toHostTensor(
+          *array, cast<RankedTensorType>(signature.getInput(i)), i, path);
+      if (!tensor)
+        return fail(tensor.takeError());
+      inputs.push_back(std::move(*tensor));
+    }
+    auto results = (*runner)->run(std::move(inputs));
+    if (!results)
+      return fail(results.takeError());
 
-  if (!outputDir.empty())
-    if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
-      return fail("cannot create '" + outputDir + "': " + ec.message());
-  for (auto [i, result] : llvm::enumerate(*results)) {
-    llvm::outs() << "result" << i << ": " << result.type << " = ";
-    printTensor(llvm::outs(), result);
-    llvm::outs() << "\n";
-    if (outputDir.empty())
-      continue;
-    llvm::SmallString<256> path(outputDir);
-    llvm::sys::path::append(path, "result" + std::to_string(i) + ".npy");
-    if (llvm::Error err = quantopt::writeNpy(path, toNpy(result)))
+    llvm::SmallString<256> dir(outputDir);
+    if (sets > 1 && !outputDir.empty())
+      llvm::sys::path::append(dir, "set" + std::to_string(set));
+    if (!dir.empty())
+      if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+        return fail("cannot create '" + dir + "': " + ec.message());
+    for (auto [i, result] : llvm::enumerate(*results)) {
+      if (sets > 1)
+        llvm::outs() << "set" << set << ".";
+      llvm::outs() << "result" << i << ": " << result.type << " = ";
+      printTensor(llvm::outs(), result);
+      llvm::outs() << "\n";
+      if (dir.empty())
+        continue;
+      llvm::SmallString<256> path(dir);
+      llvm::sys::path::append(path, "result" + std::to_string(i) + ".npy");
+      if (llvm::Error err = quantopt::writeNpy(path, toNpy(result)))
+        return fail(std::move(err));
+    }
+  }
+  if (!calibrationOut.empty())
+    if (llvm::Error err = CalibrationState::global().write(
+            calibrationOut, (*runner)->getObserverNames()))
       return fail(std::move(err));
-  }
   return 0;
 }

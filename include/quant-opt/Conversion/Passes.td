@@ -68,6 +68,32 @@ def ConvertQOptMatmulToLoops : Pass<"convert-qopt-matmul-to-loops"> {
   ];
 }
 
+def ConvertQOptObserveToCalls
+    : Pass<"convert-qopt-observe-to-calls", "::mlir::ModuleOp"> {
+  let summary = "Lower qopt.observe to calls into the calibration runtime";
+  let description = [{
+    Numbers the `qopt.observe` ops of the module in order, records their
+    names in the module attribute `qopt.observers` (the name of observer i
+    is element i) and replaces each by a call
+
+    ```mlir
+    %m = bufferization.to_buffer %x read_only : tensor<...> to memref<...>
+    %u = memref.cast %m : memref<...> to memref<*xf32>
+    func.call @qopt_observe_f32(%u, %id, %stats) : (memref<*xf32>, i64, i64) -> ()
+    ```
+
+    whose result is the observed tensor itself. `@qopt_observe_f32` is
+    provided by the runner (quant-run), which writes the statistics as a
+    calibration file.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
 def ConvertQuantToQOpt : Pass<"convert-quant-to-qopt", "::mlir::ModuleOp"> {
   let summary = "Import upstream quant.qcast / dcast / scast into qopt ops";
   let description = [{

@@ -43,6 +43,13 @@ public:
   /// The entry's tensor signature (quantized types already as storage).
   FunctionType getSignature() const { return signature; }
 
+  /// Names of the module's qopt.observe ops, indexed by observer id (empty
+  /// when the module has none). Their statistics accumulate in
+  /// CalibrationState::global().
+  llvm::ArrayRef<std::string> getObserverNames() const {
+    return observerNames;
+  }
+
   /// Calls the entry. Checks the number, shapes and element types of
   /// `inputs` and returns one tensor per result.
   llvm::Expected<std::vector<HostTensor>> run(std::vector<HostTensor> inputs);
@@ -59,6 +66,7 @@ private:
 
   std::string entry;
   FunctionType signature;
+  std::vector<std::string> observerNames;
   std::unique_ptr<ExecutionEngine> engine;
 };
 

@@ -389,3 +389,35 @@ func.func @matmul_dynamic_k(%x: tensor<?xf32>, %w: tensor<4x8xi8>, %s: tensor<f3
   %y = qopt.matmul %x, %w, %s {acc_type = f32} : (tensor<?xf32>, tensor<4x8xi8>, tensor<f32>) -> tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @observe_unknown_stat(%x: tensor<4xf32>) {
+  // expected-error @+1 {{unknown statistic 'median'}}
+  %y = qopt.observe %x {name = "x", stats = ["median"]} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @observe_no_name(%x: tensor<4xf32>) {
+  // expected-error @+1 {{requires a non-empty name}}
+  %y = qopt.observe %x {name = "", stats = ["minmax"]} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @observe_scalar_hessian(%x: tensor<f32>) {
+  // expected-error @+1 {{per-channel statistics and the Hessian need a tensor of rank at least 1}}
+  %y = qopt.observe %x {name = "x", stats = ["hessian"]} : tensor<f32>
+  return
+}
+
+// -----
+
+func.func @observe_f16(%x: tensor<4xf16>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float values}}
+  %y = qopt.observe %x {name = "x", stats = ["minmax"]} : tensor<4xf16>
+  return
+}

@@ -89,3 +89,10 @@ func.func @matmul_forms(%x: tensor<16x4096xf32>, %w4: tensor<4096x2048xi8>, %s4:
   %d = qopt.matmul %xb, %wu, %su, %zu {acc_type = f32, packed = ui4} : (tensor<2x8x256xbf16>, tensor<64x128xi8>, tensor<64x2xf32>, tensor<64x2xui4>) -> tensor<2x8x64xf32>
   return %a, %b, %c, %d : tensor<16x4096xf32>, tensor<2x8x64xbf16>, tensor<64xf16>, tensor<2x8x64xf32>
 }
+
+// CHECK-LABEL: func @observe
+// CHECK: qopt.observe %{{.*}} {name = "layer0.q_proj.input", stats = ["minmax", "histogram", "hessian"]} : tensor<4x16xf32>
+func.func @observe(%x: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  %y = qopt.observe %x {name = "layer0.q_proj.input", stats = ["minmax", "histogram", "hessian"]} : tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
+}

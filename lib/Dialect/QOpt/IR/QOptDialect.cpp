@@ -2,6 +2,8 @@
 
 #include "quant-opt/Dialect/QOpt/IR/QOpt.h"
 
+#include "mlir/IR/BuiltinOps.h"
+
 using namespace mlir;
 using namespace mlir::qopt;
 
@@ -31,6 +33,14 @@ LogicalResult QOptDialect::verifyOperationAttribute(Operation *op,
     auto type = dyn_cast<TypeAttr>(attr.getValue());
     if (!type || !isa<FunctionType>(type.getValue()))
       return op->emitError("'qopt.signature' must be a function type");
+    return success();
+  }
+  if (attr.getName() == "qopt.observers") {
+    auto names = dyn_cast<ArrayAttr>(attr.getValue());
+    if (!isa<ModuleOp>(op) || !names ||
+        !llvm::all_of(names, [](Attribute a) { return isa<StringAttr>(a); }))
+      return op->emitError("'qopt.observers' must be an array of observer "
+                           "names on a module");
     return success();
   }
   if (attr.getName() == "qopt.out_params") {

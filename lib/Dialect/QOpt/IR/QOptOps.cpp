@@ -317,5 +317,46 @@ LogicalResult MatmulOp::verify() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// observe
+//===----------------------------------------------------------------------===//
+
+ArrayRef<StringRef> ObserveOp::getKnownStats() {
+  static const StringRef known[] = {"minmax", "histogram", "channel_absmax",
+                                    "channel_absmean", "hessian"};
+  return known;
+}
+
+LogicalResult ObserveOp::verify() {
+  if (getName().empty())
+    return emitOpError("requires a non-empty name");
+  if (getStats().empty())
+    return emitOpError("requires at least one statistic");
+  for (Attribute a : getStats()) {
+    StringRef stat = cast<StringAttr>(a).getValue();
+    if (!llvm::is_contained(getKnownStats(), stat))
+      return emitOpError("unknown statistic '")
+             << stat << "' (expected minmax, histogram, channel_absmax, "
+                        "channel_absmean or hessian)";
+  }
+  if (getInput().getType().getRank() == 0 &&
+      llvm::any_of(getStats(), [](Attribute a) {
+        return cast<StringAttr>(a).getValue() != "minmax" &&
+               cast<StringAttr>(a).getValue() != "histogram";
+      }))
+    return emitOpError("per-channel statistics and the Hessian need a "
+                       "tensor of rank at least 1");
+  return success();
+}
+
+void ObserveOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  // Recording statistics is a side effect: the op must not be erased,
+  // hoisted or merged with another observer of the same value.
+  effects.emplace_back(MemoryEffects::Write::get(),
+                       SideEffects::DefaultResource::get());
+}
+
 #define GET_OP_CLASSES
 #include "quant-opt/Dialect/QOpt/IR/QOptOps.cpp.inc"

@@ -218,4 +218,44 @@ def QOpt_MatmulOp : QOpt_Op<"matmul", [Pure]> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// observe
+//===----------------------------------------------------------------------===//
+
+def QOpt_ObserveOp : QOpt_Op<"observe",
+    [AllTypesMatch<["input", "result"]>,
+     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "Record statistics of a tensor at run time (identity)";
+  let description = [{
+    Returns its operand unchanged and, each time it runs, adds the operand's
+    statistics to the calibration state under `name`. `stats` selects them:
+
+    * `minmax`: smallest and largest finite value;
+    * `histogram`: histogram of |x| (2048 bins over a power-of-two range,
+      for percentile, MSE and entropy calibration);
+    * `channel_absmax`, `channel_absmean`: per channel of the last
+      dimension, max |x| and mean |x| over all other dimensions (AWQ,
+      SmoothQuant);
+    * `hessian`: sum of x xᵀ over the rows of the operand viewed as
+      [tokens, K] and the token count (GPTQ's H = 2/n · X Xᵀ).
+
+    `qopt-insert-observers` inserts these ops; `qopt-cpu-pipeline` lowers
+    them to calls into the calibration runtime that `quant-run` provides,
+    and `quant-run --calibration-out` writes what they saw.
+
+    ```mlir
+    %y = qopt.observe %x {name = "layer0.q_proj.input", stats = ["minmax", "hessian"]} : tensor<16x4096xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$input, StrAttr:$name,
+                       StrArrayAttr:$stats);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The statistic names the op accepts.
+    static ArrayRef<StringRef> getKnownStats();
+  }];
+}
+
 #endif // QUANT_OPT_DIALECT_QOPT_IR_QOPTOPS_TD

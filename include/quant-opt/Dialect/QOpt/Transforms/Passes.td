@@ -56,6 +56,36 @@ def StorageReport : Pass<"qopt-storage-report", "::mlir::ModuleOp"> {
   ];
 }
 
+def InsertObservers : Pass<"qopt-insert-observers", "::mlir::ModuleOp"> {
+  let summary = "Instrument the inputs of matrix products with qopt.observe";
+  let description = [{
+    Inserts one `qopt.observe` for every distinct non-constant input of a
+    matrix product (`linalg` contractions, `qopt.matmul`), named after the
+    first product that reads it (`<location name>.input`, with `.lhs` /
+    `.rhs` when both inputs are activations, and a numeric suffix if a name
+    repeats). Running the instrumented module with
+    `quant-run --calibration-out` records the statistics chosen by `stats`
+    (any of `minmax`, `histogram`, `channel_absmax`, `channel_absmean`,
+    `hessian`). `match` restricts the products to those whose location name
+    matches a regex.
+
+    ```mlir
+    %y = linalg.matmul ins(%x, %w : ...) ... loc("layer0.q_proj")
+    // becomes
+    %o = qopt.observe %x {name = "layer0.q_proj.input", stats = [...]} : ...
+    %y = linalg.matmul ins(%o, %w : ...) ...
+    ```
+  }];
+  let options = [
+    Option<"stats", "stats", "std::string",
+           /*default=*/"\"minmax,histogram,channel_absmax,channel_absmean\"",
+           "Comma-separated statistics to record">,
+    Option<"match", "match", "std::string", /*default=*/"\"\"",
+           "Only products whose location name matches this regex">,
+  ];
+  let dependentDialects = ["::mlir::qopt::QOptDialect"];
+}
+
 def QuantizeWeights : Pass<"qopt-quantize-weights", "::mlir::ModuleOp"> {
   let summary = "Quantize the constant weights of matrix products";
   let description = [{

@@ -1,0 +1,130 @@
+# Calibration statistics: instrument a two-layer model with
+# qopt-insert-observers, run it on several input sets with quant-run
+# --calibration-out, and compare the file with NumPy over the same inputs:
+# min / max and the |x| histogram exactly, per-channel statistics and
+# X^T X to float tolerance.
+# RUN: %python %s
+
+import json
+import os
+import subprocess
+import tempfile
+
+import numpy as np
+
+import numerics_reference as nref
+from harness import Checker
+
+QUANT_OPT = os.environ["QUANT_OPT"]
+QUANT_RUN = os.environ["QUANT_RUN"]
+rng = np.random.default_rng(17)
+check = Checker()
+T, K, N, SETS = 8, 32, 16, 4
+
+wa = rng.normal(0, 0.3, (K, N)).astype(np.float32)
+wb = rng.normal(0, 0.3, (N, K)).astype(np.float32)
+
+
+def const(w):
+    return (f'arith.constant dense<"0x{w.tobytes().hex().upper()}"> : '
+            f"tensor<{w.shape[0]}x{w.shape[1]}xf32>")
+
+
+MODULE = f"""
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @main(%x: tensor<{T}x{K}xf32>) -> tensor<{T}x{K}xf32> {{
+  %zero = arith.constant 0.0 : f32
+  %wa = {const(wa)}
+  %wb = {const(wb)}
+  %e1 = tensor.empty() : tensor<{T}x{N}xf32>
+  %i1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<{T}x{N}xf32>) -> tensor<{T}x{N}xf32>
+  %h = linalg.matmul ins(%x, %wa : tensor<{T}x{K}xf32>, tensor<{K}x{N}xf32>) outs(%i1 : tensor<{T}x{N}xf32>) -> tensor<{T}x{N}xf32> loc("fc1")
+  %r = linalg.generic {{indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}} ins(%h : tensor<{T}x{N}xf32>) outs(%e1 : tensor<{T}x{N}xf32>) {{
+  ^bb0(%in: f32, %o: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  }} -> tensor<{T}x{N}xf32>
+  %e2 = tensor.empty() : tensor<{T}x{K}xf32>
+  %i2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<{T}x{K}xf32>) -> tensor<{T}x{K}xf32>
+  %y = linalg.matmul ins(%r, %wb : tensor<{T}x{N}xf32>, tensor<{N}x{K}xf32>) outs(%i2 : tensor<{T}x{K}xf32>) -> tensor<{T}x{K}xf32> loc("fc2")
+  return %y : tensor<{T}x{K}xf32>
+}}
+"""
+
+xs = [rng.standard_t(3, (T, K)).astype(np.float32) for _ in range(SETS)]
+xs[1][0, 0] = np.float32(np.nan)  # non-finite values are not binned
+with tempfile.TemporaryDirectory() as tmp:
+    src = os.path.join(tmp, "model.mlir")
+    with open(src, "w") as f:
+        f.write(MODULE)
+    inst = os.path.join(tmp, "inst.mlir")
+    subprocess.run([QUANT_OPT, src, "--qopt-insert-observers=stats=minmax,"
+                    "histogram,channel_absmax,channel_absmean,hessian",
+                    "-o", inst], check=True)
+    files = []
+    for i, x in enumerate(xs):
+        files.append(os.path.join(tmp, f"x{i}.npy"))
+        np.save(files[-1], x)
+    cal = os.path.join(tmp, "cal.json")
+    subprocess.run([QUANT_RUN, inst, "--input", ",".join(files),
+                    "--calibration-out", cal], check=True,
+                   stdout=subprocess.DEVNULL)
+    data = json.load(open(cal))
+    xtx = {name: np.load(os.path.join(tmp, o["hessian"]["xtx_file"]))
+           for name, o in data["observers"].items()}
+    # Without observers, --calibration-out is an error, not an empty file.
+    bad = subprocess.run([QUANT_RUN, src, "--input", files[0],
+                          "--calibration-out", cal],
+                         capture_output=True, text=True)
+    check.checks += 1
+    if bad.returncode != 1 or "no qopt.observe ops" not in bad.stderr:
+        check.fail("no observers", bad.stderr)
+
+check.checks += 1
+if data.get("format") != "quant-opt-calibration" or data.get("version") != 1:
+    check.fail("header", str(data.get("format")))
+
+
+def compare(name, acts, exact):
+    o = data["observers"][name]
+    a = np.concatenate(acts)
+    finite = a[np.isfinite(a)]
+    tol = dict(rtol=0, atol=0) if exact else dict(rtol=1e-5, atol=1e-6)
+    for key, want in [("min", finite.min()), ("max", finite.max())]:
+        check.checks += 1
+        if not np.isclose(o[key], float(want), **tol):
+            check.fail(f"{name} {key}", f"{o[key]} vs {want}")
+    check.checks += 1
+    if o["count"] != finite.size or o["calls"] != SETS or o["rows"] != a.shape[0]:
+        check.fail(f"{name} counts", f"{o['count']} {o['calls']} {o['rows']}")
+    counts, r, amax = nref.abs_histogram(a)
+    h = o["histogram"]
+    check.checks += 1
+    if exact and (h["range"] != float(r) or h["counts"] != counts.tolist()):
+        check.fail(f"{name} histogram", f"range {h['range']} vs {r}")
+    absval = np.where(np.isfinite(a), np.abs(a), 0).astype(np.float64)
+    check.checks += 1
+    if not np.allclose(o["channel_absmax"], absval.max(0), **tol):
+        check.fail(f"{name} channel_absmax", "differs")
+    check.checks += 1
+    if not np.allclose(o["channel_absmean"], absval.sum(0) / a.shape[0],
+                       rtol=1e-5, atol=1e-6):
+        check.fail(f"{name} channel_absmean", "differs")
+    a64 = a.astype(np.float64)
+    want = a64.T @ a64
+    check.checks += 1
+    # A NaN input poisons the same entries of X^T X in both.
+    if not np.allclose(xtx[name], want, rtol=1e-4, atol=1e-3, equal_nan=True):
+        check.fail(f"{name} X^T X", f"max diff {np.max(np.abs(xtx[name] - want))}")
+    check.checks += 1
+    if o["hessian"]["tokens"] != a.shape[0]:
+        check.fail(f"{name} tokens", str(o["hessian"]["tokens"]))
+
+
+compare("fc1.input", xs, exact=True)
+# fc2's input went through a product: the same values to float tolerance.
+hidden = [np.where(np.isnan(x @ wa), np.nan, np.maximum(x @ wa, 0))
+          for x in xs]
+compare("fc2.input", hidden, exact=False)
+print(sorted(data["observers"]))
+check.finish()
