@@ -5,9 +5,30 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "llvm/Support/Path.h"
 
 using namespace mlir;
 using namespace mlir::qopt;
+
+std::string mlir::qopt::getLocationName(Location loc) {
+  std::string name;
+  loc->walk([&](Location l) {
+    if (auto named = dyn_cast<NameLoc>(l)) {
+      name = named.getName().str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (!name.empty())
+    return name;
+  if (auto file = dyn_cast<FileLineColLoc>(loc))
+    return (llvm::sys::path::filename(file.getFilename().getValue()) + ":" +
+            Twine(file.getLine()) + ":" + Twine(file.getColumn()))
+        .str();
+  llvm::raw_string_ostream os(name);
+  loc.print(os);
+  return name;
+}
 
 //===----------------------------------------------------------------------===//
 // Storage types and the granularity rule

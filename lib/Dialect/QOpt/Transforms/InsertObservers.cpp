@@ -20,24 +20,6 @@ using namespace mlir::qopt;
 
 namespace {
 
-std::string locationName(Location loc) {
-  std::string name;
-  loc->walk([&](Location l) {
-    if (auto named = dyn_cast<NameLoc>(l)) {
-      name = named.getName().str();
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  if (!name.empty())
-    return name;
-  if (auto file = dyn_cast<FileLineColLoc>(loc))
-    return (llvm::sys::path::filename(file.getFilename().getValue()) + ":" +
-            Twine(file.getLine()) + ":" + Twine(file.getColumn()))
-        .str();
-  return "product";
-}
-
 struct InsertObserversPass
     : qopt::impl::InsertObserversBase<InsertObserversPass> {
   using Base::Base;
@@ -91,7 +73,7 @@ struct InsertObserversPass
       } else {
         return;
       }
-      std::string name = locationName(op->getLoc());
+      std::string name = getLocationName(op->getLoc());
       if (!match.empty() && !matcher.match(name))
         return;
       for (unsigned i : inputs) {
@@ -111,7 +93,7 @@ struct InsertObserversPass
       Value v = use.product->getOperand(use.operand);
       auto it = observed.find(v);
       if (it == observed.end()) {
-        std::string base = locationName(use.product->getLoc()) + use.suffix;
+        std::string base = getLocationName(use.product->getLoc()) + use.suffix;
         std::string name = base;
         for (int i = 1; names.contains(name); ++i)
           name = base + "." + std::to_string(i);

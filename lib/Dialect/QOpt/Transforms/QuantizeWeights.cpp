@@ -34,24 +34,6 @@ using namespace mlir::qopt;
 
 namespace {
 
-/// The name a location carries (NameLoc, possibly inside a FusedLoc or
-/// CallSiteLoc), or its printed form.
-std::string locationName(Location loc) {
-  std::string name;
-  loc->walk([&](Location l) {
-    if (auto named = dyn_cast<NameLoc>(l)) {
-      name = named.getName().str();
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  if (!name.empty())
-    return name;
-  llvm::raw_string_ostream os(name);
-  loc.print(os);
-  return name;
-}
-
 /// The values of a constant weight: a dense attribute or an f32 blob.
 struct WeightSource {
   RankedTensorType type;
@@ -240,7 +222,7 @@ struct QuantizeWeightsPass
     // numerics, no IR), then rewrite the IR in order.
     std::vector<Job> jobs;
     for (linalg::LinalgOp op : products) {
-      if (!skip.empty() && skipRegex.match(locationName(op->getLoc())))
+      if (!skip.empty() && skipRegex.match(getLocationName(op->getLoc())))
         continue;
       Job job;
       std::string why;

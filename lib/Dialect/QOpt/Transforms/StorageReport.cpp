@@ -27,22 +27,6 @@ struct Row {
   quantopt::TensorBytes bytes;
 };
 
-std::string nameOf(Location loc) {
-  std::string name;
-  loc->walk([&](Location l) {
-    if (auto named = dyn_cast<NameLoc>(l)) {
-      name = named.getName().str();
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  if (name.empty()) {
-    llvm::raw_string_ostream os(name);
-    loc.print(os);
-  }
-  return name;
-}
-
 std::string shapeString(ArrayRef<int64_t> shape) {
   std::string s;
   for (auto [i, d] : llvm::enumerate(shape))
@@ -77,7 +61,7 @@ std::string granularity(ArrayRef<int64_t> data, ArrayRef<int64_t> scale) {
 Row quantizedRow(Operation *product, ArrayRef<int64_t> logical, Type storage,
                  RankedTensorType scale, Value zeroPoint) {
   Row r;
-  r.name = nameOf(product->getLoc());
+  r.name = getLocationName(product->getLoc());
   r.shape = shapeString(logical);
   r.storage = typeString(storage);
   bool dynamic =
@@ -144,7 +128,7 @@ struct StorageReportPass : qopt::impl::StorageReportBase<StorageReportPass> {
               !isa<FloatType>(type.getElementType()))
             continue;
           Row r;
-          r.name = nameOf(op->getLoc());
+          r.name = getLocationName(op->getLoc());
           r.shape = shapeString(type.getShape());
           r.storage = typeString(type.getElementType());
           r.granularity = "-";

@@ -42,6 +42,12 @@ FailureOr<SmallVector<int64_t>> getBlockSizes(ArrayRef<int64_t> dataShape,
                                               ArrayRef<int64_t> scaleShape,
                                               std::string *error = nullptr);
 
+/// The name a location carries (a NameLoc, also inside a FusedLoc or
+/// CallSiteLoc): how passes and reports refer to a layer
+/// ("layer0.q_proj"). Without one, "file:line:col" of a FileLineColLoc, or
+/// the printed location.
+std::string getLocationName(Location loc);
+
 } // namespace mlir::qopt
 
 #endif // QUANT_OPT_DIALECT_QOPT_IR_QOPT_H
