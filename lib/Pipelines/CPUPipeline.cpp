@@ -83,6 +83,8 @@ void qopt::buildWeightPTQPipeline(OpPassManager &pm,
   quantize.groupSize = options.groupSize;
   quantize.symmetric = options.symmetric;
   quantize.method = options.method;
+  quantize.calibration = options.calibration;
+  quantize.actOrder = options.actOrder;
   quantize.skip = options.skip;
   quantize.minElements = options.minElements;
   pm.addPass(qopt::createQuantizeWeights(quantize));

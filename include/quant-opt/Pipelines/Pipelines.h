@@ -32,6 +32,13 @@ struct WeightPTQOptions : public PassPipelineOptions<WeightPTQOptions> {
   PassOptions::Option<std::string> method{
       *this, "method", llvm::cl::desc("rtn, gptq or awq"),
       llvm::cl::init("rtn")};
+  PassOptions::Option<std::string> calibration{
+      *this, "calibration",
+      llvm::cl::desc("Calibration file (for method=gptq)"),
+      llvm::cl::init("")};
+  PassOptions::Option<bool> actOrder{
+      *this, "act-order", llvm::cl::desc("GPTQ activation order"),
+      llvm::cl::init(false)};
   PassOptions::Option<std::string> skip{
       *this, "skip", llvm::cl::desc("Regex of location names to leave alone"),
       llvm::cl::init("")};

@@ -8,7 +8,10 @@
 
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
 
+#include "quant-opt/Dialect/QOpt/Transforms/ObserverNames.h"
 #include "quant-opt/Numerics/Quantize.h"
+#include "quant-opt/Numerics/WeightQuantization.h"
+#include "quant-opt/Support/Npy.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -20,6 +23,9 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Threading.h"
 #include "llvm/ADT/APFloat.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Regex.h"
 
 #include <numeric>
@@ -175,6 +181,20 @@ struct QuantizeWeightsPass
     : qopt::impl::QuantizeWeightsBase<QuantizeWeightsPass> {
   using Base::Base;
 
+  /// A weight to quantize and, once quantizeJob ran, its codes.
+  struct Job {
+    linalg::LinalgOp op;
+    WeightSource weight;
+    WeightLayout layout;
+    std::string skipReason; ///< set when the weight stays as it is
+    std::string error;      ///< set when quantization failed
+    std::string hessianFile, observer; ///< GPTQ's calibration statistic
+    int64_t hessianTokens = 0;
+    SmallVector<int64_t> scaleShape;
+    quantopt::QuantParams params;
+    std::vector<uint8_t> codes;
+  };
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     std::optional<quantopt::Storage> storageKind =
@@ -184,15 +204,21 @@ struct QuantizeWeightsPass
           << storage << "' (expected i8, i4, ui4, f8E4M3FN or f8E5M2)";
       return signalPassFailure();
     }
-    if (method == "gptq" || method == "awq") {
-      module.emitError("qopt-quantize-weights: method=")
-          << method
-          << " needs calibration statistics (activation Hessians or "
-             "magnitudes), which come from a calibration run; use "
-             "method=rtn until calibration files are supported";
+    if (method == "awq") {
+      module.emitError("qopt-quantize-weights: method=awq reading a "
+                       "calibration file is not supported yet; use "
+                       "method=gptq calibration=FILE or method=rtn");
       return signalPassFailure();
     }
-    if (method != "rtn") {
+    if (method == "gptq" && calibration.empty()) {
+      module.emitError("qopt-quantize-weights: method=gptq needs "
+                       "calibration statistics: calibration=FILE, from "
+                       "quant-run --calibration-out on the model "
+                       "instrumented by qopt-insert-observers with "
+                       "stats=hessian");
+      return signalPassFailure();
+    }
+    if (method != "rtn" && method != "gptq") {
       module.emitError("qopt-quantize-weights: unknown method '")
           << method << "' (expected rtn, gptq or awq)";
       return signalPassFailure();
@@ -237,22 +263,80 @@ struct QuantizeWeightsPass
       job.layout = std::move(*layout);
       jobs.push_back(std::move(job));
     }
+    if (method == "gptq" && failed(attachHessians(module, jobs)))
+      return signalPassFailure();
     parallelForEach(&getContext(), jobs,
                     [&](Job &job) { quantizeJob(job, scheme); });
+    // Nothing is rewritten unless every weight could be quantized.
+    bool failedJobs = false;
+    for (Job &job : jobs)
+      if (!job.error.empty()) {
+        job.op->emitError(job.error);
+        failedJobs = true;
+      }
+    if (failedJobs)
+      return signalPassFailure();
     for (Job &job : jobs)
       emit(job, scheme);
   }
 
-  /// A weight to quantize and, once quantizeJob ran, its codes.
-  struct Job {
-    linalg::LinalgOp op;
-    WeightSource weight;
-    WeightLayout layout;
-    std::string skipReason; ///< set when the weight stays as it is
-    SmallVector<int64_t> scaleShape;
-    quantopt::QuantParams params;
-    std::vector<uint8_t> codes;
-  };
+  /// Finds, for each job, the Hessian file its product's input was
+  /// calibrated into. Fails (with a message naming the tensor) on a missing
+  /// or malformed file or statistic.
+  LogicalResult attachHessians(ModuleOp module, std::vector<Job> &jobs) {
+    auto buffer = llvm::MemoryBuffer::getFile(calibration);
+    if (!buffer)
+      return module.emitError("cannot read calibration file '")
+             << calibration << "': " << buffer.getError().message();
+    auto json = llvm::json::parse((*buffer)->getBuffer());
+    if (!json)
+      return module.emitError("calibration file '")
+             << calibration << "' is not JSON: "
+             << llvm::toString(json.takeError());
+    const llvm::json::Object *root = json->getAsObject();
+    if (!root || root->getString("format") != "quant-opt-calibration")
+      return module.emitError("'") << calibration
+                                   << "' is not a quant-opt calibration file";
+    if (root->getInteger("version") != 1)
+      return module.emitError("calibration file '")
+             << calibration << "' has version "
+             << root->getInteger("version").value_or(-1)
+             << "; this quant-opt reads version 1";
+    const llvm::json::Object *observers = root->getObject("observers");
+    if (!observers)
+      return module.emitError("calibration file '")
+             << calibration << "' has no observers";
+    DenseMap<std::pair<Operation *, unsigned>, std::string> names;
+    for (ProductInput &in : getObservedProductInputs(module, nullptr))
+      names[{in.product, in.operand}] = in.name;
+    StringRef dir = llvm::sys::path::parent_path(calibration);
+    for (Job &job : jobs) {
+      unsigned activation = 1 - job.layout.operand;
+      auto it = names.find({job.op.getOperation(), activation});
+      std::string name = it == names.end() ? "" : it->second;
+      const llvm::json::Object *entry =
+          name.empty() ? nullptr : observers->getObject(name);
+      const llvm::json::Object *hessian =
+          entry ? entry->getObject("hessian") : nullptr;
+      if (!hessian)
+        return job.op->emitError("no Hessian for this product's input ('")
+               << name << "') in '" << calibration
+               << "': calibrate with qopt-insert-observers stats=...,hessian "
+                  "on this model";
+      std::optional<StringRef> file = hessian->getString("xtx_file");
+      std::optional<int64_t> tokens = hessian->getInteger("tokens");
+      if (!file || !tokens || *tokens <= 0)
+        return job.op->emitError("malformed Hessian entry for '")
+               << name << "' in '" << calibration << "'";
+      llvm::SmallString<256> path(dir);
+      llvm::sys::path::append(path, *file);
+      job.hessianFile = path.str().str();
+      job.hessianTokens = *tokens;
+      job.observer = name;
+    }
+    return success();
+  }
+
 
   void quantizeJob(Job &job, const quantopt::Scheme &scheme) const {
     ArrayRef<int64_t> canon = job.layout.canonical;
@@ -275,8 +359,53 @@ struct QuantizeWeightsPass
         std::vector<int64_t>(canon.begin(), canon.end()),
         std::vector<int64_t>(job.scaleShape.begin(), job.scaleShape.end()));
     std::vector<float> data = canonicalValues(job.weight, job.layout);
+    if (!job.hessianFile.empty() && canon.size() == 2) {
+      quantizeGPTQJob(job, scheme, data);
+      return;
+    }
     job.params = quantopt::computeParams(data, blocks, scheme);
     job.codes = quantopt::quantize(data, blocks, job.params);
+  }
+
+  /// GPTQ with the calibrated Hessian H = 2 / tokens * sum x x^T.
+  void quantizeGPTQJob(Job &job, const quantopt::Scheme &scheme,
+                       const std::vector<float> &data) const {
+    int64_t n = job.layout.canonical[0], k = job.layout.canonical[1];
+    auto array = quantopt::readNpy(job.hessianFile);
+    if (!array) {
+      job.error = "calibration Hessian of '" + job.observer +
+                  "': " + llvm::toString(array.takeError());
+      return;
+    }
+    if (array->dtype != "<f4" || array->shape != std::vector<int64_t>{k, k}) {
+      job.error = "calibration Hessian of '" + job.observer + "' is " +
+                  array->dtype + " " + array->shapeString() +
+                  ", expected float32 (" + std::to_string(k) + ", " +
+                  std::to_string(k) + ") for this weight";
+      return;
+    }
+    Eigen::Map<const quantopt::RowMatrixF> xtx(
+        reinterpret_cast<const float *>(array->data.data()), k, k);
+    if (!xtx.allFinite()) {
+      job.error = "calibration Hessian of '" + job.observer +
+                  "' has NaN or infinite entries (non-finite activations "
+                  "in the calibration data)";
+      return;
+    }
+    quantopt::MatrixF h = xtx * (2.0f / float(job.hessianTokens));
+    Eigen::Map<const quantopt::RowMatrixF> w(data.data(), n, k);
+    quantopt::GPTQOptions options;
+    options.scheme = scheme;
+    options.groupSize = groupSize;
+    options.actOrder = actOrder;
+    std::string error;
+    auto q = quantopt::quantizeGPTQ(w, h, options, &error);
+    if (!q) {
+      job.error = "GPTQ failed for '" + job.observer + "': " + error;
+      return;
+    }
+    job.params = std::move(q->params);
+    job.codes = std::move(q->codes);
   }
 
   void emit(Job &job, const quantopt::Scheme &scheme) {

@@ -102,7 +102,12 @@ def QuantizeWeights : Pass<"qopt-quantize-weights", "::mlir::ModuleOp"> {
     `qopt-fuse-dequant-matmul` turns into `qopt.matmul`.
 
     Symmetric signed storage uses the narrow range and `s = max|w| / qmax`
-    per group; unsigned storage (`ui4`) is always asymmetric. Weights whose
+    per group; unsigned storage (`ui4`) is always asymmetric. With
+    `method=gptq calibration=FILE` each 2-D weight is quantized with GPTQ
+    using the Hessian that a calibration run recorded for its product's
+    input (observer names follow `qopt-insert-observers`); a missing,
+    mismatched or non-finite statistic fails the pass before anything is
+    rewritten. Weights whose
     K is not a multiple of the group size (or odd, for 4-bit packing) are
     left as they are with a warning.
 
@@ -128,7 +133,13 @@ def QuantizeWeights : Pass<"qopt-quantize-weights", "::mlir::ModuleOp"> {
     Option<"symmetric", "symmetric", "bool", /*default=*/"true",
            "Symmetric (zero point 0) parameters for signed storage">,
     Option<"method", "method", "std::string", /*default=*/"\"rtn\"",
-           "rtn, gptq or awq (gptq and awq need calibration statistics)">,
+           "rtn, or gptq with calibration=FILE (awq is not supported yet)">,
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "Calibration file with the Hessians of the product inputs "
+           "(quant-run --calibration-out after qopt-insert-observers with "
+           "stats=hessian)">,
+    Option<"actOrder", "act-order", "bool", /*default=*/"false",
+           "GPTQ: process columns by decreasing Hessian diagonal">,
     Option<"skip", "skip", "std::string", /*default=*/"\"\"",
            "Leave products whose location name matches this regex">,
     Option<"minElements", "min-elements", "int64_t", /*default=*/"0",

@@ -1,0 +1,58 @@
+//===- ObserverNames.cpp - Which activations calibration observes ---------===//
+
+#include "quant-opt/Dialect/QOpt/Transforms/ObserverNames.h"
+
+#include "quant-opt/Dialect/QOpt/IR/QOpt.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/StringSet.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+SmallVector<ProductInput>
+mlir::qopt::getObservedProductInputs(ModuleOp module, llvm::Regex *match) {
+  SmallVector<ProductInput> result;
+  DenseMap<Value, std::string> named;
+  llvm::StringSet<> used;
+  module.walk([&](Operation *op) {
+    SmallVector<unsigned> inputs;
+    if (isa<MatmulOp>(op)) {
+      inputs.push_back(0);
+    } else if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+      if (linalgOp.getNumDpsInputs() != 2 ||
+          !linalg::isaContractionOpInterface(linalgOp))
+        return;
+      for (unsigned i = 0; i < 2; ++i)
+        if (!matchPattern(op->getOperand(i), m_Constant()) &&
+            !op->getOperand(i).getDefiningOp<DequantizeOp>())
+          inputs.push_back(i);
+    } else {
+      return;
+    }
+    std::string productName = getLocationName(op->getLoc());
+    if (match && !match->match(productName))
+      return;
+    for (unsigned i : inputs) {
+      Value v = op->getOperand(i);
+      auto type = dyn_cast<RankedTensorType>(v.getType());
+      if (!type || !type.getElementType().isF32())
+        continue;
+      auto it = named.find(v);
+      if (it == named.end()) {
+        std::string base = productName + (inputs.size() == 1 ? ".input"
+                                          : i           ? ".rhs"
+                                                        : ".lhs");
+        std::string name = base;
+        for (int n = 1; used.contains(name); ++n)
+          name = base + "." + std::to_string(n);
+        used.insert(name);
+        it = named.try_emplace(v, name).first;
+      }
+      result.push_back({op, i, it->second});
+    }
+  });
+  return result;
+}
