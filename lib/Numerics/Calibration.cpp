@@ -15,6 +15,17 @@ namespace quantopt {
 // Min-max observers
 //===----------------------------------------------------------------------===//
 
+MinMaxObserver MinMaxObserver::fromState(float min, float max,
+                                         int64_t count) {
+  MinMaxObserver o;
+  if (count > 0) {
+    o.min_ = min;
+    o.max_ = max;
+    o.count_ = count;
+  }
+  return o;
+}
+
 void MinMaxObserver::observe(std::span<const float> x) {
   for (float v : x) {
     if (!std::isfinite(v))
@@ -63,6 +74,30 @@ void MovingAverageMinMaxObserver::observe(std::span<const float> x) {
 AbsHistogram::AbsHistogram(int numBins) : counts_(numBins, 0) {
   assert(numBins > 0 && (numBins & (numBins - 1)) == 0 &&
          "the number of bins must be a power of two");
+}
+
+std::optional<AbsHistogram>
+AbsHistogram::fromState(std::vector<uint64_t> counts, float range,
+                        float maxAbs, uint64_t total, uint64_t nonFinite) {
+  size_t n = counts.size();
+  if (n == 0 || (n & (n - 1)) != 0)
+    return std::nullopt;
+  int exp;
+  bool powerOfTwo = range > 0 && std::frexp(range, &exp) == 0.5f;
+  if (total > 0 && !powerOfTwo)
+    return std::nullopt;
+  uint64_t sum = 0;
+  for (uint64_t c : counts)
+    sum += c;
+  if (sum != total)
+    return std::nullopt;
+  AbsHistogram h{static_cast<int>(n)};
+  h.counts_ = std::move(counts);
+  h.range_ = total > 0 ? range : 0.0f;
+  h.maxAbs_ = maxAbs;
+  h.total_ = total;
+  h.nonFinite_ = nonFinite;
+  return h;
 }
 
 /// The smallest power of two strictly greater than v (> 0), capped at

@@ -49,6 +49,14 @@ std::optional<QuantizedWeight> quantizeRTN(const RowMatrixF &w,
 HessianAccumulator::HessianAccumulator(int64_t inputFeatures)
     : sum_(MatrixF::Zero(inputFeatures, inputFeatures)) {}
 
+HessianAccumulator HessianAccumulator::fromSum(const MatrixF &sum,
+                                               int64_t tokens) {
+  HessianAccumulator acc(sum.rows());
+  acc.sum_ = sum;
+  acc.tokens_ = tokens;
+  return acc;
+}
+
 void HessianAccumulator::add(const Eigen::Ref<const RowMatrixF> &tokens) {
   // sum += X^T X, lower triangle only: column panel j gets
   // X[:, j:]^T X[:, j:j+b]. The panels are independent GEMMs, spread over

@@ -8,6 +8,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -175,6 +176,120 @@ llvm::Error CalibrationState::write(llvm::StringRef path,
     return llvm::createStringError(ec, "cannot write '%s'",
                                    path.str().c_str());
   os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
+  return llvm::Error::success();
+}
+
+static llvm::Error readError(llvm::StringRef path, const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 (path + ": " + msg).str());
+}
+
+llvm::Error CalibrationState::read(llvm::StringRef path,
+                                   llvm::ArrayRef<std::string> names) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return readError(path, "cannot read: " + buffer.getError().message());
+  auto json = llvm::json::parse((*buffer)->getBuffer());
+  if (!json)
+    return readError(path, "not JSON: " + llvm::toString(json.takeError()));
+  const llvm::json::Object *root = json->getAsObject();
+  if (!root || root->getString("format") != "quant-opt-calibration")
+    return readError(path, "not a quant-opt calibration file");
+  if (root->getInteger("version") != 1)
+    return readError(path, "version " +
+                               llvm::Twine(root->getInteger("version").value_or(-1)) +
+                               "; this quant-opt reads version 1");
+  const llvm::json::Object *entries = root->getObject("observers");
+  if (!entries)
+    return readError(path, "no observers");
+  llvm::StringRef dir = llvm::sys::path::parent_path(path);
+  std::lock_guard<std::mutex> lock(mutex);
+  for (const auto &[key, value] : *entries) {
+    std::string name = key.str();
+    auto idIt = llvm::find(names, name);
+    if (idIt == names.end())
+      return readError(path, "observer '" + name +
+                                 "' is not in this module (statistics of "
+                                 "another model?)");
+    int64_t id = idIt - names.begin();
+    const llvm::json::Object *e = value.getAsObject();
+    if (!e)
+      return readError(path, "observer '" + name + "' is malformed");
+    auto bad = [&](const char *what) {
+      return readError(path, "observer '" + name + "': bad " + what);
+    };
+    Observer o;
+    o.calls = e->getInteger("calls").value_or(0);
+    if (auto count = e->getInteger("count")) {
+      auto lo = e->getNumber("min"), hi = e->getNumber("max");
+      if (!lo || !hi)
+        return bad("min / max");
+      o.stats |= kObserveMinMax;
+      o.minmax = quantopt::MinMaxObserver::fromState(float(*lo), float(*hi),
+                                                     *count);
+    }
+    if (const llvm::json::Object *h = e->getObject("histogram")) {
+      const llvm::json::Array *counts = h->getArray("counts");
+      auto range = h->getNumber("range"), maxAbs = h->getNumber("max_abs");
+      auto total = h->getInteger("total"), nonFinite = h->getInteger("non_finite");
+      if (!counts || !range || !maxAbs || !total || !nonFinite)
+        return bad("histogram");
+      std::vector<uint64_t> c;
+      for (const llvm::json::Value &v : *counts) {
+        auto n = v.getAsInteger();
+        if (!n || *n < 0)
+          return bad("histogram counts");
+        c.push_back(uint64_t(*n));
+      }
+      auto hist = quantopt::AbsHistogram::fromState(
+          std::move(c), float(*range), float(*maxAbs), uint64_t(*total),
+          uint64_t(*nonFinite));
+      if (!hist)
+        return bad("histogram (inconsistent counts or range)");
+      o.stats |= kObserveHistogram;
+      o.histogram = std::move(*hist);
+    }
+    o.channels = e->getInteger("channels").value_or(-1);
+    o.rows = e->getInteger("rows").value_or(0);
+    if (const llvm::json::Array *a = e->getArray("channel_absmax")) {
+      o.stats |= kObserveChannelAbsMax;
+      for (const llvm::json::Value &v : *a)
+        o.channelAbsMax.push_back(float(v.getAsNumber().value_or(NAN)));
+    }
+    if (const llvm::json::Array *a = e->getArray("channel_abssum")) {
+      o.stats |= kObserveChannelAbsMean;
+      for (const llvm::json::Value &v : *a)
+        o.channelAbsSum.push_back(v.getAsNumber().value_or(NAN));
+    }
+    if (o.channels > 0) {
+      // The per-channel vectors exist whenever any per-channel statistic
+      // or the Hessian was recorded (observe() fills both).
+      o.channelAbsMax.resize(o.channels, 0.0f);
+      o.channelAbsSum.resize(o.channels, 0.0);
+    }
+    if (const llvm::json::Object *h = e->getObject("hessian")) {
+      auto file = h->getString("xtx_file");
+      auto tokens = h->getInteger("tokens");
+      if (!file || !tokens || o.channels <= 0)
+        return bad("hessian entry");
+      llvm::SmallString<256> full(dir);
+      llvm::sys::path::append(full, *file);
+      auto array = quantopt::readNpy(full);
+      if (!array)
+        return readError(path, llvm::toString(array.takeError()));
+      if (array->dtype != "<f4" ||
+          array->shape != std::vector<int64_t>{o.channels, o.channels})
+        return bad("hessian file shape");
+      Eigen::Map<const quantopt::RowMatrixF> xtx(
+          reinterpret_cast<const float *>(array->data.data()), o.channels,
+          o.channels);
+      o.stats |= kObserveHessian;
+      o.hessian = std::make_unique<quantopt::HessianAccumulator>(
+          quantopt::HessianAccumulator::fromSum(quantopt::MatrixF(xtx),
+                                                *tokens));
+    }
+    observers[id] = std::move(o);
+  }
   return llvm::Error::success();
 }
 

@@ -72,6 +72,37 @@ with tempfile.TemporaryDirectory() as tmp:
     data = json.load(open(cal))
     xtx = {name: np.load(os.path.join(tmp, o["hessian"]["xtx_file"]))
            for name, o in data["observers"].items()}
+    # Merging: two runs over sets 0-1 and 2-3 equal one run over all four.
+    a_json = os.path.join(tmp, "a.json")
+    b_json = os.path.join(tmp, "b.json")
+    subprocess.run([QUANT_RUN, inst, "--input", ",".join(files[:2]),
+                    "--calibration-out", a_json], check=True,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run([QUANT_RUN, inst, "--input", ",".join(files[2:]),
+                    "--calibration-in", a_json, "--calibration-out", b_json],
+                   check=True, stdout=subprocess.DEVNULL)
+    merged = json.load(open(b_json))
+    merged_xtx = {name: np.load(os.path.join(tmp, o["hessian"]["xtx_file"]))
+                  for name, o in merged["observers"].items()}
+    # Statistics of another model are refused.
+    other = subprocess.run([QUANT_RUN, inst, "--input", files[0],
+                            "--calibration-in", a_json.replace("a.json", "x.json"),
+                            "--calibration-out", b_json],
+                           capture_output=True, text=True)
+    check.checks += 1
+    if other.returncode != 1 or "cannot read" not in other.stderr:
+        check.fail("missing --calibration-in", other.stderr)
+    renamed = json.load(open(a_json))
+    renamed["observers"]["fc9.input"] = renamed["observers"].pop("fc1.input")
+    renamed_path = os.path.join(tmp, "renamed.json")
+    json.dump(renamed, open(renamed_path, "w"))
+    other = subprocess.run([QUANT_RUN, inst, "--input", files[0],
+                            "--calibration-in", renamed_path,
+                            "--calibration-out", b_json],
+                           capture_output=True, text=True)
+    check.checks += 1
+    if other.returncode != 1 or "'fc9.input' is not in this module" not in other.stderr:
+        check.fail("statistics of another model", other.stderr)
     # Without observers, --calibration-out is an error, not an empty file.
     bad = subprocess.run([QUANT_RUN, src, "--input", files[0],
                           "--calibration-out", cal],
@@ -126,5 +157,20 @@ compare("fc1.input", xs, exact=True)
 hidden = [np.where(np.isnan(x @ wa), np.nan, np.maximum(x @ wa, 0))
           for x in xs]
 compare("fc2.input", hidden, exact=False)
+# The merged file equals the single run.
+for name, o in data["observers"].items():
+    m = merged["observers"][name]
+    for key in ["calls", "count", "min", "max", "channels", "rows",
+                "channel_absmax", "histogram"]:
+        check.checks += 1
+        if m[key] != o[key]:
+            check.fail(f"merged {name} {key}", f"{m[key]} vs {o[key]}")
+    check.checks += 1
+    if not np.allclose(m["channel_abssum"], o["channel_abssum"], rtol=1e-12):
+        check.fail(f"merged {name} channel_abssum", "differs")
+    check.checks += 1
+    if not np.allclose(merged_xtx[name], xtx[name], rtol=1e-5, atol=1e-4,
+                       equal_nan=True):
+        check.fail(f"merged {name} X^T X", "differs")
 print(sorted(data["observers"]))
 check.finish()

@@ -52,6 +52,11 @@ static llvm::cl::list<std::string> inputFiles(
                    "list runs the function once per file (one input set "
                    "each, for calibration)"),
     llvm::cl::value_desc("file.npy[,file.npy...]"));
+static llvm::cl::opt<std::string> calibrationIn(
+    "calibration-in",
+    llvm::cl::desc("Start from the statistics in this calibration file "
+                   "(to merge runs)"),
+    llvm::cl::value_desc("FILE.json"));
 static llvm::cl::opt<std::string> calibrationOut(
     "calibration-out",
     llvm::cl::desc("Write the statistics of the module's qopt.observe ops "
@@ -372,6 +377,14 @@ int main(int argc, char **argv) {
   if (!calibrationOut.empty() && (*runner)->getObserverNames().empty())
     return fail("--calibration-out: the module has no qopt.observe ops "
                 "(instrument it with --qopt-insert-observers first)");
+
+  if (!calibrationIn.empty()) {
+    if (calibrationOut.empty())
+      return fail("--calibration-in needs --calibration-out");
+    if (llvm::Error err = CalibrationState::global().read(
+            calibrationIn, (*runner)->getObserverNames()))
+      return fail(std::move(err));
+  }
 
   for (size_t set = 0; set < sets; ++set) {
     std::vector<HostTensor> inputs;

@@ -11,6 +11,7 @@
 #include "quant-opt/Numerics/Storage.h"
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -19,6 +20,8 @@ namespace quantopt {
 /// Running min and max (NaN and infinities are skipped).
 class MinMaxObserver {
 public:
+  /// An observer that has seen `count` finite values in [min, max].
+  static MinMaxObserver fromState(float min, float max, int64_t count);
   void observe(std::span<const float> x);
   void merge(const MinMaxObserver &other);
   float min() const { return count_ ? min_ : 0.0f; }
@@ -53,6 +56,12 @@ private:
 class AbsHistogram {
 public:
   explicit AbsHistogram(int numBins = 2048);
+  /// A histogram with the given state (as written to a calibration file);
+  /// nullopt when it is inconsistent (bins not a power of two, range not a
+  /// power of two, counts not summing to total).
+  static std::optional<AbsHistogram>
+  fromState(std::vector<uint64_t> counts, float range, float maxAbs,
+            uint64_t total, uint64_t nonFinite);
 
   void observe(std::span<const float> x);
   /// Adds another histogram with the same number of bins.

@@ -45,6 +45,9 @@ std::optional<QuantizedWeight> quantizeRTN(const RowMatrixF &w,
 class HessianAccumulator {
 public:
   explicit HessianAccumulator(int64_t inputFeatures);
+  /// An accumulator that already holds `sum` (sum of x x^T, K x K) over
+  /// `tokens` tokens, as written to a calibration file.
+  static HessianAccumulator fromSum(const MatrixF &sum, int64_t tokens);
   /// Adds `tokens` (T x K, one token per row).
   void add(const Eigen::Ref<const RowMatrixF> &tokens);
   void merge(const HessianAccumulator &other);

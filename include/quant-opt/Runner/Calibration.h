@@ -49,6 +49,12 @@ public:
   llvm::Error write(llvm::StringRef path,
                     llvm::ArrayRef<std::string> names) const;
 
+  /// Loads a calibration file written by write(), so that further
+  /// observations add to it (statistics of several runs merge exactly, up
+  /// to float rounding of the X^T X sums). Every observer in the file must
+  /// be one of `names` with the same statistics and channel count.
+  llvm::Error read(llvm::StringRef path, llvm::ArrayRef<std::string> names);
+
   void clear();
 
   /// The state the runtime entry point fills.
