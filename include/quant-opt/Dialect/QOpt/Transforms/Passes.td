@@ -33,6 +33,44 @@ def FuseDequantMatmul : Pass<"qopt-fuse-dequant-matmul"> {
   }];
 }
 
+def SmoothQuant : Pass<"qopt-smooth-quant", "::mlir::ModuleOp"> {
+  let summary = "Migrate activation outliers into the weights (SmoothQuant)";
+  let description = [{
+    For every matrix product with a constant weight whose input has
+    per-channel maxima in the calibration file (`channel_absmax`, recorded
+    by `qopt-insert-observers`), computes the SmoothQuant factors
+    `s_j = max|X_j|^alpha / max|W_j|^(1 - alpha)` per input channel j
+    (Xiao et al., 2023; channels where either maximum is 0 keep s = 1),
+    multiplies the weight's input channels by s and divides the product's
+    input by s with an explicit elementwise scale just before the product.
+    The product's result is unchanged (up to float rounding) while the
+    activation's channel ranges flatten, which is what per-tensor
+    activation quantization (W8A8) needs.
+
+    Products without statistics are left alone; a calibration file that
+    cannot be read, of another version, or with statistics of the wrong
+    width fails the pass before anything is rewritten.
+
+    ```mlir
+    %y = linalg.matmul ins(%x, %w : tensor<16x64xf32>, tensor<64x32xf32>) ...
+    // becomes
+    %xs = linalg.generic ... (%x, %inv_s) { x * inv_s }    // x / s
+    %y = linalg.matmul ins(%xs, %w_s : ...) ...            // %w_s = diag(s) W
+    ```
+  }];
+  let options = [
+    Option<"alpha", "alpha", "double", /*default=*/"0.5",
+           "Migration strength in [0, 1]">,
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "Calibration file with channel_absmax of the product inputs">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def StorageReport : Pass<"qopt-storage-report", "::mlir::ModuleOp"> {
   let summary = "Print the storage of every weight: codes, scales, zero points";
   let description = [{

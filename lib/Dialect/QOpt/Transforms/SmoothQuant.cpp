@@ -1,0 +1,172 @@
+//===- SmoothQuant.cpp - Migrate activation outliers into the weights -----===//
+
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+
+#include "quant-opt/Dialect/QOpt/Transforms/ObserverNames.h"
+#include "quant-opt/Numerics/Calibration.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <cmath>
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_SMOOTHQUANT
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+
+struct Candidate {
+  linalg::LinalgOp op;
+  unsigned weight;           // input operand index of the constant weight
+  int64_t kAxis;             // the weight's reduction axis
+  std::vector<float> actMax; // max |x_j| per input channel
+};
+
+struct SmoothQuantPass : qopt::impl::SmoothQuantBase<SmoothQuantPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (calibration.empty()) {
+      module.emitError("qopt-smooth-quant: calibration=FILE is required "
+                       "(per-channel maxima of the product inputs)");
+      return signalPassFailure();
+    }
+    if (!(alpha >= 0.0 && alpha <= 1.0)) {
+      module.emitError("qopt-smooth-quant: alpha must be in [0, 1], not ")
+          << alpha;
+      return signalPassFailure();
+    }
+    auto buffer = llvm::MemoryBuffer::getFile(calibration);
+    if (!buffer) {
+      module.emitError("cannot read calibration file '")
+          << calibration << "': " << buffer.getError().message();
+      return signalPassFailure();
+    }
+    auto json = llvm::json::parse((*buffer)->getBuffer());
+    const llvm::json::Object *root = json ? json->getAsObject() : nullptr;
+    if (!json)
+      llvm::consumeError(json.takeError());
+    if (!root || root->getString("format") != "quant-opt-calibration" ||
+        root->getInteger("version") != 1 || !root->getObject("observers")) {
+      module.emitError("'") << calibration
+                            << "' is not a version 1 quant-opt calibration "
+                               "file";
+      return signalPassFailure();
+    }
+    const llvm::json::Object *observers = root->getObject("observers");
+
+    // Collect every product to smooth before changing anything.
+    SmallVector<Candidate> candidates;
+    for (ProductInput &in : getObservedProductInputs(module, nullptr)) {
+      auto op = dyn_cast<linalg::LinalgOp>(in.product);
+      if (!op)
+        continue;
+      unsigned w = 1 - in.operand;
+      auto cst = op->getOperand(w).getDefiningOp<arith::ConstantOp>();
+      auto attr = cst ? dyn_cast<DenseElementsAttr>(cst.getValue()) : nullptr;
+      if (!attr || !attr.getElementType().isF32())
+        continue;
+      // The weight's K axis: the one indexed by the reduction dim shared
+      // with the activation, which must be the activation's last axis.
+      AffineMap wm = op.getIndexingMapsArray()[w];
+      AffineMap xm = op.getIndexingMapsArray()[in.operand];
+      if (!wm.isProjectedPermutation() || !xm.isProjectedPermutation() ||
+          xm.getNumResults() == 0)
+        continue;
+      unsigned kDim = xm.getDimPosition(xm.getNumResults() - 1);
+      int64_t kAxis = -1;
+      for (unsigned i = 0; i < wm.getNumResults(); ++i)
+        if (wm.getDimPosition(i) == kDim)
+          kAxis = i;
+      if (kAxis < 0 ||
+          op.getIteratorTypesArray()[kDim] != utils::IteratorType::reduction)
+        continue;
+      const llvm::json::Object *entry = observers->getObject(in.name);
+      const llvm::json::Array *absmax =
+          entry ? entry->getArray("channel_absmax") : nullptr;
+      if (!absmax)
+        continue; // no statistics for this product: leave it
+      int64_t k = cast<RankedTensorType>(attr.getType()).getDimSize(kAxis);
+      if (int64_t(absmax->size()) != k) {
+        op->emitError("calibration statistics of '")
+            << in.name << "' have " << absmax->size()
+            << " channels, but the product reduces over " << k;
+        return signalPassFailure();
+      }
+      Candidate c{op, w, kAxis, {}};
+      for (const llvm::json::Value &v : *absmax)
+        c.actMax.push_back(float(v.getAsNumber().value_or(0.0)));
+      candidates.push_back(std::move(c));
+    }
+    for (Candidate &c : candidates)
+      smooth(c);
+  }
+
+  void smooth(Candidate &c) {
+    linalg::LinalgOp op = c.op;
+    auto cst = op->getOperand(c.weight).getDefiningOp<arith::ConstantOp>();
+    auto attr = cast<DenseElementsAttr>(cst.getValue());
+    auto type = cast<RankedTensorType>(attr.getType());
+    ArrayRef<int64_t> shape = type.getShape();
+    int64_t k = shape[c.kAxis];
+    std::vector<float> w(attr.getValues<float>().begin(),
+                         attr.getValues<float>().end());
+    // Stride of the K axis in the row-major weight and the count of
+    // elements per K index.
+    int64_t inner = 1;
+    for (int64_t i = c.kAxis + 1; i < int64_t(shape.size()); ++i)
+      inner *= shape[i];
+    auto channelOf = [&](int64_t flat) { return (flat / inner) % k; };
+    std::vector<float> wMax(k, 0.0f);
+    for (int64_t i = 0; i < int64_t(w.size()); ++i)
+      wMax[channelOf(i)] = std::max(wMax[channelOf(i)], std::fabs(w[i]));
+    std::vector<float> s =
+        quantopt::smoothQuantFactors(c.actMax, wMax, float(alpha));
+    for (int64_t i = 0; i < int64_t(w.size()); ++i)
+      w[i] *= s[channelOf(i)];
+
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    Value newWeight = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, ArrayRef<float>(w)));
+    // x / s as x * (1 / s), broadcast along the activation's last axis.
+    Value x = op->getOperand(1 - c.weight);
+    auto xType = cast<RankedTensorType>(x.getType());
+    std::vector<float> inv(k);
+    for (int64_t j = 0; j < k; ++j)
+      inv[j] = 1.0f / s[j];
+    Value invS = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(RankedTensorType::get({k}, b.getF32Type()),
+                               ArrayRef<float>(inv)));
+    int64_t rank = xType.getRank();
+    SmallVector<AffineMap> maps{
+        b.getMultiDimIdentityMap(rank),
+        AffineMap::get(rank, 0, b.getAffineDimExpr(rank - 1)),
+        b.getMultiDimIdentityMap(rank)};
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
+    Value init = tensor::EmptyOp::create(b, loc, sizes, b.getF32Type());
+    auto scaled = linalg::GenericOp::create(
+        b, loc, TypeRange{xType}, ValueRange{x, invS}, ValueRange{init}, maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [](OpBuilder &b, Location l, ValueRange args) {
+          linalg::YieldOp::create(
+              b, l, Value(arith::MulFOp::create(b, l, args[0], args[1])));
+        });
+    op->setOperand(c.weight, newWeight);
+    op->setOperand(1 - c.weight, scaled.getResult(0));
+    if (cst->use_empty())
+      cst->erase();
+  }
+};
+
+} // namespace
