@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <numeric>
 
 namespace quantopt {
@@ -273,7 +274,71 @@ double meanSquaredOutputError(const RowMatrixF &x, const RowMatrixF &reference,
   return double((out - reference).squaredNorm()) / double(out.size());
 }
 
+/// AWQ's search: s = mean|x|^alpha (normalised so max(s) * min(s) = 1)
+/// over an even alpha grid on [0, 1], scored by `error` of the
+/// fake-quantized RTN(W * s) / s. Fills alpha, inputScales, error and
+/// rtnError (alpha = 0).
+AWQResult awqGridSearch(const RowMatrixF &w, const Eigen::VectorXf &meanAbs,
+                        const AWQOptions &options,
+                        const std::function<double(const RowMatrixF &)> &error) {
+  const int64_t k = w.cols();
+  AWQResult best;
+  best.error = std::numeric_limits<double>::infinity();
+  int points = std::max(2, options.gridPoints);
+  for (int step = 0; step < points; ++step) {
+    float alpha = float(step) / float(points - 1);
+    Eigen::VectorXf s(k);
+    for (int64_t j = 0; j < k; ++j)
+      s(j) = std::max(std::pow(meanAbs(j), alpha), 1e-4f);
+    s /= std::sqrt(s.maxCoeff() * s.minCoeff());
+    RowMatrixF scaled = w * s.asDiagonal();
+    RowMatrixF wq = fakeQuantizeRTN(scaled, options.scheme, options.groupSize);
+    wq = wq * s.cwiseInverse().asDiagonal();
+    double e = error(wq);
+    if (step == 0)
+      best.rtnError = e;
+    // Step 0 (plain RTN) is always a candidate, so non-finite errors from
+    // bad data can't leave the scales unset.
+    if (step == 0 || e < best.error) {
+      best.error = e;
+      best.alpha = alpha;
+      best.inputScales.assign(s.data(), s.data() + k);
+    }
+  }
+  return best;
+}
+
 } // namespace
+
+std::optional<AWQResult> quantizeAWQWithHessian(
+    const RowMatrixF &w, const std::vector<float> &meanAbs,
+    const MatrixF &xtx, int64_t tokens, const AWQOptions &options,
+    std::string *error) {
+  const int64_t k = w.cols(), n = w.rows();
+  auto fail = [&](std::string msg) -> std::optional<AWQResult> {
+    if (error)
+      *error = std::move(msg);
+    return std::nullopt;
+  };
+  if (!BlockLayout::rowGroups(n, k, options.groupSize))
+    return fail("group size " + std::to_string(options.groupSize) +
+                " does not divide " + std::to_string(k) + " input channels");
+  if (int64_t(meanAbs.size()) != k || xtx.rows() != k || xtx.cols() != k)
+    return fail("statistics for " + std::to_string(meanAbs.size()) +
+                " channels, the weight has " + std::to_string(k));
+  if (tokens <= 0)
+    return fail("no calibration tokens");
+  Eigen::Map<const Eigen::VectorXf> mean(meanAbs.data(), k);
+  // ||X D^T||^2 / (T N) = trace(D X^T X D^T) / (T N) for D = Wq - W.
+  AWQResult best = awqGridSearch(w, mean, options, [&](const RowMatrixF &wq) {
+    RowMatrixF d = wq - w;
+    return double((d * xtx).cwiseProduct(d).sum()) / double(tokens * n);
+  });
+  Eigen::Map<const Eigen::VectorXf> s(best.inputScales.data(), k);
+  best.weight = *quantizeRTN(w * s.asDiagonal(), options.scheme,
+                             options.groupSize);
+  return best;
+}
 
 std::optional<AWQResult> quantizeAWQ(const RowMatrixF &w,
                                      const RowMatrixF &activations,
@@ -297,31 +362,9 @@ std::optional<AWQResult> quantizeAWQ(const RowMatrixF &w,
   RowMatrixF x = activations.topRows(tokens);
   RowMatrixF reference = x * w.transpose();
   Eigen::VectorXf meanAbs = x.cwiseAbs().colwise().mean().transpose();
-
-  AWQResult best;
-  best.error = std::numeric_limits<double>::infinity();
-  int points = std::max(2, options.gridPoints);
-  for (int step = 0; step < points; ++step) {
-    float alpha = float(step) / float(points - 1);
-    // s = mean|x|^alpha, normalised so that max(s) * min(s) = 1.
-    Eigen::VectorXf s(k);
-    for (int64_t j = 0; j < k; ++j)
-      s(j) = std::max(std::pow(meanAbs(j), alpha), 1e-4f);
-    s /= std::sqrt(s.maxCoeff() * s.minCoeff());
-    RowMatrixF scaled = w * s.asDiagonal();
-    RowMatrixF wq = fakeQuantizeRTN(scaled, options.scheme, options.groupSize);
-    wq = wq * s.cwiseInverse().asDiagonal();
-    double e = meanSquaredOutputError(x, reference, wq);
-    if (step == 0)
-      best.rtnError = e;
-    // Step 0 (plain RTN) is always a candidate, so non-finite errors from
-    // bad data can't leave the scales unset.
-    if (step == 0 || e < best.error) {
-      best.error = e;
-      best.alpha = alpha;
-      best.inputScales.assign(s.data(), s.data() + k);
-    }
-  }
+  AWQResult best = awqGridSearch(w, meanAbs, options, [&](const RowMatrixF &wq) {
+    return meanSquaredOutputError(x, reference, wq);
+  });
 
   Eigen::Map<const Eigen::VectorXf> s(best.inputScales.data(), k);
   RowMatrixF scaled = w * s.asDiagonal();

@@ -205,3 +205,29 @@ TEST(AWQ, BadActivationsStillGiveScales) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(AWQ, HessianStatisticsGiveTheSameSearch) {
+  // The output error of a candidate is ||X D^T||^2 / (T N) either way:
+  // from raw activations or from sum x x^T.
+  const int64_t n = 32, k = 128, t = 256;
+  RowMatrixF w = gaussian(n, k, 41, 0.02f);
+  RowMatrixF x = outlierActivations(t, k, 42);
+  AWQOptions opt;
+  opt.groupSize = 64;
+  opt.maxTokens = t;
+  AWQResult direct = *quantizeAWQ(w, x, opt);
+  Eigen::VectorXf mean = x.cwiseAbs().colwise().mean().transpose();
+  std::vector<float> meanAbs(mean.data(), mean.data() + k);
+  MatrixF xtx = x.transpose() * x;
+  AWQResult fromStats = *quantizeAWQWithHessian(w, meanAbs, xtx, t, opt);
+  EXPECT_EQ(direct.alpha, fromStats.alpha);
+  EXPECT_NEAR(fromStats.error, direct.error, 1e-3 * direct.error);
+  EXPECT_NEAR(fromStats.rtnError, direct.rtnError, 1e-3 * direct.rtnError);
+  std::string error;
+  EXPECT_FALSE(quantizeAWQWithHessian(w, meanAbs, xtx, 0, opt, &error));
+  EXPECT_NE(error.find("no calibration tokens"), std::string::npos);
+}
+
+} // namespace

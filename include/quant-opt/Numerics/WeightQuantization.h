@@ -111,6 +111,15 @@ std::optional<AWQResult> quantizeAWQ(const RowMatrixF &w,
                                      const AWQOptions &options,
                                      std::string *error = nullptr);
 
+/// AWQ from calibration statistics instead of raw activations: mean |x|
+/// per channel (the scales) and sum x x^T over `tokens` tokens (the output
+/// error trace(D X^T X D^T) / (tokens N) of each candidate). The clipping
+/// search needs raw activations and is not done here.
+std::optional<AWQResult> quantizeAWQWithHessian(
+    const RowMatrixF &w, const std::vector<float> &meanAbs,
+    const MatrixF &xtx, int64_t tokens, const AWQOptions &options,
+    std::string *error = nullptr);
+
 } // namespace quantopt
 
 #endif // QUANT_OPT_NUMERICS_WEIGHTQUANTIZATION_H

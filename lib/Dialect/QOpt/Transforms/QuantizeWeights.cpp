@@ -13,6 +13,8 @@
 #include "quant-opt/Numerics/WeightQuantization.h"
 #include "quant-opt/Support/Npy.h"
 
+#include "ScaleChannels.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -28,6 +30,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Regex.h"
 
+#include <cmath>
 #include <numeric>
 
 namespace mlir::qopt {
@@ -188,8 +191,10 @@ struct QuantizeWeightsPass
     WeightLayout layout;
     std::string skipReason; ///< set when the weight stays as it is
     std::string error;      ///< set when quantization failed
-    std::string hessianFile, observer; ///< GPTQ's calibration statistic
+    std::string hessianFile, observer; ///< GPTQ / AWQ calibration statistics
     int64_t hessianTokens = 0;
+    std::vector<float> channelMean; ///< AWQ: mean |x| per input channel
+    std::vector<float> inputScales; ///< AWQ: the activation is divided by these
     SmallVector<int64_t> scaleShape;
     quantopt::QuantParams params;
     std::vector<uint8_t> codes;
@@ -204,21 +209,16 @@ struct QuantizeWeightsPass
           << storage << "' (expected i8, i4, ui4, f8E4M3FN or f8E5M2)";
       return signalPassFailure();
     }
-    if (method == "awq") {
-      module.emitError("qopt-quantize-weights: method=awq reading a "
-                       "calibration file is not supported yet; use "
-                       "method=gptq calibration=FILE or method=rtn");
+    if ((method == "gptq" || method == "awq") && calibration.empty()) {
+      module.emitError("qopt-quantize-weights: method=")
+          << method
+          << " needs calibration statistics: calibration=FILE, from "
+             "quant-run --calibration-out on the model instrumented by "
+             "qopt-insert-observers with stats=...,hessian"
+          << (method == "awq" ? " (and channel_absmean)" : "");
       return signalPassFailure();
     }
-    if (method == "gptq" && calibration.empty()) {
-      module.emitError("qopt-quantize-weights: method=gptq needs "
-                       "calibration statistics: calibration=FILE, from "
-                       "quant-run --calibration-out on the model "
-                       "instrumented by qopt-insert-observers with "
-                       "stats=hessian");
-      return signalPassFailure();
-    }
-    if (method != "rtn" && method != "gptq") {
+    if (method != "rtn" && method != "gptq" && method != "awq") {
       module.emitError("qopt-quantize-weights: unknown method '")
           << method << "' (expected rtn, gptq or awq)";
       return signalPassFailure();
@@ -263,7 +263,7 @@ struct QuantizeWeightsPass
       job.layout = std::move(*layout);
       jobs.push_back(std::move(job));
     }
-    if (method == "gptq" && failed(attachHessians(module, jobs)))
+    if (method != "rtn" && failed(attachHessians(module, jobs)))
       return signalPassFailure();
     parallelForEach(&getContext(), jobs,
                     [&](Job &job) { quantizeJob(job, scheme); });
@@ -328,6 +328,16 @@ struct QuantizeWeightsPass
       if (!file || !tokens || *tokens <= 0)
         return job.op->emitError("malformed Hessian entry for '")
                << name << "' in '" << calibration << "'";
+      if (method == "awq") {
+        const llvm::json::Array *mean = entry->getArray("channel_absmean");
+        if (!mean)
+          return job.op->emitError("no channel_absmean for this product's "
+                                   "input ('")
+                 << name << "') in '" << calibration
+                 << "': AWQ needs stats=channel_absmean,hessian";
+        for (const llvm::json::Value &v : *mean)
+          job.channelMean.push_back(float(v.getAsNumber().value_or(NAN)));
+      }
       llvm::SmallString<256> path(dir);
       llvm::sys::path::append(path, *file);
       job.hessianFile = path.str().str();
@@ -392,8 +402,33 @@ struct QuantizeWeightsPass
                   "in the calibration data)";
       return;
     }
-    quantopt::MatrixF h = xtx * (2.0f / float(job.hessianTokens));
     Eigen::Map<const quantopt::RowMatrixF> w(data.data(), n, k);
+    if (method == "awq") {
+      if (int64_t(job.channelMean.size()) != k ||
+          !llvm::all_of(job.channelMean,
+                        [](float v) { return std::isfinite(v); })) {
+        job.error = "channel_absmean of '" + job.observer +
+                    "' does not have " + std::to_string(k) +
+                    " finite entries";
+        return;
+      }
+      quantopt::AWQOptions options;
+      options.scheme = scheme;
+      options.groupSize = groupSize;
+      std::string error;
+      auto r = quantopt::quantizeAWQWithHessian(
+          w, job.channelMean, quantopt::MatrixF(xtx), job.hessianTokens,
+          options, &error);
+      if (!r) {
+        job.error = "AWQ failed for '" + job.observer + "': " + error;
+        return;
+      }
+      job.params = std::move(r->weight.params);
+      job.codes = std::move(r->weight.codes);
+      job.inputScales = std::move(r->inputScales);
+      return;
+    }
+    quantopt::MatrixF h = xtx * (2.0f / float(job.hessianTokens));
     quantopt::GPTQOptions options;
     options.scheme = scheme;
     options.groupSize = groupSize;
@@ -475,6 +510,14 @@ struct QuantizeWeightsPass
                                            floatType);
       dequant = linalg::TransposeOp::create(b, loc, dequant, init, inverse)
                     .getResult()[0];
+    }
+    if (!job.inputScales.empty()) {
+      // AWQ quantized W * diag(s): the product must read x / s.
+      std::vector<float> inv(job.inputScales.size());
+      for (size_t j = 0; j < inv.size(); ++j)
+        inv[j] = 1.0f / job.inputScales[j];
+      OpOperand *activation = op.getDpsInputOperand(1 - layout.operand);
+      activation->set(qopt::detail::scaleLastDim(b, loc, activation->get(), inv));
     }
     OpOperand *operand = op.getDpsInputOperand(layout.operand);
     Operation *constant = operand->get().getDefiningOp();

@@ -5,6 +5,8 @@
 #include "quant-opt/Dialect/QOpt/Transforms/ObserverNames.h"
 #include "quant-opt/Numerics/Calibration.h"
 
+#include "ScaleChannels.h"
+
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/IR/Builders.h"
@@ -140,30 +142,12 @@ struct SmoothQuantPass : qopt::impl::SmoothQuantBase<SmoothQuantPass> {
         b, loc, DenseElementsAttr::get(type, ArrayRef<float>(w)));
     // x / s as x * (1 / s), broadcast along the activation's last axis.
     Value x = op->getOperand(1 - c.weight);
-    auto xType = cast<RankedTensorType>(x.getType());
     std::vector<float> inv(k);
     for (int64_t j = 0; j < k; ++j)
       inv[j] = 1.0f / s[j];
-    Value invS = arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(RankedTensorType::get({k}, b.getF32Type()),
-                               ArrayRef<float>(inv)));
-    int64_t rank = xType.getRank();
-    SmallVector<AffineMap> maps{
-        b.getMultiDimIdentityMap(rank),
-        AffineMap::get(rank, 0, b.getAffineDimExpr(rank - 1)),
-        b.getMultiDimIdentityMap(rank)};
-    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
-    Value init = tensor::EmptyOp::create(b, loc, sizes, b.getF32Type());
-    auto scaled = linalg::GenericOp::create(
-        b, loc, TypeRange{xType}, ValueRange{x, invS}, ValueRange{init}, maps,
-        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-        [](OpBuilder &b, Location l, ValueRange args) {
-          linalg::YieldOp::create(
-              b, l, Value(arith::MulFOp::create(b, l, args[0], args[1])));
-        });
+    Value scaled = qopt::detail::scaleLastDim(b, loc, x, inv);
     op->setOperand(c.weight, newWeight);
-    op->setOperand(1 - c.weight, scaled.getResult(0));
+    op->setOperand(1 - c.weight, scaled);
     if (cst->use_empty())
       cst->erase();
   }

@@ -143,9 +143,11 @@ def QuantizeWeights : Pass<"qopt-quantize-weights", "::mlir::ModuleOp"> {
     per group; unsigned storage (`ui4`) is always asymmetric. With
     `method=gptq calibration=FILE` each 2-D weight is quantized with GPTQ
     using the Hessian that a calibration run recorded for its product's
-    input (observer names follow `qopt-insert-observers`); a missing,
-    mismatched or non-finite statistic fails the pass before anything is
-    rewritten. Weights whose
+    input (observer names follow `qopt-insert-observers`). With
+    `method=awq` it searches AWQ's per-channel scales from the recorded
+    mean |x| and Hessian, quantizes W * diag(s) and makes the product read
+    x / s through an explicit elementwise scale. A missing, mismatched or
+    non-finite statistic fails the pass before anything is rewritten. Weights whose
     K is not a multiple of the group size (or odd, for 4-bit packing) are
     left as they are with a warning.
 
@@ -171,7 +173,7 @@ def QuantizeWeights : Pass<"qopt-quantize-weights", "::mlir::ModuleOp"> {
     Option<"symmetric", "symmetric", "bool", /*default=*/"true",
            "Symmetric (zero point 0) parameters for signed storage">,
     Option<"method", "method", "std::string", /*default=*/"\"rtn\"",
-           "rtn, or gptq with calibration=FILE (awq is not supported yet)">,
+           "rtn, or gptq / awq with calibration=FILE">,
     Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
            "Calibration file with the Hessians of the product inputs "
            "(quant-run --calibration-out after qopt-insert-observers with "
