@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 using namespace mlir;
 using namespace mlir::qopt;
@@ -62,8 +63,11 @@ void CalibrationState::observe(int64_t id, const float *data,
     o.channelAbsMax.assign(k, 0.0f);
     o.channelAbsSum.assign(k, 0.0);
   }
-  if (o.channels != k)
-    return; // A shape change is reported by write().
+  if (o.channels != k) {
+    // Per-channel statistics can't mix widths: write() reports it.
+    o.mismatchedChannels = k;
+    return;
+  }
   int64_t rows = count / k;
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < k; ++j) {
@@ -107,6 +111,13 @@ llvm::Error CalibrationState::write(llvm::StringRef path,
                                      "observer id %lld has no name",
                                      (long long)id);
     const std::string &name = names[id];
+    if (o.mismatchedChannels >= 0)
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "observer '%s' saw tensors whose last dimension differs (%lld and "
+          "%lld): per-channel statistics need one width",
+          name.c_str(), (long long)o.channels,
+          (long long)o.mismatchedChannels);
     llvm::json::Object e;
     e["calls"] = o.calls;
     if (o.stats & kObserveMinMax) {
@@ -203,7 +214,7 @@ llvm::Error CalibrationState::read(llvm::StringRef path,
   if (!entries)
     return readError(path, "no observers");
   llvm::StringRef dir = llvm::sys::path::parent_path(path);
-  std::lock_guard<std::mutex> lock(mutex);
+  std::map<int64_t, Observer> loaded; // swapped in only if all is valid
   for (const auto &[key, value] : *entries) {
     std::string name = key.str();
     auto idIt = llvm::find(names, name);
@@ -251,27 +262,45 @@ llvm::Error CalibrationState::read(llvm::StringRef path,
     }
     o.channels = e->getInteger("channels").value_or(-1);
     o.rows = e->getInteger("rows").value_or(0);
+    if (o.calls < 0 || o.rows < 0)
+      return bad("calls / rows");
+    bool perChannel = e->getArray("channel_absmax") ||
+                      e->getArray("channel_abssum") || e->getObject("hessian");
+    if (perChannel && o.channels <= 0)
+      return bad("channels");
+    // Reads a per-channel vector of exactly `channels` finite numbers >= 0.
+    auto readVector = [&](const llvm::json::Array *a, auto &out) {
+      if (int64_t(a->size()) != o.channels)
+        return false;
+      for (const llvm::json::Value &v : *a) {
+        std::optional<double> x = v.getAsNumber();
+        if (!x || !std::isfinite(*x) || *x < 0)
+          return false;
+        out.push_back(typename std::decay_t<decltype(out)>::value_type(*x));
+      }
+      return true;
+    };
     if (const llvm::json::Array *a = e->getArray("channel_absmax")) {
       o.stats |= kObserveChannelAbsMax;
-      for (const llvm::json::Value &v : *a)
-        o.channelAbsMax.push_back(float(v.getAsNumber().value_or(NAN)));
+      if (!readVector(a, o.channelAbsMax))
+        return bad("channel_absmax");
     }
     if (const llvm::json::Array *a = e->getArray("channel_abssum")) {
       o.stats |= kObserveChannelAbsMean;
-      for (const llvm::json::Value &v : *a)
-        o.channelAbsSum.push_back(v.getAsNumber().value_or(NAN));
+      if (!readVector(a, o.channelAbsSum))
+        return bad("channel_abssum");
     }
-    if (o.channels > 0) {
-      // The per-channel vectors exist whenever any per-channel statistic
-      // or the Hessian was recorded (observe() fills both).
+    if (perChannel) {
+      // observe() keeps both vectors whenever any per-channel statistic or
+      // the Hessian is recorded.
       o.channelAbsMax.resize(o.channels, 0.0f);
       o.channelAbsSum.resize(o.channels, 0.0);
     }
     if (const llvm::json::Object *h = e->getObject("hessian")) {
       auto file = h->getString("xtx_file");
       auto tokens = h->getInteger("tokens");
-      if (!file || !tokens || o.channels <= 0)
-        return bad("hessian entry");
+      if (!file || !tokens || *tokens != o.rows)
+        return bad("hessian entry (tokens must equal rows)");
       llvm::SmallString<256> full(dir);
       llvm::sys::path::append(full, *file);
       auto array = quantopt::readNpy(full);
@@ -288,8 +317,10 @@ llvm::Error CalibrationState::read(llvm::StringRef path,
           quantopt::HessianAccumulator::fromSum(quantopt::MatrixF(xtx),
                                                 *tokens));
     }
-    observers[id] = std::move(o);
+    loaded[id] = std::move(o);
   }
+  std::lock_guard<std::mutex> lock(mutex);
+  observers = std::move(loaded);
   return llvm::Error::success();
 }
 

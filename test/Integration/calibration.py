@@ -103,6 +103,36 @@ with tempfile.TemporaryDirectory() as tmp:
     check.checks += 1
     if other.returncode != 1 or "'fc9.input' is not in this module" not in other.stderr:
         check.fail("statistics of another model", other.stderr)
+    # Statistics of another width under the same name are refused when
+    # written (per-channel statistics can't mix widths).
+    narrow = json.load(open(a_json))
+    entry = narrow["observers"]["fc1.input"]
+    entry.pop("hessian")
+    entry["channels"] = 2
+    entry["channel_absmax"] = entry["channel_absmax"][:2]
+    entry["channel_abssum"] = entry["channel_abssum"][:2]
+    entry["channel_absmean"] = entry["channel_absmean"][:2]
+    narrow_path = os.path.join(tmp, "narrow.json")
+    json.dump(narrow, open(narrow_path, "w"))
+    other = subprocess.run([QUANT_RUN, inst, "--input", files[0],
+                            "--calibration-in", narrow_path,
+                            "--calibration-out", b_json],
+                           capture_output=True, text=True)
+    check.checks += 1
+    if other.returncode != 1 or "last dimension differs (2 and 32)" not in other.stderr:
+        check.fail("channel width mismatch", other.stderr)
+    # Inconsistent files are refused on reading.
+    broken = json.load(open(a_json))
+    broken["observers"]["fc1.input"]["channel_absmax"] = [1.0]
+    broken_path = os.path.join(tmp, "broken.json")
+    json.dump(broken, open(broken_path, "w"))
+    other = subprocess.run([QUANT_RUN, inst, "--input", files[0],
+                            "--calibration-in", broken_path,
+                            "--calibration-out", b_json],
+                           capture_output=True, text=True)
+    check.checks += 1
+    if other.returncode != 1 or "bad channel_absmax" not in other.stderr:
+        check.fail("inconsistent file", other.stderr)
     # Without observers, --calibration-out is an error, not an empty file.
     bad = subprocess.run([QUANT_RUN, src, "--input", files[0],
                           "--calibration-out", cal],

@@ -70,6 +70,7 @@ private:
     std::vector<float> channelAbsMax;
     std::vector<double> channelAbsSum;
     int64_t rows = 0; // rows summed into channelAbsSum
+    int64_t mismatchedChannels = -1; // a last dimension that differed
     std::unique_ptr<quantopt::HessianAccumulator> hessian;
   };
 

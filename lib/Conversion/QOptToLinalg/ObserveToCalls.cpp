@@ -63,7 +63,15 @@ struct ConvertQOptObserveToCallsPass
     auto unranked = UnrankedMemRefType::get(b.getF32Type(), 0);
     auto fnType = b.getFunctionType({unranked, b.getI64Type(), b.getI64Type()},
                                     {});
-    auto fn = module.lookupSymbol<func::FuncOp>(kRuntimeFunction);
+    Operation *existing = module.lookupSymbol(kRuntimeFunction);
+    auto fn = dyn_cast_or_null<func::FuncOp>(existing);
+    if (existing && (!fn || fn.getFunctionType() != fnType)) {
+      existing->emitError("'")
+          << kRuntimeFunction
+          << "' is reserved for the calibration runtime, with type "
+          << fnType;
+      return signalPassFailure();
+    }
     if (!fn) {
       b.setInsertionPointToStart(module.getBody());
       fn = func::FuncOp::create(b, module.getLoc(), kRuntimeFunction, fnType);

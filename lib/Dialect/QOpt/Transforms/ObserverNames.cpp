@@ -33,8 +33,9 @@ mlir::qopt::getObservedProductInputs(ModuleOp module, llvm::Regex *match) {
       return;
     }
     std::string productName = getLocationName(op->getLoc());
-    if (match && !match->match(productName))
-      return;
+    // Names are given to every product input before `match` filters, so
+    // that they do not depend on the filter.
+    bool keep = !match || match->match(productName);
     for (unsigned i : inputs) {
       Value v = op->getOperand(i);
       auto type = dyn_cast<RankedTensorType>(v.getType());
@@ -51,7 +52,8 @@ mlir::qopt::getObservedProductInputs(ModuleOp module, llvm::Regex *match) {
         used.insert(name);
         it = named.try_emplace(v, name).first;
       }
-      result.push_back({op, i, it->second});
+      if (keep)
+        result.push_back({op, i, it->second});
     }
   });
   return result;

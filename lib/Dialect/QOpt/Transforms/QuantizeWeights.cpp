@@ -58,6 +58,9 @@ struct WeightLayout {
   unsigned operand;              ///< Input operand index of the weight.
   SmallVector<int64_t> perm;     ///< canonical axis j = original axis perm[j]
   SmallVector<int64_t> canonical; ///< shape [batch..., N, K]
+  /// Whether K is the last axis of the other (activation) operand, which
+  /// is what calibration statistics are recorded over.
+  bool activationKLast = false;
 };
 
 /// Finds the constant weight operand of a contraction and its axes: one
@@ -113,6 +116,9 @@ std::optional<WeightLayout> analyzeContraction(linalg::LinalgOp op,
     layout.perm = batch;
     layout.perm.push_back(nAxis);
     layout.perm.push_back(kAxis);
+    layout.activationKLast =
+        xm.getNumResults() > 0 &&
+        xm.getDimPosition(xm.getNumResults() - 1) == wm.getDimPosition(kAxis);
     auto type = cast<RankedTensorType>(operand->get().getType());
     if (!type.hasStaticShape())
       continue;
@@ -191,6 +197,7 @@ struct QuantizeWeightsPass
     WeightLayout layout;
     std::string skipReason; ///< set when the weight stays as it is
     std::string error;      ///< set when quantization failed
+    std::string fallbackReason; ///< why method=gptq/awq fell back to RTN
     std::string hessianFile, observer; ///< GPTQ / AWQ calibration statistics
     int64_t hessianTokens = 0;
     std::vector<float> channelMean; ///< AWQ: mean |x| per input channel
@@ -263,10 +270,26 @@ struct QuantizeWeightsPass
       job.layout = std::move(*layout);
       jobs.push_back(std::move(job));
     }
+    for (Job &job : jobs) {
+      job.skipReason = checkShape(job, scheme);
+      if (method != "rtn" && job.skipReason.empty() &&
+          (job.layout.canonical.size() != 2 || !job.layout.activationKLast))
+        job.fallbackReason =
+            job.layout.canonical.size() != 2
+                ? "the weight has batch dimensions"
+                : "the product does not reduce over the last dimension of "
+                  "its input, which calibration statistics describe";
+    }
     if (method != "rtn" && failed(attachHessians(module, jobs)))
       return signalPassFailure();
-    parallelForEach(&getContext(), jobs,
-                    [&](Job &job) { quantizeJob(job, scheme); });
+    // GPTQ and AWQ hold several K x K matrices per weight and parallelise
+    // their matrix products themselves: run them one at a time.
+    if (method == "rtn")
+      parallelForEach(&getContext(), jobs,
+                      [&](Job &job) { quantizeJob(job, scheme); });
+    else
+      for (Job &job : jobs)
+        quantizeJob(job, scheme);
     // Nothing is rewritten unless every weight could be quantized.
     bool failedJobs = false;
     for (Job &job : jobs)
@@ -311,6 +334,8 @@ struct QuantizeWeightsPass
       names[{in.product, in.operand}] = in.name;
     StringRef dir = llvm::sys::path::parent_path(calibration);
     for (Job &job : jobs) {
+      if (!job.skipReason.empty() || !job.fallbackReason.empty())
+        continue;
       unsigned activation = 1 - job.layout.operand;
       auto it = names.find({job.op.getOperation(), activation});
       std::string name = it == names.end() ? "" : it->second;
@@ -348,21 +373,22 @@ struct QuantizeWeightsPass
   }
 
 
+  /// Why a weight can't be quantized as asked (empty when it can).
+  std::string checkShape(const Job &job, const quantopt::Scheme &scheme) const {
+    int64_t k = job.layout.canonical.back();
+    if (quantopt::bitWidth(scheme.storage) == 4 && k % 2 != 0)
+      return "K = " + std::to_string(k) + " is odd (4-bit codes pack in pairs)";
+    if (groupSize > 0 && k % groupSize != 0)
+      return "K = " + std::to_string(k) + " is not a multiple of group-size " +
+             std::to_string(groupSize);
+    return "";
+  }
+
   void quantizeJob(Job &job, const quantopt::Scheme &scheme) const {
+    if (!job.skipReason.empty())
+      return;
     ArrayRef<int64_t> canon = job.layout.canonical;
     int64_t k = canon.back();
-    bool nibbles = quantopt::bitWidth(scheme.storage) == 4;
-    if (nibbles && k % 2 != 0) {
-      job.skipReason = "K = " + std::to_string(k) +
-                       " is odd (4-bit codes pack in pairs)";
-      return;
-    }
-    if (groupSize > 0 && k % groupSize != 0) {
-      job.skipReason = "K = " + std::to_string(k) +
-                       " is not a multiple of group-size " +
-                       std::to_string(groupSize);
-      return;
-    }
     job.scaleShape.assign(canon.begin(), canon.end());
     job.scaleShape.back() = groupSize == 0 ? 1 : k / groupSize;
     quantopt::BlockLayout blocks = *quantopt::BlockLayout::get(
@@ -453,6 +479,10 @@ struct QuantizeWeightsPass
           << weightType << " left unquantized: " << job.skipReason;
       return;
     }
+    if (!job.fallbackReason.empty())
+      op->emitWarning("method=")
+          << method << " does not apply to this weight (" << job.fallbackReason
+          << "); quantized with RTN";
     const WeightLayout &layout = job.layout;
     ArrayRef<int64_t> canon = layout.canonical;
     int64_t rank = canon.size();

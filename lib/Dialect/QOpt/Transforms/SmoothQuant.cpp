@@ -74,9 +74,15 @@ struct SmoothQuantPass : qopt::impl::SmoothQuantBase<SmoothQuantPass> {
         continue;
       unsigned w = 1 - in.operand;
       auto cst = op->getOperand(w).getDefiningOp<arith::ConstantOp>();
-      auto attr = cst ? dyn_cast<DenseElementsAttr>(cst.getValue()) : nullptr;
-      if (!attr || !attr.getElementType().isF32())
+      if (!cst)
         continue;
+      auto attr = dyn_cast<DenseElementsAttr>(cst.getValue());
+      if (!attr || !attr.getElementType().isF32()) {
+        if (observers->getObject(in.name))
+          op->emitWarning("qopt-smooth-quant: weight left unsmoothed: only "
+                          "f32 dense constants are supported");
+        continue;
+      }
       // The weight's K axis: the one indexed by the reduction dim shared
       // with the activation, which must be the activation's last axis.
       AffineMap wm = op.getIndexingMapsArray()[w];
