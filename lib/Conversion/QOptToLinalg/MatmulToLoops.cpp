@@ -69,20 +69,31 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
     Value zeroPoint = op.getZeroPoint();
 
     // Collapse X to [rows, K] (rank 1 becomes [1, K]).
-    Value x = op.getInput();
     int64_t rank = xType.getRank();
-    if (rank == 1) {
-      x = tensor::ExpandShapeOp::create(
-          rewriter, loc, RankedTensorType::get({1, k}, xType.getElementType()),
-          x, ArrayRef<ReassociationIndices>{{0, 1}});
-    } else if (rank > 2) {
+    // [..., C] as [rows, C] (rank 1 becomes [1, C]).
+    auto asRows = [&](Value v) -> Value {
+      auto t = cast<RankedTensorType>(v.getType());
+      if (rank == 1)
+        return tensor::ExpandShapeOp::create(
+            rewriter, loc,
+            RankedTensorType::get({1, t.getDimSize(0)}, t.getElementType()), v,
+            ArrayRef<ReassociationIndices>{{0, 1}});
+      if (rank == 2)
+        return v;
       ReassociationIndices outer;
       for (int64_t i = 0; i + 1 < rank; ++i)
         outer.push_back(i);
-      x = tensor::CollapseShapeOp::create(
-          rewriter, loc, x,
-          ArrayRef<ReassociationIndices>{outer, {rank - 1}});
-    }
+      return tensor::CollapseShapeOp::create(
+          rewriter, loc, v, ArrayRef<ReassociationIndices>{outer, {rank - 1}});
+    };
+    Value x = asRows(op.getInput());
+    // Quantized inputs: codes times a per-tensor or per-row scale.
+    Value inputScale = op.getInputScale();
+    if (inputScale &&
+        cast<RankedTensorType>(inputScale.getType()).getRank() > 0)
+      inputScale = asRows(inputScale);
+    Type xElement = xType.getElementType();
+    bool intInput = inputScale && xElement.isSignlessInteger(8);
     OpFoldResult rowCount = tensor::getMixedSizes(rewriter, loc, x)[0];
     Value rows = getValueOrCreateConstantIndexOp(rewriter, loc, rowCount);
     Value init = tensor::EmptyOp::create(
@@ -100,6 +111,11 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
         arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
     Value zeroAcc = arith::ConstantOp::create(
         rewriter, loc, FloatAttr::get(accType, 0.0));
+    // W8A8 sums products of codes exactly in i32 within a scale group.
+    Value zeroPartial =
+        intInput ? Value(arith::ConstantOp::create(
+                       rewriter, loc, rewriter.getI32IntegerAttr(0)))
+                 : zeroAcc;
 
     // Codes of one step (1 or 2 values) as accType, zero point removed.
     auto decode = [&](OpBuilder &b, Location l, Emitter &e, Value code,
@@ -166,15 +182,19 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
             Value kBase = arith::MulIOp::create(b, l, gIv, index(b, l, bk));
             Value wBase =
                 arith::MulIOp::create(b, l, gIv, index(b, l, bk / perStep));
+            SmallVector<Value> partialZeros(tile, zeroPartial);
             auto tLoop = scf::ForOp::create(
                 b, l, index(b, l, 0), index(b, l, steps), index(b, l, 1),
-                zeros,
+                partialZeros,
                 [&](OpBuilder &b, Location l, Value tIv, ValueRange parts) {
                   Emitter e{b, l};
                   Value wIdx = arith::AddIOp::create(b, l, wBase, tIv);
                   Value code = e.toSignless(tensor::ExtractOp::create(
                       b, l, op.getWeight(), ValueRange{nIv, wIdx}));
-                  SmallVector<Value> values = decode(b, l, e, code, z);
+                  SmallVector<Value> values =
+                      intInput ? SmallVector<Value>{arith::ExtSIOp::create(
+                                     b, l, b.getI32Type(), code)}
+                               : decode(b, l, e, code, z);
                   Value k0 = arith::AddIOp::create(
                       b, l, kBase,
                       arith::MulIOp::create(b, l, tIv, index(b, l, perStep)));
@@ -183,10 +203,20 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
                     Value kIdx = arith::AddIOp::create(
                         b, l, k0, index(b, l, int64_t(j)));
                     for (int64_t i = 0; i < tile; ++i) {
-                      Value xv = e.castFloat(
-                          tensor::ExtractOp::create(b, l, x,
-                                                    ValueRange{rowIdx[i], kIdx}),
-                          accType);
+                      Value xv = tensor::ExtractOp::create(
+                          b, l, x, ValueRange{rowIdx[i], kIdx});
+                      if (intInput) {
+                        Value xi = arith::ExtSIOp::create(b, l, b.getI32Type(),
+                                                          xv);
+                        updated[i] = arith::AddIOp::create(
+                            b, l, updated[i],
+                            arith::MulIOp::create(b, l, xi, v));
+                        continue;
+                      }
+                      if (inputScale) // FP8 codes
+                        xv = emitDecodeFP8(e, e.toSignless(xv),
+                                           FP8Layout::get(xElement));
+                      xv = e.castFloat(xv, accType);
                       updated[i] = arith::AddFOp::create(
                           b, l, updated[i],
                           arith::MulFOp::create(b, l, xv, v, fm), fm);
@@ -195,17 +225,29 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
                   scf::YieldOp::create(b, l, updated);
                 });
             SmallVector<Value> next;
-            for (int64_t i = 0; i < tile; ++i)
+            for (int64_t i = 0; i < tile; ++i) {
+              Value p = tLoop.getResult(i);
+              if (intInput)
+                p = arith::SIToFPOp::create(b, l, accType, p);
               next.push_back(arith::AddFOp::create(
-                  b, l, accs[i],
-                  arith::MulFOp::create(b, l, s, tLoop.getResult(i), fm), fm));
+                  b, l, accs[i], arith::MulFOp::create(b, l, s, p, fm), fm));
+            }
             scf::YieldOp::create(b, l, next);
           });
       Emitter e{b, l};
-      for (int64_t i = 0; i < tile; ++i)
-        out = tensor::InsertOp::create(
-            b, l, e.castFloat(gLoop.getResult(i), resultElement), out,
-            ValueRange{rowIdx[i], nIv});
+      for (int64_t i = 0; i < tile; ++i) {
+        Value y = gLoop.getResult(i);
+        if (inputScale) {
+          SmallVector<Value> idx;
+          if (cast<RankedTensorType>(inputScale.getType()).getRank() > 0)
+            idx = {rowIdx[i], index(b, l, 0)};
+          Value sx = e.castFloat(
+              tensor::ExtractOp::create(b, l, inputScale, idx), accType);
+          y = arith::MulFOp::create(b, l, y, sx, fm);
+        }
+        out = tensor::InsertOp::create(b, l, e.castFloat(y, resultElement),
+                                       out, ValueRange{rowIdx[i], nIv});
+      }
       return out;
     };
 

@@ -421,3 +421,35 @@ func.func @observe_f16(%x: tensor<4xf16>) {
   %y = qopt.observe %x {name = "x", stats = ["minmax"]} : tensor<4xf16>
   return
 }
+
+// -----
+
+func.func @matmul_codes_without_scale(%x: tensor<4x64xi8>, %w: tensor<8x64xi8>, %s: tensor<8x1xf32>) {
+  // expected-error @+1 {{an input of codes needs input_scale}}
+  %y = qopt.matmul %x, %w, %s {acc_type = f32} : (tensor<4x64xi8>, tensor<8x64xi8>, tensor<8x1xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_float_with_input_scale(%x: tensor<4x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8x1xf32>, %sx: tensor<f32>) {
+  // expected-error @+1 {{input_scale needs an input of codes, not 'f32'}}
+  %y = qopt.matmul %x, %w, %s input_scale(%sx) {acc_type = f32} : (tensor<4x64xf32>, tensor<8x64xi8>, tensor<8x1xf32>, tensor<f32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_mixed_codes(%x: tensor<4x64xi8>, %w: tensor<8x64xf8E4M3FN>, %s: tensor<8x1xf32>, %sx: tensor<f32>) {
+  // expected-error @+1 {{quantized inputs pair i8 with an i8 weight or FP8 with an FP8 weight, not 'i8' with 'f8E4M3FN'}}
+  %y = qopt.matmul %x, %w, %s input_scale(%sx) {acc_type = f32} : (tensor<4x64xi8>, tensor<8x64xf8E4M3FN>, tensor<8x1xf32>, tensor<f32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_input_scale_shape(%x: tensor<4x64xi8>, %w: tensor<8x64xi8>, %s: tensor<8x1xf32>, %sx: tensor<4x2xf32>) {
+  // expected-error @+1 {{input_scale must be per tensor (rank 0) or per row (the input shape with K replaced by 1), not 'tensor<4x2xf32>'}}
+  %y = qopt.matmul %x, %w, %s input_scale(%sx) {acc_type = f32} : (tensor<4x64xi8>, tensor<8x64xi8>, tensor<8x1xf32>, tensor<4x2xf32>) -> tensor<4x8xf32>
+  return
+}

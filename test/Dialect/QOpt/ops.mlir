@@ -96,3 +96,15 @@ func.func @observe(%x: tensor<4x16xf32>) -> tensor<4x16xf32> {
   %y = qopt.observe %x {name = "layer0.q_proj.input", stats = ["minmax", "histogram", "hessian"]} : tensor<4x16xf32>
   return %y : tensor<4x16xf32>
 }
+
+// CHECK-LABEL: func @matmul_quantized_input
+func.func @matmul_quantized_input(%xq: tensor<2x8x64xi8>, %w: tensor<16x64xi8>, %sw: tensor<16x1xf32>,
+                                  %sx: tensor<2x8x1xf32>, %xf: tensor<4x64xf8E4M3FN>,
+                                  %wf: tensor<16x64xf8E4M3FN>, %s: tensor<f32>)
+    -> (tensor<2x8x16xf32>, tensor<4x16xbf16>) {
+  // CHECK: qopt.matmul %{{.*}}, %{{.*}}, %{{.*}} input_scale(%{{.*}}) {acc_type = f32} : (tensor<2x8x64xi8>, tensor<16x64xi8>, tensor<16x1xf32>, tensor<2x8x1xf32>) -> tensor<2x8x16xf32>
+  %a = qopt.matmul %xq, %w, %sw input_scale(%sx) {acc_type = f32} : (tensor<2x8x64xi8>, tensor<16x64xi8>, tensor<16x1xf32>, tensor<2x8x1xf32>) -> tensor<2x8x16xf32>
+  // CHECK: qopt.matmul %{{.*}}, %{{.*}}, %{{.*}} input_scale(%{{.*}}) {acc_type = f32} : (tensor<4x64xf8E4M3FN>, tensor<16x64xf8E4M3FN>, tensor<16x1xf32>, tensor<f32>) -> tensor<4x16xbf16>
+  %b = qopt.matmul %xf, %wf, %sw input_scale(%s) {acc_type = f32} : (tensor<4x64xf8E4M3FN>, tensor<16x64xf8E4M3FN>, tensor<16x1xf32>, tensor<f32>) -> tensor<4x16xbf16>
+  return %a, %b : tensor<2x8x16xf32>, tensor<4x16xbf16>
+}

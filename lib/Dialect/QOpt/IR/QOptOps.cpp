@@ -300,6 +300,32 @@ LogicalResult MatmulOp::verify() {
   int64_t xk = x.getDimSize(x.getRank() - 1);
   if (ShapedType::isDynamic(xk))
     return emitOpError("the input's last dimension (K) must be static");
+  Type xElement = x.getElementType();
+  bool quantizedInput = !isa<Float16Type, BFloat16Type, Float32Type,
+                             Float64Type>(xElement);
+  if (quantizedInput != bool(getInputScale()))
+    return emitOpError(quantizedInput
+                           ? "an input of codes needs input_scale"
+                           : "input_scale needs an input of codes, not ")
+           << (quantizedInput ? Type() : xElement);
+  if (quantizedInput) {
+    Type wElement = getWeightStorageType();
+    bool intPair = xElement.isSignlessInteger(8) && wElement.isSignlessInteger(8);
+    bool fp8Pair = isa<Float8E4M3FNType, Float8E5M2Type>(xElement) &&
+                   isa<Float8E4M3FNType, Float8E5M2Type>(wElement);
+    if (!intPair && !fp8Pair)
+      return emitOpError("quantized inputs pair i8 with an i8 weight or FP8 "
+                         "with an FP8 weight, not ")
+             << xElement << " with " << wElement;
+    if (intPair && getZeroPoint())
+      return emitOpError("W8A8 weights are symmetric (no zero point)");
+    auto sx = cast<RankedTensorType>(getInputScale().getType());
+    SmallVector<int64_t> perRow(x.getShape());
+    perRow.back() = 1;
+    if (sx.getRank() != 0 && sx.getShape() != ArrayRef<int64_t>(perRow))
+      return emitOpError("input_scale must be per tensor (rank 0) or per row ")
+             << "(the input shape with K replaced by 1), not " << sx;
+  }
   if (!ShapedType::isDynamic(k) && !ShapedType::isDynamic(xk) && k != xk)
     return emitOpError("input has K = ")
            << xk << " but the weight " << w << " holds K = " << k

@@ -118,8 +118,8 @@ struct FuseDequantIntoContraction
         return rewriter.notifyMatchFailure(op, "result shape mismatch");
       Value result = MatmulOp::create(
           rewriter, op.getLoc(), mmType, x, weight, dequant.getScale(),
-          dequant.getZeroPoint(), TypeAttr::get(rewriter.getF32Type()),
-          packed);
+          dequant.getZeroPoint(), /*input_scale=*/Value(),
+          TypeAttr::get(rewriter.getF32Type()), packed);
       if (mmType != resultType)
         result = tensor::CastOp::create(rewriter, op.getLoc(), resultType,
                                         result);

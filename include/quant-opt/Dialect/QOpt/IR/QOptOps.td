@@ -166,7 +166,10 @@ def QOpt_UnpackOp : QOpt_Op<"unpack", [Pure]> {
 def QOpt_MatmulWeightElement
     : AnyTypeOf<[I8, QOpt_I4, UI8, QOpt_UI4, F8E4M3FN, F8E5M2]>;
 
-def QOpt_MatmulOp : QOpt_Op<"matmul", [Pure]> {
+def QOpt_MatmulInputElement
+    : AnyTypeOf<[F16, BF16, F32, F64, I8, F8E4M3FN, F8E5M2]>;
+
+def QOpt_MatmulOp : QOpt_Op<"matmul", [Pure, AttrSizedOperandSegments]> {
   let summary = "Matrix product with a quantized weight, dequantized on the fly";
   let description = [{
     Computes `Y = X · dequant(W)ᵀ` the way `nn.Linear` does: `X` is
@@ -190,6 +193,18 @@ def QOpt_MatmulOp : QOpt_Op<"matmul", [Pure]> {
     Lowerings never materialise the full-precision weight: each code is
     dequantized inside the reduction loop.
 
+    **Quantized activations.** With `input_scale(%sx)` the input holds
+    codes too — `i8` (symmetric, W8A8 with an `i8` weight: products of
+    codes accumulate exactly in `i32` per scale group) or FP8 (with an FP8
+    weight) — and `Y = sx · Σ_k q_x[k] · s_w · (q_w[n, k] − z)`. `sx` is
+    per tensor (`tensor<f32>`) or per row of the input (`tensor<...x1xf32>`,
+    the shape of the input with K replaced by 1: per-token scales).
+
+    ```mlir
+    %y = qopt.matmul %xq, %w, %sw input_scale(%sx) {acc_type = f32}
+        : (tensor<16x4096xi8>, tensor<4096x4096xi8>, tensor<4096x1xf32>, tensor<f32>) -> tensor<16x4096xf32>
+    ```
+
     Example (INT4, groups of 128, packed):
 
     ```mlir
@@ -197,15 +212,17 @@ def QOpt_MatmulOp : QOpt_Op<"matmul", [Pure]> {
         : (tensor<16x4096xf32>, tensor<4096x2048xi8>, tensor<4096x32xf32>) -> tensor<16x4096xf32>
     ```
   }];
-  let arguments = (ins QOpt_FloatTensor:$input,
+  let arguments = (ins RankedTensorOf<[QOpt_MatmulInputElement]>:$input,
                        RankedTensorOf<[QOpt_MatmulWeightElement]>:$weight,
                        QOpt_ScaleTensor:$scale,
                        Optional<QOpt_ZeroPointTensor>:$zero_point,
+                       Optional<QOpt_ScaleTensor>:$input_scale,
                        TypeAttr:$acc_type,
                        OptionalAttr<TypeAttr>:$packed);
   let results = (outs QOpt_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $weight `,` $scale (`,` $zero_point^)? attr-dict `:`
+    $input `,` $weight `,` $scale (`,` $zero_point^)?
+    (`input_scale` `(` $input_scale^ `)`)? attr-dict `:`
     functional-type(operands, results)
   }];
   let hasVerifier = 1;
