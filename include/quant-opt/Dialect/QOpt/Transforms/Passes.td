@@ -5,6 +5,46 @@
 
 include "mlir/Pass/PassBase.td"
 
+def ApplyCalibration : Pass<"qopt-apply-calibration", "::mlir::ModuleOp"> {
+  let summary = "Static activation quantization from calibrated ranges";
+  let description = [{
+    Turns each `qopt.matmul` whose weight is `i8` (symmetric) or FP8 and
+    whose input is f32 into a product of quantized activations: the input
+    is quantized with a per-tensor scale chosen by `calibrator` from the
+    statistics that the calibration file holds for it (`minmax`:
+    max |x|; `percentile`: the `percentile`-th percentile of |x|; `mse`:
+    the clipping threshold minimising the quantization MSE; `entropy`:
+    TensorRT's KL threshold), into the weight's code type (`i8` with the
+    narrow range `[-127, 127]`, or the weight's FP8 format), and the
+    product becomes `qopt.matmul ... input_scale(%sx)` (W8A8 with exact
+    integer sums, or FP8 × FP8). Run it after
+    `qopt-weight-ptq="storage=i8 group-size=0"` (or `storage=f8E4M3FN`).
+
+    ```mlir
+    %y = qopt.matmul %x, %w, %sw {acc_type = f32} : (tensor<16x64xf32>, tensor<32x64xi8>, ...) -> ...
+    // becomes
+    %sx = arith.constant dense<0.0315> : tensor<f32>
+    %xq = qopt.quantize %x, %sx {narrow_range} : (tensor<16x64xf32>, tensor<f32>) -> tensor<16x64xi8>
+    %y = qopt.matmul %xq, %w, %sw input_scale(%sx) {acc_type = f32} : ...
+    ```
+
+    A product without statistics in the file, or whose weight has a zero
+    point, is left as it is with a warning; an unreadable file fails the
+    pass before anything is rewritten.
+  }];
+  let options = [
+    Option<"calibration", "calibration", "std::string", /*default=*/"\"\"",
+           "Calibration file (stats=minmax for minmax, histogram for the "
+           "others)">,
+    Option<"calibrator", "calibrator", "std::string",
+           /*default=*/"\"minmax\"",
+           "minmax, percentile, mse or entropy">,
+    Option<"percentile", "percentile", "double", /*default=*/"99.99",
+           "Percentile for calibrator=percentile">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def FuseDequantMatmul : Pass<"qopt-fuse-dequant-matmul"> {
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
   let summary = "Fuse qopt.dequantize of a weight into its product as qopt.matmul";

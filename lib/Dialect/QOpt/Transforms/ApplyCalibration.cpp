@@ -1,0 +1,173 @@
+//===- ApplyCalibration.cpp - Static activation quantization --------------===//
+
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+
+#include "quant-opt/Dialect/QOpt/Transforms/ObserverNames.h"
+#include "quant-opt/Numerics/Calibration.h"
+#include "quant-opt/Numerics/Quantize.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <cmath>
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_APPLYCALIBRATION
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+
+/// The histogram stored for an observer, or nullopt.
+std::optional<quantopt::AbsHistogram>
+readHistogram(const llvm::json::Object &entry) {
+  const llvm::json::Object *h = entry.getObject("histogram");
+  if (!h)
+    return std::nullopt;
+  const llvm::json::Array *counts = h->getArray("counts");
+  auto range = h->getNumber("range"), maxAbs = h->getNumber("max_abs");
+  auto total = h->getInteger("total"), nonFinite = h->getInteger("non_finite");
+  if (!counts || !range || !maxAbs || !total || !nonFinite || *total < 0 ||
+      *nonFinite < 0)
+    return std::nullopt;
+  std::vector<uint64_t> c;
+  for (const llvm::json::Value &v : *counts) {
+    std::optional<int64_t> n = v.getAsInteger();
+    if (!n || *n < 0)
+      return std::nullopt;
+    c.push_back(uint64_t(*n));
+  }
+  return quantopt::AbsHistogram::fromState(std::move(c), float(*range),
+                                           float(*maxAbs), uint64_t(*total),
+                                           uint64_t(*nonFinite));
+}
+
+struct ApplyCalibrationPass
+    : qopt::impl::ApplyCalibrationBase<ApplyCalibrationPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (calibrator != "minmax" && calibrator != "percentile" &&
+        calibrator != "mse" && calibrator != "entropy") {
+      module.emitError("qopt-apply-calibration: unknown calibrator '")
+          << calibrator << "' (expected minmax, percentile, mse or entropy)";
+      return signalPassFailure();
+    }
+    auto buffer = llvm::MemoryBuffer::getFile(calibration);
+    if (calibration.empty() || !buffer) {
+      module.emitError("qopt-apply-calibration: cannot read calibration "
+                       "file '")
+          << calibration << "'";
+      return signalPassFailure();
+    }
+    auto json = llvm::json::parse((*buffer)->getBuffer());
+    const llvm::json::Object *root = json ? json->getAsObject() : nullptr;
+    if (!json)
+      llvm::consumeError(json.takeError());
+    if (!root || root->getString("format") != "quant-opt-calibration" ||
+        root->getInteger("version") != 1 || !root->getObject("observers")) {
+      module.emitError("'") << calibration
+                            << "' is not a version 1 quant-opt calibration "
+                               "file";
+      return signalPassFailure();
+    }
+    const llvm::json::Object *observers = root->getObject("observers");
+
+    struct Target {
+      MatmulOp op;
+      float threshold;
+    };
+    SmallVector<Target> targets;
+    for (ProductInput &in : getObservedProductInputs(module, nullptr)) {
+      auto mm = dyn_cast<MatmulOp>(in.product);
+      if (!mm || mm.getInputScale() || mm.getPacked())
+        continue;
+      Type w = mm.getWeightStorageType();
+      if (!w.isSignlessInteger(8) && !isa<Float8E4M3FNType, Float8E5M2Type>(w))
+        continue;
+      const llvm::json::Object *entry = observers->getObject(in.name);
+      if (!entry) {
+        mm->emitWarning("no calibration statistics for this product's input "
+                        "('")
+            << in.name << "'): left with float activations";
+        continue;
+      }
+      if (mm.getZeroPoint()) {
+        mm->emitWarning("the weight has zero points; static activation "
+                        "quantization needs a symmetric weight");
+        continue;
+      }
+      std::optional<float> threshold = getThreshold(*entry, w);
+      if (!threshold) {
+        mm->emitError("calibration statistics of '")
+            << in.name << "' lack what calibrator=" << calibrator
+            << " needs (" << (calibrator == "minmax" ? "min / max" : "a histogram")
+            << ") or are inconsistent";
+        return signalPassFailure();
+      }
+      if (!std::isfinite(*threshold)) {
+        mm->emitError("calibration statistics of '")
+            << in.name << "' give a non-finite range";
+        return signalPassFailure();
+      }
+      targets.push_back({mm, *threshold});
+    }
+    for (Target &t : targets)
+      rewrite(t.op, t.threshold);
+  }
+
+  std::optional<float> getThreshold(const llvm::json::Object &entry,
+                                    Type storage) const {
+    if (calibrator == "minmax") {
+      auto lo = entry.getNumber("min"), hi = entry.getNumber("max");
+      if (!lo || !hi)
+        return std::nullopt;
+      return float(std::max(std::fabs(*lo), std::fabs(*hi)));
+    }
+    std::optional<quantopt::AbsHistogram> h = readHistogram(entry);
+    if (!h)
+      return std::nullopt;
+    if (calibrator == "percentile")
+      return quantopt::percentileThreshold(*h, percentile);
+    if (calibrator == "entropy")
+      return quantopt::entropyThreshold(*h);
+    quantopt::Storage s = storage.isSignlessInteger(8)
+                              ? quantopt::Storage::I8
+                              : isa<Float8E4M3FNType>(storage)
+                                    ? quantopt::Storage::F8E4M3FN
+                                    : quantopt::Storage::F8E5M2;
+    return quantopt::mseThreshold(*h, s, /*narrowRange=*/true);
+  }
+
+  void rewrite(MatmulOp op, float threshold) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Type storage = op.getWeightStorageType();
+    bool isInt = storage.isSignlessInteger(8);
+    quantopt::Storage s = isInt ? quantopt::Storage::I8
+                          : isa<Float8E4M3FNType>(storage)
+                              ? quantopt::Storage::F8E4M3FN
+                              : quantopt::Storage::F8E5M2;
+    float scale = quantopt::symmetricScale(threshold, s, /*narrowRange=*/true);
+    Value sx = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()),
+                               ArrayRef<float>{scale}));
+    auto xType = op.getInput().getType();
+    Value xq = QuantizeOp::create(b, loc, xType.clone(storage), op.getInput(),
+                                  sx, /*zero_point=*/Value(),
+                                  /*narrow_range=*/isInt);
+    auto mm = MatmulOp::create(b, loc, op.getType(), xq, op.getWeight(),
+                               op.getScale(), Value(), sx, op.getAccTypeAttr(),
+                               op.getPackedAttr());
+    op.replaceAllUsesWith(mm.getResult());
+    op.erase();
+  }
+};
+
+} // namespace
