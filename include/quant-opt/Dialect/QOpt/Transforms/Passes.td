@@ -45,6 +45,30 @@ def ApplyCalibration : Pass<"qopt-apply-calibration", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def DynamicQuant : Pass<"qopt-dynamic-quant"> {
+  let summary = "Dynamic per-token activation quantization (no calibration)";
+  let description = [{
+    Like `qopt-apply-calibration`, but the activation scales are computed at
+    run time, one per row (token) of the input: `s = max_k |x[k]| / qmax`
+    (127 for `i8` weights, the FP8 maximum for FP8 weights; an all-zero
+    row gets s = 1). Each `qopt.matmul` with an `i8` (symmetric) or FP8
+    weight and an f32 input becomes
+
+    ```mlir
+    %amax = linalg.generic ... max(|x|) over the last dimension -> tensor<16x1xf32>
+    %sx = linalg.generic ... amax / 127 (1 where amax is 0)
+    %xq = qopt.quantize %x, %sx {narrow_range} : (tensor<16x64xf32>, tensor<16x1xf32>) -> tensor<16x64xi8>
+    %y = qopt.matmul %xq, %w, %sw input_scale(%sx) {acc_type = f32} : ...
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def FuseDequantMatmul : Pass<"qopt-fuse-dequant-matmul"> {
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
   let summary = "Fuse qopt.dequantize of a weight into its product as qopt.matmul";
