@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Calibration end to end: generate a model and calibration data, instrument
 it, calibrate on the CPU, quantize the weights to INT4 g128 with RTN, GPTQ
-and AWQ, run each on held-out inputs and print the output error against
-the unquantized model next to the storage.
+and AWQ, and the whole layer to W8A8 with and without SmoothQuant; run each
+on held-out inputs and print the output error against the unquantized
+model next to the storage.
 
     python3 examples/calibrate.py [--hidden 256] [--layers 2]
 
@@ -81,6 +82,14 @@ def main():
                     for i in range(len(held))]
 
         reference = outputs(path("model.mlir"))
+        # SmoothQuant changes the activations: calibrate the smoothed model.
+        run(quant_opt, path("model.mlir"), f"--qopt-smooth-quant=alpha=0.5 "
+            f"calibration={path('cal.json')}", "--mlir-print-debuginfo", "-o",
+            path("smooth.mlir"))
+        run(quant_opt, path("smooth.mlir"), "--qopt-insert-observers="
+            "stats=minmax", "-o", path("inst2.mlir"))
+        run(quant_run, path("inst2.mlir"), "--input", ",".join(calib),
+            "--calibration-out", path("cal2.json"))
         variants = [
             ("RTN", "storage=i4 group-size=128"),
             ("GPTQ", f"storage=i4 group-size=128 method=gptq "
@@ -90,12 +99,22 @@ def main():
             ("AWQ", f"storage=i4 group-size=128 method=awq "
                     f"calibration={path('cal.json')}"),
             ("INT8 per-channel RTN", "storage=i8 group-size=0"),
+            ("W8A8 (static minmax)", "storage=i8 group-size=0",
+             f"--qopt-apply-calibration=calibration={path('cal.json')}"),
+            ("SmoothQuant + W8A8", "storage=i8 group-size=0",
+             f"--qopt-apply-calibration=calibration={path('cal2.json')}",
+             path("smooth.mlir")),
+            ("W8A8 dynamic per-token", "storage=i8 group-size=0",
+             "--qopt-dynamic-quant"),
         ]
         print(f"\n{'method':<22} {'rel. output error':>18} {'bytes/param':>12}")
-        for name, options in variants:
+        for name, options, *extra in variants:
             report = path("report.txt")
-            run(quant_opt, path("model.mlir"), f"--qopt-weight-ptq={options}",
-                f"--qopt-storage-report=file={report}", "-o", path("q.mlir"))
+            passes = extra[:1]
+            model = extra[1] if len(extra) > 1 else path("model.mlir")
+            run(quant_opt, model, f"--qopt-weight-ptq={options}",
+                f"--qopt-storage-report=file={report}", *passes,
+                "-o", path("q.mlir"))
             out = outputs(path("q.mlir"))
             err = np.sqrt(sum(np.sum((o - r) ** 2) for o, r in zip(out, reference)) /
                           sum(np.sum(r ** 2) for r in reference))
