@@ -69,3 +69,35 @@ func.func @unpack_constant() -> tensor<4xi4> {
   %u = qopt.unpack %c : tensor<2xi8> -> tensor<4xi4>
   return %u : tensor<4xi4>
 }
+
+// -----
+
+// Requantizing codes with the parameters they were dequantized with is an
+// exact identity for integer storage.
+// CHECK-LABEL: func @requantize_same_params
+// CHECK-SAME: (%[[Q:.*]]: tensor<4xi8>)
+// CHECK-NEXT: return %[[Q]]
+func.func @requantize_same_params(%q: tensor<4xi8>) -> tensor<4xi8> {
+  %s = arith.constant dense<0.25> : tensor<f32>
+  %d = qopt.dequantize %q, %s : (tensor<4xi8>, tensor<f32>) -> tensor<4xf32>
+  %r = qopt.quantize %d, %s : (tensor<4xf32>, tensor<f32>) -> tensor<4xi8>
+  return %r : tensor<4xi8>
+}
+
+// -----
+
+// Other scales, a scale unknown at compile time (it could be 0), bf16 in
+// between (which rounds) or FP8 codes: no fold.
+// CHECK-LABEL: func @requantize_no_fold
+// CHECK-COUNT-4: qopt.quantize
+func.func @requantize_no_fold(%q: tensor<4xi8>, %s: tensor<f32>, %t: tensor<f32>, %f: tensor<4xf8E4M3FN>)
+    -> (tensor<4xi8>, tensor<4xi8>, tensor<4xf8E4M3FN>, tensor<4xi8>) {
+  %d = qopt.dequantize %q, %s : (tensor<4xi8>, tensor<f32>) -> tensor<4xf32>
+  %a = qopt.quantize %d, %t : (tensor<4xf32>, tensor<f32>) -> tensor<4xi8>
+  %db = qopt.dequantize %q, %s : (tensor<4xi8>, tensor<f32>) -> tensor<4xbf16>
+  %b = qopt.quantize %db, %s : (tensor<4xbf16>, tensor<f32>) -> tensor<4xi8>
+  %df = qopt.dequantize %f, %s : (tensor<4xf8E4M3FN>, tensor<f32>) -> tensor<4xf32>
+  %c = qopt.quantize %df, %s : (tensor<4xf32>, tensor<f32>) -> tensor<4xf8E4M3FN>
+  %e = qopt.quantize %d, %s : (tensor<4xf32>, tensor<f32>) -> tensor<4xi8>
+  return %a, %b, %c, %e : tensor<4xi8>, tensor<4xi8>, tensor<4xf8E4M3FN>, tensor<4xi8>
+}

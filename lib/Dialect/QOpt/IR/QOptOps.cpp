@@ -4,6 +4,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/Path.h"
 
@@ -149,6 +150,32 @@ LogicalResult QuantizeOp::verify() {
   return verifyQuantParams(*this, getInput().getType(), getResult().getType(),
                            getScale().getType(), getZeroPoint(),
                            getNarrowRange());
+}
+
+OpFoldResult QuantizeOp::fold(FoldAdaptor) {
+  // quantize(dequantize(q, s, z), s, z) is q for integer codes: s * (q - z)
+  // divided by s rounds back to q - z exactly (|q - z| < 2^8).
+  auto dq = getInput().getDefiningOp<DequantizeOp>();
+  if (!dq || dq.getInput().getType() != getType() ||
+      dq.getScale() != getScale() || dq.getZeroPoint() != getZeroPoint() ||
+      !isa<IntegerType>(getType().getElementType()))
+    return {};
+  // The dequantized values must reach the quantizer unrounded.
+  Type real = dq.getType().getElementType();
+  if (!real.isF32() && !real.isF64())
+    return {};
+  // narrow_range could clip a code the dequantize let through.
+  if (getNarrowRange())
+    return {};
+  // A zero, infinite or NaN scale maps every code to the zero point or the
+  // clip bounds: only constant, finite, non-zero scales are an identity.
+  DenseFPElementsAttr scales;
+  if (!matchPattern(getScale(), m_Constant(&scales)))
+    return {};
+  for (APFloat v : scales.getValues<APFloat>())
+    if (!v.isFiniteNonZero())
+      return {};
+  return dq.getInput();
 }
 
 LogicalResult DequantizeOp::verify() {

@@ -62,6 +62,12 @@ def QOpt_QuantizeOp : QOpt_Op<"quantize", [Pure]> {
     `zero_point`, when present, has the shape of `scale` and the element type
     of the result.
 
+    Requantizing integer codes with the parameters they were dequantized
+    with, `quantize(dequantize(q, s, z), s, z)`, folds to `q` (each code
+    survives the round trip exactly). The opposite order is never folded:
+    `dequantize(quantize(x))` carries the quantization error the IR asks
+    for.
+
     Example:
 
     ```mlir
@@ -82,6 +88,7 @@ def QOpt_QuantizeOp : QOpt_Op<"quantize", [Pure]> {
     functional-type(operands, results)
   }];
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def QOpt_DequantizeOp : QOpt_Op<"dequantize", [Pure]> {
