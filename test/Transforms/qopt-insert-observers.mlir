@@ -1,6 +1,7 @@
 // RUN: quant-opt %s --qopt-insert-observers | FileCheck %s
 // RUN: quant-opt %s --qopt-insert-observers="stats=minmax,hessian match=.*down.*" | FileCheck %s --check-prefix=MATCH
 // RUN: not quant-opt %s --qopt-insert-observers="stats=median" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: quant-opt %s --qopt-insert-observers="stats=minmax match=none values=layer0.k_proj" | FileCheck %s --check-prefix=VALUES
 
 // One observer per distinct activation, named after the first product
 // that reads it; q and k share theirs. Constant weights are not observed.
@@ -15,6 +16,10 @@
 // MATCH-NOT: name = "layer0.q_proj.input"
 // MATCH: qopt.observe %{{.*}} {name = "layer0.down_proj.input", stats = ["minmax", "hessian"]}
 // BAD: error: qopt-insert-observers: unknown statistic 'median'
+// Any tensor can be observed by name: here the k_proj result, which every
+// later use then reads through the observer.
+// VALUES: %[[O:.*]] = qopt.observe %{{.*}} {name = "layer0.k_proj.result0", stats = ["minmax"]}
+// VALUES: arith.addf %{{.*}}, %[[O]]
 func.func @main(%x: tensor<2x8xf32>, %i: tensor<2x8xf32>) -> tensor<2x8xf32> {
   %wq = arith.constant dense<0.5> : tensor<8x8xf32>
   %wk = arith.constant dense<0.25> : tensor<8x8xf32>

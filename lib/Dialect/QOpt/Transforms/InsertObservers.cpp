@@ -9,6 +9,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Regex.h"
 
@@ -53,8 +54,48 @@ struct InsertObserversPass
       return signalPassFailure();
     }
 
+    llvm::Regex valueMatcher(values);
+    if (!values.empty() && !valueMatcher.isValid(regexError)) {
+      module.emitError("qopt-insert-observers: invalid values regex '")
+          << values << "': " << regexError;
+      return signalPassFailure();
+    }
     SmallVector<ProductInput> inputs =
         getObservedProductInputs(module, match.empty() ? nullptr : &matcher);
+    // Selected op results, observed right after their op; all uses read
+    // the observed value.
+    if (!values.empty()) {
+      llvm::StringSet<> taken;
+      for (ProductInput &in : getObservedProductInputs(module, nullptr))
+        taken.insert(in.name);
+      SmallVector<std::pair<OpResult, std::string>> selected;
+      module.walk([&](Operation *op) {
+        if (isa<ObserveOp>(op) || op->getNumResults() == 0)
+          return;
+        std::string name = getLocationName(op->getLoc());
+        if (!valueMatcher.match(name))
+          return;
+        for (OpResult r : op->getResults()) {
+          auto type = dyn_cast<RankedTensorType>(r.getType());
+          if (!type || !type.getElementType().isF32())
+            continue;
+          std::string base = name + ".result" + std::to_string(r.getResultNumber());
+          std::string unique = base;
+          for (int n = 1; taken.contains(unique); ++n)
+            unique = base + "." + std::to_string(n);
+          taken.insert(unique);
+          selected.push_back({r, unique});
+        }
+      });
+      OpBuilder vb(ctx);
+      for (auto &[result, name] : selected) {
+        vb.setInsertionPointAfter(result.getOwner());
+        auto observe = ObserveOp::create(vb, result.getLoc(), result.getType(),
+                                         result, vb.getStringAttr(name),
+                                         vb.getArrayAttr(statAttrs));
+        result.replaceAllUsesExcept(observe.getResult(), observe);
+      }
+    }
     DenseMap<Value, Value> observed; // activation -> qopt.observe result
     OpBuilder b(ctx);
     for (ProductInput &use : inputs) {

@@ -169,7 +169,8 @@ def InsertObservers : Pass<"qopt-insert-observers", "::mlir::ModuleOp"> {
     `quant-run --calibration-out` records the statistics chosen by `stats`
     (any of `minmax`, `histogram`, `channel_absmax`, `channel_absmean`,
     `hessian`). `match` restricts the products to those whose location name
-    matches a regex.
+    matches a regex; `values` additionally observes the f32 tensor results
+    of any op whose location name matches (`<name>.result<i>`).
 
     ```mlir
     %y = linalg.matmul ins(%x, %w : ...) ... loc("layer0.q_proj")
@@ -184,6 +185,9 @@ def InsertObservers : Pass<"qopt-insert-observers", "::mlir::ModuleOp"> {
            "Comma-separated statistics to record">,
     Option<"match", "match", "std::string", /*default=*/"\"\"",
            "Only products whose location name matches this regex">,
+    Option<"values", "values", "std::string", /*default=*/"\"\"",
+           "Also observe the f32 tensor results of ops whose location name "
+           "matches this regex (named <name>.result<i>)">,
   ];
   let dependentDialects = ["::mlir::qopt::QOptDialect"];
 }
