@@ -148,6 +148,92 @@ Expected<NpyArray> readNpy(StringRef path) {
   return parseNpy((*buffer)->getBuffer(), path);
 }
 
+namespace {
+uint64_t readLE(llvm::StringRef bytes, size_t offset, size_t width) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < width; ++i)
+    v |= uint64_t(uint8_t(bytes[offset + i])) << (8 * i);
+  return v;
+}
+} // namespace
+
+Expected<std::vector<std::pair<std::string, NpyArray>>>
+readNpz(StringRef path) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
+      MemoryBuffer::getFile(path, /*IsText=*/false,
+                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return makeError(path, "cannot read: " + buffer.getError().message());
+  StringRef zip = (*buffer)->getBuffer();
+  // The end-of-central-directory record: the last "PK\5\6" in the file.
+  size_t eocd = zip.rfind(StringRef("PK\x05\x06", 4));
+  if (eocd == StringRef::npos || eocd + 22 > zip.size())
+    return makeError(path, "not a .npz (zip) archive");
+  uint64_t entries = readLE(zip, eocd + 10, 2);
+  uint64_t dirOffset = readLE(zip, eocd + 16, 4);
+  if (dirOffset == 0xFFFFFFFF) {
+    // zip64: the locator just before the record points at the zip64 EOCD.
+    if (eocd < 20 || readLE(zip, eocd - 20, 4) != 0x07064b50)
+      return makeError(path, "malformed zip64 archive");
+    uint64_t z64 = readLE(zip, eocd - 12, 8);
+    if (z64 + 56 > zip.size() || readLE(zip, z64, 4) != 0x06064b50)
+      return makeError(path, "malformed zip64 archive");
+    entries = readLE(zip, z64 + 32, 8);
+    dirOffset = readLE(zip, z64 + 48, 8);
+  }
+  std::vector<std::pair<std::string, NpyArray>> arrays;
+  uint64_t pos = dirOffset;
+  for (uint64_t i = 0; i < entries; ++i) {
+    if (pos + 46 > zip.size() || readLE(zip, pos, 4) != 0x02014b50)
+      return makeError(path, "malformed zip central directory");
+    uint64_t method = readLE(zip, pos + 10, 2);
+    uint64_t size = readLE(zip, pos + 24, 4);
+    uint64_t nameLen = readLE(zip, pos + 28, 2);
+    uint64_t extraLen = readLE(zip, pos + 30, 2);
+    uint64_t commentLen = readLE(zip, pos + 32, 2);
+    uint64_t local = readLE(zip, pos + 42, 4);
+    if (pos + 46 + nameLen + extraLen > zip.size())
+      return makeError(path, "malformed zip central directory");
+    std::string name = zip.substr(pos + 46, nameLen).str();
+    // zip64 extra field: the 8-byte values of the 0xFFFFFFFF fields, in
+    // the order uncompressed size, compressed size, local header offset.
+    StringRef extra = zip.substr(pos + 46 + nameLen, extraLen);
+    for (size_t e = 0; e + 4 <= extra.size();) {
+      uint64_t id = readLE(extra, e, 2), len = readLE(extra, e + 2, 2);
+      if (id == 1) {
+        size_t f = e + 4;
+        if (size == 0xFFFFFFFF && f + 8 <= extra.size()) {
+          size = readLE(extra, f, 8);
+          f += 8;
+        }
+        if (readLE(zip, pos + 20, 4) == 0xFFFFFFFF && f + 8 <= extra.size())
+          f += 8; // compressed size (equal to size when stored)
+        if (local == 0xFFFFFFFF && f + 8 <= extra.size())
+          local = readLE(extra, f, 8);
+      }
+      e += 4 + len;
+    }
+    if (method != 0)
+      return makeError(path, "'" + name +
+                                 "' is compressed; write the archive with "
+                                 "np.savez, not np.savez_compressed");
+    if (local + 30 > zip.size() || readLE(zip, local, 4) != 0x04034b50)
+      return makeError(path, "malformed zip local header for '" + name + "'");
+    uint64_t data = local + 30 + readLE(zip, local + 26, 2) +
+                    readLE(zip, local + 28, 2);
+    if (data + size > zip.size())
+      return makeError(path, "truncated entry '" + name + "'");
+    auto array = parseNpy(zip.substr(data, size), (path + ":" + name).str());
+    if (!array)
+      return array.takeError();
+    StringRef key(name);
+    key.consume_back(".npy");
+    arrays.emplace_back(key.str(), std::move(*array));
+    pos += 46 + nameLen + extraLen + commentLen;
+  }
+  return arrays;
+}
+
 std::string serializeNpy(const NpyArray &array) {
   std::string header = "{'descr': '" + array.dtype +
                        "', 'fortran_order': False, 'shape': " +

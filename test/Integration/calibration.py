@@ -70,6 +70,24 @@ with tempfile.TemporaryDirectory() as tmp:
                     "--calibration-out", cal], check=True,
                    stdout=subprocess.DEVNULL)
     data = json.load(open(cal))
+    # The same sets as one .npz archive give the same file.
+    npz = os.path.join(tmp, "sets.npz")
+    np.savez(npz, *xs)
+    cal_npz = os.path.join(tmp, "cal-npz.json")
+    subprocess.run([QUANT_RUN, inst, "--input", npz, "--calibration-out",
+                    cal_npz], check=True, stdout=subprocess.DEVNULL)
+    npz_data = json.load(open(cal_npz))
+    check.checks += 1
+    if any(npz_data["observers"][n][k] != data["observers"][n][k]
+           for n in data["observers"] for k in ["count", "min", "max",
+                                                "histogram", "calls"]):
+        check.fail(".npz input sets", "statistics differ from the .npy run")
+    np.savez_compressed(os.path.join(tmp, "z.npz"), xs[0])
+    bad = subprocess.run([QUANT_RUN, inst, "--input", os.path.join(tmp, "z.npz")],
+                         capture_output=True, text=True)
+    check.checks += 1
+    if bad.returncode != 1 or "np.savez_compressed" not in bad.stderr:
+        check.fail("compressed .npz", bad.stderr)
     xtx = {name: np.load(os.path.join(tmp, o["hessian"]["xtx_file"]))
            for name, o in data["observers"].items()}
     # Merging: two runs over sets 0-1 and 2-3 equal one run over all four.

@@ -49,9 +49,9 @@ static llvm::cl::opt<std::string>
 static llvm::cl::list<std::string> inputFiles(
     "input",
     llvm::cl::desc("A .npy file per argument, in order; a comma-separated "
-                   "list runs the function once per file (one input set "
-                   "each, for calibration)"),
-    llvm::cl::value_desc("file.npy[,file.npy...]"));
+                   "list, or a .npz archive of arrays, runs the function "
+                   "once per array (one input set each, for calibration)"),
+    llvm::cl::value_desc("file.npy[,file.npy...]|batches.npz"));
 static llvm::cl::opt<std::string> calibrationIn(
     "calibration-in",
     llvm::cl::desc("Start from the statistics in this calibration file "
@@ -359,13 +359,33 @@ int main(int argc, char **argv) {
                 llvm::Twine(signature.getNumInputs()) + " argument(s) " +
                 str(signature) + ", but " + llvm::Twine(inputFiles.size()) +
                 " --input file(s) were given");
-  // One list of files per argument; a single file serves every set.
+  // One list of arrays per argument (files, or the arrays of a .npz); a
+  // single array serves every set.
+  std::vector<std::vector<std::pair<std::string, NpyArray>>> arrays(
+      inputFiles.size());
   std::vector<SmallVector<StringRef>> lists(inputFiles.size());
   size_t sets = 1;
   for (auto [i, spec] : llvm::enumerate(inputFiles)) {
     StringRef(spec).split(lists[i], ',', -1, /*KeepEmpty=*/false);
     if (lists[i].empty())
       return fail("argument " + llvm::Twine(i) + ": empty --input");
+    for (StringRef file : lists[i]) {
+      if (file.ends_with(".npz")) {
+        auto batch = quantopt::readNpz(file);
+        if (!batch)
+          return fail(argError(i, file, llvm::toString(batch.takeError())));
+        for (auto &[key, array] : *batch)
+          arrays[i].push_back({(file + ":" + key).str(), std::move(array)});
+        continue;
+      }
+      auto array = quantopt::readNpy(file);
+      if (!array)
+        return fail(argError(i, file, llvm::toString(array.takeError())));
+      arrays[i].push_back({file.str(), std::move(*array)});
+    }
+    if (arrays[i].empty())
+      return fail("argument " + llvm::Twine(i) + ": no arrays in --input");
+    lists[i].assign(arrays[i].size(), StringRef());
     if (lists[i].size() > 1) {
       if (sets > 1 && lists[i].size() != sets)
         return fail("argument " + llvm::Twine(i) + " has " +
@@ -388,13 +408,10 @@ int main(int argc, char **argv) {
 
   for (size_t set = 0; set < sets; ++set) {
     std::vector<HostTensor> inputs;
-    for (auto [i, files] : llvm::enumerate(lists)) {
-      StringRef path = files.size() == 1 ? files[0] : files[set];
-      auto array = quantopt::readNpy(path);
-      if (!array)
-        return fail(argError(i, path, llvm::toString(array.takeError())));
+    for (auto [i, list] : llvm::enumerate(arrays)) {
+      auto &[path, array] = list.size() == 1 ? list[0] : list[set];
       auto tensor = toHostTensor(
-          *array, cast<RankedTensorType>(signature.getInput(i)), i, path);
+          array, cast<RankedTensorType>(signature.getInput(i)), i, path);
       if (!tensor)
         return fail(tensor.takeError());
       inputs.push_back(std::move(*tensor));

@@ -32,6 +32,13 @@ llvm::Expected<NpyArray> readNpy(llvm::StringRef path);
 /// Parses `.npy` bytes; `name` is used in error messages.
 llvm::Expected<NpyArray> parseNpy(llvm::StringRef bytes, llvm::StringRef name);
 
+/// Reads the arrays of a `.npz` archive (np.savez: uncompressed zip,
+/// zip64 extensions included) in archive order, with their names (the file
+/// name without ".npy"). Compressed archives (np.savez_compressed) are
+/// rejected with a message.
+llvm::Expected<std::vector<std::pair<std::string, NpyArray>>>
+readNpz(llvm::StringRef path);
+
 /// Writes `array` as a version 1.0 `.npy` file.
 llvm::Error writeNpy(llvm::StringRef path, const NpyArray &array);
 
