@@ -10,7 +10,7 @@ import tempfile
 
 import numpy as np
 
-from harness import Checker
+from harness import Checker, linear_layer_module
 
 QUANT_OPT = os.environ["QUANT_OPT"]
 QUANT_RUN = os.environ["QUANT_RUN"]
@@ -27,14 +27,7 @@ def acts():
     return x
 
 
-MODULE = (f"func.func @main(%x: tensor<{T}x{K}xf32>) -> tensor<{T}x{N}xf32> {{\n"
-          f"  %w = arith.constant dense<\"0x{w.tobytes().hex().upper()}\"> : tensor<{K}x{N}xf32>\n"
-          f"  %z = arith.constant 0.0 : f32\n"
-          f"  %e = tensor.empty() : tensor<{T}x{N}xf32>\n"
-          f"  %i = linalg.fill ins(%z : f32) outs(%e : tensor<{T}x{N}xf32>) -> tensor<{T}x{N}xf32>\n"
-          f"  %y = linalg.matmul ins(%x, %w : tensor<{T}x{K}xf32>, tensor<{K}x{N}xf32>) "
-          f"outs(%i : tensor<{T}x{N}xf32>) -> tensor<{T}x{N}xf32> loc(\"fc\")\n"
-          f"  return %y : tensor<{T}x{N}xf32>\n}}\n")
+MODULE = linear_layer_module(w, T)
 
 with tempfile.TemporaryDirectory() as tmp:
     def path(name):

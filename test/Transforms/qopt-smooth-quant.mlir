@@ -14,9 +14,9 @@
 // CHECK: %[[XS:.*]] = linalg.generic
 // CHECK: arith.mulf
 // CHECK: linalg.matmul ins(%[[XS]], %{{.*}} : tensor<3x2xf32>, tensor<2x2xf32>)
-// NOFILE: error: qopt-smooth-quant: calibration=FILE is required
+// NOFILE: error: a calibration file is required (calibration=FILE)
 // ALPHA: error: qopt-smooth-quant: alpha must be in [0, 1], not 2
-// VERSION: is not a version 1 quant-opt calibration file
+// VERSION: has version 2; this quant-opt reads version 1
 func.func @main(%x: tensor<3x2xf32>, %i: tensor<3x2xf32>) -> tensor<3x2xf32> {
   %w = arith.constant dense<[[1.0, -0.5], [1.0, 4.0]]> : tensor<2x2xf32>
   %y = linalg.matmul ins(%x, %w : tensor<3x2xf32>, tensor<2x2xf32>) outs(%i : tensor<3x2xf32>) -> tensor<3x2xf32> loc("fc")

@@ -128,3 +128,19 @@ class Checker:
 def bf16_round(x):
     """float32 values rounded to bf16 (what quant-run does to bf16 inputs)."""
     return x.astype(ml_dtypes.bfloat16).astype(np.float32)
+
+
+def linear_layer_module(w, tokens, name="fc"):
+    """A function computing x @ w for x [tokens, K] with the constant f32
+    weight w [K, N] (linalg.matmul from zeros), the product named `name`."""
+    k, n = w.shape
+    xt, yt = f"tensor<{tokens}x{k}xf32>", f"tensor<{tokens}x{n}xf32>"
+    return (f"func.func @main(%x: {xt}) -> {yt} {{\n"
+            f"  %w = arith.constant dense<\"0x{w.tobytes().hex().upper()}\"> : "
+            f"tensor<{k}x{n}xf32>\n"
+            f"  %z = arith.constant 0.0 : f32\n"
+            f"  %e = tensor.empty() : {yt}\n"
+            f"  %i = linalg.fill ins(%z : f32) outs(%e : {yt}) -> {yt}\n"
+            f"  %y = linalg.matmul ins(%x, %w : {xt}, tensor<{k}x{n}xf32>) "
+            f"outs(%i : {yt}) -> {yt} loc(\"{name}\")\n"
+            f"  return %y : {yt}\n}}\n")

@@ -58,25 +58,11 @@ struct ApplyCalibrationPass
           << calibrator << "' (expected minmax, percentile, mse or entropy)";
       return signalPassFailure();
     }
-    auto buffer = llvm::MemoryBuffer::getFile(calibration);
-    if (calibration.empty() || !buffer) {
-      module.emitError("qopt-apply-calibration: cannot read calibration "
-                       "file '")
-          << calibration << "'";
+    FailureOr<llvm::json::Object> loaded =
+        readCalibrationObservers(module, calibration);
+    if (failed(loaded))
       return signalPassFailure();
-    }
-    auto json = llvm::json::parse((*buffer)->getBuffer());
-    const llvm::json::Object *root = json ? json->getAsObject() : nullptr;
-    if (!json)
-      llvm::consumeError(json.takeError());
-    if (!root || root->getString("format") != "quant-opt-calibration" ||
-        root->getInteger("version") != 1 || !root->getObject("observers")) {
-      module.emitError("'") << calibration
-                            << "' is not a version 1 quant-opt calibration "
-                               "file";
-      return signalPassFailure();
-    }
-    const llvm::json::Object *observers = root->getObject("observers");
+    const llvm::json::Object *observers = &*loaded;
 
     struct Target {
       MatmulOp op;

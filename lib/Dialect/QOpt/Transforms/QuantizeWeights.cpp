@@ -307,28 +307,11 @@ struct QuantizeWeightsPass
   /// calibrated into. Fails (with a message naming the tensor) on a missing
   /// or malformed file or statistic.
   LogicalResult attachHessians(ModuleOp module, std::vector<Job> &jobs) {
-    auto buffer = llvm::MemoryBuffer::getFile(calibration);
-    if (!buffer)
-      return module.emitError("cannot read calibration file '")
-             << calibration << "': " << buffer.getError().message();
-    auto json = llvm::json::parse((*buffer)->getBuffer());
-    if (!json)
-      return module.emitError("calibration file '")
-             << calibration << "' is not JSON: "
-             << llvm::toString(json.takeError());
-    const llvm::json::Object *root = json->getAsObject();
-    if (!root || root->getString("format") != "quant-opt-calibration")
-      return module.emitError("'") << calibration
-                                   << "' is not a quant-opt calibration file";
-    if (root->getInteger("version") != 1)
-      return module.emitError("calibration file '")
-             << calibration << "' has version "
-             << root->getInteger("version").value_or(-1)
-             << "; this quant-opt reads version 1";
-    const llvm::json::Object *observers = root->getObject("observers");
-    if (!observers)
-      return module.emitError("calibration file '")
-             << calibration << "' has no observers";
+    FailureOr<llvm::json::Object> loaded =
+        readCalibrationObservers(module, calibration);
+    if (failed(loaded))
+      return failure();
+    const llvm::json::Object *observers = &*loaded;
     DenseMap<std::pair<Operation *, unsigned>, std::string> names;
     for (ProductInput &in : getObservedProductInputs(module, nullptr))
       names[{in.product, in.operand}] = in.name;

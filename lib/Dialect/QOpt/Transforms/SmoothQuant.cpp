@@ -37,34 +37,16 @@ struct SmoothQuantPass : qopt::impl::SmoothQuantBase<SmoothQuantPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (calibration.empty()) {
-      module.emitError("qopt-smooth-quant: calibration=FILE is required "
-                       "(per-channel maxima of the product inputs)");
-      return signalPassFailure();
-    }
     if (!(alpha >= 0.0 && alpha <= 1.0)) {
       module.emitError("qopt-smooth-quant: alpha must be in [0, 1], not ")
           << alpha;
       return signalPassFailure();
     }
-    auto buffer = llvm::MemoryBuffer::getFile(calibration);
-    if (!buffer) {
-      module.emitError("cannot read calibration file '")
-          << calibration << "': " << buffer.getError().message();
+    FailureOr<llvm::json::Object> loaded =
+        readCalibrationObservers(module, calibration);
+    if (failed(loaded))
       return signalPassFailure();
-    }
-    auto json = llvm::json::parse((*buffer)->getBuffer());
-    const llvm::json::Object *root = json ? json->getAsObject() : nullptr;
-    if (!json)
-      llvm::consumeError(json.takeError());
-    if (!root || root->getString("format") != "quant-opt-calibration" ||
-        root->getInteger("version") != 1 || !root->getObject("observers")) {
-      module.emitError("'") << calibration
-                            << "' is not a version 1 quant-opt calibration "
-                               "file";
-      return signalPassFailure();
-    }
-    const llvm::json::Object *observers = root->getObject("observers");
+    const llvm::json::Object *observers = &*loaded;
 
     // Collect every product to smooth before changing anything.
     SmallVector<Candidate> candidates;

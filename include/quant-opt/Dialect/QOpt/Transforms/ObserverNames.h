@@ -9,6 +9,7 @@
 #define QUANT_OPT_DIALECT_QOPT_TRANSFORMS_OBSERVERNAMES_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/Regex.h"
 
 #include <string>
@@ -30,6 +31,12 @@ struct ProductInput {
 /// keeps the products whose location name matches.
 SmallVector<ProductInput> getObservedProductInputs(ModuleOp module,
                                                    llvm::Regex *match);
+
+/// Reads a version 1 calibration file (docs/calibration.md) and returns
+/// its "observers" object; reports what is wrong at `module` (unreadable,
+/// not JSON, another format or version) and returns failure otherwise.
+FailureOr<llvm::json::Object> readCalibrationObservers(ModuleOp module,
+                                                       llvm::StringRef path);
 
 } // namespace mlir::qopt
 
