@@ -1,6 +1,7 @@
-# qopt.matmul with quantized activations (W8A8 integer and FP8 x FP8,
-# per-tensor and per-row input scales) through quant-run, against NumPy:
-# Y = sx * sum_k qx * sw * qw, with integer products summed exactly.
+# qopt.matmul with quantized activations (W8A8 integer, asymmetric ui8
+# activations with a zero point, FP8 x FP8; per-tensor and per-row input
+# scales) through quant-run, against NumPy:
+# Y = sx * sum_k (qx - zx) * sw * qw, with integer products summed exactly.
 # RUN: %python %s
 
 import ml_dtypes
@@ -15,14 +16,18 @@ m = Module()
 cases = []
 
 
-def case(name, xq, x_elem, wq, w_elem, sw, sx, want):
+def case(name, xq, x_elem, wq, w_elem, sw, sx, want, zx=None):
     xa, wa = m.arg(xq, x_elem), m.arg(wq, w_elem)
     swa, sxa = m.arg(sw, "f32"), m.arg(sx, "f32")
+    inputs, types = sxa, tensor_type(sx.shape, "f32")
+    if zx is not None:
+        inputs += ", " + m.arg(zx, x_elem)
+        types += ", " + tensor_type(zx.shape, x_elem)
     yt = tensor_type((M, N), "f32")
-    y = m.op(f"qopt.matmul {xa}, {wa}, {swa} input_scale({sxa}) "
+    y = m.op(f"qopt.matmul {xa}, {wa}, {swa} input_scale({inputs}) "
              f"{{acc_type = f32}} : ({tensor_type(xq.shape, x_elem)}, "
              f"{tensor_type(wq.shape, w_elem)}, {tensor_type(sw.shape, 'f32')}, "
-             f"{tensor_type(sx.shape, 'f32')}) -> {yt}", yt)
+             f"{types}) -> {yt}", yt)
     cases.append((name, m.result(y, yt), want))
 
 
@@ -44,6 +49,33 @@ for g in range(K // 32):
     want += (xq[:, sl].astype(np.int64) @ wq[:, sl].astype(np.int64).T) * \
         swg[:, g].astype(np.float64)
 case("w8a8 groups", xq, "i8", wq, "i8", swg, sx, want * 0.05)
+
+# Asymmetric ui8 activations (full 0..255 range, so a code minus its zero
+# point spans -255..255 and must not wrap in 8 bits), per-tensor and
+# per-row zero points, per-channel and grouped weight scales.
+xu = rng.integers(0, 256, (M, K)).astype(np.uint8)
+for name, sx, zx, s in [
+        ("per-tensor", np.array(0.02, np.float32), np.array(128, np.uint8), sw),
+        ("per-row", rng.uniform(0.01, 0.03, (M, 1)).astype(np.float32),
+         rng.integers(0, 256, (M, 1)).astype(np.uint8), sw),
+        ("groups", np.array(0.05, np.float32), np.array(3, np.uint8), swg)]:
+    centred = xu.astype(np.int64) - zx.astype(np.int64)
+    want = np.zeros((M, N))
+    group = K // s.shape[1]
+    for g in range(s.shape[1]):
+        sl = slice(group * g, group * (g + 1))
+        want += (centred[:, sl] @ wq[:, sl].astype(np.int64).T) * \
+            s[:, g].astype(np.float64)
+    want *= sx.astype(np.float64).reshape(-1, 1) if sx.ndim else float(sx)
+    case(f"ui8 zero point {name}", xu, "ui8", wq, "i8", s, sx, want, zx)
+
+# Asymmetric i8 activations: a signed zero point is sign-extended.
+zi = np.array([[-100], [-1], [0], [5], [77], [-128]], np.int8)
+centred = xq.astype(np.int64) - zi.astype(np.int64)
+sxr = rng.uniform(0.01, 0.03, (M, 1)).astype(np.float32)
+case("i8 zero point per-row", xq, "i8", wq, "i8", sw, sxr,
+     (centred @ wq.astype(np.int64).T) * sw.T.astype(np.float64) *
+     sxr.astype(np.float64), zi)
 
 # FP8 x FP8 (E4M3FN): codes as raw bytes, decoded exactly.
 xf = rng.normal(0, 100, (M, K)).astype(np.float32)

@@ -93,7 +93,11 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
         cast<RankedTensorType>(inputScale.getType()).getRank() > 0)
       inputScale = asRows(inputScale);
     Type xElement = xType.getElementType();
-    bool intInput = inputScale && xElement.isSignlessInteger(8);
+    bool intInput = inputScale && isa<IntegerType>(xElement);
+    Value inputZeroPoint = op.getInputZeroPoint();
+    if (inputZeroPoint &&
+        cast<RankedTensorType>(inputZeroPoint.getType()).getRank() > 0)
+      inputZeroPoint = asRows(inputZeroPoint);
     OpFoldResult rowCount = tensor::getMixedSizes(rewriter, loc, x)[0];
     Value rows = getValueOrCreateConstantIndexOp(rewriter, loc, rowCount);
     Value init = tensor::EmptyOp::create(
@@ -159,6 +163,25 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
                                 : Value(arith::AddIOp::create(
                                       b, l, r0, index(b, l, i))));
       SmallVector<Value> zeros(tile, zeroAcc);
+      // The input zero point of each row (i32), for asymmetric activations.
+      SmallVector<Value> rowZero(tile);
+      if (inputZeroPoint) {
+        Emitter e{b, l};
+        bool perRow =
+            cast<RankedTensorType>(inputZeroPoint.getType()).getRank() > 0;
+        for (int64_t i = 0; i < tile; ++i) {
+          SmallVector<Value> idx;
+          if (perRow)
+            idx = {rowIdx[i], index(b, l, 0)};
+          Value z = e.toSignless(
+              tensor::ExtractOp::create(b, l, inputZeroPoint, idx));
+          rowZero[i] = xElement.isUnsignedInteger()
+                           ? Value(arith::ExtUIOp::create(
+                                 b, l, b.getI32Type(), z))
+                           : Value(arith::ExtSIOp::create(
+                                 b, l, b.getI32Type(), z));
+        }
+      }
       auto gLoop = scf::ForOp::create(
           b, l, index(b, l, 0), index(b, l, groups), index(b, l, 1), zeros,
           [&](OpBuilder &b, Location l, Value gIv, ValueRange accs) {
@@ -206,8 +229,15 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
                       Value xv = tensor::ExtractOp::create(
                           b, l, x, ValueRange{rowIdx[i], kIdx});
                       if (intInput) {
-                        Value xi = arith::ExtSIOp::create(b, l, b.getI32Type(),
-                                                          xv);
+                        Value xs = e.toSignless(xv);
+                        Value xi =
+                            xElement.isUnsignedInteger()
+                                ? Value(arith::ExtUIOp::create(
+                                      b, l, b.getI32Type(), xs))
+                                : Value(arith::ExtSIOp::create(
+                                      b, l, b.getI32Type(), xs));
+                        if (rowZero[i])
+                          xi = arith::SubIOp::create(b, l, xi, rowZero[i]);
                         updated[i] = arith::AddIOp::create(
                             b, l, updated[i],
                             arith::MulIOp::create(b, l, xi, v));

@@ -441,7 +441,7 @@ func.func @matmul_float_with_input_scale(%x: tensor<4x64xf32>, %w: tensor<8x64xi
 // -----
 
 func.func @matmul_mixed_codes(%x: tensor<4x64xi8>, %w: tensor<8x64xf8E4M3FN>, %s: tensor<8x1xf32>, %sx: tensor<f32>) {
-  // expected-error @+1 {{quantized inputs pair i8 with an i8 weight or FP8 with an FP8 weight, not 'i8' with 'f8E4M3FN'}}
+  // expected-error @+1 {{quantized inputs pair i8 or ui8 with an i8 weight or FP8 with an FP8 weight, not 'i8' with 'f8E4M3FN'}}
   %y = qopt.matmul %x, %w, %s input_scale(%sx) {acc_type = f32} : (tensor<4x64xi8>, tensor<8x64xf8E4M3FN>, tensor<8x1xf32>, tensor<f32>) -> tensor<4x8xf32>
   return
 }
@@ -451,5 +451,37 @@ func.func @matmul_mixed_codes(%x: tensor<4x64xi8>, %w: tensor<8x64xf8E4M3FN>, %s
 func.func @matmul_input_scale_shape(%x: tensor<4x64xi8>, %w: tensor<8x64xi8>, %s: tensor<8x1xf32>, %sx: tensor<4x2xf32>) {
   // expected-error @+1 {{input_scale must be per tensor (rank 0) or per row (the input shape with K replaced by 1), not 'tensor<4x2xf32>'}}
   %y = qopt.matmul %x, %w, %s input_scale(%sx) {acc_type = f32} : (tensor<4x64xi8>, tensor<8x64xi8>, tensor<8x1xf32>, tensor<4x2xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_ui8_needs_zero_point(%x: tensor<4x64xui8>, %w: tensor<8x64xi8>, %s: tensor<8x1xf32>, %sx: tensor<f32>) {
+  // expected-error @+1 {{ui8 activations need an input zero point}}
+  %y = qopt.matmul %x, %w, %s input_scale(%sx) {acc_type = f32} : (tensor<4x64xui8>, tensor<8x64xi8>, tensor<8x1xf32>, tensor<f32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_input_zero_point_shape(%x: tensor<4x64xui8>, %w: tensor<8x64xi8>, %s: tensor<8x1xf32>, %sx: tensor<4x1xf32>, %zx: tensor<ui8>) {
+  // expected-error @+1 {{input zero point 'tensor<ui8>' must have the input's element type and the shape of input_scale}}
+  %y = qopt.matmul %x, %w, %s input_scale(%sx, %zx) {acc_type = f32} : (tensor<4x64xui8>, tensor<8x64xi8>, tensor<8x1xf32>, tensor<4x1xf32>, tensor<ui8>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_input_zero_point_type(%x: tensor<4x64xui8>, %w: tensor<8x64xi8>, %s: tensor<8x1xf32>, %sx: tensor<f32>, %zx: tensor<i8>) {
+  // expected-error @+1 {{input zero point 'tensor<i8>' must have the input's element type and the shape of input_scale}}
+  %y = qopt.matmul %x, %w, %s input_scale(%sx, %zx) {acc_type = f32} : (tensor<4x64xui8>, tensor<8x64xi8>, tensor<8x1xf32>, tensor<f32>, tensor<i8>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_input_zero_point_needs_input_scale(%x: tensor<4x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8x1xf32>, %zx: tensor<ui8>) {
+  // expected-error @+1 {{an input zero point needs input_scale}}
+  %y = "qopt.matmul"(%x, %w, %s, %zx) <{acc_type = f32, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 1>}> : (tensor<4x64xf32>, tensor<8x64xi8>, tensor<8x1xf32>, tensor<ui8>) -> tensor<4x8xf32>
   return
 }

@@ -108,3 +108,11 @@ func.func @matmul_quantized_input(%xq: tensor<2x8x64xi8>, %w: tensor<16x64xi8>, 
   %b = qopt.matmul %xf, %wf, %sw input_scale(%s) {acc_type = f32} : (tensor<4x64xf8E4M3FN>, tensor<16x64xf8E4M3FN>, tensor<16x1xf32>, tensor<f32>) -> tensor<4x16xbf16>
   return %a, %b : tensor<2x8x16xf32>, tensor<4x16xbf16>
 }
+
+// CHECK-LABEL: func @matmul_asymmetric_input
+func.func @matmul_asymmetric_input(%xq: tensor<4x64xui8>, %w: tensor<16x64xi8>, %sw: tensor<16x1xf32>,
+                                   %sx: tensor<4x1xf32>, %zx: tensor<4x1xui8>) -> tensor<4x16xf32> {
+  // CHECK: qopt.matmul %{{.*}}, %{{.*}}, %{{.*}} input_scale(%{{.*}}, %{{.*}}) {acc_type = f32} : (tensor<4x64xui8>, tensor<16x64xi8>, tensor<16x1xf32>, tensor<4x1xf32>, tensor<4x1xui8>) -> tensor<4x16xf32>
+  %a = qopt.matmul %xq, %w, %sw input_scale(%sx, %zx) {acc_type = f32} : (tensor<4x64xui8>, tensor<16x64xi8>, tensor<16x1xf32>, tensor<4x1xf32>, tensor<4x1xui8>) -> tensor<4x16xf32>
+  return %a : tensor<4x16xf32>
+}

@@ -335,17 +335,32 @@ LogicalResult MatmulOp::verify() {
                            ? "an input of codes needs input_scale"
                            : "input_scale needs an input of codes, not ")
            << (quantizedInput ? Type() : xElement);
+  if (getInputZeroPoint() && !getInputScale())
+    return emitOpError("an input zero point needs input_scale");
   if (quantizedInput) {
     Type wElement = getWeightStorageType();
-    bool intPair = xElement.isSignlessInteger(8) && wElement.isSignlessInteger(8);
+    bool intPair = (xElement.isSignlessInteger(8) ||
+                    xElement.isUnsignedInteger(8)) &&
+                   wElement.isSignlessInteger(8);
     bool fp8Pair = isa<Float8E4M3FNType, Float8E5M2Type>(xElement) &&
                    isa<Float8E4M3FNType, Float8E5M2Type>(wElement);
     if (!intPair && !fp8Pair)
-      return emitOpError("quantized inputs pair i8 with an i8 weight or FP8 "
+      return emitOpError("quantized inputs pair i8 or ui8 with an i8 weight or FP8 "
                          "with an FP8 weight, not ")
              << xElement << " with " << wElement;
     if (intPair && getZeroPoint())
       return emitOpError("W8A8 weights are symmetric (no zero point)");
+    if (Value zx = getInputZeroPoint()) {
+      auto zt = cast<RankedTensorType>(zx.getType());
+      if (zt.getElementType() != xElement || !zt.hasStaticShape() ||
+          zt.getShape() !=
+              cast<RankedTensorType>(getInputScale().getType()).getShape())
+        return emitOpError("input zero point ")
+               << zt << " must have the input's element type and the shape "
+               << "of input_scale";
+    }
+    if (xElement.isUnsignedInteger(8) && !getInputZeroPoint())
+      return emitOpError("ui8 activations need an input zero point");
     auto sx = cast<RankedTensorType>(getInputScale().getType());
     SmallVector<int64_t> perRow(x.getShape());
     perRow.back() = 1;

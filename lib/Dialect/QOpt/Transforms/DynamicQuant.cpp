@@ -97,7 +97,7 @@ struct DynamicQuantPass : qopt::impl::DynamicQuantBase<DynamicQuantPass> {
       Value xq = QuantizeOp::create(b, loc, op.getInput().getType().clone(storage),
                                     x, sx, Value(), /*narrow_range=*/isInt);
       auto mm = MatmulOp::create(b, loc, op.getType(), xq, op.getWeight(),
-                                 op.getScale(), Value(), sx,
+                                 op.getScale(), Value(), sx, Value(),
                                  op.getAccTypeAttr(), op.getPackedAttr());
       op.replaceAllUsesWith(mm.getResult());
       op.erase();

@@ -119,6 +119,7 @@ struct FuseDequantIntoContraction
       Value result = MatmulOp::create(
           rewriter, op.getLoc(), mmType, x, weight, dequant.getScale(),
           dequant.getZeroPoint(), /*input_scale=*/Value(),
+          /*input_zero_point=*/Value(),
           TypeAttr::get(rewriter.getF32Type()), packed);
       if (mmType != resultType)
         result = tensor::CastOp::create(rewriter, op.getLoc(), resultType,

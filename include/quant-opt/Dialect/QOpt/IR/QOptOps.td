@@ -174,7 +174,7 @@ def QOpt_MatmulWeightElement
     : AnyTypeOf<[I8, QOpt_I4, UI8, QOpt_UI4, F8E4M3FN, F8E5M2]>;
 
 def QOpt_MatmulInputElement
-    : AnyTypeOf<[F16, BF16, F32, F64, I8, F8E4M3FN, F8E5M2]>;
+    : AnyTypeOf<[F16, BF16, F32, F64, I8, UI8, F8E4M3FN, F8E5M2]>;
 
 def QOpt_MatmulOp : QOpt_Op<"matmul", [Pure, AttrSizedOperandSegments]> {
   let summary = "Matrix product with a quantized weight, dequantized on the fly";
@@ -202,8 +202,10 @@ def QOpt_MatmulOp : QOpt_Op<"matmul", [Pure, AttrSizedOperandSegments]> {
 
     **Quantized activations.** With `input_scale(%sx)` the input holds
     codes too — `i8` (symmetric, W8A8 with an `i8` weight: products of
-    codes accumulate exactly in `i32` per scale group) or FP8 (with an FP8
-    weight) — and `Y = sx · Σ_k q_x[k] · s_w · (q_w[n, k] − z)`. `sx` is
+    codes accumulate exactly in `i32` per scale group), `ui8` with an input
+    zero point (`input_scale(%sx, %zx)`, asymmetric activations) or FP8
+    (with an FP8 weight) — and
+    `Y = sx · Σ_k (q_x[k] − zx) · s_w · (q_w[n, k] − z)`. `sx` is
     per tensor (`tensor<f32>`) or per row of the input (`tensor<...x1xf32>`,
     the shape of the input with K replaced by 1: per-token scales).
 
@@ -224,12 +226,14 @@ def QOpt_MatmulOp : QOpt_Op<"matmul", [Pure, AttrSizedOperandSegments]> {
                        QOpt_ScaleTensor:$scale,
                        Optional<QOpt_ZeroPointTensor>:$zero_point,
                        Optional<QOpt_ScaleTensor>:$input_scale,
+                       Optional<QOpt_ZeroPointTensor>:$input_zero_point,
                        TypeAttr:$acc_type,
                        OptionalAttr<TypeAttr>:$packed);
   let results = (outs QOpt_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight `,` $scale (`,` $zero_point^)?
-    (`input_scale` `(` $input_scale^ `)`)? attr-dict `:`
+    (`input_scale` `(` $input_scale^ (`,` $input_zero_point^)? `)`)?
+    attr-dict `:`
     functional-type(operands, results)
   }];
   let hasVerifier = 1;
