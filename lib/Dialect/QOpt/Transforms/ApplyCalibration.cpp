@@ -58,6 +58,17 @@ struct ApplyCalibrationPass
           << calibrator << "' (expected minmax, percentile, mse or entropy)";
       return signalPassFailure();
     }
+    if (activations != "symmetric" && activations != "asymmetric") {
+      module.emitError("qopt-apply-calibration: unknown activations '")
+          << activations << "' (expected symmetric or asymmetric)";
+      return signalPassFailure();
+    }
+    if (activations == "asymmetric" && calibrator != "minmax") {
+      module.emitError("qopt-apply-calibration: activations=asymmetric needs "
+                       "calibrator=minmax (the histograms hold |x|, not the "
+                       "signed range)");
+      return signalPassFailure();
+    }
     FailureOr<llvm::json::Object> loaded =
         readCalibrationObservers(module, calibration);
     if (failed(loaded))
@@ -67,6 +78,8 @@ struct ApplyCalibrationPass
     struct Target {
       MatmulOp op;
       float threshold;
+      /// The signed observed range, for asymmetric activations.
+      std::optional<std::pair<float, float>> range;
     };
     SmallVector<Target> targets;
     for (ProductInput &in : getObservedProductInputs(module, nullptr)) {
@@ -101,10 +114,44 @@ struct ApplyCalibrationPass
             << in.name << "' give a non-finite range";
         return signalPassFailure();
       }
-      targets.push_back({mm, *threshold});
+      std::optional<std::pair<float, float>> range;
+      if (activations == "asymmetric" && w.isSignlessInteger(8))
+        range = std::pair{float(*entry->getNumber("min")),
+                          float(*entry->getNumber("max"))};
+      targets.push_back({mm, *threshold, range});
     }
-    for (Target &t : targets)
-      rewrite(t.op, t.threshold);
+    for (Target &t : targets) {
+      if (t.range)
+        rewriteAsymmetric(t.op, t.range->first, t.range->second);
+      else
+        rewrite(t.op, t.threshold);
+    }
+  }
+
+  /// x -> ui8 codes over [min(lo, 0), max(hi, 0)] with a zero point.
+  void rewriteAsymmetric(MatmulOp op, float lo, float hi) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    quantopt::AffineParams p =
+        quantopt::asymmetricParams(lo, hi, quantopt::Storage::UI8);
+    Type ui8 = b.getIntegerType(8, /*isSigned=*/false);
+    Value sx = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()),
+                               ArrayRef<float>{p.scale}));
+    auto zxType = RankedTensorType::get({}, ui8);
+    Value zx = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(
+            zxType, IntegerAttr::get(ui8, APInt(8, uint64_t(p.zeroPoint)))));
+    auto xType = op.getInput().getType();
+    Value xq = QuantizeOp::create(b, loc, xType.clone(ui8), op.getInput(), sx,
+                                  zx, /*narrow_range=*/false);
+    auto mm = MatmulOp::create(b, loc, op.getType(), xq, op.getWeight(),
+                               op.getScale(), Value(), sx, zx,
+                               op.getAccTypeAttr(), op.getPackedAttr());
+    op.replaceAllUsesWith(mm.getResult());
+    op.erase();
   }
 
   std::optional<float> getThreshold(const llvm::json::Object &entry,
@@ -149,7 +196,8 @@ struct ApplyCalibrationPass
                                   sx, /*zero_point=*/Value(),
                                   /*narrow_range=*/isInt);
     auto mm = MatmulOp::create(b, loc, op.getType(), xq, op.getWeight(),
-                               op.getScale(), Value(), sx, op.getAccTypeAttr(),
+                               op.getScale(), Value(), sx, Value(),
+                               op.getAccTypeAttr(),
                                op.getPackedAttr());
     op.replaceAllUsesWith(mm.getResult());
     op.erase();

@@ -28,6 +28,22 @@ def ApplyCalibration : Pass<"qopt-apply-calibration", "::mlir::ModuleOp"> {
     %y = qopt.matmul %xq, %w, %sw input_scale(%sx) {acc_type = f32} : ...
     ```
 
+    With `activations=asymmetric` (calibrator `minmax` only: the
+    histograms hold |x| and so lose the sign) the input of an `i8`-weight
+    product is quantized to `ui8` over its whole observed range
+    `[min(lo, 0), max(hi, 0)]`, `s = (b − a) / 255`, with a zero point —
+    the choice for one-sided activations such as post-ReLU/GELU outputs,
+    which use 8 bits where the symmetric scheme uses 7:
+
+    ```mlir
+    %sx = arith.constant dense<0.0239> : tensor<f32>
+    %zx = arith.constant dense<17> : tensor<ui8>
+    %xq = qopt.quantize %x, %sx, %zx : (tensor<16x64xf32>, tensor<f32>, tensor<ui8>) -> tensor<16x64xui8>
+    %y = qopt.matmul %xq, %w, %sw input_scale(%sx, %zx) {acc_type = f32} : ...
+    ```
+
+    FP8 has no zero point: FP8 products stay symmetric in either mode.
+
     A product without statistics in the file, or whose weight has a zero
     point, is left as it is with a warning; an unreadable file fails the
     pass before anything is rewritten.
@@ -41,6 +57,10 @@ def ApplyCalibration : Pass<"qopt-apply-calibration", "::mlir::ModuleOp"> {
            "minmax, percentile, mse or entropy">,
     Option<"percentile", "percentile", "double", /*default=*/"99.99",
            "Percentile for calibrator=percentile">,
+    Option<"activations", "activations", "std::string",
+           /*default=*/"\"symmetric\"",
+           "symmetric (i8, narrow range) or asymmetric (ui8 with a zero "
+           "point; calibrator=minmax) activations for i8 weights">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
