@@ -89,6 +89,12 @@ sw8 = rng.uniform(0.001, 0.01, (N, 1)).astype(np.float32)
 case("fp8 x fp8", xc, "f8E4M3FN", wc, "f8E4M3FN", sw8, sx8,
      (xv @ wv.T) * sw8.T.astype(np.float64) * 0.5)
 
+# Mixed FP8: E5M2 activations (range) with E4M3FN weights (precision).
+x52 = ref.quantize_fp8(xf, 1.0, "f8E5M2")
+x52v = x52.view(ml_dtypes.float8_e5m2).astype(np.float64)
+case("fp8 e5m2 x e4m3", x52, "f8E5M2", wc, "f8E4M3FN", sw8, sx8,
+     (x52v @ wv.T) * sw8.T.astype(np.float64) * 0.5)
+
 results = m.run()
 check = Checker()
 for name, index, want in cases:

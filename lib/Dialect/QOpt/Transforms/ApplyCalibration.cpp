@@ -7,6 +7,7 @@
 #include "quant-opt/Numerics/Quantize.h"
 
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 
@@ -58,15 +59,26 @@ struct ApplyCalibrationPass
           << calibrator << "' (expected minmax, percentile, mse or entropy)";
       return signalPassFailure();
     }
-    if (activations != "symmetric" && activations != "asymmetric") {
-      module.emitError("qopt-apply-calibration: unknown activations '")
-          << activations << "' (expected symmetric or asymmetric)";
-      return signalPassFailure();
+    Type chosen; // Null: follow the weight.
+    if (!storage.empty()) {
+      Builder b(module.getContext());
+      chosen = llvm::StringSwitch<Type>(storage)
+                   .Case("i8", b.getI8Type())
+                   .Case("ui8", b.getIntegerType(8, /*isSigned=*/false))
+                   .Case("f8E4M3FN", b.getType<Float8E4M3FNType>())
+                   .Case("f8E5M2", b.getType<Float8E5M2Type>())
+                   .Default(Type());
+      if (!chosen) {
+        module.emitError("qopt-apply-calibration: unknown storage '")
+            << storage << "' (expected i8, ui8, f8E4M3FN or f8E5M2)";
+        return signalPassFailure();
+      }
     }
-    if (activations == "asymmetric" && calibrator != "minmax") {
-      module.emitError("qopt-apply-calibration: activations=asymmetric needs "
-                       "calibrator=minmax (the histograms hold |x|, not the "
-                       "signed range)");
+    bool asymmetric = storage == "ui8";
+    if (asymmetric && calibrator != "minmax") {
+      module.emitError("qopt-apply-calibration: storage=ui8 (asymmetric) "
+                       "needs calibrator=minmax (the histograms hold |x|, not "
+                       "the signed range)");
       return signalPassFailure();
     }
     FailureOr<llvm::json::Object> loaded =
@@ -77,6 +89,7 @@ struct ApplyCalibrationPass
 
     struct Target {
       MatmulOp op;
+      Type storage;
       float threshold;
       /// The signed observed range, for asymmetric activations.
       std::optional<std::pair<float, float>> range;
@@ -96,12 +109,25 @@ struct ApplyCalibrationPass
             << in.name << "'): left with float activations";
         continue;
       }
+      // The activation codes: the weight's, or the chosen ones if they pair
+      // with the weight (integer with i8, FP8 with FP8).
+      Type xStorage = w;
+      if (chosen) {
+        bool isFP8 = isa<Float8E4M3FNType, Float8E5M2Type>(w);
+        if (isFP8 != isa<Float8E4M3FNType, Float8E5M2Type>(chosen)) {
+          mm->emitWarning("storage=")
+              << storage << " activations cannot pair with the " << w
+              << " weight: left with float activations";
+          continue;
+        }
+        xStorage = chosen;
+      }
       if (mm.getZeroPoint()) {
         mm->emitWarning("the weight has zero points; static activation "
                         "quantization needs a symmetric weight");
         continue;
       }
-      std::optional<float> threshold = getThreshold(*entry, w);
+      std::optional<float> threshold = getThreshold(*entry, xStorage);
       if (!threshold) {
         mm->emitError("calibration statistics of '")
             << in.name << "' lack what calibrator=" << calibrator
@@ -115,16 +141,16 @@ struct ApplyCalibrationPass
         return signalPassFailure();
       }
       std::optional<std::pair<float, float>> range;
-      if (activations == "asymmetric" && w.isSignlessInteger(8))
+      if (asymmetric)
         range = std::pair{float(*entry->getNumber("min")),
                           float(*entry->getNumber("max"))};
-      targets.push_back({mm, *threshold, range});
+      targets.push_back({mm, xStorage, *threshold, range});
     }
     for (Target &t : targets) {
       if (t.range)
         rewriteAsymmetric(t.op, t.range->first, t.range->second);
       else
-        rewrite(t.op, t.threshold);
+        rewrite(t.op, t.storage, t.threshold);
     }
   }
 
@@ -177,10 +203,9 @@ struct ApplyCalibrationPass
     return quantopt::mseThreshold(*h, s, /*narrowRange=*/true);
   }
 
-  void rewrite(MatmulOp op, float threshold) {
+  void rewrite(MatmulOp op, Type storage, float threshold) {
     OpBuilder b(op);
     Location loc = op.getLoc();
-    Type storage = op.getWeightStorageType();
     bool isInt = storage.isSignlessInteger(8);
     quantopt::Storage s = isInt ? quantopt::Storage::I8
                           : isa<Float8E4M3FNType>(storage)

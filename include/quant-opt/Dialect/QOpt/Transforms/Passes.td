@@ -28,7 +28,14 @@ def ApplyCalibration : Pass<"qopt-apply-calibration", "::mlir::ModuleOp"> {
     %y = qopt.matmul %xq, %w, %sw input_scale(%sx) {acc_type = f32} : ...
     ```
 
-    With `activations=asymmetric` (calibrator `minmax` only: the
+    `storage` chooses the activation codes: by default those of the weight
+    (`i8`, or the weight's FP8 format); `f8E4M3FN` / `f8E5M2` pick an FP8
+    format for FP8-weight products (E5M2 activations with E4M3 weights
+    trade precision for range); `ui8` gives asymmetric activations for
+    `i8`-weight products. A product whose weight cannot pair with the
+    chosen storage is left as it is with a warning.
+
+    With `storage=ui8` (calibrator `minmax` only: the
     histograms hold |x| and so lose the sign) the input of an `i8`-weight
     product is quantized to `ui8` over its whole observed range
     `[min(lo, 0), max(hi, 0)]`, `s = (b − a) / 255`, with a zero point —
@@ -42,7 +49,6 @@ def ApplyCalibration : Pass<"qopt-apply-calibration", "::mlir::ModuleOp"> {
     %y = qopt.matmul %xq, %w, %sw input_scale(%sx, %zx) {acc_type = f32} : ...
     ```
 
-    FP8 has no zero point: FP8 products stay symmetric in either mode.
 
     A product without statistics in the file, or whose weight has a zero
     point, is left as it is with a warning; an unreadable file fails the
@@ -57,10 +63,9 @@ def ApplyCalibration : Pass<"qopt-apply-calibration", "::mlir::ModuleOp"> {
            "minmax, percentile, mse or entropy">,
     Option<"percentile", "percentile", "double", /*default=*/"99.99",
            "Percentile for calibrator=percentile">,
-    Option<"activations", "activations", "std::string",
-           /*default=*/"\"symmetric\"",
-           "symmetric (i8, narrow range) or asymmetric (ui8 with a zero "
-           "point; calibrator=minmax) activations for i8 weights">,
+    Option<"storage", "storage", "std::string", /*default=*/"\"\"",
+           "Activation codes: i8, ui8 (asymmetric, calibrator=minmax), "
+           "f8E4M3FN or f8E5M2; default: the weight's">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
