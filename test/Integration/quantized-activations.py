@@ -32,6 +32,7 @@ def case(name, xq, x_elem, wq, w_elem, sw, sx, want, zx=None):
 
 
 xq = rng.integers(-127, 128, (M, K)).astype(np.int8)
+xa0, sa0 = m.arg(xq, "i8"), m.arg(np.array(0.02, np.float32), "f32")
 wq = rng.integers(-127, 128, (N, K)).astype(np.int8)
 sw = rng.uniform(0.001, 0.01, (N, 1)).astype(np.float32)
 exact = xq.astype(np.int64) @ wq.astype(np.int64).T  # exact integer sums
@@ -94,6 +95,35 @@ x52 = ref.quantize_fp8(xf, 1.0, "f8E5M2")
 x52v = x52.view(ml_dtypes.float8_e5m2).astype(np.float64)
 case("fp8 e5m2 x e4m3", x52, "f8E5M2", wc, "f8E4M3FN", sw8, sx8,
      (x52v @ wv.T) * sw8.T.astype(np.float64) * 0.5)
+
+# Activations that arrive as codes: a float product of dequantized ui8
+# codes, and a requantization (dequantize, then quantize with another
+# scale) into a W8A8 product. Canonicalization makes both read the original
+# codes, so the result is the exact sum over them, with no second rounding.
+zr = rng.integers(0, 256, (M, 1)).astype(np.uint8)
+sr = rng.uniform(0.01, 0.03, (M, 1)).astype(np.float32)
+qa, sa, za = m.arg(xu, "ui8"), m.arg(sr, "f32"), m.arg(zr, "ui8")
+wa, swa = m.arg(wq, "i8"), m.arg(sw, "f32")
+xt, yt = tensor_type((M, K), "f32"), tensor_type((M, N), "f32")
+rt, st = tensor_type((M, 1), "f32"), tensor_type((M, 1), "ui8")
+wts = f"{tensor_type(wq.shape, 'i8')}, {tensor_type(sw.shape, 'f32')}"
+xd = m.op(f"qopt.dequantize {qa}, {sa}, {za} : ({tensor_type((M, K), 'ui8')}, "
+          f"{rt}, {st}) -> {xt}", xt)
+y = m.op(f"qopt.matmul {xd}, {wa}, {swa} {{acc_type = f32}} : ({xt}, {wts}) "
+         f"-> {yt}", yt)
+exact_u = (xu.astype(np.int64) - zr.astype(np.int64)) @ wq.astype(np.int64).T
+cases.append(("dequantized ui8 codes", m.result(y, yt),
+              exact_u * sw.T.astype(np.float64) * sr.astype(np.float64)))
+s2 = m.arg(np.array(0.037, np.float32), "f32")
+st2 = tensor_type((), "f32")
+xd2 = m.op(f"qopt.dequantize {xa0}, {sa0} : ({tensor_type((M, K), 'i8')}, "
+           f"{st2}) -> {xt}", xt)
+rq = m.op(f"qopt.quantize {xd2}, {s2} {{narrow_range}} : ({xt}, {st2}) -> "
+          f"{tensor_type((M, K), 'i8')}", tensor_type((M, K), "i8"))
+y2 = m.op(f"qopt.matmul {rq}, {wa}, {swa} input_scale({s2}) {{acc_type = f32}} "
+          f": ({tensor_type((M, K), 'i8')}, {wts}, {st2}) -> {yt}", yt)
+cases.append(("requantization folded", m.result(y2, yt),
+              exact * sw.T.astype(np.float64) * 0.02))
 
 results = m.run()
 check = Checker()

@@ -101,3 +101,52 @@ func.func @requantize_no_fold(%q: tensor<4xi8>, %s: tensor<f32>, %t: tensor<f32>
   %e = qopt.quantize %d, %s : (tensor<4xf32>, tensor<f32>) -> tensor<4xi8>
   return %a, %b, %c, %e : tensor<4xi8>, tensor<4xi8>, tensor<4xf8E4M3FN>, tensor<4xi8>
 }
+
+// -----
+
+// A product of dequantized activation codes reads the codes.
+// CHECK-LABEL: func @matmul_reads_dequantized_codes
+// CHECK-SAME: (%[[Q:[a-z0-9]+]]: tensor<4x64xui8>, %[[S:[a-z0-9]+]]: tensor<4x1xf32>, %[[Z:[a-z0-9]+]]: tensor<4x1xui8>
+// CHECK-NOT: qopt.dequantize
+// CHECK: qopt.matmul %[[Q]], %{{.*}}, %{{.*}} input_scale(%[[S]], %[[Z]]) {acc_type = f32} : (tensor<4x64xui8>, tensor<16x64xi8>, tensor<16x1xf32>, tensor<4x1xf32>, tensor<4x1xui8>) -> tensor<4x16xf32>
+func.func @matmul_reads_dequantized_codes(%q: tensor<4x64xui8>, %s: tensor<4x1xf32>, %z: tensor<4x1xui8>,
+                                          %w: tensor<16x64xi8>, %sw: tensor<16x1xf32>) -> tensor<4x16xf32> {
+  %x = qopt.dequantize %q, %s, %z : (tensor<4x64xui8>, tensor<4x1xf32>, tensor<4x1xui8>) -> tensor<4x64xf32>
+  %y = qopt.matmul %x, %w, %sw {acc_type = f32} : (tensor<4x64xf32>, tensor<16x64xi8>, tensor<16x1xf32>) -> tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
+}
+
+// -----
+
+// Requantization into a product's input is folded: the product reads the
+// original codes with their scale, with no second rounding.
+// CHECK-LABEL: func @matmul_folds_requantization
+// CHECK-SAME: (%[[Q:[a-z0-9]+]]: tensor<4x64xi8>, %[[S:[a-z0-9]+]]: tensor<f32>
+// CHECK-NOT: qopt.quantize
+// CHECK: qopt.matmul %[[Q]], %{{.*}}, %{{.*}} input_scale(%[[S]]) {acc_type = f32}
+func.func @matmul_folds_requantization(%q: tensor<4x64xi8>, %s: tensor<f32>, %s2: tensor<f32>,
+                                       %w: tensor<16x64xi8>, %sw: tensor<16x1xf32>) -> tensor<4x16xf32> {
+  %x = qopt.dequantize %q, %s : (tensor<4x64xi8>, tensor<f32>) -> tensor<4x64xf32>
+  %r = qopt.quantize %x, %s2 {narrow_range} : (tensor<4x64xf32>, tensor<f32>) -> tensor<4x64xi8>
+  %y = qopt.matmul %r, %w, %sw input_scale(%s2) {acc_type = f32} : (tensor<4x64xi8>, tensor<16x64xi8>, tensor<16x1xf32>, tensor<f32>) -> tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
+}
+
+// -----
+
+// Codes that cannot feed the product stay dequantized: scales along K
+// (not per tensor or per row), and i8 codes with an FP8 weight.
+// CHECK-LABEL: func @matmul_keeps_dequantize
+// CHECK: qopt.dequantize
+// CHECK: qopt.matmul %{{.*}}, %{{.*}}, %{{.*}} {acc_type = f32} : (tensor<4x64xf32>, tensor<16x64xi8>
+// CHECK: qopt.dequantize
+// CHECK: qopt.matmul %{{.*}}, %{{.*}}, %{{.*}} {acc_type = f32} : (tensor<4x64xf32>, tensor<16x64xf8E4M3FN>
+func.func @matmul_keeps_dequantize(%q: tensor<4x64xi8>, %sk: tensor<1x64xf32>, %s: tensor<f32>,
+                                   %w: tensor<16x64xi8>, %wf: tensor<16x64xf8E4M3FN>,
+                                   %sw: tensor<16x1xf32>) -> (tensor<4x16xf32>, tensor<4x16xf32>) {
+  %x = qopt.dequantize %q, %sk : (tensor<4x64xi8>, tensor<1x64xf32>) -> tensor<4x64xf32>
+  %y = qopt.matmul %x, %w, %sw {acc_type = f32} : (tensor<4x64xf32>, tensor<16x64xi8>, tensor<16x1xf32>) -> tensor<4x16xf32>
+  %x2 = qopt.dequantize %q, %s : (tensor<4x64xi8>, tensor<f32>) -> tensor<4x64xf32>
+  %y2 = qopt.matmul %x2, %wf, %sw {acc_type = f32} : (tensor<4x64xf32>, tensor<16x64xf8E4M3FN>, tensor<16x1xf32>) -> tensor<4x16xf32>
+  return %y, %y2 : tensor<4x16xf32>, tensor<4x16xf32>
+}

@@ -5,6 +5,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/Path.h"
 
@@ -176,6 +177,62 @@ OpFoldResult QuantizeOp::fold(FoldAdaptor) {
     if (!v.isFiniteNonZero())
       return {};
   return dq.getInput();
+}
+
+namespace {
+/// matmul(dequantize(q, s, z)) with a float input, and the requantization
+/// matmul(quantize(dequantize(q, s, z), s', z')) input_scale(s', z'), become
+/// matmul(q) input_scale(s, z) when the codes can feed the product: they
+/// pair with the weight (i8 / ui8 with a symmetric i8 weight, FP8 with
+/// FP8), and s is an f32 scale per tensor or per row.
+struct ReadInputCodes : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    Value in = op.getInput();
+    if (op.getInputScale()) {
+      auto requant = in.getDefiningOp<QuantizeOp>();
+      if (!requant)
+        return failure();
+      in = requant.getInput();
+    }
+    auto dq = in.getDefiningOp<DequantizeOp>();
+    if (!dq)
+      return failure();
+    Value codes = dq.getInput(), scale = dq.getScale(), zp = dq.getZeroPoint();
+    auto codesType = cast<RankedTensorType>(codes.getType());
+    Type c = codesType.getElementType(), w = op.getWeightStorageType();
+    bool isFP8 = isa<Float8E4M3FNType, Float8E5M2Type>(c);
+    bool intPair = (c.isSignlessInteger(8) ||
+                    (c.isUnsignedInteger(8) && zp)) &&
+                   w.isSignlessInteger(8) && !op.getZeroPoint();
+    bool fp8Pair = isFP8 && isa<Float8E4M3FNType, Float8E5M2Type>(w) && !zp;
+    if (!intPair && !fp8Pair)
+      return rewriter.notifyMatchFailure(op, "codes do not pair with weight");
+    auto scaleType = cast<RankedTensorType>(scale.getType());
+    SmallVector<int64_t> perRow(codesType.getShape());
+    perRow.back() = 1;
+    if (!scaleType.getElementType().isF32() ||
+        (scaleType.getRank() != 0 && scaleType.getShape() != ArrayRef(perRow)))
+      return rewriter.notifyMatchFailure(op, "scale not per tensor or row");
+    if (zp) {
+      auto zpType = cast<RankedTensorType>(zp.getType());
+      if (zpType.getElementType() != c ||
+          zpType.getShape() != scaleType.getShape())
+        return rewriter.notifyMatchFailure(op, "zero point shape or type");
+    }
+    rewriter.replaceOpWithNewOp<MatmulOp>(
+        op, op.getType(), codes, op.getWeight(), op.getScale(),
+        op.getZeroPoint(), scale, zp, op.getAccTypeAttr(), op.getPackedAttr());
+    return success();
+  }
+};
+} // namespace
+
+void MatmulOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                           MLIRContext *context) {
+  results.add<ReadInputCodes>(context);
 }
 
 LogicalResult DequantizeOp::verify() {

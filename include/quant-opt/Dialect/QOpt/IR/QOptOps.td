@@ -214,6 +214,13 @@ def QOpt_MatmulOp : QOpt_Op<"matmul", [Pure, AttrSizedOperandSegments]> {
         : (tensor<16x4096xi8>, tensor<4096x4096xi8>, tensor<4096x1xf32>, tensor<f32>) -> tensor<16x4096xf32>
     ```
 
+    Canonicalization reads activation codes directly where they exist: an
+    input `qopt.dequantize %q, %s, %z` (per tensor or per row, codes that
+    pair with the weight) becomes `qopt.matmul %q, ... input_scale(%s, %z)`,
+    and so does a requantization `qopt.quantize (qopt.dequantize %q ...)`
+    feeding `input_scale`: the product then sees the exact dequantized
+    values, without a second rounding.
+
     Example (INT4, groups of 128, packed):
 
     ```mlir
@@ -237,6 +244,7 @@ def QOpt_MatmulOp : QOpt_Op<"matmul", [Pure, AttrSizedOperandSegments]> {
     functional-type(operands, results)
   }];
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
   let extraClassDeclaration = [{
     /// The code type of the weight: the packed type, or the element type.
     Type getWeightStorageType();
