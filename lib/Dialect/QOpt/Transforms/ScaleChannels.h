@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
 
 namespace mlir::qopt::detail {
 
@@ -39,6 +40,42 @@ inline Value scaleLastDim(OpBuilder &b, Location loc, Value x,
             b, l, Value(arith::MulFOp::create(b, l, args[0], args[1])));
       });
   return generic.getResult(0);
+}
+
+/// Folds x[..., j] * factors[j] into the producer of `x` where that is
+/// exact and legal: `x` is the only-used result of a plain `linalg.matmul`
+/// with an f32 constant right operand [K', K] accumulating into zeros, whose
+/// output columns are scaled instead (a fresh constant; the old one may
+/// have other users). Returns false, changing nothing, otherwise.
+inline bool foldScaleIntoProducer(OpBuilder &b, Value x,
+                                  ArrayRef<float> factors) {
+  auto mm = x.getDefiningOp<linalg::MatmulOp>();
+  if (!mm || !x.hasOneUse() || mm.hasUserDefinedMaps() ||
+      mm.getNumDpsInputs() != 2)
+    return false;
+  auto fill = mm.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>();
+  if (!fill || !matchPattern(fill.getInputs()[0], m_AnyZeroFloat()))
+    return false;
+  OpOperand *wOperand = mm.getDpsInputOperand(1);
+  auto cst = wOperand->get().getDefiningOp<arith::ConstantOp>();
+  auto attr = cst ? dyn_cast<DenseElementsAttr>(cst.getValue()) : nullptr;
+  if (!attr || !attr.getElementType().isF32())
+    return false;
+  auto type = cast<RankedTensorType>(attr.getType());
+  if (type.getRank() != 2 || type.getDimSize(1) != int64_t(factors.size()))
+    return false;
+  std::vector<float> w(attr.getValues<float>().begin(),
+                       attr.getValues<float>().end());
+  int64_t k = factors.size();
+  for (size_t i = 0; i < w.size(); ++i)
+    w[i] *= factors[i % k];
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(mm);
+  wOperand->set(arith::ConstantOp::create(
+      b, cst.getLoc(), DenseElementsAttr::get(type, ArrayRef<float>(w))));
+  if (cst->use_empty())
+    cst->erase();
+  return true;
 }
 
 } // namespace mlir::qopt::detail

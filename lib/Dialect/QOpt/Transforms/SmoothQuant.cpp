@@ -133,7 +133,11 @@ struct SmoothQuantPass : qopt::impl::SmoothQuantBase<SmoothQuantPass> {
     std::vector<float> inv(k);
     for (int64_t j = 0; j < k; ++j)
       inv[j] = 1.0f / s[j];
-    Value scaled = qopt::detail::scaleLastDim(b, loc, x, inv);
+    // Into the producer's output channels where legal (the previous
+    // linear layer), else as an explicit elementwise scale.
+    Value scaled = qopt::detail::foldScaleIntoProducer(b, x, inv)
+                       ? x
+                       : qopt::detail::scaleLastDim(b, loc, x, inv);
     op->setOperand(c.weight, newWeight);
     op->setOperand(1 - c.weight, scaled);
     if (cst->use_empty())

@@ -131,8 +131,10 @@ def SmoothQuant : Pass<"qopt-smooth-quant", "::mlir::ModuleOp"> {
     `s_j = max|X_j|^alpha / max|W_j|^(1 - alpha)` per input channel j
     (Xiao et al., 2023; channels where either maximum is 0 keep s = 1),
     multiplies the weight's input channels by s and divides the product's
-    input by s with an explicit elementwise scale just before the product.
-    The product's result is unchanged (up to float rounding) while the
+    input by s. Where the input is the only use of a previous linear layer
+    (`linalg.matmul` of a constant f32 weight into zeros), 1/s is folded
+    into that layer's output channels (its weight columns); otherwise an
+    explicit elementwise scale goes just before the product. The product's result is unchanged (up to float rounding) while the
     activation's channel ranges flatten, which is what per-tensor
     activation quantization (W8A8) needs.
 
