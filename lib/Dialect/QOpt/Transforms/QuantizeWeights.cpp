@@ -301,7 +301,20 @@ struct QuantizeWeightsPass
       return signalPassFailure();
     for (Job &job : jobs)
       emit(job, scheme);
+    // AWQ's x / s: into the previous linear layer's output channels where
+    // legal, else an explicit elementwise scale before the product.
+    for (auto &[activation, inv] : pendingScales) {
+      OpBuilder b(activation->getOwner());
+      Value x = activation->get();
+      if (!qopt::detail::foldScaleIntoProducer(b, x, inv))
+        activation->set(qopt::detail::scaleLastDim(
+            b, activation->getOwner()->getLoc(), x, inv));
+    }
+    pendingScales.clear();
   }
+
+  /// AWQ activation scales (1 / s) still to apply, per product input.
+  std::vector<std::pair<OpOperand *, std::vector<float>>> pendingScales;
 
   /// Finds, for each job, the Hessian file its product's input was
   /// calibrated into. Fails (with a message naming the tensor) on a missing
@@ -529,8 +542,11 @@ struct QuantizeWeightsPass
       std::vector<float> inv(job.inputScales.size());
       for (size_t j = 0; j < inv.size(); ++j)
         inv[j] = 1.0f / job.inputScales[j];
-      OpOperand *activation = op.getDpsInputOperand(1 - layout.operand);
-      activation->set(qopt::detail::scaleLastDim(b, loc, activation->get(), inv));
+      // Applied once every weight is rewritten, so that the producer of
+      // the activation, if it is itself a quantized product, is in its
+      // final form when 1/s is folded into it.
+      pendingScales.push_back(
+          {op.getDpsInputOperand(1 - layout.operand), std::move(inv)});
     }
     OpOperand *operand = op.getDpsInputOperand(layout.operand);
     Operation *constant = operand->get().getDefiningOp();

@@ -8,6 +8,8 @@
 #ifndef QUANT_OPT_LIB_DIALECT_QOPT_TRANSFORMS_SCALECHANNELS_H
 #define QUANT_OPT_LIB_DIALECT_QOPT_TRANSFORMS_SCALECHANNELS_H
 
+#include "quant-opt/Dialect/QOpt/IR/QOpt.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -42,11 +44,42 @@ inline Value scaleLastDim(OpBuilder &b, Location loc, Value x,
   return generic.getResult(0);
 }
 
+/// Replaces `operand`, an f32 constant of shape [rows, cols], by a fresh
+/// constant with element (r, c) multiplied by factors[c] (byColumn) or
+/// factors[r]; the old constant is erased once unused. False, changing
+/// nothing, if the operand is not such a constant or the sizes differ.
+inline bool scaleConstant(OpBuilder &b, OpOperand &operand,
+                          ArrayRef<float> factors, bool byColumn) {
+  auto cst = operand.get().getDefiningOp<arith::ConstantOp>();
+  auto attr = cst ? dyn_cast<DenseElementsAttr>(cst.getValue()) : nullptr;
+  if (!attr || !attr.getElementType().isF32())
+    return false;
+  auto type = cast<RankedTensorType>(attr.getType());
+  if (type.getRank() != 2 ||
+      type.getDimSize(byColumn ? 1 : 0) != int64_t(factors.size()))
+    return false;
+  std::vector<float> v(attr.getValues<float>().begin(),
+                       attr.getValues<float>().end());
+  int64_t cols = type.getDimSize(1);
+  for (size_t i = 0; i < v.size(); ++i)
+    v[i] *= factors[byColumn ? i % cols : i / cols];
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(cst);
+  operand.set(arith::ConstantOp::create(
+      b, cst.getLoc(), DenseElementsAttr::get(type, ArrayRef<float>(v))));
+  if (cst->use_empty())
+    cst->erase();
+  return true;
+}
+
 /// Folds x[..., j] * factors[j] into the producer of `x` where that is
 /// exact and legal: `x` is the only-used result of a plain `linalg.matmul`
-/// with an f32 constant right operand [K', K] accumulating into zeros, whose
-/// output columns are scaled instead (a fresh constant; the old one may
-/// have other users). Returns false, changing nothing, otherwise.
+/// accumulating into zeros whose right operand [K', K] is either an f32
+/// constant, whose columns are scaled, or a weight that
+/// qopt-quantize-weights already rewrote (`linalg.transpose` of a
+/// `qopt.dequantize` in the [K, K'] layout with f32 scales per output
+/// channel and K' group), whose scale rows are scaled: s · c · (q − z).
+/// Returns false, changing nothing, otherwise.
 inline bool foldScaleIntoProducer(OpBuilder &b, Value x,
                                   ArrayRef<float> factors) {
   auto mm = x.getDefiningOp<linalg::MatmulOp>();
@@ -57,25 +90,16 @@ inline bool foldScaleIntoProducer(OpBuilder &b, Value x,
   if (!fill || !matchPattern(fill.getInputs()[0], m_AnyZeroFloat()))
     return false;
   OpOperand *wOperand = mm.getDpsInputOperand(1);
-  auto cst = wOperand->get().getDefiningOp<arith::ConstantOp>();
-  auto attr = cst ? dyn_cast<DenseElementsAttr>(cst.getValue()) : nullptr;
-  if (!attr || !attr.getElementType().isF32())
+  if (scaleConstant(b, *wOperand, factors, /*byColumn=*/true))
+    return true;
+  auto transpose = wOperand->get().getDefiningOp<linalg::TransposeOp>();
+  if (!transpose || transpose.getPermutation() != ArrayRef<int64_t>{1, 0} ||
+      !transpose->getResult(0).hasOneUse())
     return false;
-  auto type = cast<RankedTensorType>(attr.getType());
-  if (type.getRank() != 2 || type.getDimSize(1) != int64_t(factors.size()))
+  auto dq = transpose.getInput().getDefiningOp<DequantizeOp>();
+  if (!dq || !dq->hasOneUse())
     return false;
-  std::vector<float> w(attr.getValues<float>().begin(),
-                       attr.getValues<float>().end());
-  int64_t k = factors.size();
-  for (size_t i = 0; i < w.size(); ++i)
-    w[i] *= factors[i % k];
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(mm);
-  wOperand->set(arith::ConstantOp::create(
-      b, cst.getLoc(), DenseElementsAttr::get(type, ArrayRef<float>(w))));
-  if (cst->use_empty())
-    cst->erase();
-  return true;
+  return scaleConstant(b, dq.getScaleMutable(), factors, /*byColumn=*/false);
 }
 
 } // namespace mlir::qopt::detail

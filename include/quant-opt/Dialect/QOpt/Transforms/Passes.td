@@ -241,7 +241,10 @@ def QuantizeWeights : Pass<"qopt-quantize-weights", "::mlir::ModuleOp"> {
     input (observer names follow `qopt-insert-observers`). With
     `method=awq` it searches AWQ's per-channel scales from the recorded
     mean |x| and Hessian, quantizes W * diag(s) and makes the product read
-    x / s through an explicit elementwise scale. A missing, mismatched or
+    x / s: folded into the previous linear layer's output channels (its
+    weight columns, or its dequantization scales if it was quantized too)
+    when x is that layer's only use, else through an explicit elementwise
+    scale. A missing, mismatched or
     non-finite statistic fails the pass before anything is rewritten. Weights whose
     K is not a multiple of the group size (or odd, for 4-bit packing) are
     left as they are with a warning.
