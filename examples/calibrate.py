@@ -101,6 +101,9 @@ def main():
             ("INT8 per-channel RTN", "storage=i8 group-size=0"),
             ("W8A8 (static minmax)", "storage=i8 group-size=0",
              f"--qopt-apply-calibration=calibration={path('cal.json')}"),
+            ("W8A8 asymmetric ui8", "storage=i8 group-size=0",
+             f"--qopt-apply-calibration=calibration={path('cal.json')} "
+             "storage=ui8"),
             ("SmoothQuant + W8A8", "storage=i8 group-size=0",
              f"--qopt-apply-calibration=calibration={path('cal2.json')}",
              path("smooth.mlir")),
