@@ -9,15 +9,13 @@ import os
 import re
 import subprocess
 import tempfile
-import json
 
 import numpy as np
 
 import reference as ref
-from harness import Checker, linear_layer_module
+from harness import Checker, calibrate, linear_layer_module, run_model
 
 QUANT_OPT = os.environ["QUANT_OPT"]
-QUANT_RUN = os.environ["QUANT_RUN"]
 rng = np.random.default_rng(5)
 check = Checker()
 T, K, N = 32, 256, 64
@@ -47,25 +45,16 @@ with tempfile.TemporaryDirectory() as tmp:
     held = acts()
     np.save(path("held.npy"), held)
     open(path("m.mlir"), "w").write(linear_layer_module(w, T))
-    qopt(path("m.mlir"), "--qopt-insert-observers=stats=minmax", "-o",
-         path("inst.mlir"))
-    subprocess.run([QUANT_RUN, path("inst.mlir"), "--input", ",".join(calib),
-                    "--calibration-out", path("cal.json")], check=True,
-                   stdout=subprocess.DEVNULL)
-    stats = json.load(open(path("cal.json")))["observers"]["fc.input"]
-
-    def run(model):
-        subprocess.run([QUANT_RUN, model, "--input", path("held.npy"),
-                        "--output-dir", path("out")], check=True,
-                       stdout=subprocess.DEVNULL)
-        return np.load(path("out/result0.npy")).astype(np.float64)
+    stats = calibrate(path("m.mlir"), calib, path("cal.json"),
+                      "minmax")["fc.input"]
 
     outs = {}
     for mode in ["i8", "ui8"]:
         qopt(path("m.mlir"), "--qopt-weight-ptq=storage=i8 group-size=0",
              f"--qopt-apply-calibration=calibration={path('cal.json')} "
              f"storage={mode}", "-o", path(f"{mode}.mlir"))
-        outs[mode] = run(path(f"{mode}.mlir"))
+        outs[mode] = run_model(path(f"{mode}.mlir"), path("held.npy"),
+                               path("out")).astype(np.float64)
     ir = open(path("ui8.mlir")).read()
 
     # An unsupported combination is a diagnostic, not a silent fallback.

@@ -12,10 +12,9 @@ import tempfile
 
 import numpy as np
 
-from harness import Checker
+from harness import Checker, calibrate, linear_layers_module, run_model
 
 QUANT_OPT = os.environ["QUANT_OPT"]
-QUANT_RUN = os.environ["QUANT_RUN"]
 rng = np.random.default_rng(41)
 check = Checker()
 T, K, H, N = 64, 128, 128, 64
@@ -24,35 +23,12 @@ w1[:, [9, 33, 100]] *= 30  # salient channels in the second layer's input
 w2 = rng.normal(0, 0.05, (H, N)).astype(np.float32)
 
 
-def const(w):
-    return (f"arith.constant dense<\"0x{w.tobytes().hex().upper()}\"> : "
-            f"tensor<{w.shape[0]}x{w.shape[1]}xf32>")
-
-
-def layer(name, x, w, k, n):
-    t = f"tensor<{T}x{n}xf32>"
-    return (f"  %{name}_w = {const(w)}\n"
-            f"  %{name}_e = tensor.empty() : {t}\n"
-            f"  %{name}_i = linalg.fill ins(%zero : f32) outs(%{name}_e : {t}) -> {t}\n"
-            f"  %{name} = linalg.matmul ins({x}, %{name}_w : tensor<{T}x{k}xf32>, "
-            f"tensor<{k}x{n}xf32>) outs(%{name}_i : {t}) -> {t} loc(\"{name}\")\n")
-
-
 def module(return_hidden):
-    results = f"tensor<{T}x{N}xf32>" + (f", tensor<{T}x{H}xf32>" if return_hidden else "")
-    values = "%fc2" + (", %fc1" if return_hidden else "")
-    return (f"func.func @main(%x: tensor<{T}x{K}xf32>) -> ({results}) {{\n"
-            f"  %zero = arith.constant 0.0 : f32\n"
-            + layer("fc1", "%x", w1, K, H) + layer("fc2", "%fc1", w2, H, N) +
-            f"  return {values} : {results}\n}}\n")
+    return linear_layers_module([w1, w2], T, ["fc1", "fc2"], return_hidden)
 
 
 def acts():
     return rng.normal(0, 1, (T, K)).astype(np.float32)
-
-
-def run(args):
-    return subprocess.run(args, check=True, capture_output=True, text=True)
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -64,11 +40,8 @@ with tempfile.TemporaryDirectory() as tmp:
     for i in range(4):
         files.append(path(f"x{i}.npy"))
         np.save(files[-1], acts())
-    run([QUANT_OPT, path("fold.mlir"),
-         "--qopt-insert-observers=stats=channel_absmean,hessian",
-         "-o", path("inst.mlir")])
-    run([QUANT_RUN, path("inst.mlir"), "--input", ",".join(files),
-         "--calibration-out", path("cal.json")])
+    calibrate(path("fold.mlir"), files, path("cal.json"),
+              "channel_absmean,hessian")
     held = acts()
     np.save(path("held.npy"), held)
     outs, generics = {}, {}
@@ -77,12 +50,11 @@ with tempfile.TemporaryDirectory() as tmp:
         if method == "awq":
             opts += f" method=awq calibration={path('cal.json')}"
         out = path(f"{name}-{method}.mlir")
-        run([QUANT_OPT, path(f"{name}.mlir"), f"--qopt-weight-ptq={opts}",
-             "-o", out])
+        subprocess.run([QUANT_OPT, path(f"{name}.mlir"),
+                        f"--qopt-weight-ptq={opts}", "-o", out], check=True)
         generics[(name, method)] = open(out).read().count("linalg.generic")
-        run([QUANT_RUN, out, "--input", path("held.npy"),
-             "--output-dir", path(f"out-{name}-{method}")])
-        outs[(name, method)] = np.load(path(f"out-{name}-{method}/result0.npy"))
+        outs[(name, method)] = run_model(out, path("held.npy"),
+                                         path(f"out-{name}-{method}"))
 
 check.checks += 1
 if generics[("blocked", "awq")] - generics[("fold", "awq")] != 1:

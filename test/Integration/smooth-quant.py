@@ -4,7 +4,6 @@
 # model must show channel maxima max|X_j| / s_j (NumPy's s), far flatter.
 # RUN: %python %s
 
-import json
 import os
 import subprocess
 import tempfile
@@ -12,10 +11,9 @@ import tempfile
 import numpy as np
 
 import numerics_reference as nref
-from harness import Checker, linear_layer_module
+from harness import Checker, calibrate, linear_layer_module, run_model
 
 QUANT_OPT = os.environ["QUANT_OPT"]
-QUANT_RUN = os.environ["QUANT_RUN"]
 rng = np.random.default_rng(23)
 check = Checker()
 T, K, N = 32, 64, 48
@@ -45,12 +43,9 @@ with tempfile.TemporaryDirectory() as tmp:
     for i in range(4):
         files.append(path(f"x{i}.npy"))
         np.save(files[-1], acts())
-    run([QUANT_OPT, path("m.mlir"), "--qopt-insert-observers=stats=channel_absmax",
-         "-o", path("inst.mlir")])
-    run([QUANT_RUN, path("inst.mlir"), "--input", ",".join(files),
-         "--calibration-out", path("cal.json")])
-    act_max = np.array(json.load(open(path("cal.json")))["observers"]["fc.input"]
-                       ["channel_absmax"], np.float32)
+    act_max = np.array(calibrate(path("m.mlir"), files, path("cal.json"),
+                                 "channel_absmax")["fc.input"]["channel_absmax"],
+                       np.float32)
     run([QUANT_OPT, path("m.mlir"),
          f"--qopt-smooth-quant=alpha=0.5 calibration={path('cal.json')}",
          "--mlir-print-debuginfo",  # keep the layer name "fc" in the file
@@ -58,23 +53,17 @@ with tempfile.TemporaryDirectory() as tmp:
 
     held = acts()
     np.save(path("held.npy"), held)
-    outs = {}
-    for name in ["m", "smooth"]:
-        run([QUANT_RUN, path(f"{name}.mlir"), "--input", path("held.npy"),
-             "--output-dir", path(name)])
-        outs[name] = np.load(path(f"{name}/result0.npy"))
+    outs = {name: run_model(path(f"{name}.mlir"), path("held.npy"), path(name))
+            for name in ["m", "smooth"]}
     check.checks += 1
     diff = np.max(np.abs(outs["smooth"] - outs["m"])) / np.max(np.abs(outs["m"]))
     if not diff < 1e-5:
         check.fail("output preserved", f"relative difference {diff}")
 
     # Recalibrate the smoothed model: its product now reads x / s.
-    run([QUANT_OPT, path("smooth.mlir"),
-         "--qopt-insert-observers=stats=channel_absmax", "-o", path("inst2.mlir")])
-    run([QUANT_RUN, path("inst2.mlir"), "--input", ",".join(files),
-         "--calibration-out", path("cal2.json")])
-    smoothed = np.array(json.load(open(path("cal2.json")))["observers"]
-                        ["fc.input"]["channel_absmax"], np.float32)
+    smoothed = np.array(calibrate(path("smooth.mlir"), files, path("cal2.json"),
+                                  "channel_absmax")["fc.input"]["channel_absmax"],
+                        np.float32)
 
 s = nref.smoothquant(act_max, np.abs(w).max(axis=1), 0.5)
 check.checks += 1

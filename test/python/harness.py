@@ -5,6 +5,7 @@ takes its inputs as arguments, writes them as .npy, calls quant-run, and
 compares the .npy results with test/python/reference.py.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -130,17 +131,57 @@ def bf16_round(x):
     return x.astype(ml_dtypes.bfloat16).astype(np.float32)
 
 
+def linear_layers_module(weights, tokens, names, return_hidden=False):
+    """A function chaining linear layers: y_i = y_{i-1} @ w_i (y_0 = x of
+    shape [tokens, K]), each a linalg.matmul from zeros of a constant f32
+    weight [K_i, N_i], located (and so named for observers) by `names`.
+    Returns the last output, and with `return_hidden` also the others."""
+    def t(n):
+        return f"tensor<{tokens}x{n}xf32>"
+    body = ["  %zero = arith.constant 0.0 : f32"]
+    x = "%x"
+    for i, (w, name) in enumerate(zip(weights, names)):
+        k, n = w.shape
+        wt = f"tensor<{k}x{n}xf32>"
+        body += [
+            f"  %w{i} = arith.constant dense<\"0x{w.tobytes().hex().upper()}\"> : {wt}",
+            f"  %e{i} = tensor.empty() : {t(n)}",
+            f"  %i{i} = linalg.fill ins(%zero : f32) outs(%e{i} : {t(n)}) -> {t(n)}",
+            f"  %y{i} = linalg.matmul ins({x}, %w{i} : {t(k)}, {wt}) "
+            f"outs(%i{i} : {t(n)}) -> {t(n)} loc(\"{name}\")"]
+        x = f"%y{i}"
+    last = len(weights) - 1
+    outs = [last] + (list(range(last)) if return_hidden else [])
+    types = ", ".join(t(weights[i].shape[1]) for i in outs)
+    body.append(f"  return {', '.join(f'%y{i}' for i in outs)} : {types}")
+    return (f"func.func @main(%x: {t(weights[0].shape[0])}) -> ({types}) {{\n"
+            + "\n".join(body) + "\n}\n")
+
+
 def linear_layer_module(w, tokens, name="fc"):
     """A function computing x @ w for x [tokens, K] with the constant f32
     weight w [K, N] (linalg.matmul from zeros), the product named `name`."""
-    k, n = w.shape
-    xt, yt = f"tensor<{tokens}x{k}xf32>", f"tensor<{tokens}x{n}xf32>"
-    return (f"func.func @main(%x: {xt}) -> {yt} {{\n"
-            f"  %w = arith.constant dense<\"0x{w.tobytes().hex().upper()}\"> : "
-            f"tensor<{k}x{n}xf32>\n"
-            f"  %z = arith.constant 0.0 : f32\n"
-            f"  %e = tensor.empty() : {yt}\n"
-            f"  %i = linalg.fill ins(%z : f32) outs(%e : {yt}) -> {yt}\n"
-            f"  %y = linalg.matmul ins(%x, %w : {xt}, tensor<{k}x{n}xf32>) "
-            f"outs(%i : {yt}) -> {yt} loc(\"{name}\")\n"
-            f"  return %y : {yt}\n}}\n")
+    return linear_layers_module([w], tokens, [name])
+
+
+def calibrate(model, inputs, out, stats):
+    """Instruments `model` with observers for `stats`, runs it on every
+    input file and writes the calibration file `out`; returns its
+    observers (name -> statistics)."""
+    inst = out + ".inst.mlir"
+    subprocess.run([os.environ["QUANT_OPT"], model,
+                    f"--qopt-insert-observers=stats={stats}", "-o", inst],
+                   check=True, capture_output=True, text=True)
+    subprocess.run([os.environ["QUANT_RUN"], inst, "--input", ",".join(inputs),
+                    "--calibration-out", out],
+                   check=True, capture_output=True, text=True)
+    return json.load(open(out))["observers"]
+
+
+def run_model(model, input_file, out_dir):
+    """Runs `model` (one argument) with quant-run on the .npy `input_file`;
+    returns its first result."""
+    subprocess.run([os.environ["QUANT_RUN"], model, "--input", input_file,
+                    "--output-dir", out_dir],
+                   check=True, capture_output=True, text=True)
+    return np.load(os.path.join(out_dir, "result0.npy"))
