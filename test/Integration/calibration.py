@@ -102,55 +102,39 @@ with tempfile.TemporaryDirectory() as tmp:
     merged = json.load(open(b_json))
     merged_xtx = {name: np.load(os.path.join(tmp, o["hessian"]["xtx_file"]))
                   for name, o in merged["observers"].items()}
-    # Statistics of another model are refused.
-    other = subprocess.run([QUANT_RUN, inst, "--input", files[0],
-                            "--calibration-in", a_json.replace("a.json", "x.json"),
+    def refuse(what, data, message):
+        """--calibration-in with `data` (a dict written to a file, or None
+        for a missing file) must fail with `message`."""
+        cal_in = os.path.join(tmp, f"{what.replace(' ', '-')}.json")
+        if data is not None:
+            json.dump(data, open(cal_in, "w"))
+        r = subprocess.run([QUANT_RUN, inst, "--input", files[0],
+                            "--calibration-in", cal_in,
                             "--calibration-out", b_json],
                            capture_output=True, text=True)
-    check.checks += 1
-    if other.returncode != 1 or "cannot read" not in other.stderr:
-        check.fail("missing --calibration-in", other.stderr)
+        check.checks += 1
+        if r.returncode != 1 or message not in r.stderr:
+            check.fail(what, r.stderr)
+
+    refuse("missing --calibration-in", None, "cannot read")
+    # Statistics of another model are refused.
     renamed = json.load(open(a_json))
     renamed["observers"]["fc9.input"] = renamed["observers"].pop("fc1.input")
-    renamed_path = os.path.join(tmp, "renamed.json")
-    json.dump(renamed, open(renamed_path, "w"))
-    other = subprocess.run([QUANT_RUN, inst, "--input", files[0],
-                            "--calibration-in", renamed_path,
-                            "--calibration-out", b_json],
-                           capture_output=True, text=True)
-    check.checks += 1
-    if other.returncode != 1 or "'fc9.input' is not in this module" not in other.stderr:
-        check.fail("statistics of another model", other.stderr)
+    refuse("statistics of another model", renamed,
+           "'fc9.input' is not in this module")
     # Statistics of another width under the same name are refused when
     # written (per-channel statistics can't mix widths).
     narrow = json.load(open(a_json))
     entry = narrow["observers"]["fc1.input"]
     entry.pop("hessian")
     entry["channels"] = 2
-    entry["channel_absmax"] = entry["channel_absmax"][:2]
-    entry["channel_abssum"] = entry["channel_abssum"][:2]
-    entry["channel_absmean"] = entry["channel_absmean"][:2]
-    narrow_path = os.path.join(tmp, "narrow.json")
-    json.dump(narrow, open(narrow_path, "w"))
-    other = subprocess.run([QUANT_RUN, inst, "--input", files[0],
-                            "--calibration-in", narrow_path,
-                            "--calibration-out", b_json],
-                           capture_output=True, text=True)
-    check.checks += 1
-    if other.returncode != 1 or "last dimension differs (2 and 32)" not in other.stderr:
-        check.fail("channel width mismatch", other.stderr)
+    for key in ["channel_absmax", "channel_abssum", "channel_absmean"]:
+        entry[key] = entry[key][:2]
+    refuse("channel width mismatch", narrow, "last dimension differs (2 and 32)")
     # Inconsistent files are refused on reading.
     broken = json.load(open(a_json))
     broken["observers"]["fc1.input"]["channel_absmax"] = [1.0]
-    broken_path = os.path.join(tmp, "broken.json")
-    json.dump(broken, open(broken_path, "w"))
-    other = subprocess.run([QUANT_RUN, inst, "--input", files[0],
-                            "--calibration-in", broken_path,
-                            "--calibration-out", b_json],
-                           capture_output=True, text=True)
-    check.checks += 1
-    if other.returncode != 1 or "bad channel_absmax" not in other.stderr:
-        check.fail("inconsistent file", other.stderr)
+    refuse("inconsistent file", broken, "bad channel_absmax")
     # Without observers, --calibration-out is an error, not an empty file.
     bad = subprocess.run([QUANT_RUN, src, "--input", files[0],
                           "--calibration-out", cal],
