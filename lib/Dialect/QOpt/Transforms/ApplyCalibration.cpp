@@ -47,9 +47,26 @@ readHistogram(const llvm::json::Object &entry) {
                                            uint64_t(*nonFinite));
 }
 
+/// The numerics library's storage for activation codes of type `t`.
+quantopt::Storage numericStorage(Type t) {
+  if (t.isUnsignedInteger(8))
+    return quantopt::Storage::UI8;
+  if (t.isSignlessInteger(8))
+    return quantopt::Storage::I8;
+  return isa<Float8E4M3FNType>(t) ? quantopt::Storage::F8E4M3FN
+                                  : quantopt::Storage::F8E5M2;
+}
+
 struct ApplyCalibrationPass
     : qopt::impl::ApplyCalibrationBase<ApplyCalibrationPass> {
   using Base::Base;
+
+  /// A product whose input becomes codes of `storage` with `params`.
+  struct Target {
+    MatmulOp op;
+    Type storage;
+    quantopt::AffineParams params;
+  };
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -87,13 +104,6 @@ struct ApplyCalibrationPass
       return signalPassFailure();
     const llvm::json::Object *observers = &*loaded;
 
-    struct Target {
-      MatmulOp op;
-      Type storage;
-      float threshold;
-      /// The signed observed range, for asymmetric activations.
-      std::optional<std::pair<float, float>> range;
-    };
     SmallVector<Target> targets;
     for (ProductInput &in : getObservedProductInputs(module, nullptr)) {
       auto mm = dyn_cast<MatmulOp>(in.product);
@@ -140,44 +150,21 @@ struct ApplyCalibrationPass
             << in.name << "' give a non-finite range";
         return signalPassFailure();
       }
-      std::optional<std::pair<float, float>> range;
-      if (asymmetric)
-        range = std::pair{float(*entry->getNumber("min")),
-                          float(*entry->getNumber("max"))};
-      targets.push_back({mm, xStorage, *threshold, range});
+      // Symmetric codes from the threshold; ui8 over the signed range.
+      quantopt::Storage numeric = numericStorage(xStorage);
+      quantopt::AffineParams params =
+          asymmetric
+              ? quantopt::asymmetricParams(float(*entry->getNumber("min")),
+                                           float(*entry->getNumber("max")),
+                                           numeric)
+              : quantopt::AffineParams{
+                    quantopt::symmetricScale(*threshold, numeric,
+                                             /*narrowRange=*/true),
+                    0};
+      targets.push_back({mm, xStorage, params});
     }
-    for (Target &t : targets) {
-      if (t.range)
-        rewriteAsymmetric(t.op, t.range->first, t.range->second);
-      else
-        rewrite(t.op, t.storage, t.threshold);
-    }
-  }
-
-  /// x -> ui8 codes over [min(lo, 0), max(hi, 0)] with a zero point.
-  void rewriteAsymmetric(MatmulOp op, float lo, float hi) {
-    OpBuilder b(op);
-    Location loc = op.getLoc();
-    quantopt::AffineParams p =
-        quantopt::asymmetricParams(lo, hi, quantopt::Storage::UI8);
-    Type ui8 = b.getIntegerType(8, /*isSigned=*/false);
-    Value sx = arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()),
-                               ArrayRef<float>{p.scale}));
-    auto zxType = RankedTensorType::get({}, ui8);
-    Value zx = arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(
-            zxType, IntegerAttr::get(ui8, APInt(8, uint64_t(p.zeroPoint)))));
-    auto xType = op.getInput().getType();
-    Value xq = QuantizeOp::create(b, loc, xType.clone(ui8), op.getInput(), sx,
-                                  zx, /*narrow_range=*/false);
-    auto mm = MatmulOp::create(b, loc, op.getType(), xq, op.getWeight(),
-                               op.getScale(), Value(), sx, zx,
-                               op.getAccTypeAttr(), op.getPackedAttr());
-    op.replaceAllUsesWith(mm.getResult());
-    op.erase();
+    for (Target &t : targets)
+      rewrite(t);
   }
 
   std::optional<float> getThreshold(const llvm::json::Object &entry,
@@ -195,35 +182,35 @@ struct ApplyCalibrationPass
       return quantopt::percentileThreshold(*h, percentile);
     if (calibrator == "entropy")
       return quantopt::entropyThreshold(*h);
-    quantopt::Storage s = storage.isSignlessInteger(8)
-                              ? quantopt::Storage::I8
-                              : isa<Float8E4M3FNType>(storage)
-                                    ? quantopt::Storage::F8E4M3FN
-                                    : quantopt::Storage::F8E5M2;
-    return quantopt::mseThreshold(*h, s, /*narrowRange=*/true);
+    return quantopt::mseThreshold(*h, numericStorage(storage),
+                                  /*narrowRange=*/true);
   }
 
-  void rewrite(MatmulOp op, Type storage, float threshold) {
+  /// x -> codes with t's parameters (a zero point for unsigned codes),
+  /// and the product reads them with input_scale.
+  void rewrite(const Target &t) {
+    MatmulOp op = t.op;
     OpBuilder b(op);
     Location loc = op.getLoc();
-    bool isInt = storage.isSignlessInteger(8);
-    quantopt::Storage s = isInt ? quantopt::Storage::I8
-                          : isa<Float8E4M3FNType>(storage)
-                              ? quantopt::Storage::F8E4M3FN
-                              : quantopt::Storage::F8E5M2;
-    float scale = quantopt::symmetricScale(threshold, s, /*narrowRange=*/true);
     Value sx = arith::ConstantOp::create(
         b, loc,
         DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()),
-                               ArrayRef<float>{scale}));
+                               ArrayRef<float>{t.params.scale}));
+    Value zx;
+    if (t.storage.isUnsignedInteger(8))
+      zx = arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(
+              RankedTensorType::get({}, t.storage),
+              IntegerAttr::get(t.storage,
+                               APInt(8, uint64_t(t.params.zeroPoint)))));
     auto xType = op.getInput().getType();
-    Value xq = QuantizeOp::create(b, loc, xType.clone(storage), op.getInput(),
-                                  sx, /*zero_point=*/Value(),
-                                  /*narrow_range=*/isInt);
+    Value xq = QuantizeOp::create(b, loc, xType.clone(t.storage),
+                                  op.getInput(), sx, zx,
+                                  /*narrow_range=*/t.storage.isSignlessInteger(8));
     auto mm = MatmulOp::create(b, loc, op.getType(), xq, op.getWeight(),
-                               op.getScale(), Value(), sx, Value(),
-                               op.getAccTypeAttr(),
-                               op.getPackedAttr());
+                               op.getScale(), Value(), sx, zx,
+                               op.getAccTypeAttr(), op.getPackedAttr());
     op.replaceAllUsesWith(mm.getResult());
     op.erase();
   }
