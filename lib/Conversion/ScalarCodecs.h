@@ -40,6 +40,13 @@ struct Emitter {
       return arith::ExtFOp::create(b, loc, t, v);
     return arith::TruncFOp::create(b, loc, t, v);
   }
+  /// Sign- or zero-extends the signless integer `v` to `width` bits.
+  Value extendInt(Value v, unsigned width, bool isSigned) {
+    Type t = b.getIntegerType(width);
+    if (isSigned)
+      return arith::ExtSIOp::create(b, loc, t, v);
+    return arith::ExtUIOp::create(b, loc, t, v);
+  }
   /// Views an unsigned integer or FP8 scalar as a signless integer, the only
   /// form `arith` computes on.
   Value toSignless(Value v) {

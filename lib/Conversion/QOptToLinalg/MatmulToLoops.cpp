@@ -141,11 +141,8 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
         values.push_back(e.castFloat(
             emitDecodeFP8(e, code, FP8Layout::get(storage)), accType));
       } else {
-        Type i32 = b.getI32Type();
-        Value wide =
-            info.isSigned ? Value(arith::ExtSIOp::create(b, l, i32, code))
-                          : Value(arith::ExtUIOp::create(b, l, i32, code));
-        values.push_back(arith::SIToFPOp::create(b, l, accType, wide));
+        values.push_back(arith::SIToFPOp::create(
+            b, l, accType, e.extendInt(code, 32, info.isSigned)));
       }
       if (z)
         for (Value &v : values)
@@ -175,11 +172,7 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
             idx = {rowIdx[i], index(b, l, 0)};
           Value z = e.toSignless(
               tensor::ExtractOp::create(b, l, inputZeroPoint, idx));
-          rowZero[i] = xElement.isUnsignedInteger()
-                           ? Value(arith::ExtUIOp::create(
-                                 b, l, b.getI32Type(), z))
-                           : Value(arith::ExtSIOp::create(
-                                 b, l, b.getI32Type(), z));
+          rowZero[i] = e.extendInt(z, 32, !xElement.isUnsignedInteger());
         }
       }
       auto gLoop = scf::ForOp::create(
@@ -195,12 +188,8 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
             if (zeroPoint) {
               Value zi = e.toSignless(
                   tensor::ExtractOp::create(b, l, zeroPoint, sIdx));
-              Value z32 = info.isSigned
-                              ? Value(arith::ExtSIOp::create(
-                                    b, l, b.getI32Type(), zi))
-                              : Value(arith::ExtUIOp::create(
-                                    b, l, b.getI32Type(), zi));
-              z = arith::SIToFPOp::create(b, l, accType, z32);
+              z = arith::SIToFPOp::create(
+                  b, l, accType, e.extendInt(zi, 32, info.isSigned));
             }
             Value kBase = arith::MulIOp::create(b, l, gIv, index(b, l, bk));
             Value wBase =
@@ -229,13 +218,8 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
                       Value xv = tensor::ExtractOp::create(
                           b, l, x, ValueRange{rowIdx[i], kIdx});
                       if (intInput) {
-                        Value xs = e.toSignless(xv);
-                        Value xi =
-                            xElement.isUnsignedInteger()
-                                ? Value(arith::ExtUIOp::create(
-                                      b, l, b.getI32Type(), xs))
-                                : Value(arith::ExtSIOp::create(
-                                      b, l, b.getI32Type(), xs));
+                        Value xi = e.extendInt(e.toSignless(xv), 32,
+                                               !xElement.isUnsignedInteger());
                         if (rowZero[i])
                           xi = arith::SubIOp::create(b, l, xi, rowZero[i]);
                         updated[i] = arith::AddIOp::create(

@@ -147,8 +147,7 @@ struct QuantizeOpLowering : OpRewritePattern<QuantizeOp> {
       Value z = e.i(32, 0);
       if (op.getZeroPoint()) {
         Value zs = e.toSignless(args[2]);
-        z = info.isSigned ? Value(arith::ExtSIOp::create(b, loc, i32, zs))
-                          : Value(arith::ExtUIOp::create(b, loc, i32, zs));
+        z = e.extendInt(zs, 32, info.isSigned);
         r = arith::AddFOp::create(
             b, loc, r, arith::SIToFPOp::create(b, loc, computeType, z));
       }
@@ -196,12 +195,7 @@ struct DequantizeOpLowering : OpRewritePattern<DequantizeOp> {
                            computeType);
       } else {
         // (q - z) is exact in i32 and in the compute type.
-        Type i32 = b.getI32Type();
-        auto extend = [&](Value v) -> Value {
-          if (info.isSigned)
-            return arith::ExtSIOp::create(b, loc, i32, v);
-          return arith::ExtUIOp::create(b, loc, i32, v);
-        };
+        auto extend = [&](Value v) { return e.extendInt(v, 32, info.isSigned); };
         Value diff = extend(q);
         if (op.getZeroPoint())
           diff = arith::SubIOp::create(b, loc, diff,
