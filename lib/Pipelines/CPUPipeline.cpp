@@ -11,6 +11,7 @@
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
 #include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
@@ -41,7 +42,8 @@ void qopt::buildCPUPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addNestedPass<func::FuncOp>(qopt::createConvertQOptMatmulToLoops());
   pm.addNestedPass<func::FuncOp>(qopt::createConvertQOptToLinalg());
-  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addNestedPass<func::FuncOp>(qopt::createOrderContractionsForCPU());
+  pm.addNestedPass<func::FuncOp>(qopt::createFuseElementwiseForCPU());
   pm.addPass(createCanonicalizerPass());
 
   // Bufferize with identity layouts at function boundaries.
@@ -70,6 +72,10 @@ void qopt::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
+  // What has no LLVM intrinsic (erf of exact GELU, tanh, ...) becomes a libm
+  // call, which the JIT and ahead-of-time links resolve. After the C-wrapper
+  // request, so the libm declarations keep their plain C names.
+  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addNestedPass<LLVM::LLVMFuncOp>(qopt::createWidenSubByteMemory());
@@ -87,6 +93,7 @@ void qopt::buildWeightPTQPipeline(OpPassManager &pm,
   quantize.actOrder = options.actOrder;
   quantize.skip = options.skip;
   quantize.minElements = options.minElements;
+  pm.addNestedPass<func::FuncOp>(qopt::createFoldWeightLayout());
   pm.addPass(qopt::createQuantizeWeights(quantize));
   pm.addNestedPass<func::FuncOp>(qopt::createFuseDequantMatmul());
   pm.addPass(createCanonicalizerPass());

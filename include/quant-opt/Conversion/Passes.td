@@ -68,6 +68,49 @@ def ConvertQOptMatmulToLoops : Pass<"convert-qopt-matmul-to-loops"> {
   ];
 }
 
+def FuseElementwiseForCPU : Pass<"qopt-fuse-elementwise-for-cpu"> {
+  let summary = "Elementwise fusion that never recomputes inside reductions";
+  let description = [{
+    Upstream `linalg-fuse-elementwise-ops` with one difference: an
+    elementwise producer is not fused into a consumer that has reduction
+    loops. Fusing GELU into the contraction that reads it, for example,
+    recomputes GELU once per output channel (384 times in a BERT layer);
+    the upstream pass does that as soon as the contraction is a
+    `linalg.generic`. Reshape propagation, canonicalization and constant
+    folding are as upstream. `qopt-cpu-pipeline` uses it.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def OrderContractionsForCPU : Pass<"qopt-order-contractions-for-cpu"> {
+  let summary = "Give float contractions a loop order the CPU vectorises";
+  let description = [{
+    `convert-linalg-to-loops` nests loops in iteration-space order, which
+    for a float contraction usually leaves a strided or strictly ordered
+    reduction innermost that LLVM cannot vectorise. This pass generalizes
+    every float contraction on tensors and reorders its loops:
+
+    - when both inputs are contiguous along the single reduction dimension
+      (`y[m, n] += x[m, k] * w[n, k]`, the layout of PyTorch weights), the
+      reduction goes innermost and its `arith.addf` / `arith.mulf` get
+      `fastmath<reassoc, contract>`, so LLVM turns it into a vectorised dot
+      product (reassociating the sum, as every BLAS does);
+    - otherwise, when the result and an input are contiguous along a
+      parallel dimension (`y[m, n] += x[m, k] * w[k, n]`), that dimension
+      goes innermost, after the reduction.
+
+    `qopt-cpu-pipeline` runs it before bufferization. Integer and
+    quantized products (`qopt.matmul`) are not touched.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def ConvertQOptObserveToCalls
     : Pass<"convert-qopt-observe-to-calls", "::mlir::ModuleOp"> {
   let summary = "Lower qopt.observe to calls into the calibration runtime";

@@ -43,6 +43,16 @@ LogicalResult QOptDialect::verifyOperationAttribute(Operation *op,
                            "names on a module");
     return success();
   }
+  // qopt.returned_products: names of the products qopt-return-products
+  // appended to a function's results.
+  if (attr.getName() == "qopt.returned_products") {
+    auto names = dyn_cast<ArrayAttr>(attr.getValue());
+    if (!names ||
+        !llvm::all_of(names, [](Attribute a) { return isa<StringAttr>(a); }))
+      return op->emitError("'qopt.returned_products' must be an array of "
+                           "product names");
+    return success();
+  }
   if (attr.getName() == "qopt.out_params") {
     if (!isa<UnitAttr>(attr.getValue()))
       return op->emitError("'qopt.out_params' must be a unit attribute");

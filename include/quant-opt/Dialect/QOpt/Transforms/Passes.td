@@ -94,6 +94,38 @@ def DynamicQuant : Pass<"qopt-dynamic-quant"> {
   ];
 }
 
+def FoldWeightLayout : Pass<"qopt-fold-weight-layout"> {
+  let summary = "Read constant weights through contraction indexing maps";
+  let description = [{
+    Frontends rarely hand a contraction its weight directly: torch-mlir
+    lowers `nn.Linear` to a `linalg.transpose` of the [N, K] weight and, for
+    inputs of rank 3, a broadcast of it to a batched weight of
+    `linalg.batch_matmul`. This pass folds such views of constants — any
+    chain of `linalg.transpose`, `linalg.broadcast` and all-parallel
+    `linalg.generic` copies whose output map is a permutation — into the
+    indexing map of the contraction that reads them (generalized to
+    `linalg.generic`), so that the contraction reads the constant itself.
+    The weight is then neither copied nor replicated at run time, and
+    `qopt-quantize-weights` sees every linear layer. Views of non-constant
+    values are left alone (folding them would recompute them inside the
+    reduction).
+
+    Example:
+
+    ```mlir
+    %t = linalg.transpose ins(%w : tensor<384x384xf32>) outs(...) permutation = [1, 0]
+    %b = linalg.generic {indexing_maps = [(d0, d1, d2) -> (d1, d2), (d0, d1, d2) -> (d0, d1, d2)], ...}
+           ins(%t) outs(...) { linalg.yield %in }  -> tensor<16x384x384xf32>
+    %y = linalg.batch_matmul ins(%x, %b : tensor<16x32x384xf32>, tensor<16x384x384xf32>) ...
+    // becomes
+    %y = linalg.generic {indexing_maps = [(b, m, n, k) -> (b, m, k),
+                                          (b, m, n, k) -> (n, k),
+                                          (b, m, n, k) -> (b, m, n)], ...}
+           ins(%x, %w : tensor<16x32x384xf32>, tensor<384x384xf32>) ...
+    ```
+  }];
+}
+
 def FuseDequantMatmul : Pass<"qopt-fuse-dequant-matmul"> {
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
   let summary = "Fuse qopt.dequantize of a weight into its product as qopt.matmul";
@@ -288,6 +320,41 @@ def QuantizeWeights : Pass<"qopt-quantize-weights", "::mlir::ModuleOp"> {
     "::mlir::linalg::LinalgDialect",
     "::mlir::qopt::QOptDialect",
     "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def ReturnProducts : Pass<"qopt-return-products", "::mlir::ModuleOp"> {
+  let summary = "Return the outputs of weight products as extra results";
+  let description = [{
+    Appends the result of every matrix product with a weight — a
+    `qopt.matmul`, or a `linalg` contraction whose other operand is a
+    constant or a `qopt.dequantize` (through a `linalg.transpose`) — to the
+    results of its public function, in program order, and lists their
+    location names in the function attribute `qopt.returned_products`.
+    Running a float model and its quantized version instrumented this way
+    on the same inputs gives the error of every layer's output
+    (`quant_opt.report`). `match` keeps the products whose location name
+    matches a regex. Functions with several blocks are left alone.
+
+    Example:
+
+    ```mlir
+    func.func @f(%x: tensor<4x64xf32>) -> tensor<4x32xf32> {
+      %y = qopt.matmul %x, %w, %s ... loc("fc1")
+      ...
+      return %z : tensor<4x32xf32>
+    }
+    // becomes
+    func.func @f(%x: tensor<4x64xf32>) -> (tensor<4x32xf32>, tensor<4x32xf32>)
+        attributes {qopt.returned_products = ["fc1"]} {
+      ...
+      return %z, %y : tensor<4x32xf32>, tensor<4x32xf32>
+    }
+    ```
+  }];
+  let options = [
+    Option<"match", "match", "std::string", /*default=*/"\"\"",
+           "Only products whose location name matches this regex">,
   ];
 }
 
