@@ -1,0 +1,111 @@
+"""quant_opt.ir: parsing, pass pipelines, diagnostics and the JIT."""
+
+import ml_dtypes
+import numpy as np
+import pytest
+
+import quant_opt as qo
+
+ADD = """
+func.func @add(%a: tensor<2x3xf32>, %b: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = arith.addf %a, %b : tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+"""
+
+
+def test_parse_and_run():
+    module = qo.Module.parse(ADD)
+    assert module.functions == ["add"]
+    run = module.compile()
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    np.testing.assert_array_equal(run(a, 2 * a), 3 * a)
+
+
+def test_parse_error_has_location():
+    with pytest.raises(qo.QuantOptError) as info:
+        qo.Module.parse("func.func @f() {\n  %0 = arith.addf\n}", "bad.mlir")
+    error = info.value
+    assert error.location.startswith("bad.mlir:2:")
+    assert "cannot parse 'bad.mlir'" in str(error)
+    assert error.diagnostics[0].severity == "error"
+
+
+def test_verifier_error_names_op_and_location():
+    text = """
+func.func @f(%x: tensor<4xf32>, %s: tensor<f32>) -> tensor<4xi8> {
+  %q = qopt.quantize %x, %s : (tensor<4xf32>, tensor<f32>) -> tensor<4xi16> loc("fc1")
+  %t = arith.trunci %q : tensor<4xi16> to tensor<4xi8>
+  return %t : tensor<4xi8>
+}"""
+    with pytest.raises(qo.QuantOptError) as info:
+        qo.Module.parse(text)
+    assert info.value.location.startswith("fc1")
+    assert "'qopt.quantize' op result #0" in str(info.value)
+
+
+def test_pass_failure_is_an_exception_with_location(tmp_path):
+    module = qo.Module.parse(ADD)
+    with pytest.raises(qo.QuantOptError) as info:
+        module.run_passes(f"qopt-apply-calibration{{calibration={tmp_path}/none.json}}")
+    assert "none.json" in str(info.value)
+    with pytest.raises(qo.QuantOptError, match="invalid pass pipeline"):
+        module.run_passes("no-such-pass")
+
+
+def test_warnings_are_returned(mlp_path):
+    module = qo.Module.load(mlp_path)
+    # K = 128 is not a multiple of 96: every layer is left with a warning.
+    warnings = module.run_passes("qopt-weight-ptq{storage=i4 group-size=96}")
+    warned = [w for w in warnings if w.severity == "warning"]
+    assert len(warned) == 4
+    assert warned[0].location == "layer0.fc1"
+    assert "left unquantized" in warned[0].message
+
+
+def test_argument_checks():
+    run = qo.Module.parse(ADD).compile()
+    a = np.zeros((2, 3), np.float32)
+    with pytest.raises(TypeError, match="takes 2 array"):
+        run(a)
+    with pytest.raises(TypeError, match="float64"):
+        run(a, a.astype(np.float64))
+    with pytest.raises(TypeError, match="shape"):
+        run(a, np.zeros((3, 2), np.float32))
+    # Non-contiguous inputs are copied, not rejected.
+    b = np.zeros((3, 2), np.float32).T
+    np.testing.assert_array_equal(run(a, b), a)
+
+
+def test_fp8_and_bf16_arrays_round_trip():
+    text = """
+func.func @codes(%x: tensor<5xf32>, %s: tensor<f32>) -> (tensor<5xf8E4M3FN>, tensor<5xbf16>) {
+  %q = qopt.quantize %x, %s : (tensor<5xf32>, tensor<f32>) -> tensor<5xf8E4M3FN>
+  %b = arith.truncf %x : tensor<5xf32> to tensor<5xbf16>
+  return %q, %b : tensor<5xf8E4M3FN>, tensor<5xbf16>
+}"""
+    run = qo.Module.parse(text).compile()
+    x = np.array([0.0, 0.3, -1.7, 500.0, 1e-9], np.float32)
+    q, b = run(x, np.array(1.0, np.float32))
+    assert q.dtype == ml_dtypes.float8_e4m3fn and b.dtype == ml_dtypes.bfloat16
+    # Reference: ml_dtypes' round-to-nearest-even, saturating at 448.
+    want = np.clip(x, -448, 448).astype(ml_dtypes.float8_e4m3fn)
+    np.testing.assert_array_equal(q.view(np.uint8), want.view(np.uint8))
+    np.testing.assert_array_equal(b.view(np.uint16),
+                                  x.astype(ml_dtypes.bfloat16).view(np.uint16))
+
+
+def test_results_own_their_memory():
+    run = qo.Module.parse(ADD).compile()
+    a = np.ones((2, 3), np.float32)
+    first = run(a, a)
+    second = run(a, 2 * a)
+    np.testing.assert_array_equal(first, 2 * a)
+    np.testing.assert_array_equal(second, 3 * a)
+
+
+def test_module_text_round_trips(tmp_path):
+    module = qo.Module.parse(ADD)
+    path = tmp_path / "m.mlir"
+    module.save(path)
+    assert qo.Module.load(path).to_string() == module.to_string()

@@ -1,0 +1,105 @@
+"""quant_opt.from_torch on small PyTorch models."""
+
+import numpy as np
+import pytest
+import torch
+
+import quant_opt as qo
+
+
+class Block(torch.nn.Module):
+    def __init__(self, hidden):
+        super().__init__()
+        self.up = torch.nn.Linear(hidden, 4 * hidden)
+        self.down = torch.nn.Linear(4 * hidden, hidden)
+        self.norm = torch.nn.LayerNorm(hidden)
+
+    def forward(self, x):
+        return self.norm(x + self.down(torch.nn.functional.gelu(self.up(x))))
+
+
+class Net(torch.nn.Module):
+    def __init__(self, hidden=64, layers=2):
+        super().__init__()
+        self.layers = torch.nn.ModuleList(Block(hidden) for _ in range(layers))
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+@pytest.fixture(scope="module")
+def net():
+    torch.manual_seed(0)
+    return Net().eval()
+
+
+@pytest.fixture(scope="module")
+def imported(net):
+    return qo.from_torch(net, (torch.randn(2, 8, 64),))
+
+
+def test_import_matches_pytorch(net, imported):
+    x = torch.randn(2, 8, 64)
+    with torch.no_grad():
+        want = net(x).numpy()
+    got = qo.compile(imported)(x.numpy())
+    # f32 with reassociated sums over K <= 256: a few ulps of the LayerNorm
+    # output scale.
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)
+
+
+def test_layers_keep_their_module_names(imported):
+    names = [r.name for r in imported.storage_report()]
+    assert names == ["layers.0.up", "layers.0.down", "layers.1.up",
+                     "layers.1.down"]
+
+
+def test_skip_by_module_name(imported):
+    quantized = qo.quantize(imported, "w8a16", skip=r"layers\.1\..*")
+    storage = {r.name: r.storage for r in quantized.storage_report()}
+    assert storage == {"layers.0.up": "i8", "layers.0.down": "i8",
+                       "layers.1.up": "f32", "layers.1.down": "f32"}
+
+
+def test_quantized_import_is_close(net, imported):
+    x = torch.randn(2, 8, 64)
+    with torch.no_grad():
+        want = net(x).numpy()
+    got = qo.compile(qo.quantize(imported, "w8a16"))(x.numpy())
+    error = np.linalg.norm(got - want) / np.linalg.norm(want)
+    assert error < 0.02  # INT8 per-channel weights (see test_workflow.BOUND)
+
+
+def test_unsupported_op_names_op_and_layer():
+    class Odd(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = torch.nn.Linear(8, 8)
+
+        def forward(self, x):
+            return torch.special.bessel_j0(self.proj(x))
+
+    class Outer(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head = Odd()
+
+        def forward(self, x):
+            return self.head(x)
+
+    with pytest.raises(qo.UnsupportedOpError) as info:
+        qo.from_torch(Outer(), (torch.randn(2, 8),))
+    assert "special_bessel_j0" in str(info.value)
+    assert "layer 'head'" in str(info.value)
+
+
+def test_model_without_products():
+    class Scale(torch.nn.Module):
+        def forward(self, x):
+            return torch.relu(x) * 2
+
+    model = qo.from_torch(Scale(), (torch.randn(4, 4),))
+    with pytest.raises(qo.QuantOptError, match="no quantizable matrix product"):
+        qo.quantize(model, "w4a16-g128")
