@@ -14,9 +14,31 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 
+#include <optional>
+#include <vector>
+
 namespace mlir::qopt::detail {
+
+/// The values of an f32 constant tensor: dense elements, or a
+/// `dense_resource` blob as frontends (torch-mlir) export weights.
+inline std::optional<std::vector<float>> getF32Values(arith::ConstantOp cst) {
+  if (!cst)
+    return std::nullopt;
+  if (auto attr = dyn_cast<DenseElementsAttr>(cst.getValue())) {
+    if (!attr.getElementType().isF32())
+      return std::nullopt;
+    return std::vector<float>(attr.getValues<float>().begin(),
+                              attr.getValues<float>().end());
+  }
+  if (auto blob = dyn_cast<DenseF32ResourceElementsAttr>(cst.getValue()))
+    if (std::optional<ArrayRef<float>> data = blob.tryGetAsArrayRef())
+      if (int64_t(data->size()) == blob.getType().getNumElements())
+        return std::vector<float>(data->begin(), data->end());
+  return std::nullopt;
+}
 
 /// x[..., j] * factors[j]: an elementwise linalg.generic over the f32
 /// tensor `x` whose last dimension has factors.size() channels.
@@ -51,15 +73,14 @@ inline Value scaleLastDim(OpBuilder &b, Location loc, Value x,
 inline bool scaleConstant(OpBuilder &b, OpOperand &operand,
                           ArrayRef<float> factors, bool byColumn) {
   auto cst = operand.get().getDefiningOp<arith::ConstantOp>();
-  auto attr = cst ? dyn_cast<DenseElementsAttr>(cst.getValue()) : nullptr;
-  if (!attr || !attr.getElementType().isF32())
+  std::optional<std::vector<float>> values = getF32Values(cst);
+  if (!values)
     return false;
-  auto type = cast<RankedTensorType>(attr.getType());
+  auto type = cast<RankedTensorType>(cst.getType());
   if (type.getRank() != 2 ||
       type.getDimSize(byColumn ? 1 : 0) != int64_t(factors.size()))
     return false;
-  std::vector<float> v(attr.getValues<float>().begin(),
-                       attr.getValues<float>().end());
+  std::vector<float> &v = *values;
   int64_t cols = type.getDimSize(1);
   for (size_t i = 0; i < v.size(); ++i)
     v[i] *= factors[byColumn ? i % cols : i / cols];

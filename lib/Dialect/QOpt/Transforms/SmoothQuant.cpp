@@ -58,13 +58,14 @@ struct SmoothQuantPass : qopt::impl::SmoothQuantBase<SmoothQuantPass> {
       auto cst = op->getOperand(w).getDefiningOp<arith::ConstantOp>();
       if (!cst)
         continue;
-      auto attr = dyn_cast<DenseElementsAttr>(cst.getValue());
-      if (!attr || !attr.getElementType().isF32()) {
+      if (!qopt::detail::getF32Values(cst)) {
         if (observers->getObject(in.name))
           op->emitWarning("qopt-smooth-quant: weight left unsmoothed: only "
-                          "f32 dense constants are supported");
+                          "f32 constants (dense or dense_resource) are "
+                          "supported");
         continue;
       }
+      auto weightType = cast<RankedTensorType>(cst.getType());
       // The weight's K axis: the one indexed by the reduction dim shared
       // with the activation, which must be the activation's last axis.
       AffineMap wm = op.getIndexingMapsArray()[w];
@@ -85,7 +86,7 @@ struct SmoothQuantPass : qopt::impl::SmoothQuantBase<SmoothQuantPass> {
           entry ? entry->getArray("channel_absmax") : nullptr;
       if (!absmax)
         continue; // no statistics for this product: leave it
-      int64_t k = cast<RankedTensorType>(attr.getType()).getDimSize(kAxis);
+      int64_t k = weightType.getDimSize(kAxis);
       if (int64_t(absmax->size()) != k) {
         op->emitError("calibration statistics of '")
             << in.name << "' have " << absmax->size()
@@ -104,12 +105,10 @@ struct SmoothQuantPass : qopt::impl::SmoothQuantBase<SmoothQuantPass> {
   void smooth(Candidate &c) {
     linalg::LinalgOp op = c.op;
     auto cst = op->getOperand(c.weight).getDefiningOp<arith::ConstantOp>();
-    auto attr = cast<DenseElementsAttr>(cst.getValue());
-    auto type = cast<RankedTensorType>(attr.getType());
+    auto type = cast<RankedTensorType>(cst.getType());
     ArrayRef<int64_t> shape = type.getShape();
     int64_t k = shape[c.kAxis];
-    std::vector<float> w(attr.getValues<float>().begin(),
-                         attr.getValues<float>().end());
+    std::vector<float> w = *qopt::detail::getF32Values(cst);
     // Stride of the K axis in the row-major weight and the count of
     // elements per K index.
     int64_t inner = 1;
