@@ -50,6 +50,17 @@ llvm_config.add_tool_substitutions(["mlir-translate", "opt"],
                                    [config.llvm_tools_dir])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
+# The CUDA runtime library and its test helpers (runtime/, test/Runtime).
+runtime_check = os.path.join(config.quant_opt_obj_root, "test", "Runtime",
+                             "runtime-check")
+if os.path.exists(runtime_check):
+    config.available_features.add("cuda-runtime")
+    config.substitutions.append(("%runtime_check", runtime_check))
+    config.substitutions.append(("%fake_cuda", os.path.join(
+        config.quant_opt_obj_root, "test", "Runtime", "libfake_cuda.so")))
+    config.substitutions.append(("%cuda_runtime_lib", os.path.join(
+        config.quant_opt_lib_dir, "libqopt_cuda_runtime.so")))
+
 # GPU tests need a device: set the feature only when a driver answers.
 if shutil.which("nvidia-smi") and os.system("nvidia-smi -L >/dev/null 2>&1") == 0:
     config.available_features.add("cuda-device")

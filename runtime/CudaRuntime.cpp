@@ -1,0 +1,293 @@
+//===- CudaRuntime.cpp - The mgpu* ABI over the CUDA driver, loaded late -===//
+//
+// libqopt_cuda_runtime.so: the functions that host code lowered by
+// upstream `gpu-to-llvm` (LLVM 22) calls — module loading, kernel launch,
+// streams, events, memory — implemented over the CUDA driver API. The
+// driver (`libcuda.so.1`, or $QOPT_CUDA_DRIVER) is opened with dlopen at the
+// first call, so executables link and start on machines without a GPU and
+// depend on nothing but this library, libc and the driver.
+//
+// Every driver error is fatal: the program prints the failing call, the
+// driver's error name and message, and exits with status 1. A machine
+// without a driver or a device gets one clear message from the first call.
+// (Upstream's runtime wrappers print and carry on, which turns a missing
+// device into wrong results further down.)
+//
+//===----------------------------------------------------------------------===//
+
+#include <cuda.h>
+#include <dlfcn.h>
+
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+
+#define QOPT_EXPORT extern "C" __attribute__((visibility("default")))
+#define QOPT_STRINGIFY_(x) #x
+#define QOPT_STRINGIFY(x) QOPT_STRINGIFY_(x)
+
+namespace {
+
+[[noreturn]] void fatal(const char *format, ...) {
+  std::fprintf(stderr, "qopt_cuda_runtime: ");
+  va_list args;
+  va_start(args, format);
+  std::vfprintf(stderr, format, args);
+  va_end(args);
+  std::fprintf(stderr, "\n");
+  std::fflush(stderr);
+  std::exit(1);
+}
+
+/// The driver entry points this runtime uses, resolved once. The names are
+/// those cuda.h maps the API to (cuMemAlloc is cuMemAlloc_v2, ...).
+struct Driver {
+#define QOPT_DRIVER_FUNCTIONS(X)                                               \
+  X(cuInit)                                                                    \
+  X(cuDeviceGetCount)                                                          \
+  X(cuDeviceGet)                                                               \
+  X(cuDevicePrimaryCtxRetain)                                                  \
+  X(cuCtxSetCurrent)                                                           \
+  X(cuGetErrorName)                                                            \
+  X(cuGetErrorString)                                                          \
+  X(cuModuleLoadData)                                                          \
+  X(cuModuleLoadDataEx)                                                        \
+  X(cuModuleUnload)                                                            \
+  X(cuModuleGetFunction)                                                       \
+  X(cuFuncSetAttribute)                                                        \
+  X(cuLaunchKernel)                                                            \
+  X(cuStreamCreate)                                                            \
+  X(cuStreamDestroy)                                                           \
+  X(cuStreamSynchronize)                                                       \
+  X(cuStreamWaitEvent)                                                         \
+  X(cuEventCreate)                                                             \
+  X(cuEventDestroy)                                                            \
+  X(cuEventRecord)                                                             \
+  X(cuEventSynchronize)                                                        \
+  X(cuMemAlloc)                                                                \
+  X(cuMemAllocManaged)                                                         \
+  X(cuMemFree)                                                                 \
+  X(cuMemcpyAsync)                                                             \
+  X(cuMemsetD32Async)                                                          \
+  X(cuMemsetD16Async)
+#define QOPT_DECLARE(name) decltype(&::name) name = nullptr;
+  QOPT_DRIVER_FUNCTIONS(QOPT_DECLARE)
+#undef QOPT_DECLARE
+  CUcontext context = nullptr;
+  int device = 0;
+};
+
+int defaultDevice = 0;
+
+/// Checks a driver call: on failure, prints the call and the driver's own
+/// name and description of the error, and exits.
+void check(const Driver &driver, CUresult result, const char *call) {
+  if (result == CUDA_SUCCESS)
+    return;
+  const char *name = nullptr, *message = nullptr;
+  if (driver.cuGetErrorName)
+    driver.cuGetErrorName(result, &name);
+  if (driver.cuGetErrorString)
+    driver.cuGetErrorString(result, &message);
+  fatal("%s failed: %s (%d): %s", call, name ? name : "unknown error",
+        int(result), message ? message : "no description");
+}
+
+#define CHECK(driver, call) check(driver, driver.call, #call)
+
+/// Opens the driver, initialises it and makes the primary context of the
+/// default device current, on the first use.
+const Driver &driver() {
+  static Driver d;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char *path = std::getenv("QOPT_CUDA_DRIVER");
+    if (!path || !*path)
+      path = "libcuda.so.1";
+    void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!library)
+      fatal("cannot load the CUDA driver (%s): %s. This program needs an "
+            "NVIDIA GPU with its driver installed.",
+            path, dlerror());
+#define QOPT_RESOLVE(name)                                                     \
+  d.name = reinterpret_cast<decltype(d.name)>(                                 \
+      dlsym(library, QOPT_STRINGIFY(name)));                                   \
+  if (!d.name)                                                                 \
+    fatal("the CUDA driver %s lacks %s (driver too old?)", path,              \
+          QOPT_STRINGIFY(name));
+    QOPT_DRIVER_FUNCTIONS(QOPT_RESOLVE)
+#undef QOPT_RESOLVE
+    CHECK(d, cuInit(0));
+    int count = 0;
+    CHECK(d, cuDeviceGetCount(&count));
+    if (count == 0)
+      fatal("the CUDA driver reports no device");
+    if (defaultDevice < 0 || defaultDevice >= count)
+      fatal("device %d requested, but the driver reports %d device(s)",
+            defaultDevice, count);
+    CUdevice device;
+    CHECK(d, cuDeviceGet(&device, defaultDevice));
+    CHECK(d, cuDevicePrimaryCtxRetain(&d.context, device));
+    d.device = defaultDevice;
+  });
+  // Kernels may be launched from other threads than the first caller's.
+  CHECK(d, cuCtxSetCurrent(d.context));
+  return d;
+}
+
+CUstream asStream(void *stream) { return static_cast<CUstream>(stream); }
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// The ABI of LLVM 22's gpu-to-llvm host code
+//===----------------------------------------------------------------------===//
+
+QOPT_EXPORT void mgpuSetDefaultDevice(int32_t device) {
+  defaultDevice = device;
+}
+
+QOPT_EXPORT void *mgpuModuleLoad(void *data, size_t /*gpuBlobSize*/) {
+  const Driver &d = driver();
+  CUmodule module = nullptr;
+  CHECK(d, cuModuleLoadData(&module, data));
+  return module;
+}
+
+QOPT_EXPORT void *mgpuModuleLoadJIT(void *data, int optLevel) {
+  const Driver &d = driver();
+  CUmodule module = nullptr;
+  char log[8192] = {0};
+  CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER,
+                            CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
+                            CU_JIT_OPTIMIZATION_LEVEL};
+  void *values[] = {log, reinterpret_cast<void *>(sizeof(log)),
+                    reinterpret_cast<void *>(intptr_t(optLevel))};
+  CUresult result = d.cuModuleLoadDataEx(&module, data, 3, options, values);
+  if (result != CUDA_SUCCESS)
+    std::fprintf(stderr, "qopt_cuda_runtime: PTX JIT log:\n%s\n", log);
+  check(d, result, "cuModuleLoadDataEx(PTX)");
+  return module;
+}
+
+QOPT_EXPORT void mgpuModuleUnload(void *module) {
+  const Driver &d = driver();
+  CHECK(d, cuModuleUnload(static_cast<CUmodule>(module)));
+}
+
+QOPT_EXPORT void *mgpuModuleGetFunction(void *module, const char *name) {
+  const Driver &d = driver();
+  CUfunction function = nullptr;
+  CUresult result =
+      d.cuModuleGetFunction(&function, static_cast<CUmodule>(module), name);
+  if (result != CUDA_SUCCESS)
+    std::fprintf(stderr, "qopt_cuda_runtime: kernel '%s'\n", name);
+  check(d, result, "cuModuleGetFunction");
+  return function;
+}
+
+QOPT_EXPORT void mgpuLaunchKernel(void *function, intptr_t gridX,
+                                  intptr_t gridY, intptr_t gridZ,
+                                  intptr_t blockX, intptr_t blockY,
+                                  intptr_t blockZ, int32_t smem, void *stream,
+                                  void **params, void **extra,
+                                  size_t /*paramsCount*/) {
+  const Driver &d = driver();
+  auto f = static_cast<CUfunction>(function);
+  // Beyond 48 KiB, dynamic shared memory must be opted into per kernel.
+  if (smem > 48 * 1024)
+    CHECK(d, cuFuncSetAttribute(
+                 f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem));
+  CHECK(d, cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, blockZ,
+                          smem, asStream(stream), params, extra));
+}
+
+QOPT_EXPORT void *mgpuStreamCreate() {
+  const Driver &d = driver();
+  CUstream stream = nullptr;
+  CHECK(d, cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+  return stream;
+}
+
+QOPT_EXPORT void mgpuStreamDestroy(void *stream) {
+  const Driver &d = driver();
+  CHECK(d, cuStreamDestroy(asStream(stream)));
+}
+
+QOPT_EXPORT void mgpuStreamSynchronize(void *stream) {
+  const Driver &d = driver();
+  CHECK(d, cuStreamSynchronize(asStream(stream)));
+}
+
+QOPT_EXPORT void mgpuStreamWaitEvent(void *stream, void *event) {
+  const Driver &d = driver();
+  CHECK(d, cuStreamWaitEvent(asStream(stream), static_cast<CUevent>(event),
+                             0));
+}
+
+QOPT_EXPORT void *mgpuEventCreate() {
+  const Driver &d = driver();
+  CUevent event = nullptr;
+  CHECK(d, cuEventCreate(&event, CU_EVENT_DISABLE_TIMING));
+  return event;
+}
+
+QOPT_EXPORT void mgpuEventDestroy(void *event) {
+  const Driver &d = driver();
+  CHECK(d, cuEventDestroy(static_cast<CUevent>(event)));
+}
+
+QOPT_EXPORT void mgpuEventSynchronize(void *event) {
+  const Driver &d = driver();
+  CHECK(d, cuEventSynchronize(static_cast<CUevent>(event)));
+}
+
+QOPT_EXPORT void mgpuEventRecord(void *event, void *stream) {
+  const Driver &d = driver();
+  CHECK(d, cuEventRecord(static_cast<CUevent>(event), asStream(stream)));
+}
+
+QOPT_EXPORT void *mgpuMemAlloc(uint64_t sizeBytes, void * /*stream*/,
+                               bool isHostShared) {
+  const Driver &d = driver();
+  if (sizeBytes == 0)
+    return nullptr;
+  CUdeviceptr ptr = 0;
+  if (isHostShared)
+    CHECK(d, cuMemAllocManaged(&ptr, sizeBytes, CU_MEM_ATTACH_GLOBAL));
+  else
+    CHECK(d, cuMemAlloc(&ptr, sizeBytes));
+  return reinterpret_cast<void *>(ptr);
+}
+
+QOPT_EXPORT void mgpuMemFree(void *ptr, void * /*stream*/) {
+  if (!ptr)
+    return;
+  const Driver &d = driver();
+  CHECK(d, cuMemFree(reinterpret_cast<CUdeviceptr>(ptr)));
+}
+
+QOPT_EXPORT void mgpuMemcpy(void *dst, void *src, size_t sizeBytes,
+                            void *stream) {
+  const Driver &d = driver();
+  CHECK(d, cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(dst),
+                         reinterpret_cast<CUdeviceptr>(src), sizeBytes,
+                         asStream(stream)));
+}
+
+QOPT_EXPORT void mgpuMemset32(void *dst, unsigned int value, size_t count,
+                              void *stream) {
+  const Driver &d = driver();
+  CHECK(d, cuMemsetD32Async(reinterpret_cast<CUdeviceptr>(dst), value, count,
+                            asStream(stream)));
+}
+
+QOPT_EXPORT void mgpuMemset16(void *dst, int short value, size_t count,
+                              void *stream) {
+  const Driver &d = driver();
+  CHECK(d, cuMemsetD16Async(reinterpret_cast<CUdeviceptr>(dst),
+                            static_cast<unsigned short>(value), count,
+                            asStream(stream)));
+}

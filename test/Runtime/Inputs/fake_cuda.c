@@ -1,0 +1,70 @@
+// A stand-in for libcuda.so.1 that answers like a driver would, for testing
+// libqopt_cuda_runtime's error paths on machines without a GPU.
+//   FAKE_CUDA_DEVICES=N     devices reported (default 1)
+//   FAKE_CUDA_FAIL=name:code  make driver function `name` return `code`
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef int CUresult;
+
+static CUresult outcome(const char *name) {
+  const char *fail = getenv("FAKE_CUDA_FAIL");
+  size_t n = strlen(name);
+  if (fail && strncmp(fail, name, n) == 0 && fail[n] == ':')
+    return atoi(fail + n + 1);
+  return 0;
+}
+
+CUresult cuGetErrorName(CUresult e, const char **s) {
+  *s = e == 100 ? "CUDA_ERROR_NO_DEVICE"
+       : e == 719 ? "CUDA_ERROR_LAUNCH_FAILED"
+       : e == 2   ? "CUDA_ERROR_OUT_OF_MEMORY" : NULL;
+  return *s ? 0 : 1;
+}
+
+CUresult cuGetErrorString(CUresult e, const char **s) {
+  *s = e == 100 ? "no CUDA-capable device is detected"
+       : e == 719 ? "unspecified launch failure"
+       : e == 2   ? "out of memory" : NULL;
+  return *s ? 0 : 1;
+}
+
+CUresult cuDeviceGetCount(int *count) {
+  const char *n = getenv("FAKE_CUDA_DEVICES");
+  *count = n ? atoi(n) : 1;
+  return outcome("cuDeviceGetCount");
+}
+
+static char memory[1 << 16];
+
+CUresult cuMemAlloc_v2(unsigned long long *ptr, size_t bytes) {
+  *ptr = (unsigned long long)memory;
+  return outcome("cuMemAlloc_v2");
+}
+
+#define FAKE(name)                                                             \
+  CUresult name() { return outcome(#name); }
+FAKE(cuInit)
+FAKE(cuDeviceGet)
+FAKE(cuDevicePrimaryCtxRetain)
+FAKE(cuCtxSetCurrent)
+FAKE(cuModuleLoadData)
+FAKE(cuModuleLoadDataEx)
+FAKE(cuModuleUnload)
+FAKE(cuModuleGetFunction)
+FAKE(cuFuncSetAttribute)
+FAKE(cuLaunchKernel)
+FAKE(cuStreamCreate)
+FAKE(cuStreamDestroy_v2)
+FAKE(cuStreamSynchronize)
+FAKE(cuStreamWaitEvent)
+FAKE(cuEventCreate)
+FAKE(cuEventDestroy_v2)
+FAKE(cuEventRecord)
+FAKE(cuEventSynchronize)
+FAKE(cuMemAllocManaged)
+FAKE(cuMemFree_v2)
+FAKE(cuMemcpyAsync)
+FAKE(cuMemsetD32Async)
+FAKE(cuMemsetD16Async)
