@@ -18,6 +18,8 @@
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <dlfcn.h>
+
 using namespace mlir;
 using namespace mlir::qopt;
 
@@ -162,8 +164,6 @@ JitRunner::create(ModuleOp module, llvm::StringRef entry, unsigned optLevel) {
   engineOptions.jitCodeGenOptLevel =
       optLevel >= 3 ? llvm::CodeGenOptLevel::Aggressive
                     : llvm::CodeGenOptLevel::Default;
-  static const SmallVector<StringRef, 1> libs{QUANT_OPT_C_RUNNER_UTILS};
-  engineOptions.sharedLibPaths = libs;
   if (auto names = module->getAttrOfType<ArrayAttr>("qopt.observers"))
     for (Attribute name : names)
       runner->observerNames.push_back(
@@ -172,12 +172,26 @@ JitRunner::create(ModuleOp module, llvm::StringRef entry, unsigned optLevel) {
   if (!engine)
     return engine.takeError();
   runner->engine = std::move(*engine);
-  // The calibration runtime lowered qopt.observe ops call.
+  // The calibration runtime lowered qopt.observe ops call, and memrefCopy
+  // (memref.copy of strided buffers) from mlir_c_runner_utils. That library
+  // is opened RTLD_LOCAL and only this symbol handed over: it depends on
+  // libMLIR / libLLVM, and loading it RTLD_GLOBAL, as ExecutionEngine's
+  // sharedLibPaths does, would promote them into the global scope, where
+  // another LLVM in the process (torch-mlir's, in Python) binds to them
+  // and aborts on options registered twice.
+  static void *memrefCopy = [] {
+    void *library = dlopen(QUANT_OPT_C_RUNNER_UTILS, RTLD_NOW | RTLD_LOCAL);
+    return library ? dlsym(library, "memrefCopy") : nullptr;
+  }();
   runner->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
     symbols[interner("_mlir_ciface_qopt_observe_f32")] = {
         llvm::orc::ExecutorAddr::fromPtr(&_mlir_ciface_qopt_observe_f32),
         llvm::JITSymbolFlags::Exported};
+    if (memrefCopy)
+      symbols[interner("memrefCopy")] = {
+          llvm::orc::ExecutorAddr::fromPtr(memrefCopy),
+          llvm::JITSymbolFlags::Exported};
     return symbols;
   });
   return std::move(runner);

@@ -1,5 +1,8 @@
 """quant_opt.from_torch on small PyTorch models."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -103,3 +106,32 @@ def test_model_without_products():
     model = qo.from_torch(Scale(), (torch.randn(4, 4),))
     with pytest.raises(qo.QuantOptError, match="no quantizable matrix product"):
         qo.quantize(model, "w4a16-g128")
+
+
+def test_import_after_jit_in_the_same_process():
+    # The JIT must not put libLLVM into the global symbol scope, where
+    # torch-mlir's own LLVM, loaded later, would bind to it and abort on
+    # options registered twice. A fresh process, so the order is JIT first.
+    result = subprocess.run([sys.executable, "-c", JIT_THEN_IMPORT],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("ok")
+
+
+JIT_THEN_IMPORT = r"""
+import numpy as np, torch, quant_opt as qo
+add = qo.Module.parse(
+    "func.func @main(%a: tensor<2xf32>) -> tensor<2xf32> {"
+    "  %0 = arith.addf %a, %a : tensor<2xf32>"
+    "  return %0 : tensor<2xf32>"
+    "}").compile()
+assert (add(np.ones(2, np.float32)) == 2).all()
+
+class Twice(torch.nn.Module):
+    def forward(self, x):
+        return x * 2
+
+imported = qo.from_torch(Twice(), (torch.ones(3),))
+assert (qo.compile(imported)(np.ones(3, np.float32)) == 2).all()
+print("ok")
+"""
