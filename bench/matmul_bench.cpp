@@ -5,7 +5,8 @@
 // Y[M, N] = X[M, K] W[N, K]^T with K = N = 4096, compiled by
 // qopt-cpu-pipeline and JIT-run through the same runner quant-run uses:
 // INT4 g128 (packed), INT8 per channel, and f32 weights (linalg.matmul with
-// a transposed weight map, same pipeline). Each call reads a different
+// a transposed weight map, same pipeline), and the same f32 product as
+// convert-linalg-to-loops lowers it (order-float-contractions=false). Each call reads a different
 // copy of the weight (256 MiB of copies in all, far beyond the 32 MiB L3),
 // so the weight streams from memory. The floor is the weight bytes over
 // this machine's measured copy bandwidth. Results: docs/perf/cpu.md.
@@ -13,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "quant-opt/InitAll.h"
+#include "quant-opt/Pipelines/Pipelines.h"
 #include "quant-opt/Runner/Runner.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -20,6 +22,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 
 #include <benchmark/benchmark.h>
 
@@ -32,12 +35,12 @@ namespace {
 
 constexpr int64_t kDim = 4096;
 
-enum Kind { F32 = 0, INT8 = 1, INT4 = 2 };
+enum Kind { F32 = 0, INT8 = 1, INT4 = 2, F32_PLAIN_LOOPS = 3 };
 
 std::string moduleText(Kind kind, int64_t m) {
   std::string x = "tensor<" + std::to_string(m) + "x4096xf32>";
   std::string y = "tensor<" + std::to_string(m) + "x4096xf32>";
-  if (kind == F32)
+  if (kind == F32 || kind == F32_PLAIN_LOOPS)
     return "#x = affine_map<(m, n, k) -> (m, k)>\n"
            "#w = affine_map<(m, n, k) -> (n, k)>\n"
            "#y = affine_map<(m, n, k) -> (m, n)>\n"
@@ -70,6 +73,16 @@ Compiled compile(Kind kind, int64_t m) {
   Compiled c;
   c.context = std::make_unique<MLIRContext>(registry);
   c.module = parseSourceString<ModuleOp>(moduleText(kind, m), c.context.get());
+  if (kind == F32_PLAIN_LOOPS) {
+    // Lower here without the float-contraction lowering; the runner then
+    // only JIT-compiles.
+    qopt::CPUPipelineOptions options;
+    options.orderFloatContractions = false;
+    PassManager pm(c.context.get());
+    qopt::buildCPUPipeline(pm, options);
+    if (failed(pm.run(*c.module)))
+      std::abort();
+  }
   auto runner = qopt::JitRunner::create(*c.module, "main");
   if (!runner) {
     llvm::errs() << llvm::toString(runner.takeError()) << "\n";
@@ -87,7 +100,8 @@ void BM_Matmul(benchmark::State &state) {
   std::vector<float> x(m * kDim), y(m * kDim);
   for (float &v : x)
     v = std::uniform_real_distribution<float>(-1, 1)(rng);
-  size_t weightBytes = kind == F32    ? kDim * kDim * 4
+  bool f32 = kind == F32 || kind == F32_PLAIN_LOOPS;
+  size_t weightBytes = f32            ? kDim * kDim * 4
                        : kind == INT8 ? kDim * kDim
                                       : kDim * kDim / 2;
   // Rotate over weight copies that together exceed the last-level cache
@@ -103,7 +117,7 @@ void BM_Matmul(benchmark::State &state) {
   for (auto _ : state) {
     std::vector<void *> args{x.data(), w[next].data()};
     next = (next + 1) % copies;
-    if (kind != F32)
+    if (!f32)
       args.push_back(s.data());
     if (llvm::Error e = c.runner->invoke(args, results)) {
       state.SkipWithError(llvm::toString(std::move(e)).c_str());
@@ -112,12 +126,14 @@ void BM_Matmul(benchmark::State &state) {
     benchmark::DoNotOptimize(y.data());
   }
   state.SetBytesProcessed(int64_t(state.iterations()) *
-                          int64_t(weightBytes + s.size() * 4 * (kind != F32)));
-  state.SetLabel(kind == F32 ? "f32 weights" : kind == INT8 ? "int8 per-channel"
-                                                           : "int4 g128");
+                          int64_t(weightBytes + s.size() * 4 * !f32));
+  state.SetLabel(kind == F32               ? "f32 weights"
+                 : kind == F32_PLAIN_LOOPS ? "f32, convert-linalg-to-loops"
+                 : kind == INT8            ? "int8 per-channel"
+                                           : "int4 g128");
 }
 BENCHMARK(BM_Matmul)
-    ->ArgsProduct({{F32, INT8, INT4}, {1, 16}})
+    ->ArgsProduct({{F32_PLAIN_LOOPS, F32, INT8, INT4}, {1, 16}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

@@ -42,7 +42,8 @@ void qopt::buildCPUPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addNestedPass<func::FuncOp>(qopt::createConvertQOptMatmulToLoops());
   pm.addNestedPass<func::FuncOp>(qopt::createConvertQOptToLinalg());
-  pm.addNestedPass<func::FuncOp>(qopt::createOrderContractionsForCPU());
+  if (options.orderFloatContractions)
+    pm.addNestedPass<func::FuncOp>(qopt::createOrderContractionsForCPU());
   pm.addNestedPass<func::FuncOp>(qopt::createFuseElementwiseForCPU());
   pm.addPass(createCanonicalizerPass());
 

@@ -15,6 +15,13 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Return results through caller-allocated buffers "
                      "appended to the arguments (the ABI quant-run uses)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> orderFloatContractions{
+      *this, "order-float-contractions",
+      llvm::cl::desc("Lower float contractions to vectorisable loops "
+                     "(qopt-order-contractions-for-cpu); off leaves them "
+                     "to convert-linalg-to-loops, the baseline of "
+                     "bench/matmul-bench"),
+      llvm::cl::init(true)};
 };
 
 /// Options of `qopt-weight-ptq` (those of qopt-quantize-weights).
