@@ -330,26 +330,25 @@ def export_onnx(
     shape_plans = [True, False] if dynamic_seq else [False]
     errors = []
     sink = io.StringIO()  # the exporters print progress; keep the library silent
+
+    def export(**options: Any) -> None:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(sink):
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, args, str(path), input_names=list(INPUT_NAMES),
+                              output_names=[OUTPUT_NAME], opset_version=opset, **options)
+
     for seq_dynamic in shape_plans:
         batch = torch.export.Dim("batch", min=1, max=4096)
         axes = {0: batch}
         if seq_dynamic:
             axes[1] = torch.export.Dim("seq", min=2, max=4096)
         try:
-            with warnings.catch_warnings(), contextlib.redirect_stdout(sink):
-                warnings.simplefilter("ignore")
-                torch.onnx.export(
-                    model,
-                    args,
-                    str(path),
-                    input_names=list(INPUT_NAMES),
-                    output_names=[OUTPUT_NAME],
-                    dynamic_shapes={INPUT_NAMES[0]: dict(axes), INPUT_NAMES[1]: dict(axes)},
-                    opset_version=opset,
-                    dynamo=True,
-                    external_data=False,
-                    verbose=False,
-                )
+            export(
+                dynamic_shapes={INPUT_NAMES[0]: dict(axes), INPUT_NAMES[1]: dict(axes)},
+                dynamo=True,
+                external_data=False,
+                verbose=False,
+            )
             return path
         except Exception as exc:
             errors.append(
@@ -358,18 +357,10 @@ def export_onnx(
 
     dyn = {0: "batch", 1: "seq"} if dynamic_seq else {0: "batch"}
     try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(sink):
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                model,
-                args,
-                str(path),
-                input_names=list(INPUT_NAMES),
-                output_names=[OUTPUT_NAME],
-                dynamic_axes={INPUT_NAMES[0]: dyn, INPUT_NAMES[1]: dyn, OUTPUT_NAME: {0: "batch"}},
-                opset_version=opset,
-                dynamo=False,
-            )
+        export(
+            dynamic_axes={INPUT_NAMES[0]: dyn, INPUT_NAMES[1]: dyn, OUTPUT_NAME: {0: "batch"}},
+            dynamo=False,
+        )
         return path
     except Exception as exc:
         errors.append(f"TorchScript exporter: {type(exc).__name__}: {exc}")

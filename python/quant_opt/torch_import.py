@@ -15,6 +15,8 @@ import contextlib
 import re
 from typing import Sequence
 
+import numpy as np
+
 from .ir import Module, QuantOptError
 
 __all__ = ["from_torch", "UnsupportedOpError"]
@@ -86,7 +88,8 @@ def _unsupported_op(diagnostics: list[tuple[str, str]]) -> str | None:
 
 def from_torch(module, example_inputs: Sequence, *, func_name: str = "main",
                strip_prefix: str = "") -> Module:
-    """Imports ``module`` (a ``torch.nn.Module``) traced on ``example_inputs``.
+    """Imports ``module`` (a ``torch.nn.Module``) traced on ``example_inputs``
+    (torch tensors or NumPy arrays).
 
     The function ``func_name`` (``main``, what ``quant-run`` calls by
     default) takes tensors of exactly the example inputs' shapes and
@@ -105,7 +108,8 @@ def from_torch(module, example_inputs: Sequence, *, func_name: str = "main",
     # model; torch-mlir only maps persistent state.
     for sub in module.modules():
         sub._non_persistent_buffers_set.clear()
-    args = tuple(example_inputs)
+    args = tuple(torch.from_numpy(a) if isinstance(a, np.ndarray) else a
+                 for a in example_inputs)
     # Our own context, so torch-mlir's diagnostics come to us rather than
     # to stderr.
     from torch_mlir import ir

@@ -335,29 +335,25 @@ class Report:
         paths = []
         names = [r.name for r in self.storage]
 
-        if self.layer_errors:
+        def bars(labels, values, ylabel, title, filename):
             fig, ax = plt.subplots(figsize=(10, 4))
-            ax.bar(range(len(self.layer_errors)),
-                   [100 * e.relative_error for e in self.layer_errors])
-            ax.set_xticks(range(len(self.layer_errors)),
-                          [e.name for e in self.layer_errors], rotation=90,
-                          fontsize=6)
-            ax.set_ylabel("relative output error (%)")
-            ax.set_title("Per-layer error against the float model")
+            ax.bar(range(len(values)), values)
+            ax.set_xticks(range(len(values)), labels, rotation=90, fontsize=6)
+            ax.set_ylabel(ylabel)
+            ax.set_title(title)
             fig.tight_layout()
-            paths.append(os.path.join(directory, "layer_error.png"))
+            paths.append(os.path.join(directory, filename))
             fig.savefig(paths[-1], dpi=120)
             plt.close(fig)
 
-        fig, ax = plt.subplots(figsize=(10, 4))
-        ax.bar(range(len(names)), [r.total_bytes / 2**20 for r in self.storage])
-        ax.set_xticks(range(len(names)), names, rotation=90, fontsize=6)
-        ax.set_ylabel("MiB (codes + scales + zero points)")
-        ax.set_title("Weight bytes per layer")
-        fig.tight_layout()
-        paths.append(os.path.join(directory, "bytes_per_layer.png"))
-        fig.savefig(paths[-1], dpi=120)
-        plt.close(fig)
+        if self.layer_errors:
+            bars([e.name for e in self.layer_errors],
+                 [100 * e.relative_error for e in self.layer_errors],
+                 "relative output error (%)",
+                 "Per-layer error against the float model", "layer_error.png")
+        bars(names, [r.total_bytes / 2**20 for r in self.storage],
+             "MiB (codes + scales + zero points)", "Weight bytes per layer",
+             "bytes_per_layer.png")
 
         spec = GPUS[self.gpu]
         peak = spec["int8_tflops" if self._is_int8() else "bf16_tflops"]
