@@ -70,10 +70,13 @@ struct Driver {
   X(cuMemAllocManaged)                                                         \
   X(cuMemFree)                                                                 \
   X(cuMemcpyAsync)                                                             \
+  X(cuMemcpyHtoD)                                                              \
   X(cuMemsetD32Async)                                                          \
   X(cuMemsetD16Async)
 #define QOPT_DECLARE(name) decltype(&::name) name = nullptr;
   QOPT_DRIVER_FUNCTIONS(QOPT_DECLARE)
+  // Optional: drivers before CUDA 12 lack it; only TMA kernels need it.
+  QOPT_DECLARE(cuTensorMapEncodeTiled)
 #undef QOPT_DECLARE
   CUcontext context = nullptr;
   int device = 0;
@@ -119,6 +122,8 @@ const Driver &driver() {
           QOPT_STRINGIFY(name));
     QOPT_DRIVER_FUNCTIONS(QOPT_RESOLVE)
 #undef QOPT_RESOLVE
+    d.cuTensorMapEncodeTiled = reinterpret_cast<decltype(
+        d.cuTensorMapEncodeTiled)>(dlsym(library, "cuTensorMapEncodeTiled"));
     CHECK(d, cuInit(0));
     int count = 0;
     CHECK(d, cuDeviceGetCount(&count));
@@ -290,4 +295,70 @@ QOPT_EXPORT void mgpuMemset16(void *dst, int short value, size_t count,
   CHECK(d, cuMemsetD16Async(reinterpret_cast<CUdeviceptr>(dst),
                             static_cast<unsigned short>(value), count,
                             asStream(stream)));
+}
+
+//===----------------------------------------------------------------------===//
+// TMA descriptors (sm_90 kernels that use cp.async.bulk.tensor)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Bytes per element of each CUtensorMapDataType up to TFLOAT32_FTZ.
+size_t tensorMapElementBytes(CUtensorMapDataType type) {
+  static constexpr size_t bytes[] = {1, 2, 4, 4, 8, 8, 2, 4, 8, 2, 4, 4, 4};
+  size_t index = static_cast<size_t>(type);
+  if (index >= sizeof(bytes) / sizeof(bytes[0]))
+    fatal("mgpuTensorMapEncodeTiledMemref: unsupported tensor map data type "
+          "%zu",
+          index);
+  return bytes[index];
+}
+
+} // namespace
+
+/// Encodes a TMA descriptor for a ranked memref (its descriptor
+/// {allocated, aligned, offset, sizes[rank], strides[rank]} as 64-bit
+/// words) with box `boxDims` (outermost first), and returns it copied to
+/// device memory, as nvgpu.tma.create.descriptor lowers to. TMA orders
+/// dimensions innermost first and takes the strides of all but the
+/// innermost in bytes. The view's offset is applied (upstream's wrapper
+/// ignores it).
+QOPT_EXPORT void *mgpuTensorMapEncodeTiledMemref(
+    int64_t rank, void *rankedDescriptor, const CUtensorMapDataType dataType,
+    CUtensorMapInterleave interleave, CUtensorMapSwizzle swizzle,
+    CUtensorMapL2promotion l2Promotion, CUtensorMapFloatOOBfill oobFill,
+    int64_t *boxDims) {
+  const Driver &d = driver();
+  if (!d.cuTensorMapEncodeTiled)
+    fatal("the CUDA driver lacks cuTensorMapEncodeTiled (TMA needs a CUDA 12 "
+          "driver)");
+  if (rank < 1 || rank > 5)
+    fatal("mgpuTensorMapEncodeTiledMemref: rank %lld; TMA takes 1 to 5",
+          static_cast<long long>(rank));
+  const auto *words = static_cast<const int64_t *>(rankedDescriptor);
+  char *aligned = reinterpret_cast<char *>(words[1]);
+  int64_t offset = words[2];
+  const int64_t *sizes = words + 3, *strides = words + 3 + rank;
+  size_t elementBytes = tensorMapElementBytes(dataType);
+
+  cuuint64_t globalDim[5] = {1, 1, 1, 1, 1}, globalStrides[4] = {0, 0, 0, 0};
+  cuuint32_t box[5] = {1, 1, 1, 1, 1}, elementStrides[5] = {1, 1, 1, 1, 1};
+  for (int64_t r = 0; r < rank; ++r) {
+    globalDim[r] = static_cast<cuuint64_t>(sizes[rank - 1 - r]);
+    box[r] = static_cast<cuuint32_t>(boxDims[rank - 1 - r]);
+  }
+  for (int64_t r = 0; r + 1 < rank; ++r)
+    globalStrides[r] =
+        static_cast<cuuint64_t>(strides[rank - 2 - r]) * elementBytes;
+
+  CUtensorMap map;
+  CHECK(d, cuTensorMapEncodeTiled(
+               &map, dataType, static_cast<cuuint32_t>(rank),
+               aligned + offset * static_cast<int64_t>(elementBytes),
+               globalDim, globalStrides, box, elementStrides, interleave,
+               swizzle, l2Promotion, oobFill));
+  CUdeviceptr deviceMap = 0;
+  CHECK(d, cuMemAlloc(&deviceMap, sizeof(map)));
+  CHECK(d, cuMemcpyHtoD(deviceMap, &map, sizeof(map)));
+  return reinterpret_cast<void *>(deviceMap);
 }

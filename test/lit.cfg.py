@@ -56,6 +56,8 @@ runtime_check = os.path.join(config.quant_opt_obj_root, "test", "Runtime",
 if os.path.exists(runtime_check):
     config.available_features.add("cuda-runtime")
     config.substitutions.append(("%runtime_check", runtime_check))
+    config.substitutions.append(("%tma_check", os.path.join(
+        config.quant_opt_obj_root, "test", "Runtime", "tma-check")))
     config.substitutions.append(("%fake_cuda", os.path.join(
         config.quant_opt_obj_root, "test", "Runtime", "libfake_cuda.so")))
     config.substitutions.append(("%cuda_runtime_lib", os.path.join(

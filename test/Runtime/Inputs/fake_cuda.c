@@ -43,6 +43,26 @@ CUresult cuMemAlloc_v2(unsigned long long *ptr, size_t bytes) {
   return outcome("cuMemAlloc_v2");
 }
 
+// Prints what a TMA descriptor was encoded from, for FileCheck.
+CUresult cuTensorMapEncodeTiled(void *map, int type, unsigned rank,
+                                void *address, const unsigned long long *dims,
+                                const unsigned long long *strides,
+                                const unsigned *box, const unsigned *elements,
+                                int interleave, int swizzle, int l2, int oob) {
+  printf("encode type=%d rank=%u address=%p dims=", type, rank, address);
+  for (unsigned r = 0; r < rank; ++r)
+    printf("%s%llu", r ? "," : "", dims[r]);
+  printf(" strides=");
+  for (unsigned r = 0; r + 1 < rank; ++r)
+    printf("%s%llu", r ? "," : "", strides[r]);
+  printf(" box=");
+  for (unsigned r = 0; r < rank; ++r)
+    printf("%s%u", r ? "," : "", box[r]);
+  printf(" swizzle=%d\n", swizzle);
+  (void)map, (void)elements, (void)interleave, (void)l2, (void)oob;
+  return outcome("cuTensorMapEncodeTiled");
+}
+
 #define FAKE(name)                                                             \
   CUresult name() { return outcome(#name); }
 FAKE(cuInit)
@@ -66,5 +86,6 @@ FAKE(cuEventSynchronize)
 FAKE(cuMemAllocManaged)
 FAKE(cuMemFree_v2)
 FAKE(cuMemcpyAsync)
+FAKE(cuMemcpyHtoD_v2)
 FAKE(cuMemsetD32Async)
 FAKE(cuMemsetD16Async)
