@@ -390,23 +390,26 @@ GPUS = {
 }
 
 
-def _returned_products(model: Module) -> tuple[Executable, list[str]]:
+def _returned_products(model: Module,
+                       opt_level: int) -> tuple[Executable, list[str]]:
     exposed = model.transform("qopt-return-products")
     entry = exposed.functions[0] if len(exposed.functions) == 1 else None
     if entry is None:
         raise ValueError("report: the model must have exactly one function")
     names = json.loads(exposed._core.function_attribute(
         entry, "qopt.returned_products") or "[]")
-    return exposed.compile(entry), names
+    return exposed.compile(entry, opt_level), names
 
 
 def report(model: Module, reference: Module | None = None,
            batches: Iterable | None = None, *, gpu: str = "h100",
-           plots: str | os.PathLike | None = None) -> Report:
+           plots: str | os.PathLike | None = None,
+           opt_level: int = 3) -> Report:
     """Storage of every weight of ``model`` and, given the float
     ``reference`` and input ``batches``, the error of every layer's output
     and of the model's output. ``plots`` names a directory for the figures
-    (:meth:`Report.plot`).
+    (:meth:`Report.plot`); ``opt_level`` is LLVM's for the two models it
+    compiles.
 
     Layer errors compare each product's output in both models on the same
     inputs, so they include the error propagated from earlier layers; a
@@ -420,8 +423,8 @@ def report(model: Module, reference: Module | None = None,
     out_err = out_cos = None
     if reference is not None and batches is not None:
         batches = [_as_tuple(b) for b in batches]
-        ref_exe, ref_names = _returned_products(reference)
-        q_exe, q_names = _returned_products(model)
+        ref_exe, ref_names = _returned_products(reference, opt_level)
+        q_exe, q_names = _returned_products(model, opt_level)
         n_out = len(ref_exe.result_types) - len(ref_names)
         sums: dict[str, list[float]] = {}
         for batch in batches:
