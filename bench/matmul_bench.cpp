@@ -6,7 +6,7 @@
 // qopt-cpu-pipeline and JIT-run through the same runner quant-run uses:
 // INT4 g128 (packed), INT8 per channel, and f32 weights (linalg.matmul with
 // a transposed weight map, same pipeline), and the same f32 product as
-// convert-linalg-to-loops lowers it (order-float-contractions=false). Each call reads a different
+// convert-linalg-to-loops lowers it (cpu-float-contractions=false). Each call reads a different
 // copy of the weight (256 MiB of copies in all, far beyond the 32 MiB L3),
 // so the weight streams from memory. The floor is the weight bytes over
 // this machine's measured copy bandwidth. Results: docs/perf/cpu.md.
@@ -77,7 +77,7 @@ Compiled compile(Kind kind, int64_t m) {
     // Lower here without the float-contraction lowering; the runner then
     // only JIT-compiles.
     qopt::CPUPipelineOptions options;
-    options.orderFloatContractions = false;
+    options.cpuFloatContractions = false;
     PassManager pm(c.context.get());
     qopt::buildCPUPipeline(pm, options);
     if (failed(pm.run(*c.module)))

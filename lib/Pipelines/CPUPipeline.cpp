@@ -42,9 +42,12 @@ void qopt::buildCPUPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addNestedPass<func::FuncOp>(qopt::createConvertQOptMatmulToLoops());
   pm.addNestedPass<func::FuncOp>(qopt::createConvertQOptToLinalg());
-  if (options.orderFloatContractions)
+  if (options.cpuFloatContractions) {
     pm.addNestedPass<func::FuncOp>(qopt::createOrderContractionsForCPU());
-  pm.addNestedPass<func::FuncOp>(qopt::createFuseElementwiseForCPU());
+    pm.addNestedPass<func::FuncOp>(qopt::createFuseElementwiseForCPU());
+  } else {
+    pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  }
   pm.addPass(createCanonicalizerPass());
 
   // Bufferize with identity layouts at function boundaries.

@@ -261,8 +261,8 @@ def compile(model: Module, target: str = "cpu", *,
     """Lowers and JIT-compiles ``model`` for ``target`` and returns a callable
     on NumPy arrays (or torch tensors), like ``quant-run``. ``opt_level`` is
     LLVM's: 3 (the default, as quant-run) is what the quantized GEMV loops
-    are tuned for; 2 compiles MiniLM in 5 s instead of 30 s and runs it as
-    fast."""
+    are tuned for; 2 compiles MiniLM about 4x faster and runs it as fast
+    (docs/perf/cpu.md)."""
     if target != "cpu":
         raise ValueError(f"target '{target}' is not available from Python; "
                          f"supported: 'cpu'")

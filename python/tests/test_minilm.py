@@ -38,7 +38,8 @@ def calibration(minilm):
 
 
 def embeddings(model, batches):
-    # LLVM -O2: the same numbers to float tolerance, compiled 6x faster.
+    # LLVM -O2: the same numbers to float tolerance, compiled several times
+    # faster (docs/perf/cpu.md).
     run = qo.compile(model, opt_level=2)
     return np.concatenate([run(i, m) for i, m in batches])
 

@@ -15,12 +15,14 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Return results through caller-allocated buffers "
                      "appended to the arguments (the ABI quant-run uses)"),
       llvm::cl::init(true)};
-  PassOptions::Option<bool> orderFloatContractions{
-      *this, "order-float-contractions",
+  PassOptions::Option<bool> cpuFloatContractions{
+      *this, "cpu-float-contractions",
       llvm::cl::desc("Lower float contractions to vectorisable loops "
-                     "(qopt-order-contractions-for-cpu); off leaves them "
-                     "to convert-linalg-to-loops, the baseline of "
-                     "bench/matmul-bench"),
+                     "(qopt-order-contractions-for-cpu) and never fuse "
+                     "elementwise producers into them "
+                     "(qopt-fuse-elementwise-for-cpu); off: upstream "
+                     "linalg-fuse-elementwise-ops and convert-linalg-to-loops "
+                     "order, the baseline of the CPU benchmarks"),
       llvm::cl::init(true)};
 };
 
