@@ -79,7 +79,6 @@ struct Driver {
   QOPT_DECLARE(cuTensorMapEncodeTiled)
 #undef QOPT_DECLARE
   CUcontext context = nullptr;
-  int device = 0;
 };
 
 int defaultDevice = 0;
@@ -89,11 +88,10 @@ int defaultDevice = 0;
 void check(const Driver &driver, CUresult result, const char *call) {
   if (result == CUDA_SUCCESS)
     return;
+  // Both are resolved (or the program has exited) before any call is made.
   const char *name = nullptr, *message = nullptr;
-  if (driver.cuGetErrorName)
-    driver.cuGetErrorName(result, &name);
-  if (driver.cuGetErrorString)
-    driver.cuGetErrorString(result, &message);
+  driver.cuGetErrorName(result, &name);
+  driver.cuGetErrorString(result, &message);
   fatal("%s failed: %s (%d): %s", call, name ? name : "unknown error",
         int(result), message ? message : "no description");
 }
@@ -135,10 +133,14 @@ const Driver &driver() {
     CUdevice device;
     CHECK(d, cuDeviceGet(&device, defaultDevice));
     CHECK(d, cuDevicePrimaryCtxRetain(&d.context, device));
-    d.device = defaultDevice;
   });
-  // Kernels may be launched from other threads than the first caller's.
-  CHECK(d, cuCtxSetCurrent(d.context));
+  // Kernels may be launched from other threads than the first caller's:
+  // make the context current once per thread, not on every call.
+  thread_local bool current = false;
+  if (!current) {
+    CHECK(d, cuCtxSetCurrent(d.context));
+    current = true;
+  }
   return d;
 }
 
@@ -319,7 +321,9 @@ size_t tensorMapElementBytes(CUtensorMapDataType type) {
 /// Encodes a TMA descriptor for a ranked memref (its descriptor
 /// {allocated, aligned, offset, sizes[rank], strides[rank]} as 64-bit
 /// words) with box `boxDims` (outermost first), and returns it copied to
-/// device memory, as nvgpu.tma.create.descriptor lowers to. TMA orders
+/// device memory, as nvgpu.tma.create.descriptor lowers to. As with
+/// upstream's wrapper, the 128-byte device copy is never freed: host code
+/// that creates descriptors in a loop should hoist them out of it. TMA orders
 /// dimensions innermost first and takes the strides of all but the
 /// innermost in bytes. The view's offset is applied (upstream's wrapper
 /// ignores it).

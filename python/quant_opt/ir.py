@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
-from typing import Iterator, NamedTuple, Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
@@ -64,7 +64,9 @@ class StorageRow:
     """One weight of :meth:`Module.storage_report`."""
 
     name: str
-    shape: tuple[int, int]  #: ``(N, K)``: output, input channels
+    #: ``(N, K)`` (batch dimensions first for batched weights; -1 where
+    #: dynamic). Float weights not yet quantized keep their constant's layout.
+    shape: tuple[int, ...]
     storage: str  #: ``f32``, ``i8``, ``i4``, ``f8E4M3FN``, ...
     granularity: str  #: ``per-tensor``, ``per-channel``, ``group 128``
     code_bytes: int
@@ -150,7 +152,8 @@ class Module:
         """One row per matrix-product weight (``qopt-storage-report``)."""
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "report.txt")
-            self.clone().run_passes(f"qopt-storage-report{{file={path}}}")
+            # An analysis: the pass leaves the module as it is.
+            self.run_passes(f"qopt-storage-report{{file={path}}}")
             with open(path) as f:
                 lines = f.read().splitlines()
         rows = []
@@ -162,8 +165,8 @@ class Module:
             name, shape, storage = fields[0], fields[1], fields[2]
             codes, scales, zeros, bpp = fields[-4:]
             granularity = " ".join(fields[3:-4])
-            n, k = (int(v) for v in shape.split("x"))
-            rows.append(StorageRow(name, (n, k), storage, granularity,
+            dims = tuple(-1 if v == "?" else int(v) for v in shape.split("x"))
+            rows.append(StorageRow(name, dims, storage, granularity,
                                    int(codes), int(scales), int(zeros),
                                    float(bpp)))
         return rows
@@ -259,8 +262,3 @@ class Executable:
             special = _ml_dtype(t.element)
             out.append(array.view(special) if special is not None else array)
         return out[0] if len(out) == 1 else tuple(out)
-
-
-def _iter_batches(batches) -> Iterator[tuple]:
-    for batch in batches:
-        yield batch if isinstance(batch, (tuple, list)) else (batch,)

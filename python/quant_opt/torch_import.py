@@ -64,6 +64,22 @@ def _named_locations(strip_prefix: str):
         fx_importer.ContextCache.get_node_location = original
 
 
+@contextlib.contextmanager
+def _persistent_buffers(module):
+    """Non-persistent buffers (BERT's position_ids) are constants of the
+    model, but torch-mlir only maps persistent state: mark them persistent
+    for the export, and restore the caller's model afterwards."""
+    saved = {sub: set(sub._non_persistent_buffers_set)
+             for sub in module.modules()}
+    for sub in saved:
+        sub._non_persistent_buffers_set.clear()
+    try:
+        yield
+    finally:
+        for sub, names in saved.items():
+            sub._non_persistent_buffers_set.update(names)
+
+
 _FAILED_OP = re.compile(r"failed to legalize operation '([^']+)'")
 _OPERATOR_NAME = re.compile(r'name = "([^"]+)"')
 _LAYER = re.compile(r'^loc\("([^"]+)"')
@@ -104,10 +120,6 @@ def from_torch(module, example_inputs: Sequence, *, func_name: str = "main",
     from torch_mlir import fx
 
     module = module.eval()
-    # Non-persistent buffers (BERT's position_ids) are constants of the
-    # model; torch-mlir only maps persistent state.
-    for sub in module.modules():
-        sub._non_persistent_buffers_set.clear()
     args = tuple(torch.from_numpy(a) if isinstance(a, np.ndarray) else a
                  for a in example_inputs)
     # Our own context, so torch-mlir's diagnostics come to us rather than
@@ -125,7 +137,8 @@ def from_torch(module, example_inputs: Sequence, *, func_name: str = "main",
         return True
 
     context.attach_diagnostic_handler(collect)
-    with torch.no_grad(), _named_locations(strip_prefix):
+    with torch.no_grad(), _named_locations(strip_prefix), \
+            _persistent_buffers(module):
         try:
             imported = fx.export_and_import(
                 module, *args, output_type="linalg-on-tensors",

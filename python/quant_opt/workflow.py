@@ -101,6 +101,8 @@ class Calibration:
     stats: tuple[str, ...]
     observers: list[str]
     batches: list[tuple] = dataclasses.field(repr=False)
+    entry: str | None = None  #: the function that was run
+    opt_level: int = 3  #: LLVM's, for recalibrating a changed model
     _tmp: tempfile.TemporaryDirectory | None = dataclasses.field(
         default=None, repr=False)
 
@@ -165,7 +167,8 @@ def calibrate(model: Module, batches: Iterable, *,
         raise QuantOptError(*e.args) from None
     finally:
         _core.calibration_reset()
-    return Calibration(path, tuple(stats), list(names), batches, tmp)
+    return Calibration(path, tuple(stats), list(names), batches, entry,
+                       opt_level, tmp)
 
 
 def _require_products(model: Module) -> list[StorageRow]:
@@ -229,7 +232,8 @@ def quantize(model: Module, scheme: str | Scheme = "w8a8", *,
             # model for their static ranges.
             activation_calibration = calibrate(
                 result, calibration.batches,
-                stats=("minmax",) if calibrator == "minmax" else ("histogram",))
+                stats=("minmax",) if calibrator == "minmax" else ("histogram",),
+                entry=calibration.entry, opt_level=calibration.opt_level)
     options = scheme.weights
     if method != "rtn":
         options += f" method={method} calibration={calibration.path}"
@@ -294,7 +298,8 @@ class Report:
 
     @property
     def parameters(self) -> int:
-        return sum(r.shape[0] * r.shape[1] for r in self.storage)
+        return sum(math.prod(r.shape) for r in self.storage
+                   if min(r.shape) > 0)
 
     def roofline(self, tokens: int = 1) -> dict:
         """Where one forward pass over ``tokens`` tokens sits on the chosen
@@ -323,7 +328,8 @@ class Report:
                  f"{'bytes':>10} {'B/param':>8} {'rel.err':>8}"]
         for r in self.storage:
             e = errors.get(r.name)
-            lines.append(f"{r.name:<44} {r.shape[0]:>5}x{r.shape[1]:<5} "
+            shape = "x".join(map(str, r.shape))
+            lines.append(f"{r.name:<44} {shape:>11} "
                          f"{r.storage:>9} {r.total_bytes:>10} "
                          f"{r.bytes_per_param:>8.4f} "
                          f"{(f'{e.relative_error:.2%}' if e else '-'):>8}")
@@ -426,23 +432,25 @@ def report(model: Module, reference: Module | None = None,
         ref_exe, ref_names = _returned_products(reference, opt_level)
         q_exe, q_names = _returned_products(model, opt_level)
         n_out = len(ref_exe.result_types) - len(ref_names)
+        # (name, reference result, quantized result) index triples; a name
+        # that repeats pairs its k-th occurrences in both models.
+        q_index: dict[str, list[int]] = {}
+        for i, name in enumerate(q_names):
+            q_index.setdefault(name, []).append(n_out + i)
+        triples = [("<output>", i, i) for i in range(n_out)]
+        seen: dict[str, int] = {}
+        for i, name in enumerate(ref_names):
+            k = seen.get(name, 0)
+            seen[name] = k + 1
+            if k < len(q_index.get(name, [])):
+                triples.append((name, n_out + i, q_index[name][k]))
         sums: dict[str, list[float]] = {}
         for batch in batches:
             ref_out = ref_exe(*batch)
             q_out = q_exe(*batch)
             ref_out = ref_out if isinstance(ref_out, tuple) else (ref_out,)
             q_out = q_out if isinstance(q_out, tuple) else (q_out,)
-            pairs = [("<output>", ref_out[i], q_out[i]) for i in range(n_out)]
-            q_index = {}
-            for i, name in enumerate(q_names):
-                q_index.setdefault(name, []).append(n_out + i)
-            seen: dict[str, int] = {}
-            for i, name in enumerate(ref_names):
-                k = seen.get(name, 0)
-                seen[name] = k + 1
-                if k < len(q_index.get(name, [])):
-                    pairs.append((name, ref_out[n_out + i],
-                                  q_out[q_index[name][k]]))
+            pairs = [(name, ref_out[r], q_out[q]) for name, r, q in triples]
             for name, r, q in pairs:
                 r = np.asarray(r, np.float64)
                 q = np.asarray(q, np.float64)

@@ -37,6 +37,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <mutex>
 
 namespace nb = nanobind;
@@ -147,6 +148,27 @@ private:
 // Modules
 //===----------------------------------------------------------------------===//
 
+/// The passes inside `builtin.module(...)` when that one anchor spans the
+/// whole pipeline (not `builtin.module(a),canonicalize`).
+std::optional<StringRef> getModuleAnchoredPasses(StringRef pipeline) {
+  StringRef prefix = "builtin.module(";
+  if (!pipeline.starts_with(prefix))
+    return std::nullopt;
+  int depth = 1;
+  for (size_t i = prefix.size(); i < pipeline.size(); ++i) {
+    if (pipeline[i] == '(' || pipeline[i] == '{')
+      ++depth;
+    else if (pipeline[i] == ')' || pipeline[i] == '}')
+      --depth;
+    if (depth == 0)
+      return i + 1 == pipeline.size()
+                 ? std::optional<StringRef>(
+                       pipeline.slice(prefix.size(), i).trim())
+                 : std::nullopt;
+  }
+  return std::nullopt;
+}
+
 std::shared_ptr<MLIRContext> createContext() {
   static std::once_flag registered;
   std::call_once(registered, [] {
@@ -170,36 +192,36 @@ public:
 
   static std::unique_ptr<PyModule> parse(const std::string &text,
                                          const std::string &sourceName) {
+    return fromBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, sourceName),
+                      "parse '" + sourceName + "'");
+  }
+
+  static std::unique_ptr<PyModule> load(const std::string &path) {
+    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
+        llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+    if (!file)
+      throw DiagnosticError{
+          "cannot load '" + path + "': " + file.getError().message(), {}};
+    return fromBuffer(std::move(*file), "load '" + path + "'");
+  }
+
+  /// Parses and verifies `buffer`; `what` names the step in errors.
+  static std::unique_ptr<PyModule>
+  fromBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
+             const std::string &what) {
     auto context = createContext();
     DiagnosticCollector diags(context.get());
     llvm::SourceMgr sourceMgr;
-    sourceMgr.AddNewSourceBuffer(
-        llvm::MemoryBuffer::getMemBufferCopy(text, sourceName), llvm::SMLoc());
+    sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
     OwningOpRef<ModuleOp> module;
     {
       nb::gil_scoped_release release;
       module = parseSourceFile<ModuleOp>(sourceMgr, context.get());
     }
     if (!module)
-      diags.raise("cannot parse '" + sourceName + "'");
+      diags.raise("cannot " + what);
     if (failed(verify(*module)))
-      diags.raise("'" + sourceName + "' does not verify");
-    return std::make_unique<PyModule>(std::move(context), std::move(module));
-  }
-
-  static std::unique_ptr<PyModule> load(const std::string &path) {
-    auto context = createContext();
-    DiagnosticCollector diags(context.get());
-    llvm::SourceMgr sourceMgr;
-    OwningOpRef<ModuleOp> module;
-    {
-      nb::gil_scoped_release release;
-      module = parseSourceFile<ModuleOp>(path, sourceMgr, context.get());
-    }
-    if (!module)
-      diags.raise("cannot load '" + path + "'");
-    if (failed(verify(*module)))
-      diags.raise("'" + path + "' does not verify");
+      diags.raise(what + ": the module does not verify");
     return std::make_unique<PyModule>(std::move(context), std::move(module));
   }
 
@@ -212,8 +234,13 @@ public:
     // The passes of `builtin.module(...)`, or the bare list, go straight
     // into the module's pass manager.
     StringRef passes = StringRef(pipeline).trim();
-    if (passes.consume_front("builtin.module(") && passes.consume_back(")"))
-      passes = passes.trim();
+    if (std::optional<StringRef> inner = getModuleAnchoredPasses(passes))
+      passes = *inner;
+    else if (passes.starts_with("builtin.module("))
+      throw DiagnosticError{"invalid pass pipeline '" + pipeline +
+                                "': builtin.module(...) must span the whole "
+                                "pipeline (it is the anchor)",
+                            {}};
     std::string parseError;
     llvm::raw_string_ostream errorStream(parseError);
     if (failed(parsePassPipeline(passes, pm, errorStream)))

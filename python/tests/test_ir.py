@@ -109,3 +109,17 @@ def test_module_text_round_trips(tmp_path):
     path = tmp_path / "m.mlir"
     module.save(path)
     assert qo.Module.load(path).to_string() == module.to_string()
+
+
+def test_anchored_and_bare_pipelines(mlp_path):
+    module = qo.Module.load(mlp_path)
+    # One anchor spanning the pipeline and a bare list run on the module.
+    for pipeline in ["builtin.module(qopt-weight-ptq{storage=i8 group-size=0},"
+                     "canonicalize)",
+                     "qopt-weight-ptq{storage=i8 group-size=0},canonicalize"]:
+        quantized = module.transform(pipeline)
+        assert {r.storage for r in quantized.storage_report()} == {"i8"}, pipeline
+    # An anchor followed by more passes is not a pipeline (quant-opt's
+    # --pass-pipeline refuses it too): an error, not a silent no-op.
+    with pytest.raises(qo.QuantOptError, match="must span the whole"):
+        module.transform("builtin.module(canonicalize),canonicalize")

@@ -53,6 +53,23 @@ def test_import_matches_pytorch(net, imported):
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)
 
 
+def test_import_leaves_the_model_as_it_was():
+    class WithBuffer(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = torch.nn.Linear(4, 4)
+            self.register_buffer("offset", torch.ones(4), persistent=False)
+
+        def forward(self, x):
+            return self.proj(x) + self.offset
+
+    model = WithBuffer()
+    keys = set(model.state_dict())
+    qo.from_torch(model, (torch.randn(2, 4),))
+    assert set(model.state_dict()) == keys
+    assert model._non_persistent_buffers_set == {"offset"}
+
+
 def test_layers_keep_their_module_names(imported):
     names = [r.name for r in imported.storage_report()]
     assert names == ["layers.0.up", "layers.0.down", "layers.1.up",

@@ -131,27 +131,19 @@ bool orderContraction(IRRewriter &rewriter, linalg::LinalgOp op) {
   unsigned k = reductions.front();
   std::optional<unsigned> x = innermostDim(maps[0]), w = innermostDim(maps[1]),
                           y = innermostDim(maps[2]);
-  std::optional<unsigned> innermost;
-  bool dotProduct = x == k && w == k;
-  if (dotProduct)
-    innermost = k;
-  else if (y && (x == y || w == y))
-    innermost = y;
-  if (!innermost)
+  rewriter.setInsertionPoint(op);
+  if (x == k && w == k)
+    return succeeded(lowerDotProductContraction(rewriter, op, k));
+  // Otherwise the result's innermost dimension, if an input shares it, goes
+  // innermost, right after the reduction.
+  if (!y || (x != y && w != y))
     return false;
-
-  // Loops in their order, the chosen one last.
   SmallVector<unsigned> order;
   for (unsigned d = 0; d < iterators.size(); ++d)
-    if (d != *innermost && (dotProduct || d != k))
+    if (d != *y && d != k)
       order.push_back(d);
-  if (!dotProduct)
-    order.push_back(k);
-  order.push_back(*innermost);
-
-  rewriter.setInsertionPoint(op);
-  if (dotProduct)
-    return succeeded(lowerDotProductContraction(rewriter, op, k));
+  order.push_back(k);
+  order.push_back(*y);
   auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
   if (!generic) {
     FailureOr<linalg::GenericOp> generalized =

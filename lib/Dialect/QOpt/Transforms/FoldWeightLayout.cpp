@@ -64,7 +64,7 @@ struct FoldWeightViewIntoContraction
     for (unsigned i = 0; i < 2; ++i) {
       Value operand = op.getDpsInputOperand(i)->get();
       auto view = operand.getDefiningOp<linalg::LinalgOp>();
-      if (!view || !isView(view) || !isConstantThroughViews(operand))
+      if (!view || !isConstantThroughViews(operand))
         continue;
       // The contraction reads view[c(d)] = source[in(out^-1(c(d)))].
       AffineMap in = view.getMatchingIndexingMap(view.getDpsInputOperand(0));

@@ -22,6 +22,16 @@
 
 namespace mlir::qopt::detail {
 
+/// Whether `cst` is an f32 tensor constant whose values getF32Values reads
+/// (without reading them).
+inline bool isF32Constant(arith::ConstantOp cst) {
+  if (!cst)
+    return false;
+  if (auto attr = dyn_cast<DenseElementsAttr>(cst.getValue()))
+    return attr.getElementType().isF32();
+  return isa<DenseF32ResourceElementsAttr>(cst.getValue());
+}
+
 /// The values of an f32 constant tensor: dense elements, or a
 /// `dense_resource` blob as frontends (torch-mlir) export weights.
 inline std::optional<std::vector<float>> getF32Values(arith::ConstantOp cst) {

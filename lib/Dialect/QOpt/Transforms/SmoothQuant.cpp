@@ -58,7 +58,7 @@ struct SmoothQuantPass : qopt::impl::SmoothQuantBase<SmoothQuantPass> {
       auto cst = op->getOperand(w).getDefiningOp<arith::ConstantOp>();
       if (!cst)
         continue;
-      if (!qopt::detail::getF32Values(cst)) {
+      if (!qopt::detail::isF32Constant(cst)) {
         if (observers->getObject(in.name))
           op->emitWarning("qopt-smooth-quant: weight left unsmoothed: only "
                           "f32 constants (dense or dense_resource) are "
@@ -108,7 +108,13 @@ struct SmoothQuantPass : qopt::impl::SmoothQuantBase<SmoothQuantPass> {
     auto type = cast<RankedTensorType>(cst.getType());
     ArrayRef<int64_t> shape = type.getShape();
     int64_t k = shape[c.kAxis];
-    std::vector<float> w = *qopt::detail::getF32Values(cst);
+    std::optional<std::vector<float>> values = qopt::detail::getF32Values(cst);
+    if (!values) { // a dense_resource blob without data
+      op->emitWarning("qopt-smooth-quant: weight left unsmoothed: its "
+                      "dense_resource blob holds no data");
+      return;
+    }
+    std::vector<float> &w = *values;
     // Stride of the K axis in the row-major weight and the count of
     // elements per K index.
     int64_t inner = 1;
