@@ -37,8 +37,12 @@ namespace {
   std::vfprintf(stderr, format, args);
   va_end(args);
   std::fprintf(stderr, "\n");
-  std::fflush(stderr);
-  std::exit(1);
+  // _Exit, not exit: the failing call may be the module load that the
+  // host code makes from a global constructor, still inside the driver's
+  // one-time initialisation; exit() would run the matching destructor,
+  // whose module unload waits on that initialisation forever.
+  std::fflush(nullptr);
+  std::_Exit(1);
 }
 
 /// The driver entry points this runtime uses, resolved once. The names are
@@ -181,7 +185,12 @@ QOPT_EXPORT void *mgpuModuleLoadJIT(void *data, int optLevel) {
 
 QOPT_EXPORT void mgpuModuleUnload(void *module) {
   const Driver &d = driver();
-  CHECK(d, cuModuleUnload(static_cast<CUmodule>(module)));
+  CUresult result = d.cuModuleUnload(static_cast<CUmodule>(module));
+  // Host code unloads its modules from a global destructor; at process exit
+  // the driver may already have shut down, and the module is gone with it.
+  if (result == CUDA_ERROR_DEINITIALIZED)
+    return;
+  check(d, result, "cuModuleUnload(module)");
 }
 
 QOPT_EXPORT void *mgpuModuleGetFunction(void *module, const char *name) {

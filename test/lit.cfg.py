@@ -44,7 +44,8 @@ config.environment["QUANT_OPT"] = os.path.join(
     config.quant_opt_tools_dir, "quant-opt")
 
 tool_dirs = [config.quant_opt_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["quant-opt", "quant-run", "quant-numerics"],
+llvm_config.add_tool_substitutions(["quant-opt", "quant-run", "quant-numerics",
+                                    "quant-compile"],
                                    tool_dirs)
 llvm_config.add_tool_substitutions(["mlir-translate", "opt"],
                                    [config.llvm_tools_dir])
@@ -62,6 +63,27 @@ if os.path.exists(runtime_check):
         config.quant_opt_obj_root, "test", "Runtime", "libfake_cuda.so")))
     config.substitutions.append(("%cuda_runtime_lib", os.path.join(
         config.quant_opt_lib_dir, "libqopt_cuda_runtime.so")))
+
+# Kernel serialization runs ptxas (gpu-module-to-binary); SASS checks use
+# cuobjdump / nvdisasm from PyPI (nvidia-cuda-cuobjdump, scripts/setup).
+cuda_bin = "/usr/local/cuda/bin"
+if os.path.exists(os.path.join(cuda_bin, "ptxas")) or shutil.which("ptxas"):
+    config.available_features.add("ptxas")
+try:
+    import nvidia
+    for root in nvidia.__path__:
+        sass_bin = os.path.join(root, "cu13", "bin")
+        if os.path.exists(os.path.join(sass_bin, "cuobjdump")) and \
+                os.path.exists(os.path.join(sass_bin, "nvdisasm")):
+            config.available_features.add("cuobjdump")
+            config.substitutions.append(
+                ("%cuobjdump", os.path.join(sass_bin, "cuobjdump")))
+            # cuobjdump runs nvdisasm, which it looks for on PATH.
+            config.environment["PATH"] = os.pathsep.join(
+                [sass_bin, config.environment.get("PATH", os.environ["PATH"])])
+            break
+except ImportError:
+    pass
 
 # GPU tests need a device: set the feature only when a driver answers.
 if shutil.which("nvidia-smi") and os.system("nvidia-smi -L >/dev/null 2>&1") == 0:

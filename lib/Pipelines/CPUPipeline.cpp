@@ -1,6 +1,7 @@
 //===- CPUPipeline.cpp - qopt-cpu-pipeline: tensors to LLVM for the host --===//
 
 #include "quant-opt/Pipelines/Pipelines.h"
+#include "HostLowering.h"
 
 #include "quant-opt/Conversion/Passes.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
@@ -9,6 +10,7 @@
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/GPUCommon/GPUCommonPass.h"
 #include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
@@ -18,6 +20,7 @@
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/Transforms/RequestCWrappers.h"
 #include "mlir/Dialect/Linalg/Passes.h"
@@ -27,16 +30,19 @@
 
 using namespace mlir;
 
-void qopt::buildCPUPipeline(OpPassManager &pm,
-                            const CPUPipelineOptions &options) {
-  // Front end: upstream quant types to qopt ops, keep the tensor signatures.
+void qopt::detail::buildFrontEnd(OpPassManager &pm, bool resultsToOutParams) {
+  // Upstream quant types to qopt ops, keep the tensor signatures.
   pm.addPass(qopt::createConvertQuantToQOpt());
   qopt::RecordSignaturesOptions record;
-  record.outParams = options.resultsToOutParams;
+  record.outParams = resultsToOutParams;
   pm.addPass(qopt::createRecordSignatures(record));
   pm.addPass(qopt::createConvertQOptObserveToCalls());
   pm.addPass(createCanonicalizerPass());
+}
 
+void qopt::detail::buildHostLowering(OpPassManager &pm,
+                                     const CPUPipelineOptions &options,
+                                     bool gpuLaunches) {
   // qopt ops become elementwise linalg.generic ops; fuse neighbours.
   // Elementwise arith on tensors (residual adds, activations) as linalg.
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
@@ -63,6 +69,12 @@ void qopt::buildCPUPipeline(OpPassManager &pm,
     pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   }
   bufferization::buildBufferDeallocationPipeline(pm);
+  // Device copies and launches become asynchronous operations on one
+  // stream, waited for before the host reads a result.
+  if (gpuLaunches) {
+    pm.addPass(qopt::createMaterializeGPULaunches());
+    pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+  }
 
   // Loops, then LLVM.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
@@ -80,10 +92,23 @@ void qopt::buildCPUPipeline(OpPassManager &pm,
   // call, which the JIT and ahead-of-time links resolve. After the C-wrapper
   // request, so the libm declarations keep their plain C names.
   pm.addPass(createConvertMathToLibmPass());
+  if (gpuLaunches) {
+    // Launches, device buffers and copies: calls into the mgpu* runtime
+    // (runtime/libqopt_cuda_runtime.so). Kernels take bare pointers.
+    GpuToLLVMConversionPassOptions toLLVM;
+    toLLVM.kernelBarePtrCallConv = true;
+    pm.addPass(createGpuToLLVMConversionPass(toLLVM));
+  }
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addNestedPass<LLVM::LLVMFuncOp>(qopt::createWidenSubByteMemory());
   pm.addPass(createCanonicalizerPass());
+}
+
+void qopt::buildCPUPipeline(OpPassManager &pm,
+                            const CPUPipelineOptions &options) {
+  detail::buildFrontEnd(pm, options.resultsToOutParams);
+  detail::buildHostLowering(pm, options, /*gpuLaunches=*/false);
 }
 
 void qopt::buildWeightPTQPipeline(OpPassManager &pm,
@@ -109,6 +134,11 @@ void qopt::registerPipelines() {
       "Weight-only post-training quantization: quantize constant weights "
       "and fuse their dequantization into qopt.matmul",
       buildWeightPTQPipeline);
+  PassPipelineRegistration<GPUPipelineOptions>(
+      "qopt-gpu-pipeline",
+      "Lower to host LLVM code that runs qopt.matmul as tensor-core kernels "
+      "on an NVIDIA GPU, serialized into a gpu.binary",
+      buildGPUPipeline);
   PassPipelineRegistration<CPUPipelineOptions>(
       "qopt-cpu-pipeline",
       "Lower qopt, upstream quant, linalg and tensor code to the LLVM dialect "

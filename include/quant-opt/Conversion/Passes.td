@@ -68,6 +68,126 @@ def ConvertQOptMatmulToLoops : Pass<"convert-qopt-matmul-to-loops"> {
   ];
 }
 
+def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Run qopt.matmul on the GPU: tensor-core kernels and launches";
+  let description = [{
+    Replaces each `qopt.matmul` that a GPU kernel family supports by a call
+    of a private launch function, declared with a `qopt.gpu_launch`
+    attribute (kernel, grid, block), whose body
+    `qopt-materialize-gpu-launches` writes after bufferization. The kernels
+    are `gpu.func`s in one `gpu.module @qopt_kernels` built from `arith`,
+    `vector`, `memref`, `scf`, `gpu` and `nvgpu` ops. Products of equal
+    shape and format share one kernel and one launch function.
+
+    Kernel families (docs/passes/gpu.md):
+
+    - **Weight-only GEMV** (`M ≤ 16`: decode): packed `i4` / `ui4` or `i8` /
+      `ui8` weights with per-tensor, per-row or per-group scales (groups a
+      multiple of 128 INT4 or 64 INT8 values), `f16` or `bf16`
+      activations, `f16` / `bf16` / `f32` results. `mma.sync.m16n8k16` with
+      the weight as operand A, split-K across warps, 16-byte weight loads
+      with the next K step always in flight (in registers, or with
+      `stages` > 1 through a multi-stage `cp.async` pipeline in shared
+      memory), codes dequantized in registers without conversion
+      instructions.
+
+    A product no family supports stays a `qopt.matmul` (the host pipeline
+    then runs it on the CPU) and gets a warning that names the reason.
+
+    Example:
+
+    ```mlir
+    %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
+        : (tensor<1x4096xf16>, tensor<4096x2048xi8>, tensor<4096x32xf32>) -> tensor<1x4096xf16>
+    ```
+
+    becomes `func.call @qopt_gemv_i4_..._launch(%x, %w, %s)` and a kernel
+    `@qopt_kernels::@qopt_gemv_i4_...` launched on 256 blocks.
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90a\"",
+           "Target chip (sm_80, sm_89, sm_90a): sets the SM count the tile "
+           "heuristic plans for">,
+    Option<"splitK", "split-k", "int64_t", /*default=*/"0",
+           "Warps splitting K in the GEMV kernel (0: heuristic)">,
+    Option<"stages", "stages", "int64_t", /*default=*/"0",
+           "GEMV weight pipeline: 1 prefetches into registers, P > 1 "
+           "stages P steps through shared memory with cp.async "
+           "(0: heuristic)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::NVVM::NVVMDialect",
+    "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::ub::UBDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def MaterializeGPULaunches : Pass<"qopt-materialize-gpu-launches", "::mlir::ModuleOp"> {
+  let summary = "Give the launch functions of GPU kernels their bodies";
+  let description = [{
+    Runs after bufferization (and buffer deallocation) on the declarations
+    `convert-qopt-matmul-to-gpu` made. Each body copies the input buffers to
+    the device (`gpu.alloc`, `gpu.memcpy`), allocates the result there,
+    launches the kernel (`gpu.launch_func`, bare-pointer arguments), copies
+    the result into the caller's buffer (the last argument after
+    `buffer-results-to-out-params`) or a new `memref.alloc` it returns, and
+    frees the device buffers. `gpu-async-region` then puts the copies and
+    the launch on one stream.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
+def ExportGPUKernels : Pass<"qopt-export-gpu-kernels", "::mlir::ModuleOp"> {
+  let summary = "Write the serialized GPU kernels and a launch manifest";
+  let description = [{
+    For code that launches the generated kernels itself (a PyTorch
+    extension, a benchmark, another runtime): writes every object of every
+    `gpu.binary` to `<output-dir>/<binary>.<chip>.<ptx|cubin|fatbin>` and
+    one `<output-dir>/kernels.json` that lists each launch (calls of the
+    launch functions of `convert-qopt-matmul-to-gpu`, and `gpu.launch_func`
+    ops with constant dimensions):
+
+    ```json
+    {
+      "launches": [
+        {
+          "function": "decode", "location": "layer0.q_proj",
+          "binary": "qopt_kernels", "kernel": "qopt_gemv_i4_...",
+          "grid": [256, 1, 1], "block": [256, 1, 1],
+          "dynamic_shared_memory": 0,
+          "arguments": [ {"shape": [1, 4096], "type": "f16"}, ... ]
+        }
+      ],
+      "binaries": [
+        {"name": "qopt_kernels", "chip": "sm_90a", "format": "fatbin",
+         "file": "qopt_kernels.sm_90a.fatbin"}
+      ]
+    }
+    ```
+
+    Kernels take their memref arguments as bare device pointers, in the
+    listed order (the result last). Run it after `gpu-module-to-binary`
+    and before the host lowering (`qopt-gpu-pipeline{kernels-dir=...}`
+    does).
+  }];
+  let options = [
+    Option<"outputDir", "output-dir", "std::string", /*default=*/"\"\"",
+           "Directory to write (created if missing)">,
+  ];
+}
+
 def FuseElementwiseForCPU : Pass<"qopt-fuse-elementwise-for-cpu"> {
   let summary = "Elementwise fusion that never recomputes inside reductions";
   let description = [{

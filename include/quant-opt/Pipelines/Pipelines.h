@@ -26,6 +26,42 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::init(true)};
 };
 
+/// Options of `qopt-gpu-pipeline`.
+struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip",
+      llvm::cl::desc("Target chip: sm_80, sm_89 or sm_90a"),
+      llvm::cl::init("sm_90a")};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("Kernel binary format: isa (PTX text), bin (cubin) or "
+                     "fatbin (cubin and PTX)"),
+      llvm::cl::init("fatbin")};
+  PassOptions::Option<int64_t> splitK{
+      *this, "split-k",
+      llvm::cl::desc("GEMV warps splitting K (0: heuristic)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> stages{
+      *this, "stages",
+      llvm::cl::desc("GEMV weight pipeline: 1 registers, P > 1 cp.async "
+                     "stages (0: heuristic)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<std::string> kernelsDir{
+      *this, "kernels-dir",
+      llvm::cl::desc("Also write each kernel binary and a manifest of the "
+                     "launches (kernels.json) to this directory "
+                     "(qopt-export-gpu-kernels)"),
+      llvm::cl::init("")};
+  PassOptions::Option<bool> host{
+      *this, "host",
+      llvm::cl::desc("Lower the host code to LLVM (off: stop with "
+                     "gpu.launch_func and the gpu.binary)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> resultsToOutParams{
+      *this, "results-to-out-params",
+      llvm::cl::desc("As in qopt-cpu-pipeline"), llvm::cl::init(true)};
+};
+
 /// Options of `qopt-weight-ptq` (those of qopt-quantize-weights).
 struct WeightPTQOptions : public PassPipelineOptions<WeightPTQOptions> {
   PassOptions::Option<std::string> storage{
@@ -72,7 +108,14 @@ void buildWeightPTQPipeline(OpPassManager &pm,
 /// signature is kept in its `qopt.signature` attribute.
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 
-/// Registers `qopt-cpu-pipeline` and `qopt-weight-ptq`.
+/// Lowers the same input as buildCPUPipeline, with every qopt.matmul that a
+/// GPU kernel family supports running on an NVIDIA GPU: the generated
+/// kernels are serialized into a gpu.binary (ptxas runs here), the host
+/// code launches them through the mgpu* runtime
+/// (runtime/libqopt_cuda_runtime.so). Host ABI as for buildCPUPipeline.
+void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options);
+
+/// Registers `qopt-cpu-pipeline`, `qopt-gpu-pipeline` and `qopt-weight-ptq`.
 void registerPipelines();
 
 } // namespace mlir::qopt

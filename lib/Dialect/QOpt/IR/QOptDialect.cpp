@@ -53,6 +53,24 @@ LogicalResult QOptDialect::verifyOperationAttribute(Operation *op,
                            "product names");
     return success();
   }
+  // qopt.gpu_launch: the kernel a launch function of
+  // convert-qopt-matmul-to-gpu starts, and its grid and block.
+  if (attr.getName() == "qopt.gpu_launch") {
+    auto launch = dyn_cast<DictionaryAttr>(attr.getValue());
+    auto isDim3 = [&](StringRef name) {
+      auto dims = launch ? dyn_cast_or_null<DenseI64ArrayAttr>(
+                               launch.get(name))
+                         : DenseI64ArrayAttr();
+      return dims && dims.size() == 3 &&
+             llvm::all_of(dims.asArrayRef(), [](int64_t d) { return d > 0; });
+    };
+    if (!launch || !isa_and_nonnull<SymbolRefAttr>(launch.get("kernel")) ||
+        !isDim3("grid") || !isDim3("block"))
+      return op->emitError("'qopt.gpu_launch' must be a dictionary with a "
+                           "'kernel' symbol and positive 3-D 'grid' and "
+                           "'block' arrays");
+    return success();
+  }
   if (attr.getName() == "qopt.out_params") {
     if (!isa<UnitAttr>(attr.getValue()))
       return op->emitError("'qopt.out_params' must be a unit attribute");

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Builds the kernels bench/gpu/run.py measures (run here, needs quant-opt).
+
+Writes one MLIR module of weight-only products per configuration, runs
+`qopt-gpu-pipeline{kernels-dir=...}` on it and leaves, under OUT,
+
+  table/            the kernels of the benchmark table (tiling heuristic)
+  e2e/decode        test/Integration/GPU/gemv_e2e.mlir compiled ahead of
+                    time (quant-compile) with its checking main()
+  sweep-skS-stP/    the M=1, N=K=4096 and 8192 INT4 kernels with split-K S,
+                    P pipeline stages
+
+each with the kernel binaries and kernels.json (qopt-export-gpu-kernels).
+The function names carry the case: <family>_<act>_m<M>_n<N>_k<K>.
+
+  python3 bench/gpu/build.py --quant-opt build/bin/quant-opt --out build/gpu-bench
+"""
+
+import argparse
+import itertools
+import os
+import subprocess
+import sys
+
+# family: (weight storage type, packed, group size along K)
+FAMILIES = {
+    "w4a16": ("i4", True, 128),
+    "w4a16u": ("ui4", True, 128),
+    "w8a16": ("i8", False, 0),
+}
+
+
+def case_function(family, act, m, n, k):
+    storage, packed, group = FAMILIES[family]
+    cols = k // 2 if packed else k
+    groups = k // group if group else 1
+    name = f"{family}_{act}_m{m}_n{n}_k{k}"
+    attrs = "{acc_type = f32, packed = %s}" % storage if packed else \
+        "{acc_type = f32}"
+    wtype = "i8" if packed or storage == "i8" else storage
+    return name, f"""
+func.func @{name}(%x: tensor<{m}x{k}x{act}>, %w: tensor<{n}x{cols}x{wtype}>,
+                  %s: tensor<{n}x{groups}xf32>) -> tensor<{m}x{n}x{act}> {{
+  %y = qopt.matmul %x, %w, %s {attrs}
+      : (tensor<{m}x{k}x{act}>, tensor<{n}x{cols}x{wtype}>, tensor<{n}x{groups}xf32>) -> tensor<{m}x{n}x{act}>
+  return %y : tensor<{m}x{n}x{act}>
+}}
+"""
+
+
+def table_cases():
+    for m, nk in itertools.product((1, 16), (4096, 8192)):
+        yield ("w4a16", "f16", m, nk, nk)
+        yield ("w8a16", "f16", m, nk, nk)
+    yield ("w4a16", "bf16", 1, 8192, 8192)
+    yield ("w4a16", "bf16", 16, 8192, 8192)
+    yield ("w4a16u", "f16", 1, 8192, 8192)
+
+
+def build(quant_opt, cases, out, options):
+    os.makedirs(out, exist_ok=True)
+    source = os.path.join(out, "cases.mlir")
+    with open(source, "w") as f:
+        for case in cases:
+            f.write(case_function(*case)[1])
+    pipeline = f"qopt-gpu-pipeline{{chip=sm_90a format=fatbin host=0 " \
+               f"kernels-dir={out} {options}}}"
+    subprocess.run([quant_opt, f"--pass-pipeline=builtin.module({pipeline})",
+                    source, "-o", os.devnull], check=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quant-opt", default="build/bin/quant-opt")
+    parser.add_argument("--out", default="build/gpu-bench")
+    parser.add_argument("--quant-compile", default="build/bin/quant-compile")
+    args = parser.parse_args()
+    build(args.quant_opt, list(table_cases()), os.path.join(args.out, "table"),
+          "")
+    for split_k, stages in ((4, 1), (8, 1), (16, 1), (4, 3), (8, 3)):
+        build(args.quant_opt, [("w4a16", "f16", 1, nk, nk)
+                               for nk in (4096, 8192)],
+              os.path.join(args.out, f"sweep-sk{split_k}-st{stages}"),
+              f"split-k={split_k} stages={stages}")
+    e2e = os.path.join(args.out, "e2e")
+    os.makedirs(e2e, exist_ok=True)
+    subprocess.run([args.quant_compile, "test/Integration/GPU/gemv_e2e.mlir",
+                    "-o", os.path.join(e2e, "decode"), "--main",
+                    "test/Integration/GPU/Inputs/gemv_e2e.c"], check=True)
+    print(f"kernels in {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

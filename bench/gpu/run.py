@@ -1,0 +1,318 @@
+#!/usr/bin/env python3
+"""Correctness and timing of quant-opt's GPU kernels on an NVIDIA GPU.
+
+Needs the CUDA driver and PyTorch (for data, the fp32 reference and the
+cuBLAS baseline); no MLIR. The kernels come from bench/gpu/build.py, run
+where quant-opt is built. Each kernel is loaded with cuModuleLoadData and
+launched with cuLaunchKernel on PyTorch's current stream; arguments are
+bare device pointers in the order kernels.json lists them.
+
+For every case it
+  - checks the kernel against an fp32 reference (PyTorch matmul of the
+    dequantized weight, TF32 off) on random data, the output poisoned with
+    NaN before the run; the bound per element is
+        |y - ref| <= u_out |ref| + 2 K 2^-24 (|x| |W|ᵀ) + 2^-24
+    (u_out = 2^-11 for f16 results, 2^-8 for bf16): the codes and f16/bf16
+    inputs are exact, so only f32 summation order and the final rounding
+    remain;
+  - times it with CUDA events, median of --runs runs after warm-up, over
+    enough copies of the operands to exceed 3x the L2 cache, against
+    torch.nn.functional.linear in fp16 (cuBLAS) timed the same way, and
+    against the bandwidth floor: bytes the kernel must move (packed weight,
+    scales, X, Y) / the device's measured copy bandwidth.
+
+  python3 bench/gpu/run.py --kernels build/gpu-bench [--json out.json]
+"""
+
+import argparse
+import ctypes
+import json
+import math
+import os
+import statistics
+import sys
+
+import torch
+import torch.nn.functional as F
+
+CU_SUCCESS = 0
+
+
+class Driver:
+    def __init__(self):
+        self.lib = ctypes.CDLL("libcuda.so.1")
+        self.lib.cuModuleLoadData.argtypes = [ctypes.POINTER(ctypes.c_void_p),
+                                              ctypes.c_void_p]
+        self.lib.cuModuleGetFunction.argtypes = [
+            ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p, ctypes.c_char_p]
+        self.lib.cuLaunchKernel.argtypes = [
+            ctypes.c_void_p, ctypes.c_uint, ctypes.c_uint, ctypes.c_uint,
+            ctypes.c_uint, ctypes.c_uint, ctypes.c_uint, ctypes.c_uint,
+            ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p]
+        self.lib.cuGetErrorName.argtypes = [ctypes.c_int,
+                                            ctypes.POINTER(ctypes.c_char_p)]
+        self.modules = {}
+        self.keep = []
+
+    def check(self, result, what):
+        if result != CU_SUCCESS:
+            name = ctypes.c_char_p()
+            self.lib.cuGetErrorName(result, ctypes.byref(name))
+            raise RuntimeError(f"{what} failed: {name.value}")
+
+    def function(self, path, kernel):
+        if path not in self.modules:
+            with open(path, "rb") as f:
+                image = f.read()
+            self.keep.append(image)
+            module = ctypes.c_void_p()
+            self.check(self.lib.cuModuleLoadData(ctypes.byref(module), image),
+                       f"cuModuleLoadData({path})")
+            self.modules[path] = module
+        func = ctypes.c_void_p()
+        self.check(self.lib.cuModuleGetFunction(
+            ctypes.byref(func), self.modules[path], kernel.encode()),
+            f"cuModuleGetFunction({kernel})")
+        return func
+
+
+class Kernel:
+    """One launch of kernels.json, callable on torch tensors."""
+
+    def __init__(self, driver, directory, manifest, launch):
+        binary = next(b for b in manifest["binaries"]
+                      if b["name"] == launch["binary"])
+        self.driver = driver
+        self.func = driver.function(os.path.join(directory, binary["file"]),
+                                    launch["kernel"])
+        self.name = launch["kernel"]
+        self.grid = launch["grid"]
+        self.block = launch["block"]
+        self.smem = launch["dynamic_shared_memory"]
+        self.arguments = launch["arguments"]
+
+    def __call__(self, *tensors):
+        assert len(tensors) == len(self.arguments)
+        for t, a in zip(tensors, self.arguments):
+            assert list(t.shape) == a["shape"] and t.is_contiguous(), \
+                (self.name, list(t.shape), a)
+        pointers = [ctypes.c_void_p(t.data_ptr()) for t in tensors]
+        params = (ctypes.c_void_p * len(pointers))(
+            *[ctypes.cast(ctypes.pointer(p), ctypes.c_void_p)
+              for p in pointers])
+        stream = torch.cuda.current_stream().cuda_stream
+        self.driver.check(self.driver.lib.cuLaunchKernel(
+            self.func, *self.grid, *self.block, self.smem,
+            ctypes.c_void_p(stream), params, None), f"launch {self.name}")
+
+
+# --- data -------------------------------------------------------------------
+
+TORCH_TYPES = {"f16": torch.float16, "bf16": torch.bfloat16,
+               "f32": torch.float32}
+
+
+def make_case(family, act, m, n, k, gen):
+    """Random X, codes, packed weight and scales; the dequantized weight."""
+    dtype = TORCH_TYPES[act]
+    x = torch.randn(m, k, generator=gen, device="cuda").to(dtype)
+    if family in ("w4a16", "w4a16u"):
+        lo, hi = (-8, 8) if family == "w4a16" else (0, 16)
+        codes = torch.randint(lo, hi, (n, k), generator=gen, device="cuda",
+                              dtype=torch.int32)
+        nib = codes & 0xF
+        # qopt.pack: element 2j in the low nibble, 2j + 1 in the high one.
+        packed = (nib[:, 0::2] | (nib[:, 1::2] << 4)).to(torch.uint8)
+        weight = packed.view(torch.int8)
+        group = 128
+        scale = torch.rand(n, k // group, generator=gen, device="cuda") \
+            * 0.02 + 0.005
+        deq = codes.float() * scale.repeat_interleave(group, dim=1)
+    else:
+        codes = torch.randint(-128, 128, (n, k), generator=gen, device="cuda",
+                              dtype=torch.int32)
+        weight = codes.to(torch.int8)
+        scale = torch.rand(n, 1, generator=gen, device="cuda") * 0.002 + 0.0005
+        deq = codes.float() * scale
+    return x, weight, scale, deq
+
+
+def check_output(y, x, deq, out_type):
+    xf = x.float()
+    ref = xf @ deq.t()
+    bound = xf.abs() @ deq.abs().t()
+    u_out = 2.0 ** -11 if out_type == torch.float16 else 2.0 ** -8
+    k = x.shape[1]
+    tol = u_out * ref.abs() + 2 * k * 2.0 ** -24 * bound + 2.0 ** -24
+    err = (y.float() - ref).abs()
+    finite = bool(torch.isfinite(y.float()).all())
+    ratio = float((err / tol).max()) if finite else math.inf
+    return finite and ratio <= 1.0, ratio
+
+
+# --- timing -----------------------------------------------------------------
+
+def time_calls(calls, runs, warmup=10):
+    """Median time in µs of calls[i % len(calls)]() over `runs` runs."""
+    for i in range(warmup):
+        calls[i % len(calls)]()
+    torch.cuda.synchronize()
+    starts = [torch.cuda.Event(enable_timing=True) for _ in range(runs)]
+    ends = [torch.cuda.Event(enable_timing=True) for _ in range(runs)]
+    # Queue everything behind a spin so launch overhead on the host never
+    # leaves the GPU idle between the events.
+    torch.cuda._sleep(200_000_000)
+    for i in range(runs):
+        starts[i].record()
+        calls[i % len(calls)]()
+        ends[i].record()
+    torch.cuda.synchronize()
+    return statistics.median(s.elapsed_time(e) * 1e3
+                             for s, e in zip(starts, ends))
+
+
+def copy_bandwidth():
+    """Device-to-device copy bandwidth in bytes/s (read + write)."""
+    n = 1 << 30
+    a = torch.empty(n, dtype=torch.uint8, device="cuda")
+    b = torch.empty_like(a)
+    t = time_calls([lambda: b.copy_(a)], 20, warmup=3)
+    del a, b
+    return 2 * n / (t * 1e-6)
+
+
+def copies_for(nbytes, l2):
+    return max(2, math.ceil(3 * l2 / max(nbytes, 1)))
+
+
+def parse_case(function):
+    family, act, m, n, k = function.split("_")
+    return family, act, int(m[1:]), int(n[1:]), int(k[1:])
+
+
+def bench_kernel(kernel, case, runs, l2, bw, gen):
+    family, act, m, n, k = case
+    x, w, s, deq = make_case(family, act, m, n, k, gen)
+    y = torch.full((m, n), float("nan"), dtype=TORCH_TYPES[act],
+                   device="cuda")
+    kernel(x, w, s, y)
+    torch.cuda.synchronize()
+    ok, ratio = check_output(y, x, deq, y.dtype)
+    moved = sum(t.numel() * t.element_size() for t in (x, w, s, y))
+    sets = [(x, w, s, y)] + [
+        tuple(t.clone() for t in (x, w, s, y))
+        for _ in range(copies_for(moved, l2) - 1)]
+    ours = time_calls([lambda a=a: kernel(*a) for a in sets], runs)
+    del sets, deq
+    return ok, ratio, ours, moved / bw * 1e6
+
+
+def bench_cublas(m, n, k, runs, l2, gen):
+    x = torch.randn(m, k, generator=gen, device="cuda").half()
+    w = torch.randn(n, k, generator=gen, device="cuda").half()
+    sets = [(x, w)] + [(x.clone(), w.clone())
+                       for _ in range(copies_for(w.numel() * 2, l2) - 1)]
+    t = time_calls([lambda a=a: F.linear(*a) for a in sets], runs)
+    del sets
+    return t
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kernels", default="build/gpu-bench")
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--json")
+    parser.add_argument("--only", help="run just the cases whose name "
+                        "contains this (no baselines, no sweep): for ncu")
+    args = parser.parse_args()
+
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False
+    torch.zeros(1, device="cuda")
+    props = torch.cuda.get_device_properties(0)
+    l2 = getattr(props, "L2_cache_size", 50 << 20)
+    driver = Driver()
+    gen = torch.Generator(device="cuda")
+    gen.manual_seed(0)
+    bw = copy_bandwidth()
+    print(f"device: {props.name} ({props.multi_processor_count} SMs, "
+          f"L2 {l2 >> 20} MiB), torch {torch.__version__}, "
+          f"CUDA {torch.version.cuda}")
+    # What the timing method itself costs: an empty kernel between events.
+    empty = time_calls([lambda: torch.cuda._sleep(0)], args.runs)
+    print(f"measured copy bandwidth: {bw / 1e9:.0f} GB/s; "
+          f"median of {args.runs} runs, operands rotated over > 3x L2; "
+          f"an empty kernel measures {empty:.2f} us\n")
+
+    results = {"device": props.name, "bandwidth_GBps": bw / 1e9,
+               "empty_kernel_us": empty, "rows": [], "sweep": []}
+    failures = 0
+    directory = os.path.join(args.kernels, "table")
+    manifest = json.load(open(os.path.join(directory, "kernels.json")))
+    cublas = {}
+    header = (f"{'case':<28} {'kernel us':>9} {'cuBLAS fp16 us':>14} "
+              f"{'speedup':>7} {'floor us':>8} {'of floor':>8} "
+              f"{'err/tol':>7} check")
+    print(header)
+    print("-" * len(header))
+    for launch in manifest["launches"]:
+        case = parse_case(launch["function"])
+        family, act, m, n, k = case
+        kernel = Kernel(driver, directory, manifest, launch)
+        if args.only:
+            if args.only in launch["function"]:
+                print(launch["function"], bench_kernel(kernel, case,
+                                                       args.runs, l2, bw, gen))
+            continue
+        ok, ratio, ours, floor = bench_kernel(kernel, case, args.runs, l2,
+                                              bw, gen)
+        if (m, n, k) not in cublas:
+            cublas[(m, n, k)] = bench_cublas(m, n, k, args.runs, l2, gen)
+        base = cublas[(m, n, k)]
+        failures += not ok
+        print(f"{launch['function']:<28} {ours:9.2f} {base:14.2f} "
+              f"{base / ours:6.2f}x {floor:8.2f} {floor / ours:7.0%} "
+              f"{ratio:7.3f} {'ok' if ok else 'FAIL'}")
+        results["rows"].append(dict(case=launch["function"],
+                                    kernel=launch["kernel"], us=ours,
+                                    cublas_us=base, floor_us=floor,
+                                    err_over_tol=ratio, ok=ok))
+    if args.only:
+        return 0
+    for m in (64, 256):
+        for nk in (4096, 8192):
+            base = bench_cublas(m, nk, nk, args.runs, l2, gen)
+            print(f"{f'w4a16_f16_m{m}_n{nk}_k{nk}':<28} {'-':>9} {base:14.2f}"
+                  f"   (no GPU kernel for M > 16 yet: host fallback)")
+            results["rows"].append(dict(case=f"w4a16_f16_m{m}_n{nk}_k{nk}",
+                                        cublas_us=base))
+
+    print("\nGEMV tiling sweep, w4a16 f16, M=1 (split-K S, P pipeline stages)")
+    for entry in sorted(os.listdir(args.kernels)):
+        if not entry.startswith("sweep-"):
+            continue
+        directory = os.path.join(args.kernels, entry)
+        manifest = json.load(open(os.path.join(directory, "kernels.json")))
+        for launch in manifest["launches"]:
+            kernel = Kernel(driver, directory, manifest, launch)
+            ok, ratio, ours, floor = bench_kernel(
+                kernel, parse_case(launch["function"]), args.runs, l2, bw,
+                gen)
+            failures += not ok
+            print(f"  {entry:<16} {launch['function']:<26} {ours:8.2f} us  "
+                  f"{floor / ours:5.0%} of floor  err/tol {ratio:.3f} "
+                  f"{'ok' if ok else 'FAIL'}")
+            results["sweep"].append(dict(variant=entry,
+                                         case=launch["function"], us=ours,
+                                         floor_us=floor, err_over_tol=ratio,
+                                         ok=ok))
+
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    print(f"\n{failures} correctness failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs on a machine with an NVIDIA GPU, the CUDA driver and PyTorch (no
+# MLIR): checks and times the kernels bench/gpu/build.py built here.
+#   bench/gpu/run.sh [KERNELS_DIR] [OUT_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+kernels=${1:-build/gpu-bench}
+out=${2:-${OUT:-.}}
+nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem \
+  --format=csv || true
+# The ahead-of-time executable: host code, runtime and kernel together.
+"$kernels/e2e/decode" 2>&1 | tee "$out/gpu-e2e.txt" || true
+python3 bench/gpu/run.py --kernels "$kernels" --json "$out/gpu-bench.json" \
+  2>&1 | tee "$out/gpu-bench.txt"

@@ -1,0 +1,191 @@
+//===- ExportGPUKernels.cpp - GPU binaries and a launch manifest on disk --===//
+
+#include "quant-opt/Conversion/Passes.h"
+
+#include "mlir/Dialect/GPU/IR/CompilationInterfaces.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_EXPORTGPUKERNELS
+#include "quant-opt/Conversion/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+
+namespace {
+
+StringRef getFormatSuffix(gpu::CompilationTarget format) {
+  switch (format) {
+  case gpu::CompilationTarget::Assembly:
+    return "ptx";
+  case gpu::CompilationTarget::Binary:
+    return "cubin";
+  case gpu::CompilationTarget::Fatbin:
+    return "fatbin";
+  default:
+    return "bin";
+  }
+}
+
+std::string printType(Type type) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  type.print(os);
+  return s;
+}
+
+struct ExportGPUKernels
+    : qopt::impl::ExportGPUKernelsBase<ExportGPUKernels> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (outputDir.empty()) {
+      module.emitError("qopt-export-gpu-kernels needs output-dir");
+      return signalPassFailure();
+    }
+    if (std::error_code ec = llvm::sys::fs::create_directories(outputDir)) {
+      module.emitError() << "cannot create '" << outputDir
+                         << "': " << ec.message();
+      return signalPassFailure();
+    }
+
+    llvm::json::Array binaries;
+    WalkResult written = module.walk([&](gpu::BinaryOp binary) {
+      for (Attribute attr : binary.getObjects()) {
+        auto object = cast<gpu::ObjectAttr>(attr);
+        std::string chip = "unknown";
+        if (auto nvvm = dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget()))
+          chip = nvvm.getChip().str();
+        std::string file = (binary.getName() + "." + chip + "." +
+                            getFormatSuffix(object.getFormat()))
+                               .str();
+        SmallString<256> path(outputDir);
+        llvm::sys::path::append(path, file);
+        if (failed(writeFile(binary, path, object.getObject().getValue())))
+          return WalkResult::interrupt();
+        binaries.push_back(llvm::json::Object{
+            {"name", binary.getName()},
+            {"chip", chip},
+            {"format", getFormatSuffix(object.getFormat())},
+            {"file", file}});
+      }
+      return WalkResult::advance();
+    });
+    if (written.wasInterrupted())
+      return signalPassFailure();
+
+    // Launches: calls of the launch functions convert-qopt-matmul-to-gpu
+    // declared (before qopt-materialize-gpu-launches) and gpu.launch_func
+    // ops with constant dimensions.
+    llvm::json::Array launches;
+    auto describe = [&](Operation *site, SymbolRefAttr kernel,
+                        llvm::json::Array grid, llvm::json::Array block,
+                        int64_t smem, TypeRange types) {
+      llvm::json::Array arguments;
+      for (Type type : types) {
+        llvm::json::Object arg;
+        if (auto shaped = dyn_cast<ShapedType>(type)) {
+          arg["shape"] = llvm::json::Array(shaped.getShape());
+          arg["type"] = printType(shaped.getElementType());
+        } else {
+          arg["type"] = printType(type);
+        }
+        arguments.push_back(std::move(arg));
+      }
+      auto func = site->getParentOfType<FunctionOpInterface>();
+      launches.push_back(llvm::json::Object{
+          {"function", func ? func.getName().str() : std::string()},
+          {"location", qopt::getLocationName(site->getLoc())},
+          {"binary", kernel.getRootReference().getValue()},
+          {"kernel", kernel.getLeafReference().getValue()},
+          {"grid", std::move(grid)},
+          {"block", std::move(block)},
+          {"dynamic_shared_memory", smem},
+          {"arguments", std::move(arguments)}});
+    };
+    module.walk([&](func::CallOp call) {
+      auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
+      auto launch = callee ? callee->getAttrOfType<DictionaryAttr>(
+                                 "qopt.gpu_launch")
+                           : DictionaryAttr();
+      if (!launch)
+        return;
+      auto dims = [&](StringRef name) {
+        return llvm::json::Array(
+            cast<DenseI64ArrayAttr>(launch.get(name)).asArrayRef());
+      };
+      SmallVector<Type> types(call.getOperandTypes());
+      llvm::append_range(types, call.getResultTypes());
+      describe(call, cast<SymbolRefAttr>(launch.get("kernel")), dims("grid"),
+               dims("block"), 0, types);
+    });
+    WalkResult listed = module.walk([&](gpu::LaunchFuncOp launch) {
+      auto dims = [&](gpu::KernelDim3 d) -> std::optional<llvm::json::Array> {
+        llvm::json::Array a;
+        for (Value v : {d.x, d.y, d.z}) {
+          std::optional<int64_t> c = getConstantIntValue(v);
+          if (!c)
+            return std::nullopt;
+          a.push_back(*c);
+        }
+        return a;
+      };
+      std::optional<llvm::json::Array> grid =
+          dims(launch.getGridSizeOperandValues());
+      std::optional<llvm::json::Array> block =
+          dims(launch.getBlockSizeOperandValues());
+      int64_t smem = 0;
+      if (Value s = launch.getDynamicSharedMemorySize()) {
+        std::optional<int64_t> c = getConstantIntValue(s);
+        smem = c ? *c : -1;
+      }
+      if (!grid || !block || smem < 0) {
+        launch.emitError("qopt-export-gpu-kernels needs constant launch "
+                         "dimensions");
+        return WalkResult::interrupt();
+      }
+      describe(launch, launch.getKernel(), std::move(*grid),
+               std::move(*block), smem, launch.getKernelOperands().getTypes());
+      return WalkResult::advance();
+    });
+    if (listed.wasInterrupted())
+      return signalPassFailure();
+
+    SmallString<256> path(outputDir);
+    llvm::sys::path::append(path, "kernels.json");
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << llvm::formatv("{0:2}",
+                        llvm::json::Value(llvm::json::Object{
+                            {"launches", std::move(launches)},
+                            {"binaries", std::move(binaries)}}))
+       << "\n";
+    if (failed(writeFile(module, path, text)))
+      return signalPassFailure();
+  }
+
+  LogicalResult writeFile(Operation *anchor, StringRef path, StringRef data) {
+    std::error_code ec;
+    llvm::raw_fd_ostream file(path, ec);
+    if (!ec) {
+      file << data;
+      file.close();
+      ec = file.error();
+    }
+    if (ec)
+      return anchor->emitError() << "cannot write '" << path
+                                 << "': " << ec.message();
+    return success();
+  }
+};
+
+} // namespace

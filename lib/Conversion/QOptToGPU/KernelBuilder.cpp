@@ -1,0 +1,192 @@
+//===- KernelBuilder.cpp - Shared pieces of the qopt GPU kernel generators ===//
+
+#include "KernelBuilder.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::qopt::gpu_kernels;
+
+Value KernelBuilder::index(int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+Value KernelBuilder::i32(int64_t v) {
+  return arith::ConstantIntOp::create(b, loc, v, 32);
+}
+
+Value KernelBuilder::add(Value a, Value c) {
+  return arith::AddIOp::create(b, loc, a, c);
+}
+
+Value KernelBuilder::mul(Value a, Value c) {
+  return arith::MulIOp::create(b, loc, a, c);
+}
+
+Value KernelBuilder::div(Value a, Value c) {
+  return arith::DivUIOp::create(b, loc, a, c);
+}
+
+Value KernelBuilder::rem(Value a, Value c) {
+  return arith::RemUIOp::create(b, loc, a, c);
+}
+
+Value KernelBuilder::floatSplat(Type elemType, int64_t size, double v) {
+  auto type = VectorType::get({size}, elemType);
+  return arith::ConstantOp::create(
+      b, loc, type,
+      DenseElementsAttr::get(type, b.getFloatAttr(elemType, v)));
+}
+
+Value KernelBuilder::loadVector(Value memref, ValueRange indices,
+                                int64_t size, int64_t alignment) {
+  auto elemType = cast<MemRefType>(memref.getType()).getElementType();
+  return vector::LoadOp::create(b, loc, VectorType::get({size}, elemType),
+                                memref, indices, /*nontemporal=*/false,
+                                llvm::MaybeAlign(alignment));
+}
+
+Value KernelBuilder::shuffle(Value v, ArrayRef<int64_t> positions) {
+  return vector::ShuffleOp::create(b, loc, v, v, positions);
+}
+
+Value KernelBuilder::stackRows(ArrayRef<Value> rows) {
+  auto rowType = cast<VectorType>(rows.front().getType());
+  auto type = VectorType::get(
+      {int64_t(rows.size()), rowType.getDimSize(0)}, rowType.getElementType());
+  Value result = arith::ConstantOp::create(b, loc, type,
+                                          b.getZeroAttr(type));
+  for (auto [i, row] : llvm::enumerate(rows))
+    result = vector::InsertOp::create(b, loc, row, result, int64_t(i));
+  return result;
+}
+
+double CodeFormat::magicValue() const {
+  // The power of two whose mantissa's last bit is worth 1.
+  return halfType.isF16() ? 1024.0 : 128.0;
+}
+
+bool CodeFormat::isExact() const {
+  // MAGIC + code must stay below the next power of two.
+  return (int64_t(1) << bits) <= int64_t(magicValue());
+}
+
+SmallVector<Value>
+mlir::qopt::gpu_kernels::dequantizeWord(KernelBuilder &kb,
+                                        const CodeFormat &format, Value word) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  auto wordType = VectorType::get({1}, b.getI32Type());
+  auto splat = [&](uint32_t v) -> Value {
+    return arith::ConstantOp::create(
+        b, loc, wordType,
+        DenseElementsAttr::get(wordType, b.getI32IntegerAttr(int32_t(v))));
+  };
+  auto pairType = VectorType::get({2}, format.halfType);
+  const uint32_t codeMask = (1u << format.bits) - 1;
+  const uint32_t magicBits = format.halfType.isF16() ? 0x6400 : 0x4300;
+  const uint32_t magic = magicBits | (magicBits << 16);
+  const double offset = format.offset();
+
+  // (word & mask) | MAGIC, with the sign bits of the selected codes flipped
+  // (two's complement to offset binary) in the same operation: mask and
+  // MAGIC do not overlap, so this is (word & mask) ^ (MAGIC | sign bits),
+  // one LOP3.
+  // ptxas does not merge an AND and an XOR with two immediates into one
+  // LOP3, so it is written out: lop3.b32 with LUT 0x6a = (a & b) ^ c, the
+  // constants in registers.
+  Type i32 = b.getI32Type();
+  auto biased = [&](Value w, uint32_t mask) -> Value {
+    uint32_t flip = magic;
+    if (format.isSigned)
+      for (unsigned bit = format.bits - 1; bit < 32; bit += format.bits)
+        flip |= (1u << bit) & mask;
+    Value scalar = vector::ExtractOp::create(b, loc, w, int64_t(0));
+    Value v = LLVM::InlineAsmOp::create(
+                  b, loc, TypeRange{i32},
+                  ValueRange{scalar, kb.i32(int32_t(mask)),
+                             kb.i32(int32_t(flip))},
+                  "lop3.b32 $0, $1, $2, $3, 0x6a;", "=r,r,r,r",
+                  /*has_side_effects=*/false, /*is_align_stack=*/false,
+                  LLVM::TailCallKind::None, LLVM::AsmDialectAttr(),
+                  ArrayAttr())
+                  .getResult(0);
+    return LLVM::BitcastOp::create(b, loc, pairType, v);
+  };
+  auto minus = [&](Value halves, double c) -> Value {
+    return arith::SubFOp::create(b, loc, halves,
+                                 kb.floatSplat(format.halfType, 2, c));
+  };
+  const uint32_t pairMask = codeMask | (codeMask << 16);
+
+  SmallVector<Value> pairs;
+  if (format.bits == 4 && format.halfType.isF16()) {
+    // f16 has room for a code in bits 4..7 of the mantissa: the odd codes
+    // need no shift, one FMA (x / 16 - (64 + offset)) instead.
+    Value high = arith::ShRUIOp::create(b, loc, word, splat(8));
+    for (Value w : {word, high}) {
+      pairs.push_back(minus(biased(w, pairMask), 1024.0 + offset));
+      Value odd = biased(w, pairMask << 4);
+      pairs.push_back(vector::FMAOp::create(
+          b, loc, odd, kb.floatSplat(format.halfType, 2, 1.0 / 16),
+          kb.floatSplat(format.halfType, 2, -(64.0 + offset))));
+    }
+    return pairs;
+  }
+  for (unsigned i = 0; i < format.codesPerWord() / 2; ++i) {
+    Value shifted = i == 0 ? word
+                           : Value(arith::ShRUIOp::create(
+                                 b, loc, word, splat(i * format.bits)));
+    pairs.push_back(minus(biased(shifted, pairMask), format.magicValue() +
+                                                         offset));
+  }
+  return pairs;
+}
+
+Value mlir::qopt::gpu_kernels::mmaSync16816(KernelBuilder &kb, Value a,
+                                            Value b, Value c) {
+  OpBuilder &builder = kb.builder();
+  Location loc = kb.location();
+  auto halfType = cast<VectorType>(a.getType()).getElementType();
+  if (halfType.isF16())
+    return nvgpu::MmaSyncOp::create(builder, loc, a, b, c,
+                                    ArrayRef<int64_t>{16, 8, 16});
+
+  // bf16: registers are 32-bit words of two values each.
+  auto words = [&](Value fragment, int64_t rows) {
+    SmallVector<Value> result;
+    for (int64_t i = 0; i < rows; ++i)
+      result.push_back(LLVM::BitcastOp::create(
+          builder, loc, builder.getI32Type(),
+          vector::ExtractOp::create(builder, loc, fragment, i)));
+    return result;
+  };
+  Type f32 = builder.getF32Type();
+  SmallVector<Value> acc;
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t j = 0; j < 2; ++j)
+      acc.push_back(
+          vector::ExtractOp::create(builder, loc, c, ArrayRef<int64_t>{i, j}));
+  auto resultType = LLVM::LLVMStructType::getLiteral(
+      builder.getContext(), SmallVector<Type>(4, f32));
+  Value d = NVVM::MmaOp::create(
+      builder, loc, resultType, words(a, 4), words(b, 2), acc,
+      ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
+      std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
+                                    NVVM::MMATypes::bf16},
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  SmallVector<Value> rows;
+  for (int64_t i = 0; i < 2; ++i) {
+    SmallVector<Value> elems;
+    for (int64_t j = 0; j < 2; ++j)
+      elems.push_back(LLVM::ExtractValueOp::create(builder, loc, d, 2 * i + j));
+    rows.push_back(vector::FromElementsOp::create(
+        builder, loc, VectorType::get({2}, f32), elems));
+  }
+  return kb.stackRows(rows);
+}

@@ -1,0 +1,105 @@
+//===- KernelBuilder.h - Shared pieces of the qopt GPU kernel generators --===//
+//
+// Helpers the kernel families share: index arithmetic, register fragments
+// of mma.sync, and the in-register dequantization of packed integer codes.
+//
+// Dequantization without conversions. A 32-bit word holding C = 32 / bits
+// codes (bits = 4 or 8) is turned into C / 2 pairs of 16-bit floats with
+// integer operations and one subtraction per pair:
+//
+//   pair i = ((word >> (i * bits)) & M) | MAGIC        M = 2^bits - 1 in
+//          = (MAGIC_VALUE + code_i, MAGIC_VALUE + code_{i + C/2})    each half
+//   value  = pair - (MAGIC_VALUE + offset)
+//
+// MAGIC is the bit pattern of a power of two whose last mantissa bit is
+// worth 1 (1024 = 0x6400 in f16, 128 = 0x4300 in bf16): OR-ing a code into
+// its mantissa adds the code exactly. Signed codes are first flipped to
+// offset binary (XOR with the sign bits, offset 2^(bits-1)). The pairs hold
+// codes (i, i + C/2), not neighbours; kernels permute the matching
+// activations the same way, which costs nothing because a dot product does
+// not depend on the order of its terms.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUANT_OPT_LIB_CONVERSION_QOPTTOGPU_KERNELBUILDER_H
+#define QUANT_OPT_LIB_CONVERSION_QOPTTOGPU_KERNELBUILDER_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+namespace mlir::qopt::gpu_kernels {
+
+/// Index and 32-bit integer arithmetic at one location, so kernel bodies
+/// read like the formulas in their comments.
+class KernelBuilder {
+public:
+  KernelBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  OpBuilder &builder() { return b; }
+  Location location() { return loc; }
+
+  Value index(int64_t v);
+  Value i32(int64_t v);
+  Value add(Value a, Value c);
+  Value mul(Value a, Value c);
+  Value div(Value a, Value c); // unsigned, index
+  Value rem(Value a, Value c); // unsigned, index
+  Value add(Value a, int64_t c) { return add(a, index(c)); }
+  Value mul(Value a, int64_t c) { return mul(a, index(c)); }
+  Value div(Value a, int64_t c) { return div(a, index(c)); }
+  Value rem(Value a, int64_t c) { return rem(a, index(c)); }
+
+  /// A `vector<size x elemType>` splat of a float constant.
+  Value floatSplat(Type elemType, int64_t size, double v);
+
+  /// Loads `vector<size x elem>` at `indices` with the given byte alignment
+  /// (a vectorised global load: 16 bytes become one ld.global.v4.u32).
+  Value loadVector(Value memref, ValueRange indices, int64_t size,
+                   int64_t alignment);
+
+  /// Elements `positions` of a 1-D vector, as a new 1-D vector.
+  Value shuffle(Value v, ArrayRef<int64_t> positions);
+
+  /// Stacks 1-D vectors of equal type into a 2-D vector (one row each):
+  /// the register fragment type of nvgpu.mma.sync.
+  Value stackRows(ArrayRef<Value> rows);
+
+private:
+  OpBuilder &b;
+  Location loc;
+};
+
+/// D = A·B + C with mma.sync.m16n8k16 and f32 accumulators: `a` is
+/// vector<4x2xT>, `b` vector<2x2xT>, `c` vector<2x2xf32> (T = f16 or bf16),
+/// in the register order of the PTX fragments. f16 goes through
+/// nvgpu.mma.sync; bf16, which nvgpu does not lower, through nvvm.mma.sync.
+Value mmaSync16816(KernelBuilder &kb, Value a, Value b, Value c);
+
+/// How packed integer codes are turned into 16-bit floats in registers.
+struct CodeFormat {
+  unsigned bits;      // 4 or 8
+  bool isSigned;      // two's complement codes (i4, i8) or unsigned (ui4, ui8)
+  FloatType halfType; // f16 or bf16: the mma operand type
+
+  unsigned codesPerWord() const { return 32 / bits; }
+  /// 2^(bits-1) for signed codes (they are stored offset by it after the
+  /// XOR), 0 for unsigned ones.
+  int64_t offset() const { return isSigned ? int64_t(1) << (bits - 1) : 0; }
+  /// The value of the magic constant the codes are OR-ed into.
+  double magicValue() const;
+  /// Whether the half type can hold MAGIC + every code exactly.
+  bool isExact() const;
+};
+
+/// Splits one 32-bit word (`vector<1xi32>`) of codes into its
+/// codesPerWord()/2 pairs (`vector<2 x halfType>`): pair i holds the values
+/// (code - offset) of codes i and i + codesPerWord()/2. No per-element
+/// conversion instruction is emitted: per pair one LOP3 (mask, magic and
+/// sign flip together) and one HADD2 or HFMA2, plus a shift where a code
+/// must move down.
+SmallVector<Value> dequantizeWord(KernelBuilder &kb, const CodeFormat &format,
+                                  Value word);
+
+} // namespace mlir::qopt::gpu_kernels
+
+#endif // QUANT_OPT_LIB_CONVERSION_QOPTTOGPU_KERNELBUILDER_H

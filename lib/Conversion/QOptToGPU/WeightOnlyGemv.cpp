@@ -1,0 +1,422 @@
+//===- WeightOnlyGemv.cpp - Tensor-core GEMV for packed integer weights ---===//
+//
+// Y[M, N] = X[M, K] · dequant(W[N, K])ᵀ for M ≤ 16, streaming W once.
+//
+// The weight is mma.sync's A operand ("swap AB"): a warp owns 16 rows of W
+// and computes Yᵀ[16 × 8] tiles with mma.sync.m16n8k16 (f32 accumulators),
+// one tile per 8 rows of X. Work is split as
+//
+//   block  b   : weight rows n0 = 16 b .. n0 + 15
+//   warp   w   : K slice [w K / splitK, (w + 1) K / splitK)   (split-K)
+//   lane   l   : g = l / 4 picks rows n0 + g and n0 + g + 8,
+//                t = l % 4 picks 16 contiguous bytes of each in a K step
+//
+// so one K step of a warp reads 16 rows × 64 bytes of W with one 16-byte
+// load per row and thread (128 K values of INT4, 64 of INT8). Each 32-bit
+// word is dequantized in registers (KernelBuilder.h: OR into a magic
+// exponent, subtract; no conversions), giving code pairs (i, i + C/2);
+// the matching X values are loaded 8 or 4 at a time and shuffled into the
+// same order, so the fragments of A and B agree on which K each register
+// lane holds. A K step lies inside one scale group (groups are multiples
+// of it), so its mma.sync partial sums are scaled once in f32:
+//
+//   acc += s[n, group] * (Σ_k (q[n, k] − offset) x[m, k])
+//
+// At the end the warps' accumulators meet in shared memory and the block
+// writes Y[m, n0 .. n0 + 15].
+//
+//===----------------------------------------------------------------------===//
+
+#include "WeightOnlyGemv.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::qopt::gpu_kernels;
+
+/// Static shared memory a block may use without opting in to more.
+static constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
+
+std::string WeightOnlyGemvConfig::kernelName() const {
+  auto typeName = [](Type t) {
+    std::string s;
+    llvm::raw_string_ostream os(s);
+    t.print(os);
+    return s;
+  };
+  std::string scale = scaleShape.empty()
+                          ? std::string("t")
+                          : llvm::formatv("{0}x{1}", blockN, blockK).str();
+  return llvm::formatv("qopt_gemv_{0}{1}_{2}_{3}_m{4}n{5}k{6}_s{7}_sk{8}st{9}",
+                       format.isSigned ? "i" : "u", format.bits,
+                       typeName(format.halfType), typeName(outType), m, n, k,
+                       scale, splitK, stages)
+      .str();
+}
+
+std::string
+mlir::qopt::gpu_kernels::checkWeightOnlyGemv(const WeightOnlyGemvConfig &c) {
+  if (c.m < 1 || c.m > 16)
+    return llvm::formatv("{0} rows of input (the GEMV kernel takes 1 to 16)",
+                         c.m)
+        .str();
+  if (c.format.bits != 4 && c.format.bits != 8)
+    return "weight codes of other than 4 or 8 bits";
+  if (!c.format.halfType.isF16() && !c.format.halfType.isBF16())
+    return "activations of other than f16 or bf16";
+  if (!c.format.isExact())
+    return "8-bit weight codes with bf16 activations (bf16 cannot hold the "
+           "dequantization constant plus a byte exactly)";
+  if (c.n % 16 != 0)
+    return llvm::formatv("N = {0} is not a multiple of 16", c.n).str();
+  if (c.k % c.kPerWarpStep() != 0)
+    return llvm::formatv("K = {0} is not a multiple of {1}", c.k,
+                         c.kPerWarpStep())
+        .str();
+  if (!c.scaleShape.empty() && c.blockK % c.kPerWarpStep() != 0)
+    return llvm::formatv("scale groups of {0} along K (the kernel needs "
+                         "multiples of {1})",
+                         c.blockK, c.kPerWarpStep())
+        .str();
+  if (!c.scaleShape.empty() && c.blockN != 1 && c.blockN != c.n)
+    return llvm::formatv("scale blocks of {0} rows (per row or per tensor "
+                         "only)",
+                         c.blockN)
+        .str();
+  int64_t steps = c.k / c.kPerWarpStep();
+  if (c.splitK < 1 || steps % c.splitK != 0)
+    return llvm::formatv("split-K {0} does not divide the {1} K steps",
+                         c.splitK, steps)
+        .str();
+  if (c.stages < 1)
+    return llvm::formatv("{0} pipeline stages (at least 1)", c.stages).str();
+  if (c.sharedBytes() > kMaxStaticSharedBytes)
+    return llvm::formatv("{0} bytes of shared memory for split-K {1} and {2} "
+                         "stages (at most {3})",
+                         c.sharedBytes(), c.splitK, c.stages,
+                         kMaxStaticSharedBytes)
+        .str();
+  return "";
+}
+
+void mlir::qopt::gpu_kernels::chooseWeightOnlyGemvTiling(
+    WeightOnlyGemvConfig &c, int64_t smCount) {
+  int64_t steps = c.k / c.kPerWarpStep();
+  if (c.splitK == 0) {
+    // About 16 warps per SM hide DRAM latency when each has several 16-byte
+    // loads in flight; split K across more warps until the grid has them,
+    // keeping at least two K steps per warp.
+    int64_t wantWarps = 16 * smCount;
+    c.splitK = 1;
+    while (c.splitK < 8 && c.blocks() * c.splitK < wantWarps &&
+           steps % (2 * c.splitK) == 0 && steps / (2 * c.splitK) >= 2)
+      c.splitK *= 2;
+  }
+  if (c.stages == 0) {
+    // Measured on an H200 (docs/perf/gpu.md): prefetching one step into
+    // registers beats a cp.async pipeline through shared memory at M <= 16,
+    // where nothing is reused and every shared-memory round trip is
+    // overhead.
+    c.stages = 1;
+  }
+}
+
+SmallVector<Type> mlir::qopt::gpu_kernels::getWeightOnlyGemvArgumentTypes(
+    MLIRContext *ctx, const WeightOnlyGemvConfig &c) {
+  Builder b(ctx);
+  return {MemRefType::get({c.m, c.k}, c.format.halfType),
+          MemRefType::get({c.n, c.k * c.format.bits / 8}, b.getI8Type()),
+          MemRefType::get(c.scaleShape, b.getF32Type()),
+          MemRefType::get({c.m, c.n}, c.outType)};
+}
+
+gpu::GPUFuncOp
+mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
+                                             const WeightOnlyGemvConfig &c) {
+  MLIRContext *ctx = b.getContext();
+  const CodeFormat &format = c.format;
+  const int64_t wordCodes = format.codesPerWord();
+  const int64_t mmaPerWord = wordCodes / 4;
+  Type f32 = b.getF32Type();
+
+  // Shared memory for the split-K reduction: [warp][row of the tile][m].
+  auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  auto reduceType = MemRefType::get({c.splitK, 16, c.mTiles() * 8}, f32,
+                                    MemRefLayoutAttrInterface(), workgroup);
+  // The cp.async pipeline: [warp][stage][row g / g + 8][lane] slots of 16
+  // weight bytes and of one scale.
+  auto weightStageType =
+      MemRefType::get({c.splitK, c.stages, 2, 32, 16}, b.getI8Type(),
+                      MemRefLayoutAttrInterface(), workgroup);
+  auto scaleStageType = MemRefType::get({c.splitK, c.stages, 2, 32}, f32,
+                                        MemRefLayoutAttrInterface(), workgroup);
+  SmallVector<Type> workgroupTypes = {reduceType};
+  if (c.stages > 1)
+    workgroupTypes.append({weightStageType, scaleStageType});
+  auto funcType = b.getFunctionType(getWeightOnlyGemvArgumentTypes(ctx, c), {});
+  auto func = gpu::GPUFuncOp::create(b, loc, c.kernelName(), funcType,
+                                     workgroupTypes, TypeRange{});
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      b.getDenseI32ArrayAttr({int32_t(c.threads()), 1, 1}));
+  func.setKnownGridSizeAttr(
+      b.getDenseI32ArrayAttr({int32_t(c.blocks()), 1, 1}));
+
+  OpBuilder::InsertionGuard guard(b);
+  Block &entry = func.getBody().front();
+  b.setInsertionPointToStart(&entry);
+  KernelBuilder kb(b, loc);
+  Value x = entry.getArgument(0), w = entry.getArgument(1),
+        scale = entry.getArgument(2), y = entry.getArgument(3);
+  Value reduce = func.getWorkgroupAttributions().front();
+
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value lane = kb.rem(tid, 32), warp = kb.div(tid, 32);
+  Value g = kb.div(lane, 4), t = kb.rem(lane, 4);
+  Value n0 = kb.mul(bid, 16);
+  Value rows[2] = {kb.add(n0, g), kb.add(kb.add(n0, g), 8)};
+
+  // Rows of X feeding each 8-wide tile. Rows past M read row 0: they only
+  // feed columns of the product that are never stored.
+  SmallVector<Value> xRows;
+  for (int64_t mt = 0; mt < c.mTiles(); ++mt) {
+    Value row = kb.add(g, mt * 8);
+    Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row,
+                                        kb.index(c.m));
+    xRows.push_back(arith::SelectOp::create(b, loc, valid, row, kb.index(0)));
+  }
+
+  auto accType = VectorType::get({2, 2}, f32);
+  Value accZero =
+      arith::ConstantOp::create(b, loc, accType, b.getZeroAttr(accType));
+
+  const int64_t step = c.kPerWarpStep();
+  const int64_t steps = c.k / step / c.splitK;
+  const int64_t stages = c.stages;
+  Value kWarpBegin = kb.mul(warp, c.k / c.splitK);
+  Value kThread = kb.mul(t, c.kPerThread());
+  Value wStage = stages > 1 ? Value(func.getWorkgroupAttributions()[1]) : Value();
+  Value sStage = stages > 1 ? Value(func.getWorkgroupAttributions()[2]) : Value();
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
+
+  // A per-tensor scale is one register for the whole kernel.
+  Value tensorScale;
+  if (c.scaleShape.empty())
+    tensorScale = memref::LoadOp::create(b, loc, scale, ValueRange{});
+
+  // Starts the copies of step `i` (clamped to the last; `valid` false
+  // copies nothing and zero-fills) into stage i % stages: 16 bytes of
+  // weight rows g and g + 8 and their scales, each thread into its own
+  // slots, so that no thread ever reads what another copied. One commit
+  // group per step, even an empty one, keeps the wait count uniform.
+  auto issue = [&](Value i, Value valid) -> Value {
+    Value stage = kb.rem(i, stages);
+    Value last = kb.index(steps - 1);
+    Value clamped = arith::MinUIOp::create(b, loc, i, last);
+    Value ks = kb.add(kWarpBegin, kb.mul(clamped, step));
+    Value byte = kb.div(kb.mul(kb.add(ks, kThread), format.bits), 8);
+    SmallVector<Value> tokens;
+    for (int r = 0; r < 2; ++r) {
+      Value bytes =
+          arith::SelectOp::create(b, loc, valid, kb.index(16), kb.index(0));
+      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+          b, loc, tokenType, wStage,
+          ValueRange{warp, stage, kb.index(r), lane, kb.index(0)}, w,
+          ValueRange{rows[r], byte}, b.getIndexAttr(16), bytes,
+          /*bypassL1=*/b.getUnitAttr()));
+      if (tensorScale)
+        continue;
+      Value one =
+          arith::SelectOp::create(b, loc, valid, kb.index(1), kb.index(0));
+      Value sr = c.blockN == 1 ? rows[r] : kb.index(0);
+      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+          b, loc, tokenType, sStage, ValueRange{warp, stage, kb.index(r), lane},
+          scale, ValueRange{sr, kb.div(ks, c.blockK)}, b.getIndexAttr(1), one,
+          /*bypassL1=*/UnitAttr()));
+    }
+    return nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, tokens);
+  };
+  auto isStep = [&](Value i) -> Value {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i,
+                                 kb.index(steps));
+  };
+
+  // One K step of the warp: dequantize the thread's 16 bytes of rows g and
+  // g + 8, multiply with X, scale the step's sums and add them to `acc`.
+  auto computeStep = [&](SmallVector<Value> acc, Value kFirst,
+                         ArrayRef<Value> weights, ArrayRef<Value> scales) {
+    // Two chains of partial sums (even and odd words), so that consecutive
+    // mma.sync ops do not wait for each other.
+    SmallVector<Value> parts[2] = {SmallVector<Value>(c.mTiles(), accZero),
+                                   SmallVector<Value>(c.mTiles(), accZero)};
+    for (int64_t word = 0; word < 4; ++word) {
+      SmallVector<Value> &part = parts[word % 2];
+      std::array<SmallVector<Value>, 2> pairs;
+      for (int r = 0; r < 2; ++r) {
+        Value bits = vector::BroadcastOp::create(
+            b, loc, VectorType::get({1}, b.getI32Type()),
+            vector::ExtractOp::create(b, loc, weights[r], word));
+        pairs[r] = dequantizeWord(kb, format, bits);
+      }
+      Value kWord = kb.add(kFirst, word * wordCodes);
+      SmallVector<Value> xs;
+      for (int64_t mt = 0; mt < c.mTiles(); ++mt)
+        xs.push_back(
+            kb.loadVector(x, {xRows[mt], kWord}, wordCodes, wordCodes * 2));
+      for (int64_t s = 0; s < mmaPerWord; ++s) {
+        // A: rows g and g + 8 at K positions (2t, 2t+1), (2t+8, 2t+9) of
+        // the mma, which hold code pairs 2s and 2s + 1.
+        Value a = kb.stackRows({pairs[0][2 * s], pairs[1][2 * s],
+                                pairs[0][2 * s + 1], pairs[1][2 * s + 1]});
+        int64_t half = wordCodes / 2;
+        for (int64_t mt = 0; mt < c.mTiles(); ++mt) {
+          Value bFrag =
+              kb.stackRows({kb.shuffle(xs[mt], {2 * s, 2 * s + half}),
+                            kb.shuffle(xs[mt], {2 * s + 1, 2 * s + 1 + half})});
+          part[mt] = mmaSync16816(kb, a, bFrag, part[mt]);
+        }
+      }
+    }
+    // The step lies in one scale group: scale its sums once (rows of the
+    // fragment are weight rows g and g + 8).
+    for (int r = 0; r < 2; ++r) {
+      Value factor = vector::BroadcastOp::create(
+          b, loc, VectorType::get({2}, f32), scales[r]);
+      for (int64_t mt = 0; mt < c.mTiles(); ++mt) {
+        Value part = arith::AddFOp::create(
+            b, loc, vector::ExtractOp::create(b, loc, parts[0][mt], r),
+            vector::ExtractOp::create(b, loc, parts[1][mt], r));
+        Value sum = vector::FMAOp::create(
+            b, loc, part, factor,
+            vector::ExtractOp::create(b, loc, acc[mt], r));
+        acc[mt] = vector::InsertOp::create(b, loc, sum, acc[mt], r);
+      }
+    }
+    return acc;
+  };
+  auto stepFirstK = [&](Value i) {
+    return kb.add(kb.add(kWarpBegin, kb.mul(i, step)), kThread);
+  };
+
+  scf::ForOp loop;
+  if (stages == 1) {
+    // Registers: step i computes on the loads issued during step i - 1
+    // while its own loads for step i + 1 are in flight.
+    auto loadStep = [&](Value i) {
+      Value byte = kb.div(kb.mul(stepFirstK(i), format.bits), 8);
+      Value ks = kb.add(kWarpBegin, kb.mul(i, step));
+      SmallVector<Value> values;
+      for (int r = 0; r < 2; ++r)
+        values.push_back(vector::BitCastOp::create(
+            b, loc, VectorType::get({4}, b.getI32Type()),
+            kb.loadVector(w, {rows[r], byte}, 16, 16)));
+      for (int r = 0; r < 2; ++r) {
+        Value sr = c.blockN == 1 ? rows[r] : kb.index(0);
+        values.push_back(
+            tensorScale ? tensorScale
+                        : Value(memref::LoadOp::create(
+                              b, loc, scale,
+                              ValueRange{sr, kb.div(ks, c.blockK)})));
+      }
+      return values;
+    };
+    SmallVector<Value> init(c.mTiles(), accZero);
+    llvm::append_range(init, loadStep(kb.index(0)));
+    loop = scf::ForOp::create(
+        b, loc, kb.index(0), kb.index(steps), kb.index(1), init,
+        [&](OpBuilder &, Location, Value iv, ValueRange iterArgs) {
+          ValueRange current = iterArgs.drop_front(c.mTiles());
+          Value next = kb.add(iv, 1);
+          auto prefetch = scf::IfOp::create(
+              b, loc, isStep(next),
+              [&](OpBuilder &, Location) {
+                scf::YieldOp::create(b, loc, loadStep(next));
+              },
+              [&](OpBuilder &, Location) {
+                SmallVector<Value> none;
+                for (Value v : current)
+                  none.push_back(ub::PoisonOp::create(b, loc, v.getType()));
+                scf::YieldOp::create(b, loc, none);
+              });
+          SmallVector<Value> yields = computeStep(
+              llvm::to_vector(iterArgs.take_front(c.mTiles())),
+              stepFirstK(iv), {current[0], current[1]},
+              {current[2], current[3]});
+          llvm::append_range(yields, prefetch.getResults());
+          scf::YieldOp::create(b, loc, yields);
+        });
+  } else {
+    // Shared memory: stages - 1 steps of cp.async copies in flight.
+    for (int64_t i = 0; i + 1 < stages; ++i)
+      issue(kb.index(i), isStep(kb.index(i)));
+    loop = scf::ForOp::create(
+        b, loc, kb.index(0), kb.index(steps), kb.index(1),
+        SmallVector<Value>(c.mTiles(), accZero),
+        [&](OpBuilder &, Location, Value iv, ValueRange iterArgs) {
+          // Keep the pipeline full, then wait for this step's group: at
+          // most stages - 1 newer groups may still be in flight.
+          Value ahead = kb.add(iv, stages - 1);
+          Value group = issue(ahead, isStep(ahead));
+          nvgpu::DeviceAsyncWaitOp::create(b, loc, group,
+                                           b.getI32IntegerAttr(stages - 1));
+          Value stage = kb.rem(iv, stages);
+          Value weights[2], scales[2];
+          for (int r = 0; r < 2; ++r) {
+            weights[r] = vector::BitCastOp::create(
+                b, loc, VectorType::get({4}, b.getI32Type()),
+                kb.loadVector(wStage,
+                              {warp, stage, kb.index(r), lane, kb.index(0)},
+                              16, 16));
+            scales[r] = tensorScale
+                            ? tensorScale
+                            : Value(memref::LoadOp::create(
+                                  b, loc, sStage,
+                                  ValueRange{warp, stage, kb.index(r), lane}));
+          }
+          scf::YieldOp::create(
+              b, loc,
+              computeStep(llvm::to_vector(iterArgs), stepFirstK(iv), weights,
+                          scales));
+        });
+  }
+
+  // Split-K: each warp leaves its 16 x 8·mTiles partial sums in shared
+  // memory; the block adds them and writes Y.
+  Value col = kb.mul(t, 2);
+  for (int64_t mt = 0; mt < c.mTiles(); ++mt) {
+    Value tile = loop.getResult(mt);
+    for (int r = 0; r < 2; ++r) {
+      Value v = vector::ExtractOp::create(b, loc, tile, int64_t(r));
+      vector::StoreOp::create(
+          b, loc, v, reduce,
+          ValueRange{warp, kb.add(g, r * 8), kb.add(col, mt * 8)});
+    }
+  }
+  gpu::BarrierOp::create(b, loc);
+  scf::ForOp::create(
+      b, loc, tid, kb.index(16 * c.m), kb.index(c.threads()), ValueRange{},
+      [&](OpBuilder &, Location, Value idx, ValueRange) {
+        Value nl = kb.rem(idx, 16), m = kb.div(idx, 16);
+        Value sum = memref::LoadOp::create(b, loc, reduce,
+                                           ValueRange{kb.index(0), nl, m});
+        for (int64_t wi = 1; wi < c.splitK; ++wi)
+          sum = arith::AddFOp::create(
+              b, loc, sum,
+              memref::LoadOp::create(b, loc, reduce,
+                                     ValueRange{kb.index(wi), nl, m}));
+        if (c.outType != f32)
+          sum = arith::TruncFOp::create(b, loc, c.outType, sum);
+        memref::StoreOp::create(b, loc, sum, y, ValueRange{m, kb.add(n0, nl)});
+        scf::YieldOp::create(b, loc);
+      });
+  gpu::ReturnOp::create(b, loc);
+  return func;
+}

@@ -1,0 +1,66 @@
+//===- WeightOnlyGemv.h - Tensor-core GEMV for packed integer weights ----===//
+
+#ifndef QUANT_OPT_LIB_CONVERSION_QOPTTOGPU_WEIGHTONLYGEMV_H
+#define QUANT_OPT_LIB_CONVERSION_QOPTTOGPU_WEIGHTONLYGEMV_H
+
+#include "KernelBuilder.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
+#include <string>
+
+namespace mlir::qopt::gpu_kernels {
+
+/// One weight-only product Y[M, N] = X[M, K] · dequant(W[N, K])ᵀ with
+/// M ≤ 16 (the decode case), and how the kernel is tiled.
+struct WeightOnlyGemvConfig {
+  int64_t m = 0, n = 0, k = 0;
+  CodeFormat format;
+  Type outType;                   // f16, bf16 or f32
+  SmallVector<int64_t> scaleShape; // [] (per tensor) or [N / bn, K / bk]
+  int64_t blockN = 0, blockK = 0; // rows / columns of W sharing a scale
+  int64_t splitK = 0;             // warps of a block, each a slice of K
+  int64_t stages = 0;             // 1: prefetch the next step into
+                                  // registers; P > 1: cp.async pipeline of
+                                  // P stages through shared memory
+
+  /// K values one thread covers with one 16-byte load of a weight row.
+  int64_t kPerThread() const { return 16 * 8 / format.bits; }
+  /// K values a warp covers in one step (4 threads share a weight row).
+  int64_t kPerWarpStep() const { return 4 * kPerThread(); }
+  /// Column tiles of 8 rows of X (mma.sync's N dimension).
+  int64_t mTiles() const { return (m + 7) / 8; }
+  int64_t threads() const { return 32 * splitK; }
+  int64_t blocks() const { return n / 16; }
+  /// Static shared memory of a block: the split-K reduction and the
+  /// pipeline's weight and scale slots.
+  int64_t sharedBytes() const {
+    int64_t pipeline = stages > 1 ? splitK * stages * 2 * 32 * (16 + 4) : 0;
+    return splitK * 16 * mTiles() * 8 * 4 + pipeline;
+  }
+
+  /// A stable name for the kernel: equal configurations share one kernel.
+  std::string kernelName() const;
+};
+
+/// Why the GEMV kernel cannot compute this product (empty if it can).
+std::string checkWeightOnlyGemv(const WeightOnlyGemvConfig &config);
+
+/// Chooses splitK and stages (those left 0) for the problem size: enough
+/// warps to keep every SM's memory pipes busy, and the next step's 16-byte
+/// loads in flight while a step computes. `smCount` is the number of SMs of
+/// the target.
+void chooseWeightOnlyGemvTiling(WeightOnlyGemvConfig &config, int64_t smCount);
+
+/// The kernel's memref argument types, in order: X, W (bytes), scale, Y.
+SmallVector<Type> getWeightOnlyGemvArgumentTypes(MLIRContext *ctx,
+                                                 const WeightOnlyGemvConfig &c);
+
+/// Builds the kernel as a gpu.func at the insertion point (inside a
+/// gpu.module). Launch it with blocks() blocks of threads() threads.
+gpu::GPUFuncOp buildWeightOnlyGemv(OpBuilder &b, Location loc,
+                                   const WeightOnlyGemvConfig &config);
+
+} // namespace mlir::qopt::gpu_kernels
+
+#endif // QUANT_OPT_LIB_CONVERSION_QOPTTOGPU_WEIGHTONLYGEMV_H

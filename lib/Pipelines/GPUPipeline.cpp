@@ -1,0 +1,69 @@
+//===- GPUPipeline.cpp - qopt-gpu-pipeline: kernels, binary, host code ----===//
+//
+//   convert-qopt-matmul-to-gpu          qopt.matmul → gpu.launch_func of
+//                                       kernels in gpu.module @qopt_kernels
+//   gpu.module(scf-to-cf, nvgpu-to-nvvm, gpu-to-nvvm{bare pointers})
+//   nvvm-attach-target{chip, O3}
+//   gpu-module-to-binary{format}        PTX, ptxas → cubin / fatbin
+//   [qopt-export-gpu-kernels]           binaries + kernels.json
+//   host lowering (qopt-cpu-pipeline's) with gpu-async-region and
+//   gpu-to-llvm                         launches → mgpu* runtime calls
+//
+//===----------------------------------------------------------------------===//
+
+#include "HostLowering.h"
+
+#include "quant-opt/Conversion/Passes.h"
+
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void qopt::buildGPUPipeline(OpPassManager &pm,
+                            const GPUPipelineOptions &options) {
+  detail::buildFrontEnd(pm, options.resultsToOutParams);
+
+  qopt::ConvertQOptMatmulToGPUOptions kernels;
+  kernels.chip = options.chip;
+  kernels.splitK = options.splitK;
+  kernels.stages = options.stages;
+  pm.addPass(qopt::createConvertQOptMatmulToGPU(kernels));
+
+  // Kernels to NVVM. Static shapes: memrefs are passed as bare pointers.
+  OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
+  device.addPass(createSCFToControlFlowPass());
+  device.addPass(createConvertNVGPUToNVVMPass());
+  ConvertGpuOpsToNVVMOpsOptions toNVVM;
+  toNVVM.useBarePtrCallConv = true;
+  device.addPass(createConvertGpuOpsToNVVMOps(toNVVM));
+  device.addPass(createCanonicalizerPass());
+  device.addPass(createCSEPass());
+  device.addPass(createReconcileUnrealizedCastsPass());
+
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = "+ptx80";
+  target.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = options.format;
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  if (!options.kernelsDir.empty()) {
+    qopt::ExportGPUKernelsOptions exportOptions;
+    exportOptions.outputDir = options.kernelsDir;
+    pm.addPass(qopt::createExportGPUKernels(exportOptions));
+  }
+  if (!options.host)
+    return;
+
+  CPUPipelineOptions host;
+  host.resultsToOutParams = options.resultsToOutParams;
+  detail::buildHostLowering(pm, host, /*gpuLaunches=*/true);
+}

@@ -1,0 +1,97 @@
+// RUN: quant-opt %s --split-input-file --convert-qopt-matmul-to-gpu --verify-diagnostics | FileCheck %s
+
+// A W4A16 decode product: a call of a private launch function, a kernel in
+// gpu.module @qopt_kernels. Batch dimensions fold into M and back.
+// CHECK-LABEL: func.func @decode
+// CHECK-SAME:    %[[X:.*]]: tensor<1x1x4096xf16>, %[[W:.*]]: tensor<4096x2048xi8>, %[[S:.*]]: tensor<4096x32xf32>
+// CHECK:         %[[X2:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2]]
+// CHECK:         %[[Y:.*]] = call @[[KERNEL:qopt_gemv_i4_f16_f16_m1n4096k4096_s1x128_sk[0-9]+st1]]_launch(%[[X2]], %[[W]], %[[S]])
+// CHECK-SAME:      : (tensor<1x4096xf16>, tensor<4096x2048xi8>, tensor<4096x32xf32>) -> tensor<1x4096xf16>
+// CHECK:         %[[Y3:.*]] = tensor.expand_shape %[[Y]]
+// CHECK:         return %[[Y3]]
+// The second product of the same shape reuses kernel and launch function.
+// CHECK-LABEL: func.func @decode_again
+// CHECK:         call @[[KERNEL]]_launch
+// CHECK:       func.func private @[[KERNEL]]_launch(tensor<1x4096xf16>, tensor<4096x2048xi8>, tensor<4096x32xf32>) -> tensor<1x4096xf16>
+// CHECK-SAME:    qopt.gpu_launch = {block = array<i64: [[THREADS:[0-9]+]], 1, 1>, grid = array<i64: 256, 1, 1>, kernel = @qopt_kernels::@[[KERNEL]]}
+// CHECK:       gpu.module @qopt_kernels
+// CHECK:         gpu.func @[[KERNEL]](%{{.*}}: memref<1x4096xf16>, %{{.*}}: memref<4096x2048xi8>, %{{.*}}: memref<4096x32xf32>, %{{.*}}: memref<1x4096xf16>)
+// CHECK-SAME:      workgroup(
+// CHECK-SAME:      kernel attributes {known_block_size = array<i32: [[THREADS]], 1, 1>, known_grid_size = array<i32: 256, 1, 1>}
+// CHECK:           vector.load %{{.*}} {alignment = 16 : i64} : memref<4096x2048xi8>, vector<16xi8>
+// CHECK:           llvm.inline_asm "lop3.b32 $0, $1, $2, $3, 0x6a;"
+// CHECK:           nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK:           gpu.barrier
+// CHECK-NOT:     gpu.func
+func.func @decode(%x: tensor<1x1x4096xf16>, %w: tensor<4096x2048xi8>, %s: tensor<4096x32xf32>) -> tensor<1x1x4096xf16> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
+      : (tensor<1x1x4096xf16>, tensor<4096x2048xi8>, tensor<4096x32xf32>) -> tensor<1x1x4096xf16>
+  return %y : tensor<1x1x4096xf16>
+}
+func.func @decode_again(%x: tensor<1x4096xf16>, %w: tensor<4096x2048xi8>, %s: tensor<4096x32xf32>) -> tensor<1x4096xf16> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
+      : (tensor<1x4096xf16>, tensor<4096x2048xi8>, tensor<4096x32xf32>) -> tensor<1x4096xf16>
+  return %y : tensor<1x4096xf16>
+}
+
+// -----
+
+// INT8 weights with per-row scales and bf16 activations are refused with a
+// reason (bf16 cannot hold 1024 + a byte); f16 ones get a kernel whose
+// fragments are nvgpu.mma.sync, bf16 INT4 goes through nvvm.mma.sync.
+// CHECK-LABEL: func.func @w8
+// CHECK:         call @qopt_gemv_i8_f16_f32_m16n256k512_s1x512_sk{{[0-9]+}}st1_launch
+// CHECK-LABEL: func.func @w4_bf16
+// CHECK:         call @qopt_gemv_u4_bf16_bf16_m8n256k512_s1x128_sk{{[0-9]+}}st1_launch
+// CHECK-LABEL: func.func @w8_bf16
+// CHECK:         qopt.matmul
+// CHECK:       gpu.func @qopt_gemv_u4_bf16_bf16
+// CHECK:         nvvm.mma.sync {{.*}} {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>}
+func.func @w8(%x: tensor<16x512xf16>, %w: tensor<256x512xi8>, %s: tensor<256x1xf32>) -> tensor<16x256xf32> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32}
+      : (tensor<16x512xf16>, tensor<256x512xi8>, tensor<256x1xf32>) -> tensor<16x256xf32>
+  return %y : tensor<16x256xf32>
+}
+func.func @w4_bf16(%x: tensor<8x512xbf16>, %w: tensor<256x256xi8>, %s: tensor<256x4xf32>) -> tensor<8x256xbf16> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = ui4}
+      : (tensor<8x512xbf16>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<8x256xbf16>
+  return %y : tensor<8x256xbf16>
+}
+func.func @w8_bf16(%x: tensor<1x512xbf16>, %w: tensor<256x512xi8>, %s: tensor<256x1xf32>) -> tensor<1x256xbf16> {
+  // expected-warning @below {{qopt.matmul runs on the host: no GPU kernel for 8-bit weight codes with bf16 activations}}
+  %y = qopt.matmul %x, %w, %s {acc_type = f32}
+      : (tensor<1x512xbf16>, tensor<256x512xi8>, tensor<256x1xf32>) -> tensor<1x256xbf16>
+  return %y : tensor<1x256xbf16>
+}
+
+// -----
+
+// What no kernel family takes stays on the host, each with its reason.
+// CHECK-LABEL: func.func @host
+// CHECK-COUNT-6: qopt.matmul
+// CHECK-NOT:   gpu.module
+func.func @host(%x32: tensor<1x512xf32>, %x: tensor<1x512xf16>, %x64: tensor<64x512xf16>,
+                %w: tensor<256x256xi8>, %s: tensor<256x4xf32>, %z: tensor<256x4xui4>,
+                %s64: tensor<256x8xf32>, %xq: tensor<1x512xi8>, %w8: tensor<256x512xi8>,
+                %sx: tensor<f32>, %sw: tensor<256x1xf32>, %w100: tensor<100x256xi8>,
+                %s100: tensor<100x4xf32>) {
+  // expected-warning @below {{no GPU kernel for f32 activations (the kernels take f16 or bf16)}}
+  %0 = qopt.matmul %x32, %w, %s {acc_type = f32, packed = i4}
+      : (tensor<1x512xf32>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<1x256xf32>
+  // expected-warning @below {{no GPU kernel for weights with a zero point (only symmetric weights so far)}}
+  %1 = qopt.matmul %x, %w, %s, %z {acc_type = f32, packed = ui4}
+      : (tensor<1x512xf16>, tensor<256x256xi8>, tensor<256x4xf32>, tensor<256x4xui4>) -> tensor<1x256xf16>
+  // expected-warning @below {{no GPU kernel for 64 rows of input (the GEMV kernel takes 1 to 16)}}
+  %2 = qopt.matmul %x64, %w, %s {acc_type = f32, packed = i4}
+      : (tensor<64x512xf16>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<64x256xf16>
+  // expected-warning @below {{no GPU kernel for scale groups of 64 along K (the kernel needs multiples of 128)}}
+  %3 = qopt.matmul %x, %w, %s64 {acc_type = f32, packed = i4}
+      : (tensor<1x512xf16>, tensor<256x256xi8>, tensor<256x8xf32>) -> tensor<1x256xf16>
+  // expected-warning @below {{no GPU kernel for quantized activations (the W8A8 kernel is not generated yet)}}
+  %4 = qopt.matmul %xq, %w8, %sw input_scale(%sx) {acc_type = f32}
+      : (tensor<1x512xi8>, tensor<256x512xi8>, tensor<256x1xf32>, tensor<f32>) -> tensor<1x256xf32>
+  // expected-warning @below {{no GPU kernel for N = 100 is not a multiple of 16}}
+  %5 = qopt.matmul %x, %w100, %s100 {acc_type = f32, packed = i4}
+      : (tensor<1x512xf16>, tensor<100x256xi8>, tensor<100x4xf32>) -> tensor<1x100xf16>
+  return
+}
