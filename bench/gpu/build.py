@@ -30,7 +30,23 @@ FAMILIES = {
 }
 
 
+def w8a8_function(m, n, k):
+    name = f"w8a8_i8_m{m}_n{n}_k{k}"
+    types = (f"tensor<{m}x{k}xi8>, tensor<{n}x{k}xi8>, tensor<{n}x1xf32>, "
+             f"tensor<{m}x1xf32>")
+    return name, f"""
+func.func @{name}(%x: tensor<{m}x{k}xi8>, %w: tensor<{n}x{k}xi8>,
+                  %sw: tensor<{n}x1xf32>, %sx: tensor<{m}x1xf32>) -> tensor<{m}x{n}xf16> {{
+  %y = qopt.matmul %x, %w, %sw input_scale(%sx) {{acc_type = f32}}
+      : ({types}) -> tensor<{m}x{n}xf16>
+  return %y : tensor<{m}x{n}xf16>
+}}
+"""
+
+
 def case_function(family, act, m, n, k):
+    if family == "w8a8":
+        return w8a8_function(m, n, k)
     storage, packed, group = FAMILIES[family]
     cols = k // 2 if packed else k
     groups = k // group if group else 1
@@ -49,12 +65,16 @@ func.func @{name}(%x: tensor<{m}x{k}x{act}>, %w: tensor<{n}x{cols}x{wtype}>,
 
 
 def table_cases():
-    for m, nk in itertools.product((1, 16), (4096, 8192)):
+    for m, nk in itertools.product((1, 16, 64, 256), (4096, 8192)):
         yield ("w4a16", "f16", m, nk, nk)
         yield ("w8a16", "f16", m, nk, nk)
+    # M not a multiple of the 64-row X tile.
+    yield ("w4a16", "f16", 100, 4096, 4096)
     yield ("w4a16", "bf16", 1, 8192, 8192)
     yield ("w4a16", "bf16", 16, 8192, 8192)
     yield ("w4a16u", "f16", 1, 8192, 8192)
+    for m, nk in itertools.product((256, 4096), (4096, 8192)):
+        yield ("w8a8", "i8", m, nk, nk)
 
 
 def build(quant_opt, cases, out, options):

@@ -137,6 +137,30 @@ def make_case(family, act, m, n, k, gen):
     return x, weight, scale, deq
 
 
+def make_w8a8_case(m, n, k, gen):
+    """INT8 codes on both sides, per-row scales; the exact integer product
+    from cuBLASLt (torch._int_mm), independent of the kernel under test."""
+    x = torch.randint(-127, 128, (m, k), generator=gen, device="cuda",
+                      dtype=torch.int32).to(torch.int8)
+    w = torch.randint(-127, 128, (n, k), generator=gen, device="cuda",
+                      dtype=torch.int32).to(torch.int8)
+    sx = torch.rand(m, 1, generator=gen, device="cuda") * 0.02 + 0.005
+    sw = torch.rand(n, 1, generator=gen, device="cuda") * 0.002 + 0.0005
+    exact = torch._int_mm(x, w.t())
+    return x, w, sx, sw, exact
+
+
+def check_w8a8(y, exact, sx, sw):
+    # Exact i32 sums, converted to f32 (2^-24), two f32 products (2 · 2^-24)
+    # and the f16 result (2^-11).
+    ref = exact.double() * sx.double() * sw.double().t()
+    tol = (2.0 ** -11 + 4 * 2.0 ** -24) * ref.abs() + 2.0 ** -24
+    err = (y.double() - ref).abs()
+    finite = bool(torch.isfinite(y.float()).all())
+    ratio = float((err / tol).max()) if finite else math.inf
+    return finite and ratio <= 1.0, ratio
+
+
 def check_output(y, x, deq, out_type):
     xf = x.float()
     ref = xf @ deq.t()
@@ -188,6 +212,23 @@ def copies_for(nbytes, l2):
 def parse_case(function):
     family, act, m, n, k = function.split("_")
     return family, act, int(m[1:]), int(n[1:]), int(k[1:])
+
+
+def bench_w8a8(kernel, m, n, k, runs, l2, bw, gen):
+    x, w, sx, sw, exact = make_w8a8_case(m, n, k, gen)
+    y = torch.full((m, n), float("nan"), dtype=torch.float16, device="cuda")
+    kernel(x, w, sx, sw, y)
+    torch.cuda.synchronize()
+    ok, ratio = check_w8a8(y, exact, sx, sw)
+    moved = sum(t.numel() * t.element_size() for t in (x, w, sx, sw, y))
+    sets = [(x, w, sx, sw, y)] + [
+        tuple(t.clone() for t in (x, w, sx, sw, y))
+        for _ in range(copies_for(moved, l2) - 1)]
+    ours = time_calls([lambda a=a: kernel(*a) for a in sets], runs)
+    wt = w.t()
+    int_mm = time_calls([lambda: torch._int_mm(x, wt)], runs)
+    del sets, exact
+    return ok, ratio, ours, moved / bw * 1e6, int_mm
 
 
 def bench_kernel(kernel, case, runs, l2, bw, gen):
@@ -259,33 +300,35 @@ def main():
         case = parse_case(launch["function"])
         family, act, m, n, k = case
         kernel = Kernel(driver, directory, manifest, launch)
-        if args.only:
-            if args.only in launch["function"]:
-                print(launch["function"], bench_kernel(kernel, case,
-                                                       args.runs, l2, bw, gen))
+        if args.only and args.only not in launch["function"]:
             continue
-        ok, ratio, ours, floor = bench_kernel(kernel, case, args.runs, l2,
-                                              bw, gen)
+        int_mm = None
+        if family == "w8a8":
+            ok, ratio, ours, floor, int_mm = bench_w8a8(kernel, m, n, k,
+                                                        args.runs, l2, bw, gen)
+        else:
+            ok, ratio, ours, floor = bench_kernel(kernel, case, args.runs, l2,
+                                                  bw, gen)
+        if args.only:
+            print(launch["function"], ok, ratio, ours)
+            continue
         if (m, n, k) not in cublas:
             cublas[(m, n, k)] = bench_cublas(m, n, k, args.runs, l2, gen)
         base = cublas[(m, n, k)]
         failures += not ok
+        extra = "" if int_mm is None else \
+            f"  (torch._int_mm int8: {int_mm:.2f} us, {2 * m * n * k / int_mm / 1e6:.0f} TOPS; " \
+            f"ours {2 * m * n * k / ours / 1e6:.0f} TOPS)"
         print(f"{launch['function']:<28} {ours:9.2f} {base:14.2f} "
               f"{base / ours:6.2f}x {floor:8.2f} {floor / ours:7.0%} "
-              f"{ratio:7.3f} {'ok' if ok else 'FAIL'}")
+              f"{ratio:7.3f} {'ok' if ok else 'FAIL'}{extra}")
         results["rows"].append(dict(case=launch["function"],
                                     kernel=launch["kernel"], us=ours,
                                     cublas_us=base, floor_us=floor,
+                                    int_mm_us=int_mm,
                                     err_over_tol=ratio, ok=ok))
     if args.only:
         return 0
-    for m in (64, 256):
-        for nk in (4096, 8192):
-            base = bench_cublas(m, nk, nk, args.runs, l2, gen)
-            print(f"{f'w4a16_f16_m{m}_n{nk}_k{nk}':<28} {'-':>9} {base:14.2f}"
-                  f"   (no GPU kernel for M > 16 yet: host fallback)")
-            results["rows"].append(dict(case=f"w4a16_f16_m{m}_n{nk}_k{nk}",
-                                        cublas_us=base))
 
     print("\nGEMV tiling sweep, w4a16 f16, M=1 (split-K S, P pipeline stages)")
     for entry in sorted(os.listdir(args.kernels)):

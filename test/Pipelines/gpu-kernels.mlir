@@ -9,7 +9,6 @@
 // from integer to float anywhere in the kernels.
 // RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 kernels-dir=%t/isa" -o /dev/null
 // RUN: FileCheck %s --check-prefix=PTX < %t/isa/qopt_kernels.sm_90a.ptx
-// RUN: FileCheck %s --check-prefix=NOCVT < %t/isa/qopt_kernels.sm_90a.ptx
 // PTX: .target sm_90a
 // PTX-LABEL: .entry qopt_gemv_i4_f16_f16_m1n4096k4096
 // PTX: ld.global.v4.b32
@@ -22,6 +21,20 @@
 // PTX: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // PTX-LABEL: .entry qopt_gemv_i8_f16_f32_m4n4096k4096
 // PTX: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// PTX-LABEL: .entry qopt_gemm_s8_f16_m256n512k512
+// PTX: cp.async.cg.shared.global
+// PTX: cp.async.wait_group 1;
+// PTX: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// PTX: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
+// PTX-LABEL: .entry qopt_gemm_i4_f16_f16_m64n512k512
+// PTX-DAG: st.shared.v4.b32
+// PTX-DAG: bar.sync
+// PTX-DAG: ld.shared.v2.b32
+// PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// Weight-only kernels: no integer-to-float conversion at all. The INT8 GEMM
+// converts its i32 sums once each, in the epilogue (after the K loop).
+// RUN: sed -n '/.entry qopt_gem[mv]_[iu]/,/^}/p' %t/isa/qopt_kernels.sm_90a.ptx | FileCheck %s --check-prefix=NOCVT
+// NOCVT: .entry qopt_gem
 // NOCVT-NOT: cvt.{{[a-z.]*}}{{f16|bf16|f32}}.{{s|u}}{{8|16|32|64}}
 
 // ptxas assembles every kernel for each chip.
@@ -36,15 +49,18 @@
 // Machine code (cuobjdump): tensor-core HMMA, no I2F conversions, no local
 // memory (spills).
 // The resource lines (registers per kernel) are printed for the log.
-// RUN: %if cuobjdump %{ %cuobjdump -sass %t/sm_90a/qopt_kernels.sm_90a.fatbin | FileCheck %s --check-prefix=SASS %}
-// RUN: %if cuobjdump %{ %cuobjdump -sass %t/sm_80/qopt_kernels.sm_80.cubin | FileCheck %s --check-prefix=SASS %}
+// RUN: %if cuobjdump %{ %cuobjdump -sass %t/sm_90a/qopt_kernels.sm_90a.fatbin > %t/sass_90a.txt %}
+// RUN: %if cuobjdump %{ %cuobjdump -sass %t/sm_80/qopt_kernels.sm_80.cubin > %t/sass_80.txt %}
+// RUN: %if cuobjdump %{ FileCheck %s --check-prefix=SASS < %t/sass_90a.txt %}
+// RUN: %if cuobjdump %{ FileCheck %s --check-prefix=SASS < %t/sass_80.txt %}
+// RUN: %if cuobjdump %{ awk '/Function : qopt_gem[mv]_[iu]/{p = 1} /Function : qopt_gemm_s8/{p = 0} p' %t/sass_90a.txt | FileCheck %s --check-prefix=NOI2F %}
 // RUN: %if cuobjdump %{ %cuobjdump -res-usage %t/sm_90a/qopt_kernels.sm_90a.fatbin | tee %t/resources.txt | FileCheck %s --check-prefix=RES %}
-// SASS-NOT: I2F
-// SASS: HMMA.16816.F32
-// SASS-NOT: I2F
-// SASS: HMMA.16816.F32.BF16
-// SASS-NOT: I2F
-// RES-COUNT-3: REG:{{[0-9]+}} STACK:0 SHARED:{{[0-9]+}} LOCAL:0
+// SASS-DAG: HMMA.16816.F32
+// SASS-DAG: HMMA.16816.F32.BF16
+// SASS-DAG: IMMA.16832.S8.S8
+// NOI2F: Function : qopt_gem
+// NOI2F-NOT: I2F
+// RES-COUNT-5: REG:{{[0-9]+}} STACK:0 SHARED:{{[0-9]+}} LOCAL:0
 
 func.func @decode(%x: tensor<1x4096xf16>, %w: tensor<4096x2048xi8>, %s: tensor<4096x32xf32>) -> tensor<1x4096xf16> {
   %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
@@ -62,4 +78,17 @@ func.func @decode_w8(%x: tensor<4x4096xf16>, %w: tensor<4096x4096xi8>, %s: tenso
   %y = qopt.matmul %x, %w, %s {acc_type = f32}
       : (tensor<4x4096xf16>, tensor<4096x4096xi8>, tensor<4096x1xf32>) -> tensor<4x4096xf32>
   return %y : tensor<4x4096xf32>
+}
+
+func.func @gemm_w8a8(%x: tensor<256x512xi8>, %w: tensor<512x512xi8>, %sw: tensor<512x1xf32>,
+                     %sx: tensor<256x1xf32>) -> tensor<256x512xf16> {
+  %y = qopt.matmul %x, %w, %sw input_scale(%sx) {acc_type = f32}
+      : (tensor<256x512xi8>, tensor<512x512xi8>, tensor<512x1xf32>, tensor<256x1xf32>) -> tensor<256x512xf16>
+  return %y : tensor<256x512xf16>
+}
+
+func.func @prefill(%x: tensor<64x512xf16>, %w: tensor<512x256xi8>, %s: tensor<512x4xf32>) -> tensor<64x512xf16> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
+      : (tensor<64x512xf16>, tensor<512x256xi8>, tensor<512x4xf32>) -> tensor<64x512xf16>
+  return %y : tensor<64x512xf16>
 }

@@ -91,6 +91,18 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
       memory), codes dequantized in registers without conversion
       instructions.
 
+    - **Weight-only GEMM** (`M > 16`, the same weights, scales and
+      activations, `N` a multiple of 64): a 64-row tile of the input staged
+      in shared memory in the order of the dequantized code pairs, shared
+      by 4 warps of 16 weight rows each.
+    - **INT8 × INT8 tiled GEMM** (W8A8: `i8` activations with
+      `input_scale` per tensor or per row, `i8` weights with per-tensor or
+      per-row scales, no zero points; `M`, `N` multiples of 128, `K` of 64):
+      128 × 128 block tiles over 2 × 4 warps, `cp.async` double buffering
+      in shared memory, `ldmatrix.x4` fragments,
+      `mma.sync.m16n8k32.s32.s8.s8.s32`, exact i32 sums scaled in the
+      epilogue.
+
     A product no family supports stays a `qopt.matmul` (the host pipeline
     then runs it on the CPU) and gets a warning that names the reason.
 

@@ -22,6 +22,8 @@
 
 #include "quant-opt/Conversion/Passes.h"
 
+#include "Int8Gemm.h"
+#include "WeightOnlyGemm.h"
 #include "WeightOnlyGemv.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -29,6 +31,9 @@
 #include "mlir/IR/SymbolTable.h"
 
 #include "llvm/ADT/StringMap.h"
+
+#include <functional>
+#include <optional>
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_CONVERTQOPTMATMULTOGPU
@@ -58,10 +63,6 @@ int64_t getSMCount(StringRef chip) {
 FailureOr<WeightOnlyGemvConfig> getGemvConfig(MatmulOp op, std::string &why) {
   RankedTensorType xType = op.getInput().getType();
   WeightOnlyGemvConfig c;
-  if (op.getInputScale()) {
-    why = "quantized activations (the W8A8 kernel is not generated yet)";
-    return failure();
-  }
   if (op.getZeroPoint()) {
     why = "weights with a zero point (only symmetric weights so far)";
     return failure();
@@ -100,6 +101,61 @@ FailureOr<WeightOnlyGemvConfig> getGemvConfig(MatmulOp op, std::string &why) {
   return c;
 }
 
+/// The INT8 GEMM configuration of a W8A8 product, or the reason there is
+/// none.
+FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, std::string &why) {
+  RankedTensorType xType = op.getInput().getType();
+  auto isI8 = [](Type t) {
+    auto i = dyn_cast<IntegerType>(t);
+    return i && i.getWidth() == 8 && !i.isUnsigned();
+  };
+  if (op.getZeroPoint() || op.getInputZeroPoint()) {
+    why = "INT8 x INT8 with zero points (only symmetric codes so far)";
+    return failure();
+  }
+  if (!isI8(xType.getElementType()) || !isI8(op.getWeightStorageType()) ||
+      op.getPacked()) {
+    why = "quantized activations other than INT8 x INT8";
+    return failure();
+  }
+  if (!xType.hasStaticShape() || !op.getWeight().getType().hasStaticShape()) {
+    why = "dynamic shapes";
+    return failure();
+  }
+  Int8GemmConfig c;
+  c.n = op.getN();
+  c.k = op.getK();
+  c.m = xType.getNumElements() / c.k;
+  c.outType = op.getType().getElementType();
+  ArrayRef<int64_t> ws = op.getScale().getType().getShape();
+  if (!(ws.empty() || (ws.size() == 2 && ws[1] == 1 &&
+                       (ws[0] == 1 || ws[0] == c.n)))) {
+    why = "INT8 weights with scale groups along K (per tensor or per row "
+          "only)";
+    return failure();
+  }
+  c.wScaleShape = llvm::to_vector(ws);
+  auto sxType = cast<RankedTensorType>(op.getInputScale().getType());
+  if (sxType.getRank() == 0 || sxType.getNumElements() == 1)
+    c.xScaleShape = {};
+  else
+    c.xScaleShape = {c.m, 1};
+  why = checkInt8Gemm(c);
+  if (!why.empty())
+    return failure();
+  return c;
+}
+
+/// What replacing one product needs: its kernel, launch geometry and the
+/// tensors the kernel reads, in order.
+struct KernelPlan {
+  std::string name;
+  SmallVector<Type> argumentTypes; // memrefs; the result last
+  std::array<int64_t, 3> grid, block;
+  std::function<gpu::GPUFuncOp(OpBuilder &, Location)> build;
+  SmallVector<Value> inputs;
+};
+
 struct ConvertQOptMatmulToGPU
     : qopt::impl::ConvertQOptMatmulToGPUBase<ConvertQOptMatmulToGPU> {
   using Base::Base;
@@ -125,14 +181,8 @@ struct ConvertQOptMatmulToGPU
     llvm::StringMap<gpu::GPUFuncOp> built;
     for (MatmulOp op : matmuls) {
       std::string why;
-      FailureOr<WeightOnlyGemvConfig> config = getGemvConfig(op, why);
-      if (succeeded(config)) {
-        config->splitK = splitK;
-        config->stages = stages;
-        chooseWeightOnlyGemvTiling(*config, getSMCount(chip));
-        why = checkWeightOnlyGemv(*config);
-      }
-      if (!why.empty()) {
+      std::optional<KernelPlan> plan = planKernel(op, why);
+      if (!plan) {
         op.emitWarning() << "qopt.matmul runs on the host: no GPU kernel for "
                          << why;
         continue;
@@ -143,36 +193,97 @@ struct ConvertQOptMatmulToGPU
         b.setInsertionPointToEnd(module.getBody());
         kernels = gpu::GPUModuleOp::create(b, module.getLoc(), "qopt_kernels");
       }
-      std::string name = config->kernelName();
-      gpu::GPUFuncOp &kernel = built[name];
+      gpu::GPUFuncOp &kernel = built[plan->name];
       if (!kernel) {
         b.setInsertionPointToEnd(kernels.getBody());
-        kernel = buildWeightOnlyGemv(b, op.getLoc(), *config);
+        kernel = plan->build(b, op.getLoc());
       }
-      replaceWithLaunch(op, kernel, *config);
+      replaceWithLaunch(op, kernel, *plan);
     }
+  }
+
+  /// The kernel family and configuration for `op`, or the reason there is
+  /// none. Tensor operands of rank > 2 are collapsed to 2-D here.
+  std::optional<KernelPlan> planKernel(MatmulOp op, std::string &why) {
+    OpBuilder b(op);
+    auto flatten = [&](Value v) -> Value {
+      auto type = cast<RankedTensorType>(v.getType());
+      if (type.getRank() <= 2)
+        return v;
+      SmallVector<ReassociationIndices> collapse;
+      collapse.emplace_back(
+          llvm::to_vector(llvm::seq<int64_t>(0, type.getRank() - 1)));
+      collapse.push_back({type.getRank() - 1});
+      return tensor::CollapseShapeOp::create(b, op.getLoc(), v, collapse);
+    };
+    KernelPlan plan;
+    if (op.getInputScale()) {
+      FailureOr<Int8GemmConfig> c = getInt8GemmConfig(op, why);
+      if (failed(c))
+        return std::nullopt;
+      plan.name = c->kernelName();
+      plan.argumentTypes = getInt8GemmArgumentTypes(op.getContext(), *c);
+      plan.grid = {c->blocksN(), c->blocksM(), 1};
+      plan.block = {c->threads(), 1, 1};
+      plan.build = [c = *c](OpBuilder &b, Location loc) {
+        return buildInt8Gemm(b, loc, c);
+      };
+      Value sx = op.getInputScale();
+      if (!c->xScaleShape.empty())
+        sx = flatten(sx);
+      else if (cast<RankedTensorType>(sx.getType()).getRank() != 0)
+        sx = tensor::CollapseShapeOp::create(
+            b, op.getLoc(), sx, SmallVector<ReassociationIndices>{});
+      Value sw = op.getScale();
+      plan.inputs = {flatten(op.getInput()), op.getWeight(), sx, sw};
+      return plan;
+    }
+    FailureOr<WeightOnlyGemvConfig> config = getGemvConfig(op, why);
+    if (failed(config))
+      return std::nullopt;
+    if (config->m > 16) {
+      WeightOnlyGemmConfig gemm;
+      static_cast<WeightOnlyGemvConfig &>(gemm) = *config;
+      why = checkWeightOnlyGemm(gemm);
+      if (!why.empty())
+        return std::nullopt;
+      plan.name = gemm.kernelName();
+      plan.argumentTypes =
+          getWeightOnlyGemvArgumentTypes(op.getContext(), gemm);
+      plan.grid = {gemm.blocksN(), gemm.blocksM(), 1};
+      plan.block = {gemm.threads(), 1, 1};
+      plan.build = [gemm](OpBuilder &b, Location loc) {
+        return buildWeightOnlyGemm(b, loc, gemm);
+      };
+      plan.inputs = {flatten(op.getInput()), op.getWeight(), op.getScale()};
+      return plan;
+    }
+    config->splitK = splitK;
+    config->stages = stages;
+    chooseWeightOnlyGemvTiling(*config, getSMCount(chip));
+    why = checkWeightOnlyGemv(*config);
+    if (!why.empty())
+      return std::nullopt;
+    plan.name = config->kernelName();
+    plan.argumentTypes = getWeightOnlyGemvArgumentTypes(op.getContext(),
+                                                        *config);
+    plan.grid = {config->blocks(), 1, 1};
+    plan.block = {config->threads(), 1, 1};
+    plan.build = [c = *config](OpBuilder &b, Location loc) {
+      return buildWeightOnlyGemv(b, loc, c);
+    };
+    plan.inputs = {flatten(op.getInput()), op.getWeight(), op.getScale()};
+    return plan;
   }
 
   /// Replaces `op` by a call of the kernel's launch function.
   void replaceWithLaunch(MatmulOp op, gpu::GPUFuncOp kernel,
-                         const WeightOnlyGemvConfig &c) {
+                         const KernelPlan &plan) {
     ModuleOp module = getOperation();
     OpBuilder b(op);
     Location loc = op.getLoc();
-    RankedTensorType xType = op.getInput().getType();
-    RankedTensorType yType = op.getType();
-    int64_t rank = xType.getRank();
-    SmallVector<ReassociationIndices> collapse;
-    if (rank != 2) {
-      collapse.emplace_back(llvm::to_vector(llvm::seq<int64_t>(0, rank - 1)));
-      collapse.push_back({rank - 1});
-    }
-    Value x = op.getInput();
-    if (rank != 2)
-      x = tensor::CollapseShapeOp::create(b, loc, x, collapse);
-
     SmallVector<Type> tensorTypes;
-    for (Type t : getWeightOnlyGemvArgumentTypes(b.getContext(), c)) {
+    for (Type t : plan.argumentTypes) {
       auto m = cast<MemRefType>(t);
       tensorTypes.push_back(
           RankedTensorType::get(m.getShape(), m.getElementType()));
@@ -195,16 +306,19 @@ struct ConvertQOptMatmulToGPU
           kLaunchAttrName,
           mb.getDictionaryAttr(
               {mb.getNamedAttr("kernel", kernelRef),
-               mb.getNamedAttr("grid", mb.getDenseI64ArrayAttr(
-                                           {c.blocks(), 1, 1})),
-               mb.getNamedAttr("block", mb.getDenseI64ArrayAttr(
-                                            {c.threads(), 1, 1}))}));
+               mb.getNamedAttr("grid", mb.getDenseI64ArrayAttr(plan.grid)),
+               mb.getNamedAttr("block",
+                               mb.getDenseI64ArrayAttr(plan.block))}));
     }
-    Value y = func::CallOp::create(b, loc, launcher,
-                                   ValueRange{x, op.getWeight(), op.getScale()})
-                  .getResult(0);
-    if (rank != 2)
-      y = tensor::ExpandShapeOp::create(b, loc, yType, y, collapse);
+    Value y = func::CallOp::create(b, loc, launcher, plan.inputs).getResult(0);
+    RankedTensorType yType = op.getType();
+    if (yType.getRank() != 2) {
+      SmallVector<ReassociationIndices> expand;
+      expand.emplace_back(
+          llvm::to_vector(llvm::seq<int64_t>(0, yType.getRank() - 1)));
+      expand.push_back({yType.getRank() - 1});
+      y = tensor::ExpandShapeOp::create(b, loc, yType, y, expand);
+    }
     op.replaceAllUsesWith(y);
     op.erase();
   }

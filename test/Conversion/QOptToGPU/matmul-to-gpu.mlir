@@ -74,24 +74,67 @@ func.func @host(%x32: tensor<1x512xf32>, %x: tensor<1x512xf16>, %x64: tensor<64x
                 %w: tensor<256x256xi8>, %s: tensor<256x4xf32>, %z: tensor<256x4xui4>,
                 %s64: tensor<256x8xf32>, %xq: tensor<1x512xi8>, %w8: tensor<256x512xi8>,
                 %sx: tensor<f32>, %sw: tensor<256x1xf32>, %w100: tensor<100x256xi8>,
-                %s100: tensor<100x4xf32>) {
+                %s100: tensor<100x4xf32>, %w80: tensor<80x256xi8>, %s80: tensor<80x4xf32>) {
   // expected-warning @below {{no GPU kernel for f32 activations (the kernels take f16 or bf16)}}
   %0 = qopt.matmul %x32, %w, %s {acc_type = f32, packed = i4}
       : (tensor<1x512xf32>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<1x256xf32>
   // expected-warning @below {{no GPU kernel for weights with a zero point (only symmetric weights so far)}}
   %1 = qopt.matmul %x, %w, %s, %z {acc_type = f32, packed = ui4}
       : (tensor<1x512xf16>, tensor<256x256xi8>, tensor<256x4xf32>, tensor<256x4xui4>) -> tensor<1x256xf16>
-  // expected-warning @below {{no GPU kernel for 64 rows of input (the GEMV kernel takes 1 to 16)}}
-  %2 = qopt.matmul %x64, %w, %s {acc_type = f32, packed = i4}
-      : (tensor<64x512xf16>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<64x256xf16>
+  // expected-warning @below {{no GPU kernel for N = 80 is not a multiple of 64}}
+  %2 = qopt.matmul %x64, %w80, %s80 {acc_type = f32, packed = i4}
+      : (tensor<64x512xf16>, tensor<80x256xi8>, tensor<80x4xf32>) -> tensor<64x80xf16>
   // expected-warning @below {{no GPU kernel for scale groups of 64 along K (the kernel needs multiples of 128)}}
   %3 = qopt.matmul %x, %w, %s64 {acc_type = f32, packed = i4}
       : (tensor<1x512xf16>, tensor<256x256xi8>, tensor<256x8xf32>) -> tensor<1x256xf16>
-  // expected-warning @below {{no GPU kernel for quantized activations (the W8A8 kernel is not generated yet)}}
+  // expected-warning @below {{no GPU kernel for a 1 x 256 x 512 INT8 product (the tiled kernel needs M and N multiples of 128, K of 64)}}
   %4 = qopt.matmul %xq, %w8, %sw input_scale(%sx) {acc_type = f32}
       : (tensor<1x512xi8>, tensor<256x512xi8>, tensor<256x1xf32>, tensor<f32>) -> tensor<1x256xf32>
   // expected-warning @below {{no GPU kernel for N = 100 is not a multiple of 16}}
   %5 = qopt.matmul %x, %w100, %s100 {acc_type = f32, packed = i4}
       : (tensor<1x512xf16>, tensor<100x256xi8>, tensor<100x4xf32>) -> tensor<1x100xf16>
   return
+}
+
+// -----
+
+// W8A8 (INT8 x INT8, per-row activation scales): the tiled kernel on a
+// 2-D grid of 128 x 128 tiles, cp.async staging, ldmatrix fragments,
+// mma.sync m16n8k32 with i32 accumulators.
+// CHECK-LABEL: func.func @w8a8
+// CHECK-SAME:    %[[X:.*]]: tensor<2x128x512xi8>, %[[W:.*]]: tensor<256x512xi8>, %[[SW:.*]]: tensor<256x1xf32>, %[[SX:.*]]: tensor<2x128x1xf32>
+// CHECK-DAG:     %[[X2:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2]] : tensor<2x128x512xi8> into tensor<256x512xi8>
+// CHECK-DAG:     %[[SX2:.*]] = tensor.collapse_shape %[[SX]] {{\[\[}}0, 1], [2]] : tensor<2x128x1xf32> into tensor<256x1xf32>
+// CHECK:         call @qopt_gemm_s8_f32_m256n256k512_sxr_swr_launch(%[[X2]], %[[W]], %[[SX2]], %[[SW]])
+// CHECK:       func.func private @qopt_gemm_s8_f32_m256n256k512_sxr_swr_launch
+// CHECK-SAME:    qopt.gpu_launch = {block = array<i64: 256, 1, 1>, grid = array<i64: 2, 2, 1>
+// CHECK:       gpu.func @qopt_gemm_s8_f32_m256n256k512_sxr_swr(
+// CHECK:         nvgpu.device_async_copy
+// CHECK:         nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = false} : memref<2x128x80xi8, #gpu.address_space<workgroup>> -> vector<4x4xi8>
+// CHECK:         nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 32]} : (vector<4x4xi8>, vector<2x4xi8>, vector<2x2xi32>) -> vector<2x2xi32>
+func.func @w8a8(%x: tensor<2x128x512xi8>, %w: tensor<256x512xi8>, %sw: tensor<256x1xf32>,
+                %sx: tensor<2x128x1xf32>) -> tensor<2x128x256xf32> {
+  %y = qopt.matmul %x, %w, %sw input_scale(%sx) {acc_type = f32}
+      : (tensor<2x128x512xi8>, tensor<256x512xi8>, tensor<256x1xf32>, tensor<2x128x1xf32>) -> tensor<2x128x256xf32>
+  return %y : tensor<2x128x256xf32>
+}
+
+// -----
+
+// M > 16: the weight-only GEMM, a 64-row tile of X per block in shared
+// memory (rows padded by 8 values), 4 warps of 16 weight rows, grid over N
+// and M (100 rows: 2 tiles, the last one partly out of range).
+// CHECK-LABEL: func.func @prefill
+// CHECK:         call @qopt_gemm_i4_f16_f16_m100n256k512_s1x128_launch
+// CHECK:       func.func private @qopt_gemm_i4_f16_f16_m100n256k512_s1x128_launch
+// CHECK-SAME:    qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 4, 2, 1>
+// CHECK:       gpu.func @qopt_gemm_i4_f16_f16_m100n256k512_s1x128(
+// CHECK-SAME:    workgroup(%{{.*}} : memref<64x136xf16, #gpu.address_space<workgroup>>)
+// CHECK:         vector.shuffle %{{.*}}, %{{.*}} [0, 4, 1, 5, 2, 6, 3, 7] : vector<8xf16>, vector<8xf16>
+// CHECK:         gpu.barrier
+// CHECK:         nvgpu.mma.sync
+func.func @prefill(%x: tensor<100x512xf16>, %w: tensor<256x256xi8>, %s: tensor<256x4xf32>) -> tensor<100x256xf16> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
+      : (tensor<100x512xf16>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<100x256xf16>
+  return %y : tensor<100x256xf16>
 }

@@ -1,0 +1,238 @@
+//===- Int8Gemm.cpp - Tiled tensor-core GEMM for INT8 x INT8 (W8A8) -------===//
+//
+// Y = sx · sw · (Xq · Wqᵀ), both operands K-contiguous ("TN"), tiled as
+//
+//   block (bn, bm)  : outputs [128 bm, +128) × [128 bn, +128)
+//   warp  (wm, wn)  : 2 × 4 warps, each 64 rows × 32 columns of the block
+//   K loop          : 64 bytes a step; the next step's tiles of Xq and Wq
+//                     (128 × 64 bytes each) are copied to shared memory with
+//                     cp.async (16 bytes a thread and copy, 2 stages) while
+//                     the current one computes
+//   per 32 of K     : ldmatrix.x4 brings each warp its A fragments (4 row
+//                     tiles of 16) and B fragments (4 column tiles of 8),
+//                     then 16 mma.sync.m16n8k32.row.col.s32.s8.s8.s32
+//
+// Accumulation is exact in i32; the epilogue converts once, multiplies by
+// sx[m] · sw[n] in f32 and stores Y in its element type.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Int8Gemm.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::qopt::gpu_kernels;
+
+using C = Int8GemmConfig;
+
+std::string Int8GemmConfig::kernelName() const {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  outType.print(os);
+  return llvm::formatv("qopt_gemm_s8_{0}_m{1}n{2}k{3}_sx{4}_sw{5}", out, m, n,
+                       k, xScaleShape.empty() ? "t" : "r",
+                       wScaleShape.empty() || wScaleShape[0] == 1 ? "t" : "r")
+      .str();
+}
+
+std::string mlir::qopt::gpu_kernels::checkInt8Gemm(const Int8GemmConfig &c) {
+  if (c.m % C::kBlockM != 0 || c.n % C::kBlockN != 0 ||
+      c.k % C::kBlockK != 0)
+    return llvm::formatv("a {0} x {1} x {2} INT8 product (the tiled kernel "
+                         "needs M and N multiples of 128, K of 64)",
+                         c.m, c.n, c.k)
+        .str();
+  return "";
+}
+
+SmallVector<Type>
+mlir::qopt::gpu_kernels::getInt8GemmArgumentTypes(MLIRContext *ctx,
+                                                  const Int8GemmConfig &c) {
+  Builder b(ctx);
+  return {MemRefType::get({c.m, c.k}, b.getI8Type()),
+          MemRefType::get({c.n, c.k}, b.getI8Type()),
+          MemRefType::get(c.xScaleShape, b.getF32Type()),
+          MemRefType::get(c.wScaleShape, b.getF32Type()),
+          MemRefType::get({c.m, c.n}, c.outType)};
+}
+
+gpu::GPUFuncOp
+mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
+                                       const Int8GemmConfig &c) {
+  MLIRContext *ctx = b.getContext();
+  Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
+  auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  // [stage][row][byte]: one tile of Xq and one of Wq per stage.
+  auto tileType = MemRefType::get({C::kStages, C::kBlockM, C::kRowBytes}, i8,
+                                  MemRefLayoutAttrInterface(), workgroup);
+  auto funcType = b.getFunctionType(getInt8GemmArgumentTypes(ctx, c), {});
+  auto func = gpu::GPUFuncOp::create(b, loc, c.kernelName(), funcType,
+                                     TypeRange{tileType, tileType},
+                                     TypeRange{});
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      b.getDenseI32ArrayAttr({int32_t(c.threads()), 1, 1}));
+  func.setKnownGridSizeAttr(b.getDenseI32ArrayAttr(
+      {int32_t(c.blocksN()), int32_t(c.blocksM()), 1}));
+
+  OpBuilder::InsertionGuard guard(b);
+  Block &entry = func.getBody().front();
+  b.setInsertionPointToStart(&entry);
+  KernelBuilder kb(b, loc);
+  Value x = entry.getArgument(0), w = entry.getArgument(1),
+        sx = entry.getArgument(2), sw = entry.getArgument(3),
+        y = entry.getArgument(4);
+  Value xTile = func.getWorkgroupAttributions()[0];
+  Value wTile = func.getWorkgroupAttributions()[1];
+
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value m0 = kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y),
+                    C::kBlockM);
+  Value n0 = kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
+                    C::kBlockN);
+  Value lane = kb.rem(tid, 32), warp = kb.div(tid, 32);
+  Value g = kb.div(lane, 4), t = kb.rem(lane, 4);
+  constexpr int64_t warpRows = C::kBlockM / C::kWarpsM; // 64
+  constexpr int64_t warpCols = C::kBlockN / C::kWarpsN; // 32
+  constexpr int64_t mTiles = warpRows / 16, nTiles = warpCols / 8;
+  Value warpM = kb.mul(kb.div(warp, C::kWarpsN), warpRows);
+  Value warpN = kb.mul(kb.rem(warp, C::kWarpsN), warpCols);
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
+
+  // cp.async of K step `step` (clamped; nothing copied when !valid) into
+  // stage step % 2: each thread copies 2 chunks of 16 bytes of each tile.
+  const int64_t steps = c.k / C::kBlockK;
+  constexpr int64_t chunksPerRow = C::kBlockK / 16;
+  auto issue = [&](Value step, Value valid) {
+    Value stage = kb.rem(step, C::kStages);
+    Value k0 = kb.mul(arith::MinUIOp::create(b, loc, step,
+                                             kb.index(steps - 1)),
+                      C::kBlockK);
+    Value bytes =
+        arith::SelectOp::create(b, loc, valid, kb.index(16), kb.index(0));
+    SmallVector<Value> tokens;
+    for (int64_t i = 0; i < C::kBlockM * chunksPerRow / c.threads(); ++i) {
+      Value chunk = kb.add(tid, i * c.threads());
+      Value row = kb.div(chunk, chunksPerRow);
+      Value col = kb.mul(kb.rem(chunk, chunksPerRow), 16);
+      for (auto [tile, src, base] :
+           {std::tuple{xTile, x, m0}, std::tuple{wTile, w, n0}})
+        tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+            b, loc, tokenType, tile, ValueRange{stage, row, col}, src,
+            ValueRange{kb.add(base, row), kb.add(k0, col)},
+            b.getIndexAttr(16), bytes, /*bypassL1=*/b.getUnitAttr()));
+    }
+    return nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, tokens);
+  };
+
+  auto accType = VectorType::get({2, 2}, i32);
+  Value accZero =
+      arith::ConstantOp::create(b, loc, accType, b.getZeroAttr(accType));
+  issue(kb.index(0), arith::ConstantIntOp::create(b, loc, 1, 1));
+
+  // ldmatrix.x4 addresses: lane l names row l % 8 of matrix l / 8.
+  Value matrix = kb.div(lane, 8), matrixRow = kb.rem(lane, 8);
+  auto fragType = VectorType::get({4, 4}, i8);
+  auto loop = scf::ForOp::create(
+      b, loc, kb.index(0), kb.index(steps), kb.index(1),
+      SmallVector<Value>(mTiles * nTiles, accZero),
+      [&](OpBuilder &, Location, Value step, ValueRange iterArgs) {
+        SmallVector<Value> acc(iterArgs);
+        Value next = kb.add(step, 1);
+        Value group = issue(next, arith::CmpIOp::create(
+                                      b, loc, arith::CmpIPredicate::ult, next,
+                                      kb.index(steps)));
+        nvgpu::DeviceAsyncWaitOp::create(b, loc, group,
+                                         b.getI32IntegerAttr(1));
+        gpu::BarrierOp::create(b, loc);
+        Value stage = kb.rem(step, C::kStages);
+        for (int64_t kk = 0; kk < C::kBlockK; kk += 32) {
+          // A: matrices (rows 0-7 | 8-15) × (K 0-15 | 16-31) → a0..a3.
+          SmallVector<Value> a;
+          for (int64_t mt = 0; mt < mTiles; ++mt) {
+            Value row = kb.add(kb.add(warpM, mt * 16),
+                               kb.add(kb.mul(kb.rem(matrix, 2), 8), matrixRow));
+            Value col = kb.add(kb.mul(kb.div(matrix, 2), 16), kb.index(kk));
+            a.push_back(nvgpu::LdMatrixOp::create(
+                b, loc, fragType, xTile, ValueRange{stage, row, col},
+                /*transpose=*/false, /*numTiles=*/4));
+          }
+          // B: matrices (K 0-15 | 16-31) of columns 0-7, then of 8-15: two
+          // column tiles of 8 per ldmatrix.
+          SmallVector<Value> bFrags;
+          for (int64_t nt = 0; nt < nTiles; nt += 2) {
+            Value row = kb.add(kb.add(warpN, nt * 8),
+                               kb.add(kb.mul(kb.div(matrix, 2), 8), matrixRow));
+            Value col = kb.add(kb.mul(kb.rem(matrix, 2), 16), kb.index(kk));
+            Value pair = nvgpu::LdMatrixOp::create(
+                b, loc, fragType, wTile, ValueRange{stage, row, col},
+                /*transpose=*/false, /*numTiles=*/4);
+            for (int64_t h = 0; h < 2; ++h)
+              bFrags.push_back(kb.stackRows(
+                  {vector::ExtractOp::create(b, loc, pair, 2 * h),
+                   vector::ExtractOp::create(b, loc, pair, 2 * h + 1)}));
+          }
+          for (int64_t mt = 0; mt < mTiles; ++mt)
+            for (int64_t nt = 0; nt < nTiles; ++nt)
+              acc[mt * nTiles + nt] = nvgpu::MmaSyncOp::create(
+                  b, loc, a[mt], bFrags[nt], acc[mt * nTiles + nt],
+                  ArrayRef<int64_t>{16, 8, 32});
+        }
+        // The next iteration copies into the stage just read.
+        gpu::BarrierOp::create(b, loc);
+        scf::YieldOp::create(b, loc, acc);
+      });
+
+  // Epilogue: rows g and g + 8 of each 16-row tile, columns 2t and 2t + 1
+  // of each 8-column tile.
+  auto loadScale = [&](Value scale, ArrayRef<int64_t> shape, Value index,
+                       bool perRow) -> Value {
+    if (shape.empty())
+      return memref::LoadOp::create(b, loc, scale, ValueRange{});
+    return memref::LoadOp::create(
+        b, loc, scale, ValueRange{perRow ? index : kb.index(0), kb.index(0)});
+  };
+  bool xPerRow = !c.xScaleShape.empty() && c.xScaleShape[0] != 1;
+  bool wPerRow = !c.wScaleShape.empty() && c.wScaleShape[0] != 1;
+  auto pairType = VectorType::get({2}, f32);
+  SmallVector<Value> columns, columnScales;
+  for (int64_t nt = 0; nt < nTiles; ++nt) {
+    Value n = kb.add(kb.add(n0, warpN), kb.add(kb.mul(t, 2), nt * 8));
+    columns.push_back(n);
+    SmallVector<Value> pair;
+    for (int e = 0; e < 2; ++e)
+      pair.push_back(loadScale(sw, c.wScaleShape, kb.add(n, e), wPerRow));
+    columnScales.push_back(
+        vector::FromElementsOp::create(b, loc, pairType, pair));
+  }
+  for (int64_t mt = 0; mt < mTiles; ++mt) {
+    for (int r = 0; r < 2; ++r) {
+      Value m = kb.add(kb.add(m0, warpM), kb.add(g, mt * 16 + r * 8));
+      Value rowScale = vector::BroadcastOp::create(
+          b, loc, pairType, loadScale(sx, c.xScaleShape, m, xPerRow));
+      for (int64_t nt = 0; nt < nTiles; ++nt) {
+        Value n = columns[nt];
+        Value scales =
+            arith::MulFOp::create(b, loc, rowScale, columnScales[nt]);
+        Value sums = arith::SIToFPOp::create(
+            b, loc, pairType,
+            vector::ExtractOp::create(b, loc, loop.getResult(mt * nTiles + nt),
+                                      r));
+        Value out = arith::MulFOp::create(b, loc, sums, scales);
+        if (c.outType != f32)
+          out = arith::TruncFOp::create(
+              b, loc, VectorType::get({2}, c.outType), out);
+        vector::StoreOp::create(b, loc, out, y, ValueRange{m, n});
+      }
+    }
+  }
+  gpu::ReturnOp::create(b, loc);
+  return func;
+}

@@ -1,0 +1,242 @@
+//===- WeightOnlyGemm.cpp - Tensor-core GEMM for packed integer weights ---===//
+//
+// Y[M, N] = X[M, K] · dequant(W[N, K])ᵀ for M > 16. The same "swap AB"
+// fragments and in-register dequantization as the GEMV (WeightOnlyGemv.cpp),
+// with X reused across the warps of a block:
+//
+//   block (bn, bm) : weight rows 64 bn .. +63, X rows 64 bm .. +63
+//   warp  w        : weight rows 64 bn + 16 w + (g, g + 8), all of K
+//   K step         : 128 (INT4) / 64 (INT8) values: each thread loads 16
+//                    bytes of its two weight rows, the block stages the
+//                    64 x step tile of X in shared memory, each 8-value word
+//                    permuted into the order of the dequantized code pairs
+//                    (so a B fragment is one 8-byte shared load, no shuffle)
+//   per word       : 8 column tiles of X × mma.sync.m16n8k16
+//
+// The next step's X and weights are loaded into registers while the current
+// one computes. Scales apply per K step in f32, as in the GEMV.
+//
+//===----------------------------------------------------------------------===//
+
+#include "WeightOnlyGemm.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::qopt::gpu_kernels;
+
+std::string WeightOnlyGemmConfig::kernelName() const {
+  std::string name = WeightOnlyGemvConfig::kernelName();
+  // qopt_gemv_<...>_sk<S>st<P>: the GEMM has neither.
+  name = name.substr(0, name.rfind("_sk"));
+  return "qopt_gemm" + name.substr(std::string("qopt_gemv").size());
+}
+
+std::string
+mlir::qopt::gpu_kernels::checkWeightOnlyGemm(const WeightOnlyGemmConfig &c) {
+  WeightOnlyGemvConfig asGemv = c;
+  asGemv.m = 1;
+  asGemv.splitK = asGemv.stages = 1;
+  std::string why = checkWeightOnlyGemv(asGemv);
+  if (!why.empty())
+    return why;
+  if (c.n % (16 * WeightOnlyGemmConfig::kWarpsN) != 0)
+    return llvm::formatv("N = {0} is not a multiple of {1}", c.n,
+                         16 * WeightOnlyGemmConfig::kWarpsN)
+        .str();
+  return "";
+}
+
+gpu::GPUFuncOp
+mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
+                                             const WeightOnlyGemmConfig &c) {
+  using C = WeightOnlyGemmConfig;
+  MLIRContext *ctx = b.getContext();
+  const CodeFormat &format = c.format;
+  const int64_t wordCodes = format.codesPerWord();
+  const int64_t mmaPerWord = wordCodes / 4;
+  const int64_t step = c.kPerWarpStep();
+  const int64_t steps = c.k / step;
+  Type f32 = b.getF32Type(), half = format.halfType;
+
+  auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  // Rows padded by 16 bytes: the eight rows one B-fragment load touches
+  // start in different banks.
+  auto xTileType = MemRefType::get({C::kRowsX, step + 8}, half,
+                                   MemRefLayoutAttrInterface(), workgroup);
+  auto funcType =
+      b.getFunctionType(getWeightOnlyGemvArgumentTypes(ctx, c), {});
+  auto func = gpu::GPUFuncOp::create(b, loc, c.kernelName(), funcType,
+                                     TypeRange{xTileType}, TypeRange{});
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      b.getDenseI32ArrayAttr({int32_t(c.threads()), 1, 1}));
+  func.setKnownGridSizeAttr(b.getDenseI32ArrayAttr(
+      {int32_t(c.blocksN()), int32_t(c.blocksM()), 1}));
+
+  OpBuilder::InsertionGuard guard(b);
+  Block &entry = func.getBody().front();
+  b.setInsertionPointToStart(&entry);
+  KernelBuilder kb(b, loc);
+  Value x = entry.getArgument(0), w = entry.getArgument(1),
+        scale = entry.getArgument(2), y = entry.getArgument(3);
+  Value xTile = func.getWorkgroupAttributions().front();
+
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value n0 = kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
+                    16 * C::kWarpsN);
+  Value m0 =
+      kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y), C::kRowsX);
+  Value lane = kb.rem(tid, 32), warp = kb.div(tid, 32);
+  Value g = kb.div(lane, 4), t = kb.rem(lane, 4);
+  Value rowG = kb.add(kb.add(n0, kb.mul(warp, 16)), g);
+  Value rows[2] = {rowG, kb.add(rowG, 8)};
+  Value kThread = kb.mul(t, c.kPerThread());
+
+  // The order of a word's values in shared memory: for each mma of the
+  // word, the two code pairs (2s, 2s + C/2) and (2s + 1, 2s + 1 + C/2).
+  SmallVector<int64_t> permutation;
+  for (int64_t base = 0; base < 8; base += wordCodes)
+    for (int64_t s = 0; s < mmaPerWord; ++s)
+      for (int64_t i : {2 * s, 2 * s + wordCodes / 2, 2 * s + 1,
+                        2 * s + 1 + wordCodes / 2})
+        permutation.push_back(base + i);
+
+  // X tile chunks of 8 values: which a thread copies.
+  const int64_t chunksPerRow = step / 8;
+  const int64_t chunksPerThread = C::kRowsX * chunksPerRow / c.threads();
+  auto chunkPlace = [&](int64_t i) {
+    Value chunk = kb.add(tid, i * c.threads());
+    return std::pair{kb.div(chunk, chunksPerRow),
+                     kb.mul(kb.rem(chunk, chunksPerRow), 8)};
+  };
+  Value lastRow = kb.index(c.m - 1);
+
+  // Global loads of step `i`: X chunks, then [w_g, w_g8, s_g, s_g8].
+  auto loadStep = [&](Value i) {
+    Value ks = kb.mul(i, step);
+    SmallVector<Value> values;
+    for (int64_t j = 0; j < chunksPerThread; ++j) {
+      auto [row, col] = chunkPlace(j);
+      // Rows past M read the last row: they only feed columns of the
+      // product that are never stored.
+      Value xRow = arith::MinUIOp::create(b, loc, kb.add(m0, row), lastRow);
+      values.push_back(kb.loadVector(x, {xRow, kb.add(ks, col)}, 8, 16));
+    }
+    Value byte = kb.div(kb.mul(kb.add(ks, kThread), format.bits), 8);
+    for (int r = 0; r < 2; ++r)
+      values.push_back(vector::BitCastOp::create(
+          b, loc, VectorType::get({4}, b.getI32Type()),
+          kb.loadVector(w, {rows[r], byte}, 16, 16)));
+    for (int r = 0; r < 2; ++r) {
+      if (c.scaleShape.empty()) {
+        values.push_back(memref::LoadOp::create(b, loc, scale, ValueRange{}));
+        continue;
+      }
+      Value sr = c.blockN == 1 ? rows[r] : kb.index(0);
+      values.push_back(memref::LoadOp::create(
+          b, loc, scale, ValueRange{sr, kb.div(ks, c.blockK)}));
+    }
+    return values;
+  };
+
+  auto accType = VectorType::get({2, 2}, f32);
+  Value accZero =
+      arith::ConstantOp::create(b, loc, accType, b.getZeroAttr(accType));
+  SmallVector<Value> init(c.mTiles(), accZero);
+  llvm::append_range(init, loadStep(kb.index(0)));
+  auto loop = scf::ForOp::create(
+      b, loc, kb.index(0), kb.index(steps), kb.index(1), init,
+      [&](OpBuilder &, Location, Value iv, ValueRange iterArgs) {
+        SmallVector<Value> acc(iterArgs.take_front(c.mTiles()));
+        ValueRange current = iterArgs.drop_front(c.mTiles());
+        // Stage this step's X, permuted.
+        for (int64_t j = 0; j < chunksPerThread; ++j) {
+          auto [row, col] = chunkPlace(j);
+          vector::StoreOp::create(b, loc, kb.shuffle(current[j], permutation),
+                                  xTile, ValueRange{row, col});
+        }
+        gpu::BarrierOp::create(b, loc);
+        Value next = kb.add(iv, 1);
+        auto prefetch = scf::IfOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, next,
+                                  kb.index(steps)),
+            [&](OpBuilder &, Location) {
+              scf::YieldOp::create(b, loc, loadStep(next));
+            },
+            [&](OpBuilder &, Location) {
+              SmallVector<Value> none;
+              for (Value v : current)
+                none.push_back(ub::PoisonOp::create(b, loc, v.getType()));
+              scf::YieldOp::create(b, loc, none);
+            });
+
+        ValueRange weights = current.slice(chunksPerThread, 2);
+        ValueRange scales = current.slice(chunksPerThread + 2, 2);
+        SmallVector<Value> part(c.mTiles(), accZero);
+        for (int64_t word = 0; word < 4; ++word) {
+          std::array<SmallVector<Value>, 2> pairs;
+          for (int r = 0; r < 2; ++r) {
+            Value bits = vector::BroadcastOp::create(
+                b, loc, VectorType::get({1}, b.getI32Type()),
+                vector::ExtractOp::create(b, loc, weights[r], word));
+            pairs[r] = dequantizeWord(kb, format, bits);
+          }
+          Value kWord = kb.add(kThread, word * wordCodes);
+          for (int64_t s = 0; s < mmaPerWord; ++s) {
+            Value a = kb.stackRows({pairs[0][2 * s], pairs[1][2 * s],
+                                    pairs[0][2 * s + 1], pairs[1][2 * s + 1]});
+            for (int64_t mt = 0; mt < c.mTiles(); ++mt) {
+              Value xs = kb.loadVector(
+                  xTile, {kb.add(g, mt * 8), kb.add(kWord, 4 * s)}, 4, 8);
+              Value bFrag =
+                  kb.stackRows({kb.shuffle(xs, {0, 1}), kb.shuffle(xs, {2, 3})});
+              part[mt] = mmaSync16816(kb, a, bFrag, part[mt]);
+            }
+          }
+        }
+        for (int r = 0; r < 2; ++r) {
+          Value factor = vector::BroadcastOp::create(
+              b, loc, VectorType::get({2}, f32), scales[r]);
+          for (int64_t mt = 0; mt < c.mTiles(); ++mt) {
+            Value sum = vector::FMAOp::create(
+                b, loc, vector::ExtractOp::create(b, loc, part[mt], r), factor,
+                vector::ExtractOp::create(b, loc, acc[mt], r));
+            acc[mt] = vector::InsertOp::create(b, loc, sum, acc[mt], r);
+          }
+        }
+        // The next iteration overwrites the X tile.
+        gpu::BarrierOp::create(b, loc);
+        SmallVector<Value> yields(acc);
+        llvm::append_range(yields, prefetch.getResults());
+        scf::YieldOp::create(b, loc, yields);
+      });
+
+  // Y[m, n]: fragment rows are weight rows (n), columns rows of X (m).
+  for (int64_t mt = 0; mt < c.mTiles(); ++mt) {
+    for (int r = 0; r < 2; ++r) {
+      Value v = vector::ExtractOp::create(b, loc, loop.getResult(mt), r);
+      for (int64_t e = 0; e < 2; ++e) {
+        Value m = kb.add(m0, kb.add(kb.mul(t, 2), mt * 8 + e));
+        Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                              m, kb.index(c.m));
+        scf::IfOp::create(b, loc, inRange, [&](OpBuilder &, Location) {
+          Value out = vector::ExtractOp::create(b, loc, v, e);
+          if (c.outType != f32)
+            out = arith::TruncFOp::create(b, loc, c.outType, out);
+          memref::StoreOp::create(b, loc, out, y, ValueRange{m, rows[r]});
+          scf::YieldOp::create(b, loc);
+        });
+      }
+    }
+  }
+  gpu::ReturnOp::create(b, loc);
+  return func;
+}
