@@ -68,37 +68,28 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
                                        const Int8GemmConfig &c) {
   MLIRContext *ctx = b.getContext();
   Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
-  auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
   // [stage][row][byte]: one tile of Xq and one of Wq per stage.
-  auto tileType = MemRefType::get({C::kStages, C::kBlockM, C::kRowBytes}, i8,
-                                  MemRefLayoutAttrInterface(), workgroup);
-  auto funcType = b.getFunctionType(getInt8GemmArgumentTypes(ctx, c), {});
-  auto func = gpu::GPUFuncOp::create(b, loc, c.kernelName(), funcType,
-                                     TypeRange{tileType, tileType},
-                                     TypeRange{});
-  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-  func.setKnownBlockSizeAttr(
-      b.getDenseI32ArrayAttr({int32_t(c.threads()), 1, 1}));
-  func.setKnownGridSizeAttr(b.getDenseI32ArrayAttr(
-      {int32_t(c.blocksN()), int32_t(c.blocksM()), 1}));
-
+  auto tileType =
+      getSharedMemRefType({C::kStages, C::kBlockM, C::kRowBytes}, i8);
   OpBuilder::InsertionGuard guard(b);
-  Block &entry = func.getBody().front();
-  b.setInsertionPointToStart(&entry);
+  auto func = createKernel(b, loc, c.kernelName(),
+                           getInt8GemmArgumentTypes(ctx, c),
+                           {tileType, tileType}, {c.threads()},
+                           {c.blocksN(), c.blocksM()});
   KernelBuilder kb(b, loc);
+  Block &entry = func.getBody().front();
   Value x = entry.getArgument(0), w = entry.getArgument(1),
         sx = entry.getArgument(2), sw = entry.getArgument(3),
         y = entry.getArgument(4);
   Value xTile = func.getWorkgroupAttributions()[0];
   Value wTile = func.getWorkgroupAttributions()[1];
 
-  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  ThreadIds ids = getThreadIds(kb);
+  Value tid = ids.tid, lane = ids.lane, warp = ids.warp, g = ids.g, t = ids.t;
   Value m0 = kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y),
                     C::kBlockM);
   Value n0 = kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
                     C::kBlockN);
-  Value lane = kb.rem(tid, 32), warp = kb.div(tid, 32);
-  Value g = kb.div(lane, 4), t = kb.rem(lane, 4);
   constexpr int64_t warpRows = C::kBlockM / C::kWarpsM; // 64
   constexpr int64_t warpCols = C::kBlockN / C::kWarpsN; // 32
   constexpr int64_t mTiles = warpRows / 16, nTiles = warpCols / 8;

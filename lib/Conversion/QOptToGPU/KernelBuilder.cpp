@@ -190,3 +190,87 @@ Value mlir::qopt::gpu_kernels::mmaSync16816(KernelBuilder &kb, Value a,
   }
   return kb.stackRows(rows);
 }
+
+gpu::GPUFuncOp mlir::qopt::gpu_kernels::createKernel(
+    OpBuilder &b, Location loc, StringRef name, TypeRange arguments,
+    TypeRange workgroup, ArrayRef<int64_t> block, ArrayRef<int64_t> grid) {
+  auto func = gpu::GPUFuncOp::create(b, loc, name,
+                                     b.getFunctionType(arguments, {}),
+                                     workgroup, TypeRange{});
+  auto dims = [&](ArrayRef<int64_t> d) {
+    SmallVector<int32_t> v(d.begin(), d.end());
+    v.resize(3, 1);
+    return b.getDenseI32ArrayAttr(v);
+  };
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  func.setKnownBlockSizeAttr(dims(block));
+  func.setKnownGridSizeAttr(dims(grid));
+  b.setInsertionPointToStart(&func.getBody().front());
+  return func;
+}
+
+MemRefType mlir::qopt::gpu_kernels::getSharedMemRefType(ArrayRef<int64_t> shape,
+                                                        Type elem) {
+  return MemRefType::get(
+      shape, elem, MemRefLayoutAttrInterface(),
+      gpu::AddressSpaceAttr::get(elem.getContext(),
+                                 gpu::AddressSpace::Workgroup));
+}
+
+ThreadIds mlir::qopt::gpu_kernels::getThreadIds(KernelBuilder &kb) {
+  ThreadIds ids;
+  ids.tid = gpu::ThreadIdOp::create(kb.builder(), kb.location(),
+                                    gpu::Dimension::x);
+  ids.lane = kb.rem(ids.tid, 32);
+  ids.warp = kb.div(ids.tid, 32);
+  ids.g = kb.div(ids.lane, 4);
+  ids.t = kb.rem(ids.lane, 4);
+  return ids;
+}
+
+SmallVector<Value> mlir::qopt::gpu_kernels::getWeightFragments(
+    KernelBuilder &kb, const CodeFormat &format, Value rowG, Value rowG8,
+    int64_t word) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  std::array<SmallVector<Value>, 2> pairs;
+  for (auto [r, words] : llvm::enumerate(std::array<Value, 2>{rowG, rowG8})) {
+    Value bits = vector::BroadcastOp::create(
+        b, loc, VectorType::get({1}, b.getI32Type()),
+        vector::ExtractOp::create(b, loc, words, word));
+    pairs[r] = dequantizeWord(kb, format, bits);
+  }
+  SmallVector<Value> fragments;
+  for (int64_t s = 0; s < int64_t(format.codesPerWord()) / 4; ++s)
+    fragments.push_back(kb.stackRows({pairs[0][2 * s], pairs[1][2 * s],
+                                      pairs[0][2 * s + 1],
+                                      pairs[1][2 * s + 1]}));
+  return fragments;
+}
+
+Value mlir::qopt::gpu_kernels::getActivationFragment(KernelBuilder &kb,
+                                                     Value fourValues) {
+  return kb.stackRows(
+      {kb.shuffle(fourValues, {0, 1}), kb.shuffle(fourValues, {2, 3})});
+}
+
+Value mlir::qopt::gpu_kernels::scaleAndAccumulate(KernelBuilder &kb, Value acc,
+                                                  ArrayRef<Value> parts,
+                                                  ArrayRef<Value> rowScales) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  auto rowType = VectorType::get({2}, b.getF32Type());
+  for (auto [r, scale] : llvm::enumerate(rowScales)) {
+    // Rows one at a time: n-D vector arithmetic does not lower in kernels.
+    Value part = vector::ExtractOp::create(b, loc, parts.front(), int64_t(r));
+    for (Value other : parts.drop_front())
+      part = arith::AddFOp::create(
+          b, loc, part, vector::ExtractOp::create(b, loc, other, int64_t(r)));
+    Value factor = vector::BroadcastOp::create(b, loc, rowType, scale);
+    Value sum = vector::FMAOp::create(
+        b, loc, part, factor,
+        vector::ExtractOp::create(b, loc, acc, int64_t(r)));
+    acc = vector::InsertOp::create(b, loc, sum, acc, int64_t(r));
+  }
+  return acc;
+}

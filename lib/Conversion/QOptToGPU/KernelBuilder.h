@@ -24,6 +24,7 @@
 #ifndef QUANT_OPT_LIB_CONVERSION_QOPTTOGPU_KERNELBUILDER_H
 #define QUANT_OPT_LIB_CONVERSION_QOPTTOGPU_KERNELBUILDER_H
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 
@@ -69,6 +70,23 @@ private:
   Location loc;
 };
 
+/// Creates the kernel `name` (a gpu.func with `arguments`, the shared-memory
+/// buffers `workgroup` and known block and grid sizes) at the insertion
+/// point and moves the insertion point to the start of its body.
+gpu::GPUFuncOp createKernel(OpBuilder &b, Location loc, StringRef name,
+                            TypeRange arguments, TypeRange workgroup,
+                            ArrayRef<int64_t> block, ArrayRef<int64_t> grid);
+
+/// `memref<shape x elem>` in shared (workgroup) memory.
+MemRefType getSharedMemRefType(ArrayRef<int64_t> shape, Type elem);
+
+/// A thread's place: in the block, in its warp, and in mma.sync fragments
+/// (g = lane / 4 picks a row, t = lane % 4 a pair of columns).
+struct ThreadIds {
+  Value tid, lane, warp, g, t;
+};
+ThreadIds getThreadIds(KernelBuilder &kb);
+
 /// D = A·B + C with mma.sync.m16n8k16 and f32 accumulators: `a` is
 /// vector<4x2xT>, `b` vector<2x2xT>, `c` vector<2x2xf32> (T = f16 or bf16),
 /// in the register order of the PTX fragments. f16 goes through
@@ -99,6 +117,25 @@ struct CodeFormat {
 /// must move down.
 SmallVector<Value> dequantizeWord(KernelBuilder &kb, const CodeFormat &format,
                                   Value word);
+
+/// The A fragments (vector<4x2 x halfType>) that word `word` of the
+/// 16-byte weight chunks `rowG` and `rowG8` (vector<4xi32>, weight rows g
+/// and g + 8) provides: codesPerWord() / 4 mma.sync steps, the code pairs
+/// of step s at K positions (2t, 2t + 1) and (2t + 8, 2t + 9).
+SmallVector<Value> getWeightFragments(KernelBuilder &kb,
+                                      const CodeFormat &format, Value rowG,
+                                      Value rowG8, int64_t word);
+
+/// The B fragment of one mma.sync step from 4 activation values in the
+/// order of the code pairs: (v0, v1) at K positions (2t, 2t + 1), (v2, v3)
+/// at (2t + 8, 2t + 9).
+Value getActivationFragment(KernelBuilder &kb, Value fourValues);
+
+/// acc + (scale of row g, scale of row g + 8) · Σ parts, on 16 × 8 f32
+/// fragments (vector<2x2xf32>): how a K step's sums (in one or more
+/// independent chains), all in one scale group, enter the accumulator.
+Value scaleAndAccumulate(KernelBuilder &kb, Value acc, ArrayRef<Value> parts,
+                         ArrayRef<Value> rowScales);
 
 } // namespace mlir::qopt::gpu_kernels
 

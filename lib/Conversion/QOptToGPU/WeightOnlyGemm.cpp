@@ -65,36 +65,25 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
   const int64_t steps = c.k / step;
   Type f32 = b.getF32Type(), half = format.halfType;
 
-  auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
   // Rows padded by 16 bytes: the eight rows one B-fragment load touches
   // start in different banks.
-  auto xTileType = MemRefType::get({C::kRowsX, step + 8}, half,
-                                   MemRefLayoutAttrInterface(), workgroup);
-  auto funcType =
-      b.getFunctionType(getWeightOnlyGemvArgumentTypes(ctx, c), {});
-  auto func = gpu::GPUFuncOp::create(b, loc, c.kernelName(), funcType,
-                                     TypeRange{xTileType}, TypeRange{});
-  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-  func.setKnownBlockSizeAttr(
-      b.getDenseI32ArrayAttr({int32_t(c.threads()), 1, 1}));
-  func.setKnownGridSizeAttr(b.getDenseI32ArrayAttr(
-      {int32_t(c.blocksN()), int32_t(c.blocksM()), 1}));
-
   OpBuilder::InsertionGuard guard(b);
-  Block &entry = func.getBody().front();
-  b.setInsertionPointToStart(&entry);
+  auto func = createKernel(b, loc, c.kernelName(),
+                           getWeightOnlyGemvArgumentTypes(ctx, c),
+                           {getSharedMemRefType({C::kRowsX, step + 8}, half)},
+                           {c.threads()}, {c.blocksN(), c.blocksM()});
   KernelBuilder kb(b, loc);
+  Block &entry = func.getBody().front();
   Value x = entry.getArgument(0), w = entry.getArgument(1),
         scale = entry.getArgument(2), y = entry.getArgument(3);
   Value xTile = func.getWorkgroupAttributions().front();
 
-  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  ThreadIds ids = getThreadIds(kb);
+  Value tid = ids.tid, warp = ids.warp, g = ids.g, t = ids.t;
   Value n0 = kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
                     16 * C::kWarpsN);
   Value m0 =
       kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y), C::kRowsX);
-  Value lane = kb.rem(tid, 32), warp = kb.div(tid, 32);
-  Value g = kb.div(lane, 4), t = kb.rem(lane, 4);
   Value rowG = kb.add(kb.add(n0, kb.mul(warp, 16)), g);
   Value rows[2] = {rowG, kb.add(rowG, 8)};
   Value kThread = kb.mul(t, c.kPerThread());
@@ -182,36 +171,20 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
         ValueRange scales = current.slice(chunksPerThread + 2, 2);
         SmallVector<Value> part(c.mTiles(), accZero);
         for (int64_t word = 0; word < 4; ++word) {
-          std::array<SmallVector<Value>, 2> pairs;
-          for (int r = 0; r < 2; ++r) {
-            Value bits = vector::BroadcastOp::create(
-                b, loc, VectorType::get({1}, b.getI32Type()),
-                vector::ExtractOp::create(b, loc, weights[r], word));
-            pairs[r] = dequantizeWord(kb, format, bits);
-          }
+          SmallVector<Value> a =
+              getWeightFragments(kb, format, weights[0], weights[1], word);
           Value kWord = kb.add(kThread, word * wordCodes);
-          for (int64_t s = 0; s < mmaPerWord; ++s) {
-            Value a = kb.stackRows({pairs[0][2 * s], pairs[1][2 * s],
-                                    pairs[0][2 * s + 1], pairs[1][2 * s + 1]});
+          for (int64_t s = 0; s < mmaPerWord; ++s)
             for (int64_t mt = 0; mt < c.mTiles(); ++mt) {
               Value xs = kb.loadVector(
                   xTile, {kb.add(g, mt * 8), kb.add(kWord, 4 * s)}, 4, 8);
-              Value bFrag =
-                  kb.stackRows({kb.shuffle(xs, {0, 1}), kb.shuffle(xs, {2, 3})});
-              part[mt] = mmaSync16816(kb, a, bFrag, part[mt]);
+              part[mt] = mmaSync16816(kb, a[s], getActivationFragment(kb, xs),
+                                      part[mt]);
             }
-          }
         }
-        for (int r = 0; r < 2; ++r) {
-          Value factor = vector::BroadcastOp::create(
-              b, loc, VectorType::get({2}, f32), scales[r]);
-          for (int64_t mt = 0; mt < c.mTiles(); ++mt) {
-            Value sum = vector::FMAOp::create(
-                b, loc, vector::ExtractOp::create(b, loc, part[mt], r), factor,
-                vector::ExtractOp::create(b, loc, acc[mt], r));
-            acc[mt] = vector::InsertOp::create(b, loc, sum, acc[mt], r);
-          }
-        }
+        for (int64_t mt = 0; mt < c.mTiles(); ++mt)
+          acc[mt] = scaleAndAccumulate(kb, acc[mt], {part[mt]},
+                                       {scales[0], scales[1]});
         // The next iteration overwrites the X tile.
         gpu::BarrierOp::create(b, loc);
         SmallVector<Value> yields(acc);

@@ -146,41 +146,28 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
   const int64_t mmaPerWord = wordCodes / 4;
   Type f32 = b.getF32Type();
 
-  // Shared memory for the split-K reduction: [warp][row of the tile][m].
-  auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
-  auto reduceType = MemRefType::get({c.splitK, 16, c.mTiles() * 8}, f32,
-                                    MemRefLayoutAttrInterface(), workgroup);
-  // The cp.async pipeline: [warp][stage][row g / g + 8][lane] slots of 16
-  // weight bytes and of one scale.
-  auto weightStageType =
-      MemRefType::get({c.splitK, c.stages, 2, 32, 16}, b.getI8Type(),
-                      MemRefLayoutAttrInterface(), workgroup);
-  auto scaleStageType = MemRefType::get({c.splitK, c.stages, 2, 32}, f32,
-                                        MemRefLayoutAttrInterface(), workgroup);
-  SmallVector<Type> workgroupTypes = {reduceType};
+  // Shared memory for the split-K reduction: [warp][row of the tile][m];
+  // with stages > 1 the cp.async pipeline: [warp][stage][row g / g + 8]
+  // [lane] slots of 16 weight bytes and of one scale.
+  SmallVector<Type> workgroupTypes = {
+      getSharedMemRefType({c.splitK, 16, c.mTiles() * 8}, f32)};
   if (c.stages > 1)
-    workgroupTypes.append({weightStageType, scaleStageType});
-  auto funcType = b.getFunctionType(getWeightOnlyGemvArgumentTypes(ctx, c), {});
-  auto func = gpu::GPUFuncOp::create(b, loc, c.kernelName(), funcType,
-                                     workgroupTypes, TypeRange{});
-  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-  func.setKnownBlockSizeAttr(
-      b.getDenseI32ArrayAttr({int32_t(c.threads()), 1, 1}));
-  func.setKnownGridSizeAttr(
-      b.getDenseI32ArrayAttr({int32_t(c.blocks()), 1, 1}));
-
+    workgroupTypes.append(
+        {getSharedMemRefType({c.splitK, c.stages, 2, 32, 16}, b.getI8Type()),
+         getSharedMemRefType({c.splitK, c.stages, 2, 32}, f32)});
   OpBuilder::InsertionGuard guard(b);
-  Block &entry = func.getBody().front();
-  b.setInsertionPointToStart(&entry);
+  auto func = createKernel(b, loc, c.kernelName(),
+                           getWeightOnlyGemvArgumentTypes(ctx, c),
+                           workgroupTypes, {c.threads()}, {c.blocks()});
   KernelBuilder kb(b, loc);
+  Block &entry = func.getBody().front();
   Value x = entry.getArgument(0), w = entry.getArgument(1),
         scale = entry.getArgument(2), y = entry.getArgument(3);
   Value reduce = func.getWorkgroupAttributions().front();
 
-  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  ThreadIds ids = getThreadIds(kb);
+  Value tid = ids.tid, lane = ids.lane, warp = ids.warp, g = ids.g, t = ids.t;
   Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  Value lane = kb.rem(tid, 32), warp = kb.div(tid, 32);
-  Value g = kb.div(lane, 4), t = kb.rem(lane, 4);
   Value n0 = kb.mul(bid, 16);
   Value rows[2] = {kb.add(n0, g), kb.add(kb.add(n0, g), 8)};
 
@@ -259,47 +246,26 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
                                    SmallVector<Value>(c.mTiles(), accZero)};
     for (int64_t word = 0; word < 4; ++word) {
       SmallVector<Value> &part = parts[word % 2];
-      std::array<SmallVector<Value>, 2> pairs;
-      for (int r = 0; r < 2; ++r) {
-        Value bits = vector::BroadcastOp::create(
-            b, loc, VectorType::get({1}, b.getI32Type()),
-            vector::ExtractOp::create(b, loc, weights[r], word));
-        pairs[r] = dequantizeWord(kb, format, bits);
-      }
+      SmallVector<Value> a =
+          getWeightFragments(kb, format, weights[0], weights[1], word);
       Value kWord = kb.add(kFirst, word * wordCodes);
       SmallVector<Value> xs;
       for (int64_t mt = 0; mt < c.mTiles(); ++mt)
         xs.push_back(
             kb.loadVector(x, {xRows[mt], kWord}, wordCodes, wordCodes * 2));
-      for (int64_t s = 0; s < mmaPerWord; ++s) {
-        // A: rows g and g + 8 at K positions (2t, 2t+1), (2t+8, 2t+9) of
-        // the mma, which hold code pairs 2s and 2s + 1.
-        Value a = kb.stackRows({pairs[0][2 * s], pairs[1][2 * s],
-                                pairs[0][2 * s + 1], pairs[1][2 * s + 1]});
-        int64_t half = wordCodes / 2;
+      int64_t half = wordCodes / 2;
+      for (int64_t s = 0; s < mmaPerWord; ++s)
         for (int64_t mt = 0; mt < c.mTiles(); ++mt) {
-          Value bFrag =
-              kb.stackRows({kb.shuffle(xs[mt], {2 * s, 2 * s + half}),
-                            kb.shuffle(xs[mt], {2 * s + 1, 2 * s + 1 + half})});
-          part[mt] = mmaSync16816(kb, a, bFrag, part[mt]);
+          // X in the order of the code pairs 2s and 2s + 1.
+          Value bFrag = getActivationFragment(
+              kb, kb.shuffle(xs[mt], {2 * s, 2 * s + half, 2 * s + 1,
+                                      2 * s + 1 + half}));
+          part[mt] = mmaSync16816(kb, a[s], bFrag, part[mt]);
         }
-      }
     }
-    // The step lies in one scale group: scale its sums once (rows of the
-    // fragment are weight rows g and g + 8).
-    for (int r = 0; r < 2; ++r) {
-      Value factor = vector::BroadcastOp::create(
-          b, loc, VectorType::get({2}, f32), scales[r]);
-      for (int64_t mt = 0; mt < c.mTiles(); ++mt) {
-        Value part = arith::AddFOp::create(
-            b, loc, vector::ExtractOp::create(b, loc, parts[0][mt], r),
-            vector::ExtractOp::create(b, loc, parts[1][mt], r));
-        Value sum = vector::FMAOp::create(
-            b, loc, part, factor,
-            vector::ExtractOp::create(b, loc, acc[mt], r));
-        acc[mt] = vector::InsertOp::create(b, loc, sum, acc[mt], r);
-      }
-    }
+    for (int64_t mt = 0; mt < c.mTiles(); ++mt)
+      acc[mt] = scaleAndAccumulate(kb, acc[mt], {parts[0][mt], parts[1][mt]},
+                                   scales);
     return acc;
   };
   auto stepFirstK = [&](Value i) {
