@@ -330,7 +330,8 @@ def main():
     if args.only:
         return 0
 
-    print("\nGEMV tiling sweep, w4a16 f16, M=1 (split-K S, P pipeline stages)")
+    print("\nTiling sweeps, w4a16 f16: GEMV at M=1 (split-K S, P pipeline "
+          "stages), GEMM (R rows of X, W warps per block)")
     for entry in sorted(os.listdir(args.kernels)):
         if not entry.startswith("sweep-"):
             continue

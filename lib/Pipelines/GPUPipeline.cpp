@@ -34,6 +34,8 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   kernels.chip = options.chip;
   kernels.splitK = options.splitK;
   kernels.stages = options.stages;
+  kernels.gemmTileM = options.gemmTileM;
+  kernels.gemmWarps = options.gemmWarps;
   pm.addPass(qopt::createConvertQOptMatmulToGPU(kernels));
 
   // Kernels to NVVM. Static shapes: memrefs are passed as bare pointers.

@@ -26,7 +26,7 @@
 // PTX: cp.async.wait_group 1;
 // PTX: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // PTX: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
-// PTX-LABEL: .entry qopt_gemm_i4_f16_f16_m64n512k512
+// PTX-LABEL: .entry qopt_gemm_i4_f16_f16_m64n512k512_s1x128_r32w2
 // PTX-DAG: st.shared.v4.b32
 // PTX-DAG: bar.sync
 // PTX-DAG: ld.shared.v2.b32

@@ -92,9 +92,9 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
       instructions.
 
     - **Weight-only GEMM** (`M > 16`, the same weights, scales and
-      activations, `N` a multiple of 64): a 64-row tile of the input staged
-      in shared memory in the order of the dequantized code pairs, shared
-      by 4 warps of 16 weight rows each.
+      activations, `N` a multiple of 16 × warps): a tile of 32 or 64 rows of
+      the input staged in shared memory in the order of the dequantized code
+      pairs, shared by the warps of a block (16 weight rows each).
     - **INT8 × INT8 tiled GEMM** (W8A8: `i8` activations with
       `input_scale` per tensor or per row, `i8` weights with per-tensor or
       per-row scales, no zero points; `M`, `N` multiples of 128, `K` of 64):
@@ -125,6 +125,12 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
     Option<"stages", "stages", "int64_t", /*default=*/"0",
            "GEMV weight pipeline: 1 prefetches into registers, P > 1 "
            "stages P steps through shared memory with cp.async "
+           "(0: heuristic)">,
+    Option<"gemmTileM", "gemm-tile-m", "int64_t", /*default=*/"0",
+           "Rows of the input per block of the weight-only GEMM, 32 or 64 "
+           "(0: heuristic)">,
+    Option<"gemmWarps", "gemm-warps", "int64_t", /*default=*/"0",
+           "Warps per block of the weight-only GEMM, 16 weight rows each "
            "(0: heuristic)">,
   ];
   let dependentDialects = [

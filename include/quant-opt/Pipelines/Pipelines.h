@@ -46,6 +46,15 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::desc("GEMV weight pipeline: 1 registers, P > 1 cp.async "
                      "stages (0: heuristic)"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> gemmTileM{
+      *this, "gemm-tile-m",
+      llvm::cl::desc("Weight-only GEMM rows of input per block, 32 or 64 "
+                     "(0: heuristic)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> gemmWarps{
+      *this, "gemm-warps",
+      llvm::cl::desc("Weight-only GEMM warps per block (0: heuristic)"),
+      llvm::cl::init(0)};
   PassOptions::Option<std::string> kernelsDir{
       *this, "kernels-dir",
       llvm::cl::desc("Also write each kernel binary and a manifest of the "

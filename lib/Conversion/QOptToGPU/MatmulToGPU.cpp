@@ -167,8 +167,8 @@ struct ConvertQOptMatmulToGPU
                          << "' (expected sm_80, sm_89 or sm_90a)";
       return signalPassFailure();
     }
-    if (splitK < 0 || stages < 0) {
-      module.emitError() << "split-k and stages must not be negative";
+    if (splitK < 0 || stages < 0 || gemmTileM < 0 || gemmWarps < 0) {
+      module.emitError() << "tiling options must not be negative";
       return signalPassFailure();
     }
     SmallVector<MatmulOp> matmuls;
@@ -244,6 +244,9 @@ struct ConvertQOptMatmulToGPU
     if (config->m > 16) {
       WeightOnlyGemmConfig gemm;
       static_cast<WeightOnlyGemvConfig &>(gemm) = *config;
+      gemm.rowsX = gemmTileM;
+      gemm.warpsN = gemmWarps;
+      chooseWeightOnlyGemmTiling(gemm);
       why = checkWeightOnlyGemm(gemm);
       if (!why.empty())
         return std::nullopt;

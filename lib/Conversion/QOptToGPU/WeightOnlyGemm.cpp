@@ -35,7 +35,21 @@ std::string WeightOnlyGemmConfig::kernelName() const {
   std::string name = WeightOnlyGemvConfig::kernelName();
   // qopt_gemv_<...>_sk<S>st<P>: the GEMM has neither.
   name = name.substr(0, name.rfind("_sk"));
-  return "qopt_gemm" + name.substr(std::string("qopt_gemv").size());
+  return "qopt_gemm" + name.substr(std::string("qopt_gemv").size()) +
+         llvm::formatv("_r{0}w{1}", rowsX, warpsN).str();
+}
+
+void mlir::qopt::gpu_kernels::chooseWeightOnlyGemmTiling(
+    WeightOnlyGemmConfig &c) {
+  // Measured on an H200 (docs/perf/gpu.md): up to 64 rows of input, tiles
+  // of 32 rows and few warps per block give the grid enough blocks; beyond,
+  // 64-row tiles shared by 8 warps read the weights fewer times.
+  if (c.rowsX == 0)
+    c.rowsX = c.m <= 64 ? 32 : 64;
+  if (c.warpsN == 0)
+    c.warpsN = c.m > 64 ? 8 : c.n <= 4096 ? 2 : 4;
+  while (c.warpsN > 1 && c.n % (16 * c.warpsN) != 0)
+    c.warpsN /= 2;
 }
 
 std::string
@@ -46,9 +60,19 @@ mlir::qopt::gpu_kernels::checkWeightOnlyGemm(const WeightOnlyGemmConfig &c) {
   std::string why = checkWeightOnlyGemv(asGemv);
   if (!why.empty())
     return why;
-  if (c.n % (16 * WeightOnlyGemmConfig::kWarpsN) != 0)
+  if (c.rowsX != 32 && c.rowsX != 64)
+    return llvm::formatv("tiles of {0} rows of input (32 or 64)", c.rowsX)
+        .str();
+  if (c.warpsN < 1 || c.warpsN > 8)
+    return llvm::formatv("{0} warps per block (1 to 8)", c.warpsN).str();
+  if (c.n % (16 * c.warpsN) != 0)
     return llvm::formatv("N = {0} is not a multiple of {1}", c.n,
-                         16 * WeightOnlyGemmConfig::kWarpsN)
+                         16 * c.warpsN)
+        .str();
+  if (c.rowsX * c.kPerWarpStep() / 8 % c.threads() != 0)
+    return llvm::formatv("{0} threads cannot share the copies of a {1} x "
+                         "{2} tile",
+                         c.threads(), c.rowsX, c.kPerWarpStep())
         .str();
   return "";
 }
@@ -56,7 +80,6 @@ mlir::qopt::gpu_kernels::checkWeightOnlyGemm(const WeightOnlyGemmConfig &c) {
 gpu::GPUFuncOp
 mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
                                              const WeightOnlyGemmConfig &c) {
-  using C = WeightOnlyGemmConfig;
   MLIRContext *ctx = b.getContext();
   const CodeFormat &format = c.format;
   const int64_t wordCodes = format.codesPerWord();
@@ -70,7 +93,7 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
   OpBuilder::InsertionGuard guard(b);
   auto func = createKernel(b, loc, c.kernelName(),
                            getWeightOnlyGemvArgumentTypes(ctx, c),
-                           {getSharedMemRefType({C::kRowsX, step + 8}, half)},
+                           {getSharedMemRefType({c.rowsX, step + 8}, half)},
                            {c.threads()}, {c.blocksN(), c.blocksM()});
   KernelBuilder kb(b, loc);
   Block &entry = func.getBody().front();
@@ -81,9 +104,9 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
   ThreadIds ids = getThreadIds(kb);
   Value tid = ids.tid, warp = ids.warp, g = ids.g, t = ids.t;
   Value n0 = kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
-                    16 * C::kWarpsN);
+                    16 * c.warpsN);
   Value m0 =
-      kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y), C::kRowsX);
+      kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y), c.rowsX);
   Value rowG = kb.add(kb.add(n0, kb.mul(warp, 16)), g);
   Value rows[2] = {rowG, kb.add(rowG, 8)};
   Value kThread = kb.mul(t, c.kPerThread());
@@ -99,7 +122,7 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
 
   // X tile chunks of 8 values: which a thread copies.
   const int64_t chunksPerRow = step / 8;
-  const int64_t chunksPerThread = C::kRowsX * chunksPerRow / c.threads();
+  const int64_t chunksPerThread = c.rowsX * chunksPerRow / c.threads();
   auto chunkPlace = [&](int64_t i) {
     Value chunk = kb.add(tid, i * c.threads());
     return std::pair{kb.div(chunk, chunksPerRow),

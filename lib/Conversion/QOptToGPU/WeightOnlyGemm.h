@@ -11,15 +11,18 @@ namespace mlir::qopt::gpu_kernels {
 /// with a tile of X rows staged in shared memory and shared by the warps of
 /// a block, which split N instead of K.
 struct WeightOnlyGemmConfig : WeightOnlyGemvConfig {
-  static constexpr int64_t kRowsX = 64; // rows of X per block (8 tiles of 8)
-  static constexpr int64_t kWarpsN = 4; // warps per block, 16 weight rows each
+  int64_t rowsX = 0;  // rows of X per block: 32 or 64 (tiles of 8)
+  int64_t warpsN = 0; // warps per block, 16 weight rows each
 
-  int64_t mTiles() const { return kRowsX / 8; }
-  int64_t threads() const { return 32 * kWarpsN; }
-  int64_t blocksN() const { return n / (16 * kWarpsN); }
-  int64_t blocksM() const { return (m + kRowsX - 1) / kRowsX; }
+  int64_t mTiles() const { return rowsX / 8; }
+  int64_t threads() const { return 32 * warpsN; }
+  int64_t blocksN() const { return n / (16 * warpsN); }
+  int64_t blocksM() const { return (m + rowsX - 1) / rowsX; }
   std::string kernelName() const;
 };
+
+/// Chooses rowsX and warpsN (those left 0).
+void chooseWeightOnlyGemmTiling(WeightOnlyGemmConfig &config);
 
 /// Why the kernel cannot compute this product (empty if it can).
 std::string checkWeightOnlyGemm(const WeightOnlyGemmConfig &config);

@@ -68,22 +68,19 @@ func.func @w8_bf16(%x: tensor<1x512xbf16>, %w: tensor<256x512xi8>, %s: tensor<25
 
 // What no kernel family takes stays on the host, each with its reason.
 // CHECK-LABEL: func.func @host
-// CHECK-COUNT-6: qopt.matmul
+// CHECK-COUNT-5: qopt.matmul
 // CHECK-NOT:   gpu.module
-func.func @host(%x32: tensor<1x512xf32>, %x: tensor<1x512xf16>, %x64: tensor<64x512xf16>,
+func.func @host(%x32: tensor<1x512xf32>, %x: tensor<1x512xf16>,
                 %w: tensor<256x256xi8>, %s: tensor<256x4xf32>, %z: tensor<256x4xui4>,
                 %s64: tensor<256x8xf32>, %xq: tensor<1x512xi8>, %w8: tensor<256x512xi8>,
                 %sx: tensor<f32>, %sw: tensor<256x1xf32>, %w100: tensor<100x256xi8>,
-                %s100: tensor<100x4xf32>, %w80: tensor<80x256xi8>, %s80: tensor<80x4xf32>) {
+                %s100: tensor<100x4xf32>) {
   // expected-warning @below {{no GPU kernel for f32 activations (the kernels take f16 or bf16)}}
   %0 = qopt.matmul %x32, %w, %s {acc_type = f32, packed = i4}
       : (tensor<1x512xf32>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<1x256xf32>
   // expected-warning @below {{no GPU kernel for weights with a zero point (only symmetric weights so far)}}
   %1 = qopt.matmul %x, %w, %s, %z {acc_type = f32, packed = ui4}
       : (tensor<1x512xf16>, tensor<256x256xi8>, tensor<256x4xf32>, tensor<256x4xui4>) -> tensor<1x256xf16>
-  // expected-warning @below {{no GPU kernel for N = 80 is not a multiple of 64}}
-  %2 = qopt.matmul %x64, %w80, %s80 {acc_type = f32, packed = i4}
-      : (tensor<64x512xf16>, tensor<80x256xi8>, tensor<80x4xf32>) -> tensor<64x80xf16>
   // expected-warning @below {{no GPU kernel for scale groups of 64 along K (the kernel needs multiples of 128)}}
   %3 = qopt.matmul %x, %w, %s64 {acc_type = f32, packed = i4}
       : (tensor<1x512xf16>, tensor<256x256xi8>, tensor<256x8xf32>) -> tensor<1x256xf16>
@@ -121,20 +118,30 @@ func.func @w8a8(%x: tensor<2x128x512xi8>, %w: tensor<256x512xi8>, %sw: tensor<25
 
 // -----
 
-// M > 16: the weight-only GEMM, a 64-row tile of X per block in shared
-// memory (rows padded by 8 values), 4 warps of 16 weight rows, grid over N
-// and M (100 rows: 2 tiles, the last one partly out of range).
+// M > 16: the weight-only GEMM, a tile of X rows per block in shared
+// memory (rows padded by 8 values), warps of 16 weight rows, grid over N
+// and M. 100 rows: 64-row tiles shared by 8 warps, the second tile partly
+// out of range; 48 rows: 32-row tiles, 2 warps (N = 96 allows no more).
 // CHECK-LABEL: func.func @prefill
-// CHECK:         call @qopt_gemm_i4_f16_f16_m100n256k512_s1x128_launch
-// CHECK:       func.func private @qopt_gemm_i4_f16_f16_m100n256k512_s1x128_launch
-// CHECK-SAME:    qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 4, 2, 1>
-// CHECK:       gpu.func @qopt_gemm_i4_f16_f16_m100n256k512_s1x128(
+// CHECK:         call @qopt_gemm_i4_f16_f16_m100n256k512_s1x128_r64w8_launch
+// CHECK:         call @qopt_gemm_i4_f16_f16_m48n96k512_s1x128_r32w2_launch
+// CHECK:       func.func private @qopt_gemm_i4_f16_f16_m100n256k512_s1x128_r64w8_launch
+// CHECK-SAME:    qopt.gpu_launch = {block = array<i64: 256, 1, 1>, grid = array<i64: 2, 2, 1>
+// CHECK:       func.func private @qopt_gemm_i4_f16_f16_m48n96k512_s1x128_r32w2_launch
+// CHECK-SAME:    qopt.gpu_launch = {block = array<i64: 64, 1, 1>, grid = array<i64: 3, 2, 1>
+// CHECK:       gpu.func @qopt_gemm_i4_f16_f16_m100n256k512_s1x128_r64w8(
 // CHECK-SAME:    workgroup(%{{.*}} : memref<64x136xf16, #gpu.address_space<workgroup>>)
 // CHECK:         vector.shuffle %{{.*}}, %{{.*}} [0, 4, 1, 5, 2, 6, 3, 7] : vector<8xf16>, vector<8xf16>
 // CHECK:         gpu.barrier
 // CHECK:         nvgpu.mma.sync
-func.func @prefill(%x: tensor<100x512xf16>, %w: tensor<256x256xi8>, %s: tensor<256x4xf32>) -> tensor<100x256xf16> {
+// CHECK:       gpu.func @qopt_gemm_i4_f16_f16_m48n96k512_s1x128_r32w2(
+// CHECK-SAME:    workgroup(%{{.*}} : memref<32x136xf16, #gpu.address_space<workgroup>>)
+func.func @prefill(%x: tensor<100x512xf16>, %w: tensor<256x256xi8>, %s: tensor<256x4xf32>,
+                   %x48: tensor<48x512xf16>, %w96: tensor<96x256xi8>, %s96: tensor<96x4xf32>)
+    -> (tensor<100x256xf16>, tensor<48x96xf16>) {
   %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
       : (tensor<100x512xf16>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<100x256xf16>
-  return %y : tensor<100x256xf16>
+  %y48 = qopt.matmul %x48, %w96, %s96 {acc_type = f32, packed = i4}
+      : (tensor<48x512xf16>, tensor<96x256xi8>, tensor<96x4xf32>) -> tensor<48x96xf16>
+  return %y, %y48 : tensor<100x256xf16>, tensor<48x96xf16>
 }
