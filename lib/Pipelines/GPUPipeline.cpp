@@ -3,8 +3,9 @@
 //   convert-qopt-matmul-to-gpu          qopt.matmul → gpu.launch_func of
 //                                       kernels in gpu.module @qopt_kernels
 //   gpu.module(scf-to-cf, nvgpu-to-nvvm, gpu-to-nvvm{bare pointers})
-//   nvvm-attach-target{chip, O3}
+//   nvvm-attach-target{chip, O3}        once per chip
 //   gpu-module-to-binary{format}        PTX, ptxas → cubin / fatbin
+//   [qopt-bundle-gpu-binaries]          several chips: one fatbin
 //   [qopt-export-gpu-kernels]           binaries + kernels.json
 //   host lowering (qopt-cpu-pipeline's) with gpu-async-region and
 //   gpu-to-llvm                         launches → mgpu* runtime calls
@@ -30,8 +31,16 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
                             const GPUPipelineOptions &options) {
   detail::buildFrontEnd(pm, options.resultsToOutParams);
 
+  // One or more chips; the first one sizes the kernels' grids.
+  SmallVector<StringRef> chips;
+  StringRef(options.chip).split(chips, ',', /*MaxSplit=*/-1,
+                                /*KeepEmpty=*/false);
+  if (chips.empty())
+    chips.push_back("sm_90a");
+  bool bundle = chips.size() > 1 && options.format == "fatbin";
+
   qopt::ConvertQOptMatmulToGPUOptions kernels;
-  kernels.chip = options.chip;
+  kernels.chip = chips.front().trim().str();
   kernels.splitK = options.splitK;
   kernels.stages = options.stages;
   kernels.gemmTileM = options.gemmTileM;
@@ -49,14 +58,20 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   device.addPass(createCSEPass());
   device.addPass(createReconcileUnrealizedCastsPass());
 
-  GpuNVVMAttachTargetOptions target;
-  target.chip = options.chip;
-  target.features = "+ptx80";
-  target.optLevel = 3;
-  pm.addPass(createGpuNVVMAttachTarget(target));
+  for (StringRef chip : chips) {
+    GpuNVVMAttachTargetOptions target;
+    target.chip = chip.trim().str();
+    target.features = "+ptx80";
+    target.optLevel = 3;
+    pm.addPass(createGpuNVVMAttachTarget(target));
+  }
+  // Several chips in one fatbin: PTX per chip here, then ptxas and
+  // fatbinary (qopt-bundle-gpu-binaries).
   GpuModuleToBinaryPassOptions binary;
-  binary.compilationTarget = options.format;
+  binary.compilationTarget = bundle ? std::string("isa") : options.format.getValue();
   pm.addPass(createGpuModuleToBinaryPass(binary));
+  if (bundle)
+    pm.addPass(qopt::createBundleGPUBinaries());
   if (!options.kernelsDir.empty()) {
     qopt::ExportGPUKernelsOptions exportOptions;
     exportOptions.outputDir = options.kernelsDir;

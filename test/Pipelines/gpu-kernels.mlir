@@ -41,10 +41,20 @@
 // RUN: quant-opt %s --qopt-gpu-pipeline="chip=sm_80 format=bin host=0 kernels-dir=%t/sm_80" -o /dev/null
 // RUN: quant-opt %s --qopt-gpu-pipeline="chip=sm_89 format=bin host=0 kernels-dir=%t/sm_89" -o /dev/null
 // RUN: quant-opt %s --qopt-gpu-pipeline="chip=sm_90a format=fatbin host=0 kernels-dir=%t/sm_90a" -o /dev/null
-// RUN: ls %t/sm_80 %t/sm_89 %t/sm_90a | FileCheck %s --check-prefix=FILES
-// FILES: qopt_kernels.sm_80.cubin
-// FILES: qopt_kernels.sm_89.cubin
-// FILES: qopt_kernels.sm_90a.fatbin
+// RUN: quant-opt %s --qopt-gpu-pipeline="chip=sm_80,sm_89,sm_90a format=fatbin host=0 kernels-dir=%t/all" -o /dev/null
+// RUN: ls %t/sm_80 %t/sm_89 %t/sm_90a %t/all | FileCheck %s --check-prefix=FILES
+// FILES-DAG: qopt_kernels.sm_80.cubin
+// FILES-DAG: qopt_kernels.sm_89.cubin
+// FILES-DAG: qopt_kernels.sm_90a.fatbin
+// FILES-DAG: qopt_kernels.sm_80.fatbin
+
+// One fatbin for the three chips: a cubin each, and sm_80's PTX for GPUs
+// newer than all of them (qopt-bundle-gpu-binaries).
+// RUN: %if cuobjdump %{ %cuobjdump -lelf -lptx %t/all/qopt_kernels.sm_80.fatbin | FileCheck %s --check-prefix=BUNDLE %}
+// BUNDLE-DAG: ELF file {{.*}}sm_80.cubin
+// BUNDLE-DAG: ELF file {{.*}}sm_89.cubin
+// BUNDLE-DAG: ELF file {{.*}}sm_90a.cubin
+// BUNDLE-DAG: PTX file {{.*}}sm_80.ptx
 
 // Machine code (cuobjdump): tensor-core HMMA, no I2F conversions, no local
 // memory (spills).

@@ -167,6 +167,26 @@ def MaterializeGPULaunches : Pass<"qopt-materialize-gpu-launches", "::mlir::Modu
   ];
 }
 
+def BundleGPUBinaries : Pass<"qopt-bundle-gpu-binaries", "::mlir::ModuleOp"> {
+  let summary = "Bundle the PTX of several NVIDIA chips into one fatbin";
+  let description = [{
+    `gpu-module-to-binary` makes one object per target of a `gpu.module`,
+    and the host code embeds one of them. For a program that should run on
+    several GPU generations, this pass takes a `gpu.binary` of PTX objects
+    (`format=isa`, one per `#nvvm.target`), assembles each with `ptxas`
+    for its chip and bundles the cubins, plus the PTX of the oldest chip
+    (which the driver can compile for newer GPUs), into one fatbin with
+    `fatbinary`. The driver picks the matching machine code when the
+    program loads the module. `qopt-gpu-pipeline{chip=sm_80,sm_90a}` uses
+    it.
+  }];
+  let options = [
+    Option<"cudaPath", "cuda-path", "std::string", /*default=*/"\"\"",
+           "CUDA toolkit with bin/ptxas and bin/fatbinary (default: the one "
+           "MLIR was configured with, then PATH)">,
+  ];
+}
+
 def ExportGPUKernels : Pass<"qopt-export-gpu-kernels", "::mlir::ModuleOp"> {
   let summary = "Write the serialized GPU kernels and a launch manifest";
   let description = [{

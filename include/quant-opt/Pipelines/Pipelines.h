@@ -30,7 +30,9 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
 struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
   PassOptions::Option<std::string> chip{
       *this, "chip",
-      llvm::cl::desc("Target chip: sm_80, sm_89 or sm_90a"),
+      llvm::cl::desc("Target chip: sm_80, sm_89 or sm_90a, or several "
+                     "separated by commas (with format=fatbin: one fatbin "
+                     "with a cubin per chip and the oldest chip's PTX)"),
       llvm::cl::init("sm_90a")};
   PassOptions::Option<std::string> format{
       *this, "format",
