@@ -101,7 +101,7 @@ def main():
         build(args.quant_opt, [("w4a16", "f16", m, nk, nk)
                                for m in (64, 256) for nk in (4096, 8192)],
               os.path.join(args.out, f"sweep-gemm-r{rows}-w{warps}"),
-              f"gemm-tile-m={rows} gemm-warps={warps}")
+              f"tiled-gemm=0 gemm-tile-m={rows} gemm-warps={warps}")
     for split_k, stages in ((4, 1), (8, 1), (16, 1), (4, 3), (8, 3)):
         build(args.quant_opt, [("w4a16", "f16", 1, nk, nk)
                                for nk in (4096, 8192)],

@@ -43,6 +43,7 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   kernels.chip = chips.front().trim().str();
   kernels.splitK = options.splitK;
   kernels.stages = options.stages;
+  kernels.tiledGemm = options.tiledGemm;
   kernels.gemmTileM = options.gemmTileM;
   kernels.gemmWarps = options.gemmWarps;
   pm.addPass(qopt::createConvertQOptMatmulToGPU(kernels));

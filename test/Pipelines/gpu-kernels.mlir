@@ -31,9 +31,14 @@
 // PTX-DAG: bar.sync
 // PTX-DAG: ld.shared.v2.b32
 // PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// PTX-LABEL: .entry qopt_wgemm_i4_f16_f16_m256n512k512
+// PTX-DAG: cp.async.cg.shared.global
+// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// PTX-DAG: lop3.b32
+// PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // Weight-only kernels: no integer-to-float conversion at all. The INT8 GEMM
 // converts its i32 sums once each, in the epilogue (after the K loop).
-// RUN: sed -n '/.entry qopt_gem[mv]_[iu]/,/^}/p' %t/isa/qopt_kernels.sm_90a.ptx | FileCheck %s --check-prefix=NOCVT
+// RUN: sed -n '/.entry qopt_w\{0,1\}gem[mv]_[iu]/,/^}/p' %t/isa/qopt_kernels.sm_90a.ptx | FileCheck %s --check-prefix=NOCVT
 // NOCVT: .entry qopt_gem
 // NOCVT-NOT: cvt.{{[a-z.]*}}{{f16|bf16|f32}}.{{s|u}}{{8|16|32|64}}
 
@@ -63,14 +68,14 @@
 // RUN: %if cuobjdump %{ %cuobjdump -sass %t/sm_80/qopt_kernels.sm_80.cubin > %t/sass_80.txt %}
 // RUN: %if cuobjdump %{ FileCheck %s --check-prefix=SASS < %t/sass_90a.txt %}
 // RUN: %if cuobjdump %{ FileCheck %s --check-prefix=SASS < %t/sass_80.txt %}
-// RUN: %if cuobjdump %{ awk '/Function : qopt_gem[mv]_[iu]/{p = 1} /Function : qopt_gemm_s8/{p = 0} p' %t/sass_90a.txt | FileCheck %s --check-prefix=NOI2F %}
+// RUN: %if cuobjdump %{ awk '/Function : qopt_w?gem[mv]_[iu]/{p = 1} /Function : qopt_gemm_s8/{p = 0} p' %t/sass_90a.txt | FileCheck %s --check-prefix=NOI2F %}
 // RUN: %if cuobjdump %{ %cuobjdump -res-usage %t/sm_90a/qopt_kernels.sm_90a.fatbin | tee %t/resources.txt | FileCheck %s --check-prefix=RES %}
 // SASS-DAG: HMMA.16816.F32
 // SASS-DAG: HMMA.16816.F32.BF16
 // SASS-DAG: IMMA.16832.S8.S8
 // NOI2F: Function : qopt_gem
 // NOI2F-NOT: I2F
-// RES-COUNT-5: REG:{{[0-9]+}} STACK:0 SHARED:{{[0-9]+}} LOCAL:0
+// RES-COUNT-6: REG:{{[0-9]+}} STACK:0 SHARED:{{[0-9]+}} LOCAL:0
 
 func.func @decode(%x: tensor<1x4096xf16>, %w: tensor<4096x2048xi8>, %s: tensor<4096x32xf32>) -> tensor<1x4096xf16> {
   %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
@@ -101,4 +106,10 @@ func.func @prefill(%x: tensor<64x512xf16>, %w: tensor<512x256xi8>, %s: tensor<51
   %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
       : (tensor<64x512xf16>, tensor<512x256xi8>, tensor<512x4xf32>) -> tensor<64x512xf16>
   return %y : tensor<64x512xf16>
+}
+
+func.func @prefill_tiled(%x: tensor<256x512xf16>, %w: tensor<512x256xi8>, %s: tensor<512x4xf32>) -> tensor<256x512xf16> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
+      : (tensor<256x512xf16>, tensor<512x256xi8>, tensor<512x4xf32>) -> tensor<256x512xf16>
+  return %y : tensor<256x512xf16>
 }

@@ -95,6 +95,11 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
       activations, `N` a multiple of 16 × warps): a tile of 32 or 64 rows of
       the input staged in shared memory in the order of the dequantized code
       pairs, shared by the warps of a block (16 weight rows each).
+    - **Weight-only tiled GEMM** (`M > 64`, `N` a multiple of 64): 128 × 64
+      block tiles over 2 × 4 warps, input and packed weights staged by
+      `cp.async` (2 stages), input fragments by `ldmatrix.x4`, weight
+      fragments dequantized from shared memory (one LOP3 and one HADD2 a
+      pair of codes), per-step scaling in f32.
     - **INT8 × INT8 tiled GEMM** (W8A8: `i8` activations with
       `input_scale` per tensor or per row, `i8` weights with per-tensor or
       per-row scales, no zero points; `M`, `N` multiples of 128, `K` of 64):
@@ -126,6 +131,9 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
            "GEMV weight pipeline: 1 prefetches into registers, P > 1 "
            "stages P steps through shared memory with cp.async "
            "(0: heuristic)">,
+    Option<"tiledGemm", "tiled-gemm", "bool", /*default=*/"true",
+           "Weight-only products with M > 64 as the tiled GEMM (cp.async, "
+           "ldmatrix) where it applies; false: the X-tile GEMM">,
     Option<"gemmTileM", "gemm-tile-m", "int64_t", /*default=*/"0",
            "Rows of the input per block of the weight-only GEMM, 32 or 64 "
            "(0: heuristic)">,

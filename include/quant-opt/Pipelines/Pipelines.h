@@ -48,6 +48,11 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::desc("GEMV weight pipeline: 1 registers, P > 1 cp.async "
                      "stages (0: heuristic)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> tiledGemm{
+      *this, "tiled-gemm",
+      llvm::cl::desc("Weight-only M > 64 as the tiled GEMM (false: the "
+                     "X-tile GEMM)"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> gemmTileM{
       *this, "gemm-tile-m",
       llvm::cl::desc("Weight-only GEMM rows of input per block, 32 or 64 "

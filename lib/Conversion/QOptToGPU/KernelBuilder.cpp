@@ -75,6 +75,39 @@ bool CodeFormat::isExact() const {
   return (int64_t(1) << bits) <= int64_t(magicValue());
 }
 
+/// (word & mask) ^ (MAGIC | the sign bits under mask) as 16-bit floats: one
+/// lop3.b32 (ptxas does not merge an AND and an XOR with two immediates),
+/// the constants in registers. `word` is an i32.
+static Value biasCodes(KernelBuilder &kb, const CodeFormat &format,
+                       Value word, uint32_t mask) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  const uint32_t magicBits = format.halfType.isF16() ? 0x6400 : 0x4300;
+  uint32_t flip = magicBits | (magicBits << 16);
+  if (format.isSigned)
+    for (unsigned bit = format.bits - 1; bit < 32; bit += format.bits)
+      flip |= (1u << bit) & mask;
+  Value v = LLVM::InlineAsmOp::create(
+                b, loc, TypeRange{b.getI32Type()},
+                ValueRange{word, kb.i32(int32_t(mask)), kb.i32(int32_t(flip))},
+                "lop3.b32 $0, $1, $2, $3, 0x6a;", "=r,r,r,r",
+                /*has_side_effects=*/false, /*is_align_stack=*/false,
+                LLVM::TailCallKind::None, LLVM::AsmDialectAttr(), ArrayAttr())
+                .getResult(0);
+  return LLVM::BitcastOp::create(b, loc,
+                                 VectorType::get({2}, format.halfType), v);
+}
+
+Value mlir::qopt::gpu_kernels::dequantizePair(KernelBuilder &kb,
+                                              const CodeFormat &format,
+                                              Value spread) {
+  uint32_t codeMask = (1u << format.bits) - 1;
+  Value biased = biasCodes(kb, format, spread, codeMask | (codeMask << 16));
+  return arith::SubFOp::create(
+      kb.builder(), kb.location(), biased,
+      kb.floatSplat(format.halfType, 2, format.magicValue() + format.offset()));
+}
+
 SmallVector<Value>
 mlir::qopt::gpu_kernels::dequantizeWord(KernelBuilder &kb,
                                         const CodeFormat &format, Value word) {
@@ -86,36 +119,15 @@ mlir::qopt::gpu_kernels::dequantizeWord(KernelBuilder &kb,
         b, loc, wordType,
         DenseElementsAttr::get(wordType, b.getI32IntegerAttr(int32_t(v))));
   };
-  auto pairType = VectorType::get({2}, format.halfType);
   const uint32_t codeMask = (1u << format.bits) - 1;
-  const uint32_t magicBits = format.halfType.isF16() ? 0x6400 : 0x4300;
-  const uint32_t magic = magicBits | (magicBits << 16);
   const double offset = format.offset();
 
   // (word & mask) | MAGIC, with the sign bits of the selected codes flipped
   // (two's complement to offset binary) in the same operation: mask and
-  // MAGIC do not overlap, so this is (word & mask) ^ (MAGIC | sign bits),
-  // one LOP3.
-  // ptxas does not merge an AND and an XOR with two immediates into one
-  // LOP3, so it is written out: lop3.b32 with LUT 0x6a = (a & b) ^ c, the
-  // constants in registers.
-  Type i32 = b.getI32Type();
+  // MAGIC do not overlap, so this is (word & mask) ^ (MAGIC | sign bits).
   auto biased = [&](Value w, uint32_t mask) -> Value {
-    uint32_t flip = magic;
-    if (format.isSigned)
-      for (unsigned bit = format.bits - 1; bit < 32; bit += format.bits)
-        flip |= (1u << bit) & mask;
-    Value scalar = vector::ExtractOp::create(b, loc, w, int64_t(0));
-    Value v = LLVM::InlineAsmOp::create(
-                  b, loc, TypeRange{i32},
-                  ValueRange{scalar, kb.i32(int32_t(mask)),
-                             kb.i32(int32_t(flip))},
-                  "lop3.b32 $0, $1, $2, $3, 0x6a;", "=r,r,r,r",
-                  /*has_side_effects=*/false, /*is_align_stack=*/false,
-                  LLVM::TailCallKind::None, LLVM::AsmDialectAttr(),
-                  ArrayAttr())
-                  .getResult(0);
-    return LLVM::BitcastOp::create(b, loc, pairType, v);
+    return biasCodes(kb, format,
+                     vector::ExtractOp::create(b, loc, w, int64_t(0)), mask);
   };
   auto minus = [&](Value halves, double c) -> Value {
     return arith::SubFOp::create(b, loc, halves,

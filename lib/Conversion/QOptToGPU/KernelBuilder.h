@@ -118,6 +118,12 @@ struct CodeFormat {
 SmallVector<Value> dequantizeWord(KernelBuilder &kb, const CodeFormat &format,
                                   Value word);
 
+/// One pair of neighbouring codes as `vector<2 x halfType>` (code - offset):
+/// `spread` is an i32 holding the first code in its lowest bits and the
+/// second from bit 16 (other bits are ignored).
+Value dequantizePair(KernelBuilder &kb, const CodeFormat &format,
+                     Value spread);
+
 /// The A fragments (vector<4x2 x halfType>) that word `word` of the
 /// 16-byte weight chunks `rowG` and `rowG8` (vector<4xi32>, weight rows g
 /// and g + 8) provides: codesPerWord() / 4 mma.sync steps, the code pairs

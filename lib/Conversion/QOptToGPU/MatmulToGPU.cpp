@@ -25,6 +25,7 @@
 #include "Int8Gemm.h"
 #include "WeightOnlyGemm.h"
 #include "WeightOnlyGemv.h"
+#include "WeightOnlyTiled.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
@@ -241,6 +242,24 @@ struct ConvertQOptMatmulToGPU
     FailureOr<WeightOnlyGemvConfig> config = getGemvConfig(op, why);
     if (failed(config))
       return std::nullopt;
+    // Measured on an H200 (docs/perf/gpu.md): up to 64 rows the X-tile
+    // GEMM with 32-row tiles is faster, the tiled GEMM beyond.
+    if (config->m > 64 && tiledGemm) {
+      WeightOnlyTiledConfig tiled;
+      static_cast<WeightOnlyGemvConfig &>(tiled) = *config;
+      if (checkWeightOnlyTiled(tiled).empty()) {
+        plan.name = tiled.kernelName();
+        plan.argumentTypes =
+            getWeightOnlyGemvArgumentTypes(op.getContext(), tiled);
+        plan.grid = {tiled.blocksN(), tiled.blocksM(), 1};
+        plan.block = {tiled.threads(), 1, 1};
+        plan.build = [tiled](OpBuilder &b, Location loc) {
+          return buildWeightOnlyTiled(b, loc, tiled);
+        };
+        plan.inputs = {flatten(op.getInput()), op.getWeight(), op.getScale()};
+        return plan;
+      }
+    }
     if (config->m > 16) {
       WeightOnlyGemmConfig gemm;
       static_cast<WeightOnlyGemvConfig &>(gemm) = *config;

@@ -118,24 +118,29 @@ func.func @w8a8(%x: tensor<2x128x512xi8>, %w: tensor<256x512xi8>, %sw: tensor<25
 
 // -----
 
-// M > 16: the weight-only GEMM, a tile of X rows per block in shared
-// memory (rows padded by 8 values), warps of 16 weight rows, grid over N
-// and M. 100 rows: 64-row tiles shared by 8 warps, the second tile partly
-// out of range; 48 rows: 32-row tiles, 2 warps (N = 96 allows no more).
+// M > 16. 100 rows: the tiled GEMM (128 x 64 block tiles, cp.async stages
+// of X and of the packed weight, ldmatrix, per-pair dequantization from
+// shared memory). 48 rows: the X-tile GEMM, 32-row tiles of X in shared
+// memory permuted into the order of the code pairs, 2 warps (N = 96 allows
+// no more).
 // CHECK-LABEL: func.func @prefill
-// CHECK:         call @qopt_gemm_i4_f16_f16_m100n256k512_s1x128_r64w8_launch
+// CHECK:         call @qopt_wgemm_i4_f16_f16_m100n256k512_s1x128_launch
 // CHECK:         call @qopt_gemm_i4_f16_f16_m48n96k512_s1x128_r32w2_launch
-// CHECK:       func.func private @qopt_gemm_i4_f16_f16_m100n256k512_s1x128_r64w8_launch
-// CHECK-SAME:    qopt.gpu_launch = {block = array<i64: 256, 1, 1>, grid = array<i64: 2, 2, 1>
+// CHECK:       func.func private @qopt_wgemm_i4_f16_f16_m100n256k512_s1x128_launch
+// CHECK-SAME:    qopt.gpu_launch = {block = array<i64: 256, 1, 1>, grid = array<i64: 4, 1, 1>
 // CHECK:       func.func private @qopt_gemm_i4_f16_f16_m48n96k512_s1x128_r32w2_launch
 // CHECK-SAME:    qopt.gpu_launch = {block = array<i64: 64, 1, 1>, grid = array<i64: 3, 2, 1>
-// CHECK:       gpu.func @qopt_gemm_i4_f16_f16_m100n256k512_s1x128_r64w8(
-// CHECK-SAME:    workgroup(%{{.*}} : memref<64x136xf16, #gpu.address_space<workgroup>>)
-// CHECK:         vector.shuffle %{{.*}}, %{{.*}} [0, 4, 1, 5, 2, 6, 3, 7] : vector<8xf16>, vector<8xf16>
-// CHECK:         gpu.barrier
+// CHECK:       gpu.func @qopt_wgemm_i4_f16_f16_m100n256k512_s1x128(
+// CHECK-SAME:    workgroup(%{{.*}} : memref<2x128x72xf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<2x64x48xi8, #gpu.address_space<workgroup>>)
+// CHECK:         nvgpu.device_async_copy
+// CHECK:         nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = false} : memref<2x128x72xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
+// CHECK:         llvm.inline_asm "lop3.b32
 // CHECK:         nvgpu.mma.sync
 // CHECK:       gpu.func @qopt_gemm_i4_f16_f16_m48n96k512_s1x128_r32w2(
 // CHECK-SAME:    workgroup(%{{.*}} : memref<32x136xf16, #gpu.address_space<workgroup>>)
+// CHECK:         vector.shuffle %{{.*}}, %{{.*}} [0, 4, 1, 5, 2, 6, 3, 7] : vector<8xf16>, vector<8xf16>
+// CHECK:         gpu.barrier
+// CHECK:         nvgpu.mma.sync
 func.func @prefill(%x: tensor<100x512xf16>, %w: tensor<256x256xi8>, %s: tensor<256x4xf32>,
                    %x48: tensor<48x512xf16>, %w96: tensor<96x256xi8>, %s96: tensor<96x4xf32>)
     -> (tensor<100x256xf16>, tensor<48x96xf16>) {

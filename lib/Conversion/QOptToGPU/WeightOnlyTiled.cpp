@@ -1,0 +1,277 @@
+//===- WeightOnlyTiled.cpp - Tiled tensor-core GEMM, packed weights -------===//
+//
+// Y[M, N] = X[M, K] · dequant(W[N, K])ᵀ for M > 16, as a tiled GEMM:
+//
+//   block (bn, bm) : outputs [128 bm, +128) × [64 bn, +64)
+//   warp  (wm, wn) : 2 × 4 warps, each 64 rows × 16 columns
+//   K step         : 64 values; the next step's tiles of X (128 × 64 f16)
+//                    and of the packed weight (64 rows × 32 or 64 bytes) are
+//                    copied to shared memory with cp.async (16 bytes a copy,
+//                    2 stages; rows past M are zero-filled) while the current
+//                    one computes
+//   per 16 of K    : ldmatrix.x4 brings each of the warp's 4 row tiles of X
+//                    (A fragments); each thread dequantizes the two code
+//                    pairs of its B fragment for each of 2 column tiles from
+//                    shared memory (one LOP3 and one HADD2 a pair); 8
+//                    mma.sync.m16n8k16 with f32 accumulators
+//
+// A K step lies inside one scale group (groups are multiples of 64), so its
+// sums are scaled once in f32 per output column (weight row).
+//
+//===----------------------------------------------------------------------===//
+
+#include "WeightOnlyTiled.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::qopt::gpu_kernels;
+
+using C = WeightOnlyTiledConfig;
+
+std::string WeightOnlyTiledConfig::kernelName() const {
+  std::string name = WeightOnlyGemvConfig::kernelName();
+  name = name.substr(0, name.rfind("_sk"));
+  return "qopt_wgemm" + name.substr(std::string("qopt_gemv").size());
+}
+
+std::string
+mlir::qopt::gpu_kernels::checkWeightOnlyTiled(const WeightOnlyTiledConfig &c) {
+  WeightOnlyGemvConfig asGemv = c;
+  asGemv.m = 1;
+  asGemv.splitK = asGemv.stages = 1;
+  std::string why = checkWeightOnlyGemv(asGemv);
+  if (!why.empty())
+    return why;
+  if (c.n % C::kBlockN != 0 || c.k % C::kBlockK != 0)
+    return llvm::formatv("N = {0}, K = {1} (the tiled kernel needs "
+                         "multiples of {2} and {3})",
+                         c.n, c.k, C::kBlockN, C::kBlockK)
+        .str();
+  return "";
+}
+
+gpu::GPUFuncOp
+mlir::qopt::gpu_kernels::buildWeightOnlyTiled(OpBuilder &b, Location loc,
+                                              const WeightOnlyTiledConfig &c) {
+  MLIRContext *ctx = b.getContext();
+  const CodeFormat &format = c.format;
+  Type f32 = b.getF32Type(), i8 = b.getI8Type(), i32 = b.getI32Type();
+  Type half = format.halfType;
+  const int64_t rowBytes = c.weightRowBytes();
+  // Rows padded by 16 bytes: ldmatrix rows and byte loads spread over banks.
+  auto xTileType =
+      getSharedMemRefType({C::kStages, C::kBlockM, C::kBlockK + 8}, half);
+  auto wTileType =
+      getSharedMemRefType({C::kStages, C::kBlockN, rowBytes + 16}, i8);
+  OpBuilder::InsertionGuard guard(b);
+  auto func = createKernel(b, loc, c.kernelName(),
+                           getWeightOnlyGemvArgumentTypes(ctx, c),
+                           {xTileType, wTileType}, {c.threads()},
+                           {c.blocksN(), c.blocksM()});
+  KernelBuilder kb(b, loc);
+  Block &entry = func.getBody().front();
+  Value x = entry.getArgument(0), w = entry.getArgument(1),
+        scale = entry.getArgument(2), y = entry.getArgument(3);
+  Value xTile = func.getWorkgroupAttributions()[0];
+  Value wTile = func.getWorkgroupAttributions()[1];
+
+  ThreadIds ids = getThreadIds(kb);
+  Value tid = ids.tid, lane = ids.lane, warp = ids.warp, g = ids.g, t = ids.t;
+  Value n0 = kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
+                    C::kBlockN);
+  Value m0 = kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y),
+                    C::kBlockM);
+  constexpr int64_t warpRows = C::kBlockM / C::kWarpsM; // 64
+  constexpr int64_t warpCols = C::kBlockN / C::kWarpsN; // 16
+  constexpr int64_t mTiles = warpRows / 16, nTiles = warpCols / 8;
+  Value warpM = kb.mul(kb.div(warp, C::kWarpsN), warpRows);
+  Value warpN = kb.mul(kb.rem(warp, C::kWarpsN), warpCols);
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
+
+  // cp.async of K step `step` (clamped; nothing copied when !valid) into
+  // stage step % 2. X: 128 rows × 128 bytes, 4 chunks a thread, rows past
+  // M zero-filled. W: 64 rows × 32 (INT4) or 64 (INT8) bytes, one chunk for
+  // the first 128 or 256 threads.
+  const int64_t steps = c.k / C::kBlockK;
+  const int64_t xChunksPerRow = C::kBlockK * 2 / 16;
+  const int64_t wChunksPerRow = rowBytes / 16;
+  const int64_t wChunks = C::kBlockN * wChunksPerRow;
+  Value lastRow = kb.index(c.m - 1);
+  auto issue = [&](Value step, Value valid) {
+    Value stage = kb.rem(step, C::kStages);
+    Value k0 = kb.mul(
+        arith::MinUIOp::create(b, loc, step, kb.index(steps - 1)), C::kBlockK);
+    SmallVector<Value> tokens;
+    for (int64_t i = 0; i < C::kBlockM * xChunksPerRow / c.threads(); ++i) {
+      Value chunk = kb.add(tid, i * c.threads());
+      Value row = kb.div(chunk, xChunksPerRow);
+      Value col = kb.mul(kb.rem(chunk, xChunksPerRow), 8);
+      Value xRow = kb.add(m0, row);
+      Value inside = arith::AndIOp::create(
+          b, loc, valid,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, xRow,
+                                kb.index(c.m)));
+      Value bytes =
+          arith::SelectOp::create(b, loc, inside, kb.index(8), kb.index(0));
+      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+          b, loc, tokenType, xTile, ValueRange{stage, row, col}, x,
+          ValueRange{arith::MinUIOp::create(b, loc, xRow, lastRow),
+                     kb.add(k0, col)},
+          b.getIndexAttr(8), bytes, /*bypassL1=*/b.getUnitAttr()));
+    }
+    Value wBytes =
+        arith::SelectOp::create(b, loc, valid, kb.index(16), kb.index(0));
+    auto copyW = [&](Value chunk) {
+      Value row = kb.div(chunk, wChunksPerRow);
+      Value col = kb.mul(kb.rem(chunk, wChunksPerRow), 16);
+      Value kByte = kb.div(kb.mul(k0, format.bits), 8);
+      return nvgpu::DeviceAsyncCopyOp::create(
+          b, loc, tokenType, wTile, ValueRange{stage, row, col}, w,
+          ValueRange{kb.add(n0, row), kb.add(kByte, col)}, b.getIndexAttr(16),
+          wBytes, /*bypassL1=*/b.getUnitAttr());
+    };
+    if (wChunks == c.threads()) {
+      tokens.push_back(copyW(tid));
+    } else {
+      scf::IfOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tid,
+                                kb.index(wChunks)),
+          [&](OpBuilder &, Location) {
+            copyW(tid);
+            scf::YieldOp::create(b, loc);
+          });
+    }
+    return nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, tokens);
+  };
+
+  auto accType = VectorType::get({2, 2}, f32);
+  Value accZero =
+      arith::ConstantOp::create(b, loc, accType, b.getZeroAttr(accType));
+  issue(kb.index(0), arith::ConstantIntOp::create(b, loc, 1, 1));
+
+  Value matrix = kb.div(lane, 8), matrixRow = kb.rem(lane, 8);
+  auto aType = VectorType::get({4, 2}, half);
+  // The i32 "spread" of two neighbouring codes at byte offset `byte` of a
+  // weight row: first code from bit 0, second from bit 16.
+  auto spreadPair = [&](Value stage, Value row, Value byte) -> Value {
+    auto load = [&](Value off) -> Value {
+      return arith::ExtUIOp::create(
+          b, loc, i32,
+          memref::LoadOp::create(b, loc, wTile, ValueRange{stage, row, off}));
+    };
+    Value v = load(byte);
+    if (format.bits == 4) // one byte: low nibble, high nibble
+      return arith::OrIOp::create(
+          b, loc, v, arith::ShLIOp::create(b, loc, v, kb.i32(12)));
+    Value hi = load(kb.add(byte, 1)); // two bytes
+    return arith::OrIOp::create(b, loc, v,
+                                arith::ShLIOp::create(b, loc, hi, kb.i32(16)));
+  };
+
+  auto loop = scf::ForOp::create(
+      b, loc, kb.index(0), kb.index(steps), kb.index(1),
+      SmallVector<Value>(mTiles * nTiles, accZero),
+      [&](OpBuilder &, Location, Value step, ValueRange iterArgs) {
+        SmallVector<Value> acc(iterArgs);
+        Value next = kb.add(step, 1);
+        Value group = issue(next, arith::CmpIOp::create(
+                                      b, loc, arith::CmpIPredicate::ult, next,
+                                      kb.index(steps)));
+        nvgpu::DeviceAsyncWaitOp::create(b, loc, group,
+                                         b.getI32IntegerAttr(1));
+        gpu::BarrierOp::create(b, loc);
+        Value stage = kb.rem(step, C::kStages);
+        SmallVector<Value> part(mTiles * nTiles, accZero);
+        for (int64_t kk = 0; kk < C::kBlockK; kk += 16) {
+          SmallVector<Value> a;
+          for (int64_t mt = 0; mt < mTiles; ++mt) {
+            // Matrices (rows 0-7 | 8-15) × (K 0-7 | 8-15) → a0a1 .. a6a7.
+            Value row = kb.add(kb.add(warpM, mt * 16),
+                               kb.add(kb.mul(kb.rem(matrix, 2), 8), matrixRow));
+            Value col = kb.add(kb.mul(kb.div(matrix, 2), 8), kb.index(kk));
+            a.push_back(nvgpu::LdMatrixOp::create(
+                b, loc, aType, xTile, ValueRange{stage, row, col},
+                /*transpose=*/false, /*numTiles=*/4));
+          }
+          for (int64_t nt = 0; nt < nTiles; ++nt) {
+            // B: weight row n = g of the tile, K (2t, 2t+1), (2t+8, 2t+9).
+            Value row = kb.add(kb.add(warpN, nt * 8), g);
+            SmallVector<Value> pairs;
+            for (int64_t half8 = 0; half8 < 2; ++half8) {
+              Value k = kb.add(kb.mul(t, 2), kk + half8 * 8);
+              Value byte = kb.div(kb.mul(k, format.bits), 8);
+              pairs.push_back(
+                  dequantizePair(kb, format, spreadPair(stage, row, byte)));
+            }
+            Value bFrag = kb.stackRows(pairs);
+            for (int64_t mt = 0; mt < mTiles; ++mt)
+              part[mt * nTiles + nt] = mmaSync16816(
+                  kb, a[mt], bFrag, part[mt * nTiles + nt]);
+          }
+        }
+        // Scale the step's sums: columns 2t, 2t+1 of each column tile are
+        // weight rows with their own scales.
+        Value ks = kb.mul(step, C::kBlockK);
+        for (int64_t nt = 0; nt < nTiles; ++nt) {
+          SmallVector<Value> colScales;
+          for (int64_t e = 0; e < 2; ++e) {
+            Value n =
+                kb.add(kb.add(n0, kb.add(warpN, nt * 8)), kb.add(kb.mul(t, 2), e));
+            if (c.scaleShape.empty()) {
+              colScales.push_back(
+                  memref::LoadOp::create(b, loc, scale, ValueRange{}));
+              continue;
+            }
+            Value sr = c.blockN == 1 ? n : kb.index(0);
+            colScales.push_back(memref::LoadOp::create(
+                b, loc, scale, ValueRange{sr, kb.div(ks, c.blockK)}));
+          }
+          Value factor = vector::FromElementsOp::create(
+              b, loc, VectorType::get({2}, f32), colScales);
+          for (int64_t mt = 0; mt < mTiles; ++mt) {
+            Value &tile = acc[mt * nTiles + nt];
+            for (int64_t r = 0; r < 2; ++r) {
+              Value sum = vector::FMAOp::create(
+                  b, loc,
+                  vector::ExtractOp::create(b, loc, part[mt * nTiles + nt], r),
+                  factor, vector::ExtractOp::create(b, loc, tile, r));
+              tile = vector::InsertOp::create(b, loc, sum, tile, r);
+            }
+          }
+        }
+        // The next iteration copies into the stage just read.
+        gpu::BarrierOp::create(b, loc);
+        scf::YieldOp::create(b, loc, acc);
+      });
+
+  // Y: rows g and g + 8 of each row tile, columns 2t, 2t+1 of each column
+  // tile; rows past M are not stored.
+  for (int64_t mt = 0; mt < mTiles; ++mt)
+    for (int64_t r = 0; r < 2; ++r) {
+      Value m = kb.add(kb.add(m0, warpM), kb.add(g, mt * 16 + r * 8));
+      Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                            m, kb.index(c.m));
+      scf::IfOp::create(b, loc, inRange, [&](OpBuilder &, Location) {
+        for (int64_t nt = 0; nt < nTiles; ++nt) {
+          Value n = kb.add(kb.add(n0, kb.add(warpN, nt * 8)), kb.mul(t, 2));
+          Value out = vector::ExtractOp::create(
+              b, loc, loop.getResult(mt * nTiles + nt), r);
+          if (c.outType != f32)
+            out = arith::TruncFOp::create(
+                b, loc, VectorType::get({2}, c.outType), out);
+          vector::StoreOp::create(b, loc, out, y, ValueRange{m, n});
+        }
+        scf::YieldOp::create(b, loc);
+      });
+    }
+  gpu::ReturnOp::create(b, loc);
+  return func;
+}
