@@ -86,15 +86,13 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
 
   ThreadIds ids = getThreadIds(kb);
   Value tid = ids.tid, lane = ids.lane, warp = ids.warp, g = ids.g, t = ids.t;
-  Value m0 = kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y),
-                    C::kBlockM);
-  Value n0 = kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
-                    C::kBlockN);
   constexpr int64_t warpRows = C::kBlockM / C::kWarpsM; // 64
   constexpr int64_t warpCols = C::kBlockN / C::kWarpsN; // 32
   constexpr int64_t mTiles = warpRows / 16, nTiles = warpCols / 8;
-  Value warpM = kb.mul(kb.div(warp, C::kWarpsN), warpRows);
-  Value warpN = kb.mul(kb.rem(warp, C::kWarpsN), warpCols);
+  TileOrigin origin = getTileOrigin(kb, warp, C::kBlockM, C::kBlockN,
+                                    C::kWarpsN, warpRows, warpCols);
+  Value m0 = origin.m0, n0 = origin.n0, warpM = origin.warpM,
+        warpN = origin.warpN;
   auto tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
 
   // cp.async of K step `step` (clamped; nothing copied when !valid) into
@@ -147,14 +145,10 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
         for (int64_t kk = 0; kk < C::kBlockK; kk += 32) {
           // A: matrices (rows 0-7 | 8-15) × (K 0-15 | 16-31) → a0..a3.
           SmallVector<Value> a;
-          for (int64_t mt = 0; mt < mTiles; ++mt) {
-            Value row = kb.add(kb.add(warpM, mt * 16),
-                               kb.add(kb.mul(kb.rem(matrix, 2), 8), matrixRow));
-            Value col = kb.add(kb.mul(kb.div(matrix, 2), 16), kb.index(kk));
-            a.push_back(nvgpu::LdMatrixOp::create(
-                b, loc, fragType, xTile, ValueRange{stage, row, col},
-                /*transpose=*/false, /*numTiles=*/4));
-          }
+          for (int64_t mt = 0; mt < mTiles; ++mt)
+            a.push_back(loadMatrixA(kb, xTile, stage, lane,
+                                    kb.add(warpM, mt * 16), kb.index(kk), 16,
+                                    fragType));
           // B: matrices (K 0-15 | 16-31) of columns 0-7, then of 8-15: two
           // column tiles of 8 per ldmatrix.
           SmallVector<Value> bFrags;

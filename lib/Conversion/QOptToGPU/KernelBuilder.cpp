@@ -286,3 +286,34 @@ Value mlir::qopt::gpu_kernels::scaleAndAccumulate(KernelBuilder &kb, Value acc,
   }
   return acc;
 }
+
+TileOrigin mlir::qopt::gpu_kernels::getTileOrigin(KernelBuilder &kb, Value warp,
+                                                  int64_t blockM,
+                                                  int64_t blockN,
+                                                  int64_t warpsN,
+                                                  int64_t warpRows,
+                                                  int64_t warpCols) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  TileOrigin origin;
+  origin.m0 =
+      kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y), blockM);
+  origin.n0 =
+      kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x), blockN);
+  origin.warpM = kb.mul(kb.div(warp, warpsN), warpRows);
+  origin.warpN = kb.mul(kb.rem(warp, warpsN), warpCols);
+  return origin;
+}
+
+Value mlir::qopt::gpu_kernels::loadMatrixA(KernelBuilder &kb, Value tile,
+                                           Value stage, Value lane, Value row0,
+                                           Value col0, int64_t colsPerMatrix,
+                                           VectorType type) {
+  // Lane l names row l % 8 of matrix l / 8.
+  Value matrix = kb.div(lane, 8), matrixRow = kb.rem(lane, 8);
+  Value row = kb.add(row0, kb.add(kb.mul(kb.rem(matrix, 2), 8), matrixRow));
+  Value col = kb.add(col0, kb.mul(kb.div(matrix, 2), colsPerMatrix));
+  return nvgpu::LdMatrixOp::create(kb.builder(), kb.location(), type, tile,
+                                   ValueRange{stage, row, col},
+                                   /*transpose=*/false, /*numTiles=*/4);
+}

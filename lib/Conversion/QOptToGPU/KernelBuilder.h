@@ -87,6 +87,23 @@ struct ThreadIds {
 };
 ThreadIds getThreadIds(KernelBuilder &kb);
 
+/// Where a block and a warp of a tiled GEMM start: the block's first output
+/// row and column (blockIdx.y · blockM, blockIdx.x · blockN) and the warp's
+/// offsets inside the block (warps numbered along N first).
+struct TileOrigin {
+  Value m0, n0, warpM, warpN;
+};
+TileOrigin getTileOrigin(KernelBuilder &kb, Value warp, int64_t blockM,
+                         int64_t blockN, int64_t warpsN, int64_t warpRows,
+                         int64_t warpCols);
+
+/// ldmatrix.x4 of a 16-row A fragment from `tile[stage]`: matrices rows
+/// 0-7 | 8-15 of row0 × the 16 bytes at col0 | col0 + colsPerMatrix, in
+/// the register order of mma.sync's A operand.
+Value loadMatrixA(KernelBuilder &kb, Value tile, Value stage, Value lane,
+                  Value row0, Value col0, int64_t colsPerMatrix,
+                  VectorType type);
+
 /// D = A·B + C with mma.sync.m16n8k16 and f32 accumulators: `a` is
 /// vector<4x2xT>, `b` vector<2x2xT>, `c` vector<2x2xf32> (T = f16 or bf16),
 /// in the register order of the PTX fragments. f16 goes through

@@ -242,23 +242,27 @@ struct ConvertQOptMatmulToGPU
     FailureOr<WeightOnlyGemvConfig> config = getGemvConfig(op, why);
     if (failed(config))
       return std::nullopt;
+    // A weight-only family: its kernel, launch geometry and the operands.
+    auto weightOnly = [&](auto c, std::array<int64_t, 3> grid,
+                          int64_t threads, auto build) {
+      plan.name = c.kernelName();
+      plan.argumentTypes = getWeightOnlyGemvArgumentTypes(op.getContext(), c);
+      plan.grid = grid;
+      plan.block = {threads, 1, 1};
+      plan.build = [c, build](OpBuilder &b, Location loc) {
+        return build(b, loc, c);
+      };
+      plan.inputs = {flatten(op.getInput()), op.getWeight(), op.getScale()};
+      return plan;
+    };
     // Measured on an H200 (docs/perf/gpu.md): up to 64 rows the X-tile
     // GEMM with 32-row tiles is faster, the tiled GEMM beyond.
     if (config->m > 64 && tiledGemm) {
       WeightOnlyTiledConfig tiled;
       static_cast<WeightOnlyGemvConfig &>(tiled) = *config;
-      if (checkWeightOnlyTiled(tiled).empty()) {
-        plan.name = tiled.kernelName();
-        plan.argumentTypes =
-            getWeightOnlyGemvArgumentTypes(op.getContext(), tiled);
-        plan.grid = {tiled.blocksN(), tiled.blocksM(), 1};
-        plan.block = {tiled.threads(), 1, 1};
-        plan.build = [tiled](OpBuilder &b, Location loc) {
-          return buildWeightOnlyTiled(b, loc, tiled);
-        };
-        plan.inputs = {flatten(op.getInput()), op.getWeight(), op.getScale()};
-        return plan;
-      }
+      if (checkWeightOnlyTiled(tiled).empty())
+        return weightOnly(tiled, {tiled.blocksN(), tiled.blocksM(), 1},
+                          tiled.threads(), buildWeightOnlyTiled);
     }
     if (config->m > 16) {
       WeightOnlyGemmConfig gemm;
@@ -269,16 +273,8 @@ struct ConvertQOptMatmulToGPU
       why = checkWeightOnlyGemm(gemm);
       if (!why.empty())
         return std::nullopt;
-      plan.name = gemm.kernelName();
-      plan.argumentTypes =
-          getWeightOnlyGemvArgumentTypes(op.getContext(), gemm);
-      plan.grid = {gemm.blocksN(), gemm.blocksM(), 1};
-      plan.block = {gemm.threads(), 1, 1};
-      plan.build = [gemm](OpBuilder &b, Location loc) {
-        return buildWeightOnlyGemm(b, loc, gemm);
-      };
-      plan.inputs = {flatten(op.getInput()), op.getWeight(), op.getScale()};
-      return plan;
+      return weightOnly(gemm, {gemm.blocksN(), gemm.blocksM(), 1},
+                        gemm.threads(), buildWeightOnlyGemm);
     }
     config->splitK = splitK;
     config->stages = stages;
@@ -286,16 +282,8 @@ struct ConvertQOptMatmulToGPU
     why = checkWeightOnlyGemv(*config);
     if (!why.empty())
       return std::nullopt;
-    plan.name = config->kernelName();
-    plan.argumentTypes = getWeightOnlyGemvArgumentTypes(op.getContext(),
-                                                        *config);
-    plan.grid = {config->blocks(), 1, 1};
-    plan.block = {config->threads(), 1, 1};
-    plan.build = [c = *config](OpBuilder &b, Location loc) {
-      return buildWeightOnlyGemv(b, loc, c);
-    };
-    plan.inputs = {flatten(op.getInput()), op.getWeight(), op.getScale()};
-    return plan;
+    return weightOnly(*config, {config->blocks(), 1, 1}, config->threads(),
+                      buildWeightOnlyGemv);
   }
 
   /// Replaces `op` by a call of the kernel's launch function.

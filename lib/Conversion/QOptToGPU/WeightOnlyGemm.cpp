@@ -32,10 +32,7 @@ using namespace mlir;
 using namespace mlir::qopt::gpu_kernels;
 
 std::string WeightOnlyGemmConfig::kernelName() const {
-  std::string name = WeightOnlyGemvConfig::kernelName();
-  // qopt_gemv_<...>_sk<S>st<P>: the GEMM has neither.
-  name = name.substr(0, name.rfind("_sk"));
-  return "qopt_gemm" + name.substr(std::string("qopt_gemv").size()) +
+  return getWeightOnlyKernelName(*this, "gemm") +
          llvm::formatv("_r{0}w{1}", rowsX, warpsN).str();
 }
 
@@ -54,10 +51,7 @@ void mlir::qopt::gpu_kernels::chooseWeightOnlyGemmTiling(
 
 std::string
 mlir::qopt::gpu_kernels::checkWeightOnlyGemm(const WeightOnlyGemmConfig &c) {
-  WeightOnlyGemvConfig asGemv = c;
-  asGemv.m = 1;
-  asGemv.splitK = asGemv.stages = 1;
-  std::string why = checkWeightOnlyGemv(asGemv);
+  std::string why = checkWeightOnlyOperands(c);
   if (!why.empty())
     return why;
   if (c.rowsX != 32 && c.rowsX != 64)

@@ -44,21 +44,35 @@ using namespace mlir::qopt::gpu_kernels;
 /// Static shared memory a block may use without opting in to more.
 static constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
 
-std::string WeightOnlyGemvConfig::kernelName() const {
+std::string mlir::qopt::gpu_kernels::getWeightOnlyKernelName(
+    const WeightOnlyGemvConfig &c, StringRef family) {
   auto typeName = [](Type t) {
     std::string s;
     llvm::raw_string_ostream os(s);
     t.print(os);
     return s;
   };
-  std::string scale = scaleShape.empty()
+  std::string scale = c.scaleShape.empty()
                           ? std::string("t")
-                          : llvm::formatv("{0}x{1}", blockN, blockK).str();
-  return llvm::formatv("qopt_gemv_{0}{1}_{2}_{3}_m{4}n{5}k{6}_s{7}_sk{8}st{9}",
-                       format.isSigned ? "i" : "u", format.bits,
-                       typeName(format.halfType), typeName(outType), m, n, k,
-                       scale, splitK, stages)
+                          : llvm::formatv("{0}x{1}", c.blockN, c.blockK).str();
+  return llvm::formatv("qopt_{0}_{1}{2}_{3}_{4}_m{5}n{6}k{7}_s{8}", family,
+                       c.format.isSigned ? "i" : "u", c.format.bits,
+                       typeName(c.format.halfType), typeName(c.outType), c.m,
+                       c.n, c.k, scale)
       .str();
+}
+
+std::string WeightOnlyGemvConfig::kernelName() const {
+  return getWeightOnlyKernelName(*this, "gemv") +
+         llvm::formatv("_sk{0}st{1}", splitK, stages).str();
+}
+
+std::string mlir::qopt::gpu_kernels::checkWeightOnlyOperands(
+    const WeightOnlyGemvConfig &config) {
+  WeightOnlyGemvConfig c = config;
+  c.m = 1;
+  c.splitK = c.stages = 1;
+  return checkWeightOnlyGemv(c);
 }
 
 std::string

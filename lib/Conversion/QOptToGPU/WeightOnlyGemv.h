@@ -43,6 +43,15 @@ struct WeightOnlyGemvConfig {
   std::string kernelName() const;
 };
 
+/// "qopt_<family>_<codes>_<activations>_<result>_m<M>n<N>k<K>_s<scales>":
+/// the name of a weight-only kernel without the GEMV's tiling suffix.
+std::string getWeightOnlyKernelName(const WeightOnlyGemvConfig &config,
+                                    StringRef family);
+
+/// Why no weight-only kernel takes these operands (codes, activations,
+/// scale groups, N a multiple of 16), whatever M and the tiling.
+std::string checkWeightOnlyOperands(const WeightOnlyGemvConfig &config);
+
 /// Why the GEMV kernel cannot compute this product (empty if it can).
 std::string checkWeightOnlyGemv(const WeightOnlyGemvConfig &config);
 

@@ -36,17 +36,12 @@ using namespace mlir::qopt::gpu_kernels;
 using C = WeightOnlyTiledConfig;
 
 std::string WeightOnlyTiledConfig::kernelName() const {
-  std::string name = WeightOnlyGemvConfig::kernelName();
-  name = name.substr(0, name.rfind("_sk"));
-  return "qopt_wgemm" + name.substr(std::string("qopt_gemv").size());
+  return getWeightOnlyKernelName(*this, "wgemm");
 }
 
 std::string
 mlir::qopt::gpu_kernels::checkWeightOnlyTiled(const WeightOnlyTiledConfig &c) {
-  WeightOnlyGemvConfig asGemv = c;
-  asGemv.m = 1;
-  asGemv.splitK = asGemv.stages = 1;
-  std::string why = checkWeightOnlyGemv(asGemv);
+  std::string why = checkWeightOnlyOperands(c);
   if (!why.empty())
     return why;
   if (c.n % C::kBlockN != 0 || c.k % C::kBlockK != 0)
@@ -84,15 +79,13 @@ mlir::qopt::gpu_kernels::buildWeightOnlyTiled(OpBuilder &b, Location loc,
 
   ThreadIds ids = getThreadIds(kb);
   Value tid = ids.tid, lane = ids.lane, warp = ids.warp, g = ids.g, t = ids.t;
-  Value n0 = kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
-                    C::kBlockN);
-  Value m0 = kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y),
-                    C::kBlockM);
   constexpr int64_t warpRows = C::kBlockM / C::kWarpsM; // 64
   constexpr int64_t warpCols = C::kBlockN / C::kWarpsN; // 16
   constexpr int64_t mTiles = warpRows / 16, nTiles = warpCols / 8;
-  Value warpM = kb.mul(kb.div(warp, C::kWarpsN), warpRows);
-  Value warpN = kb.mul(kb.rem(warp, C::kWarpsN), warpCols);
+  TileOrigin origin = getTileOrigin(kb, warp, C::kBlockM, C::kBlockN,
+                                    C::kWarpsN, warpRows, warpCols);
+  Value m0 = origin.m0, n0 = origin.n0, warpM = origin.warpM,
+        warpN = origin.warpN;
   auto tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
 
   // cp.async of K step `step` (clamped; nothing copied when !valid) into
@@ -157,7 +150,6 @@ mlir::qopt::gpu_kernels::buildWeightOnlyTiled(OpBuilder &b, Location loc,
       arith::ConstantOp::create(b, loc, accType, b.getZeroAttr(accType));
   issue(kb.index(0), arith::ConstantIntOp::create(b, loc, 1, 1));
 
-  Value matrix = kb.div(lane, 8), matrixRow = kb.rem(lane, 8);
   auto aType = VectorType::get({4, 2}, half);
   // The i32 "spread" of two neighbouring codes at byte offset `byte` of a
   // weight row: first code from bit 0, second from bit 16.
@@ -192,15 +184,11 @@ mlir::qopt::gpu_kernels::buildWeightOnlyTiled(OpBuilder &b, Location loc,
         SmallVector<Value> part(mTiles * nTiles, accZero);
         for (int64_t kk = 0; kk < C::kBlockK; kk += 16) {
           SmallVector<Value> a;
-          for (int64_t mt = 0; mt < mTiles; ++mt) {
-            // Matrices (rows 0-7 | 8-15) × (K 0-7 | 8-15) → a0a1 .. a6a7.
-            Value row = kb.add(kb.add(warpM, mt * 16),
-                               kb.add(kb.mul(kb.rem(matrix, 2), 8), matrixRow));
-            Value col = kb.add(kb.mul(kb.div(matrix, 2), 8), kb.index(kk));
-            a.push_back(nvgpu::LdMatrixOp::create(
-                b, loc, aType, xTile, ValueRange{stage, row, col},
-                /*transpose=*/false, /*numTiles=*/4));
-          }
+          // Matrices (rows 0-7 | 8-15) × (K 0-7 | 8-15) → a0a1 .. a6a7.
+          for (int64_t mt = 0; mt < mTiles; ++mt)
+            a.push_back(loadMatrixA(kb, xTile, stage, lane,
+                                    kb.add(warpM, mt * 16), kb.index(kk), 8,
+                                    aType));
           for (int64_t nt = 0; nt < nTiles; ++nt) {
             // B: weight row n = g of the tile, K (2t, 2t+1), (2t+8, 2t+9).
             Value row = kb.add(kb.add(warpN, nt * 8), g);
