@@ -268,8 +268,11 @@ def compile(model: Module, target: str = "cpu", *,
     are tuned for; 2 compiles MiniLM about 4x faster and runs it as fast
     (docs/perf/cpu.md)."""
     if target != "cpu":
+        hint = (" (GPU code is built ahead of time: qopt-gpu-pipeline and "
+                "quant-compile, docs/passes/gpu.md)" if target == "gpu"
+                else "")
         raise ValueError(f"target '{target}' is not available from Python; "
-                         f"supported: 'cpu'")
+                         f"supported: 'cpu'{hint}")
     return model.compile(entry, opt_level)
 
 

@@ -130,6 +130,8 @@ def test_bad_requests(model, calibration):
         qo.quantize(model, "w4a16-g128-gptq")
     with pytest.raises(ValueError, match="target 'cuda'"):
         qo.compile(model, target="cuda")
+    with pytest.raises(ValueError, match="quant-compile"):
+        qo.compile(model, target="gpu")
     empty = qo.Module.parse("""
 func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = arith.addf %x, %x : tensor<4xf32>
