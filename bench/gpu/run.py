@@ -214,37 +214,35 @@ def parse_case(function):
     return family, act, int(m[1:]), int(n[1:]), int(k[1:])
 
 
+def run_and_time(kernel, operands, runs, l2):
+    """Runs `kernel` once on `operands` (the output last, poisoned first) and
+    times it over copies of them larger than 3x L2. Returns the median µs
+    and the bytes one call moves."""
+    operands[-1].fill_(float("nan"))
+    kernel(*operands)
+    torch.cuda.synchronize()
+    moved = sum(t.numel() * t.element_size() for t in operands)
+    sets = [tuple(operands)] + [
+        tuple(t.clone() for t in operands)
+        for _ in range(copies_for(moved, l2) - 1)]
+    return time_calls([lambda a=a: kernel(*a) for a in sets], runs), moved
+
+
 def bench_w8a8(kernel, m, n, k, runs, l2, bw, gen):
     x, w, sx, sw, exact = make_w8a8_case(m, n, k, gen)
-    y = torch.full((m, n), float("nan"), dtype=torch.float16, device="cuda")
-    kernel(x, w, sx, sw, y)
-    torch.cuda.synchronize()
+    y = torch.empty((m, n), dtype=torch.float16, device="cuda")
+    ours, moved = run_and_time(kernel, [x, w, sx, sw, y], runs, l2)
     ok, ratio = check_w8a8(y, exact, sx, sw)
-    moved = sum(t.numel() * t.element_size() for t in (x, w, sx, sw, y))
-    sets = [(x, w, sx, sw, y)] + [
-        tuple(t.clone() for t in (x, w, sx, sw, y))
-        for _ in range(copies_for(moved, l2) - 1)]
-    ours = time_calls([lambda a=a: kernel(*a) for a in sets], runs)
-    wt = w.t()
-    int_mm = time_calls([lambda: torch._int_mm(x, wt)], runs)
-    del sets, exact
+    int_mm = time_calls([lambda: torch._int_mm(x, w.t())], runs)
     return ok, ratio, ours, moved / bw * 1e6, int_mm
 
 
 def bench_kernel(kernel, case, runs, l2, bw, gen):
     family, act, m, n, k = case
     x, w, s, deq = make_case(family, act, m, n, k, gen)
-    y = torch.full((m, n), float("nan"), dtype=TORCH_TYPES[act],
-                   device="cuda")
-    kernel(x, w, s, y)
-    torch.cuda.synchronize()
+    y = torch.empty((m, n), dtype=TORCH_TYPES[act], device="cuda")
+    ours, moved = run_and_time(kernel, [x, w, s, y], runs, l2)
     ok, ratio = check_output(y, x, deq, y.dtype)
-    moved = sum(t.numel() * t.element_size() for t in (x, w, s, y))
-    sets = [(x, w, s, y)] + [
-        tuple(t.clone() for t in (x, w, s, y))
-        for _ in range(copies_for(moved, l2) - 1)]
-    ours = time_calls([lambda a=a: kernel(*a) for a in sets], runs)
-    del sets, deq
     return ok, ratio, ours, moved / bw * 1e6
 
 

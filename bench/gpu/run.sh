@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 kernels=${1:-build/gpu-bench}
 out=${2:-${OUT:-.}}
+mkdir -p "$out"
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem \
   --format=csv || true
 # The ahead-of-time executable: host code, runtime and kernel together.

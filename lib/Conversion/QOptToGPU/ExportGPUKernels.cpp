@@ -115,7 +115,7 @@ struct ExportGPUKernels
     module.walk([&](func::CallOp call) {
       auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
       auto launch = callee ? callee->getAttrOfType<DictionaryAttr>(
-                                 "qopt.gpu_launch")
+                                 qopt::kGPULaunchAttrName)
                            : DictionaryAttr();
       if (!launch)
         return;

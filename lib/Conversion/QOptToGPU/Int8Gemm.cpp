@@ -93,55 +93,32 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
                                     C::kWarpsN, warpRows, warpCols);
   Value m0 = origin.m0, n0 = origin.n0, warpM = origin.warpM,
         warpN = origin.warpN;
-  auto tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
 
-  // cp.async of K step `step` (clamped; nothing copied when !valid) into
-  // stage step % 2: each thread copies 2 chunks of 16 bytes of each tile.
+  // cp.async of K step `step` into its stage: 128 rows × 64 bytes of each
+  // tile, 2 chunks of 16 bytes a thread and tile.
   const int64_t steps = c.k / C::kBlockK;
-  constexpr int64_t chunksPerRow = C::kBlockK / 16;
   auto issue = [&](Value step, Value valid) {
     Value stage = kb.rem(step, C::kStages);
-    Value k0 = kb.mul(arith::MinUIOp::create(b, loc, step,
-                                             kb.index(steps - 1)),
-                      C::kBlockK);
-    Value bytes =
-        arith::SelectOp::create(b, loc, valid, kb.index(16), kb.index(0));
-    SmallVector<Value> tokens;
-    for (int64_t i = 0; i < C::kBlockM * chunksPerRow / c.threads(); ++i) {
-      Value chunk = kb.add(tid, i * c.threads());
-      Value row = kb.div(chunk, chunksPerRow);
-      Value col = kb.mul(kb.rem(chunk, chunksPerRow), 16);
-      for (auto [tile, src, base] :
-           {std::tuple{xTile, x, m0}, std::tuple{wTile, w, n0}})
-        tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-            b, loc, tokenType, tile, ValueRange{stage, row, col}, src,
-            ValueRange{kb.add(base, row), kb.add(k0, col)},
-            b.getIndexAttr(16), bytes, /*bypassL1=*/b.getUnitAttr()));
-    }
-    return nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, tokens);
+    Value k0 = kb.mul(
+        arith::MinUIOp::create(b, loc, step, kb.index(steps - 1)), C::kBlockK);
+    for (auto [tile, src, base] :
+         {std::tuple{xTile, x, m0}, std::tuple{wTile, w, n0}})
+      copyTileAsync(kb, tile, stage, src, base, k0, C::kBlockM, C::kBlockK, 16,
+                    tid, c.threads(), valid);
   };
 
   auto accType = VectorType::get({2, 2}, i32);
   Value accZero =
       arith::ConstantOp::create(b, loc, accType, b.getZeroAttr(accType));
-  issue(kb.index(0), arith::ConstantIntOp::create(b, loc, 1, 1));
 
   // ldmatrix.x4 addresses: lane l names row l % 8 of matrix l / 8.
   Value matrix = kb.div(lane, 8), matrixRow = kb.rem(lane, 8);
   auto fragType = VectorType::get({4, 4}, i8);
-  auto loop = scf::ForOp::create(
-      b, loc, kb.index(0), kb.index(steps), kb.index(1),
-      SmallVector<Value>(mTiles * nTiles, accZero),
-      [&](OpBuilder &, Location, Value step, ValueRange iterArgs) {
-        SmallVector<Value> acc(iterArgs);
-        Value next = kb.add(step, 1);
-        Value group = issue(next, arith::CmpIOp::create(
-                                      b, loc, arith::CmpIPredicate::ult, next,
-                                      kb.index(steps)));
-        nvgpu::DeviceAsyncWaitOp::create(b, loc, group,
-                                         b.getI32IntegerAttr(1));
-        gpu::BarrierOp::create(b, loc);
-        Value stage = kb.rem(step, C::kStages);
+  auto loop = buildPipelinedLoop(
+      kb, steps, C::kStages, /*blockShared=*/true,
+      SmallVector<Value>(mTiles * nTiles, accZero), issue,
+      [&](Value, Value stage, ValueRange carried) {
+        SmallVector<Value> acc(carried);
         for (int64_t kk = 0; kk < C::kBlockK; kk += 32) {
           // A: matrices (rows 0-7 | 8-15) × (K 0-15 | 16-31) → a0..a3.
           SmallVector<Value> a;
@@ -170,9 +147,7 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
                   b, loc, a[mt], bFrags[nt], acc[mt * nTiles + nt],
                   ArrayRef<int64_t>{16, 8, 32});
         }
-        // The next iteration copies into the stage just read.
-        gpu::BarrierOp::create(b, loc);
-        scf::YieldOp::create(b, loc, acc);
+        return acc;
       });
 
   // Epilogue: rows g and g + 8 of each 16-row tile, columns 2t and 2t + 1

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
@@ -316,4 +317,103 @@ Value mlir::qopt::gpu_kernels::loadMatrixA(KernelBuilder &kb, Value tile,
   return nvgpu::LdMatrixOp::create(kb.builder(), kb.location(), type, tile,
                                    ValueRange{stage, row, col},
                                    /*transpose=*/false, /*numTiles=*/4);
+}
+
+SmallVector<Value>
+mlir::qopt::gpu_kernels::loadIf(KernelBuilder &kb, Value cond, TypeRange like,
+                                function_ref<SmallVector<Value>()> load) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  auto op = scf::IfOp::create(
+      b, loc, cond,
+      [&](OpBuilder &, Location) { scf::YieldOp::create(b, loc, load()); },
+      [&](OpBuilder &, Location) {
+        SmallVector<Value> none;
+        for (Type type : like)
+          none.push_back(ub::PoisonOp::create(b, loc, type));
+        scf::YieldOp::create(b, loc, none);
+      });
+  return SmallVector<Value>(op.getResults());
+}
+
+void mlir::qopt::gpu_kernels::copyTileAsync(
+    KernelBuilder &kb, Value dst, Value stage, Value src, Value row0,
+    Value col0, int64_t rows, int64_t rowElems, int64_t chunkElems, Value tid,
+    int64_t threads, Value valid, std::optional<int64_t> rowLimit) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  const int64_t chunksPerRow = rowElems / chunkElems;
+  const int64_t chunks = rows * chunksPerRow;
+  auto copy = [&](Value chunk) {
+    Value row = kb.div(chunk, chunksPerRow);
+    Value col = kb.mul(kb.rem(chunk, chunksPerRow), chunkElems);
+    Value srcRow = kb.add(row0, row);
+    Value inside = valid;
+    if (rowLimit) {
+      inside = arith::AndIOp::create(
+          b, loc, valid,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, srcRow,
+                                kb.index(*rowLimit)));
+      srcRow = arith::MinUIOp::create(b, loc, srcRow, kb.index(*rowLimit - 1));
+    }
+    Value elems = arith::SelectOp::create(b, loc, inside,
+                                          kb.index(chunkElems), kb.index(0));
+    nvgpu::DeviceAsyncCopyOp::create(
+        b, loc, tokenType, dst, ValueRange{stage, row, col}, src,
+        ValueRange{srcRow, kb.add(col0, col)}, b.getIndexAttr(chunkElems),
+        elems, /*bypassL1=*/b.getUnitAttr());
+  };
+  for (int64_t first = 0; first < chunks; first += threads) {
+    Value chunk = kb.add(tid, first);
+    if (first + threads <= chunks) {
+      copy(chunk);
+      continue;
+    }
+    scf::IfOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, chunk,
+                              kb.index(chunks)),
+        [&](OpBuilder &, Location) {
+          copy(chunk);
+          scf::YieldOp::create(b, loc);
+        });
+  }
+}
+
+scf::ForOp mlir::qopt::gpu_kernels::buildPipelinedLoop(
+    KernelBuilder &kb, int64_t steps, int64_t stages, bool blockShared,
+    ValueRange init, function_ref<void(Value step, Value valid)> issue,
+    function_ref<SmallVector<Value>(Value step, Value stage, ValueRange)>
+        body) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  // One commit group per step, even an empty one, keeps the wait count
+  // uniform.
+  auto issueStep = [&](Value step) {
+    issue(step, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, step,
+                                      kb.index(steps)));
+    return nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType,
+                                                   ValueRange{});
+  };
+  for (int64_t i = 0; i + 1 < stages; ++i)
+    issueStep(kb.index(i));
+  return scf::ForOp::create(
+      b, loc, kb.index(0), kb.index(steps), kb.index(1), init,
+      [&](OpBuilder &, Location, Value step, ValueRange carried) {
+        // Keep the pipeline full, then wait for this step's group: at most
+        // stages - 1 newer groups may still be in flight.
+        Value group = issueStep(kb.add(step, stages - 1));
+        nvgpu::DeviceAsyncWaitOp::create(b, loc, group,
+                                         b.getI32IntegerAttr(stages - 1));
+        if (blockShared)
+          gpu::BarrierOp::create(b, loc);
+        SmallVector<Value> results =
+            body(step, kb.rem(step, stages), carried);
+        // The next step copies into the stage just read.
+        if (blockShared)
+          gpu::BarrierOp::create(b, loc);
+        scf::YieldOp::create(b, loc, results);
+      });
 }

@@ -25,6 +25,7 @@
 #define QUANT_OPT_LIB_CONVERSION_QOPTTOGPU_KERNELBUILDER_H
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 
@@ -103,6 +104,36 @@ TileOrigin getTileOrigin(KernelBuilder &kb, Value warp, int64_t blockM,
 Value loadMatrixA(KernelBuilder &kb, Value tile, Value stage, Value lane,
                   Value row0, Value col0, int64_t colsPerMatrix,
                   VectorType type);
+
+/// The values of `load()` where `cond` holds, poison of the same types where
+/// it does not: a predicated prefetch into registers (`like` gives the
+/// types).
+SmallVector<Value> loadIf(KernelBuilder &kb, Value cond, TypeRange like,
+                          function_ref<SmallVector<Value>()> load);
+
+/// Starts the cp.async copies of a `rows` × `rowElems` tile of `src`
+/// (2-D, from [row0, col0]) into `dst[stage]`, in chunks of `chunkElems`
+/// elements (16 bytes) spread over `threads` threads (chunk tid + i ·
+/// threads; threads without a chunk copy nothing). Where `valid` is false,
+/// and for source rows at or past `rowLimit` (if given), the chunk is
+/// zero-filled and its source clamped into bounds.
+void copyTileAsync(KernelBuilder &kb, Value dst, Value stage, Value src,
+                   Value row0, Value col0, int64_t rows, int64_t rowElems,
+                   int64_t chunkElems, Value tid, int64_t threads, Value valid,
+                   std::optional<int64_t> rowLimit = std::nullopt);
+
+/// The K loop of a cp.async pipeline of `stages` stages over `steps` steps:
+/// `issue(step, valid)` starts the copies of a step (nothing where !valid);
+/// the loop commits one group per step, keeps stages - 1 steps in flight,
+/// waits for the current one and calls `body(step, stage, carried)`, whose
+/// results are carried to the next step. With `blockShared`, barriers make
+/// the copies visible to the whole block and protect the stage from being
+/// overwritten while read.
+scf::ForOp buildPipelinedLoop(
+    KernelBuilder &kb, int64_t steps, int64_t stages, bool blockShared,
+    ValueRange init, function_ref<void(Value step, Value valid)> issue,
+    function_ref<SmallVector<Value>(Value step, Value stage, ValueRange)>
+        body);
 
 /// D = A·B + C with mma.sync.m16n8k16 and f32 accumulators: `a` is
 /// vector<4x2xT>, `b` vector<2x2xT>, `c` vector<2x2xf32> (T = f16 or bf16),

@@ -22,6 +22,14 @@
 
 #include "quant-opt/Conversion/Passes.h"
 
+// The dialects the passes' generated bases load (dependentDialects).
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
 #include "Int8Gemm.h"
 #include "WeightOnlyGemm.h"
 #include "WeightOnlyGemv.h"
@@ -48,7 +56,6 @@ using namespace mlir::qopt::gpu_kernels;
 
 namespace {
 
-constexpr StringLiteral kLaunchAttrName = "qopt.gpu_launch";
 
 /// SMs of the reference part of each chip (A100, L40S, H100 SXM): what the
 /// tile heuristics size grids for.
@@ -313,7 +320,7 @@ struct ConvertQOptMatmulToGPU
           mb.getStringAttr("qopt_kernels"),
           {FlatSymbolRefAttr::get(kernel.getNameAttr())});
       launcher->setAttr(
-          kLaunchAttrName,
+          kGPULaunchAttrName,
           mb.getDictionaryAttr(
               {mb.getNamedAttr("kernel", kernelRef),
                mb.getNamedAttr("grid", mb.getDenseI64ArrayAttr(plan.grid)),
@@ -343,7 +350,7 @@ struct MaterializeGPULaunches
   void runOnOperation() override {
     ModuleOp module = getOperation();
     for (auto func : module.getOps<func::FuncOp>()) {
-      auto launch = func->getAttrOfType<DictionaryAttr>(kLaunchAttrName);
+      auto launch = func->getAttrOfType<DictionaryAttr>(kGPULaunchAttrName);
       if (!launch || !func.isExternal())
         continue;
       if (failed(buildBody(func, launch)))
@@ -352,17 +359,15 @@ struct MaterializeGPULaunches
   }
 
   LogicalResult buildBody(func::FuncOp func, DictionaryAttr launch) {
-    auto kernelRef = dyn_cast_or_null<SymbolRefAttr>(launch.get("kernel"));
-    auto grid = dyn_cast_or_null<DenseI64ArrayAttr>(launch.get("grid"));
-    auto block = dyn_cast_or_null<DenseI64ArrayAttr>(launch.get("block"));
-    if (!kernelRef || !grid || !block || grid.size() != 3 ||
-        block.size() != 3)
-      return func.emitError() << "malformed " << kLaunchAttrName;
+    // The dialect verifier has checked the attribute's shape.
+    auto kernelRef = cast<SymbolRefAttr>(launch.get("kernel"));
+    auto grid = cast<DenseI64ArrayAttr>(launch.get("grid"));
+    auto block = cast<DenseI64ArrayAttr>(launch.get("block"));
     FunctionType type = func.getFunctionType();
     for (Type t : llvm::concat<const Type>(type.getInputs(), type.getResults()))
       if (!isa<MemRefType>(t))
         return func.emitError()
-               << kLaunchAttrName
+               << kGPULaunchAttrName
                << " functions must be bufferized first (one-shot-bufferize "
                   "with bufferize-function-boundaries)";
     // Y is returned or, after buffer-results-to-out-params, the last
@@ -370,7 +375,7 @@ struct MaterializeGPULaunches
     bool outParam = type.getNumResults() == 0;
     if (outParam ? type.getNumInputs() < 2 : type.getNumResults() != 1)
       return func.emitError() << "unexpected signature for "
-                              << kLaunchAttrName;
+                              << kGPULaunchAttrName;
 
     Location loc = func.getLoc();
     Block *body = func.addEntryBlock();

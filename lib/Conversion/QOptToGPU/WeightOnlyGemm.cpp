@@ -23,7 +23,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -140,15 +139,9 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
       values.push_back(vector::BitCastOp::create(
           b, loc, VectorType::get({4}, b.getI32Type()),
           kb.loadVector(w, {rows[r], byte}, 16, 16)));
-    for (int r = 0; r < 2; ++r) {
-      if (c.scaleShape.empty()) {
-        values.push_back(memref::LoadOp::create(b, loc, scale, ValueRange{}));
-        continue;
-      }
-      Value sr = c.blockN == 1 ? rows[r] : kb.index(0);
+    for (int r = 0; r < 2; ++r)
       values.push_back(memref::LoadOp::create(
-          b, loc, scale, ValueRange{sr, kb.div(ks, c.blockK)}));
-    }
+          b, loc, scale, getScaleIndices(kb, c, rows[r], ks)));
     return values;
   };
 
@@ -170,19 +163,11 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
         }
         gpu::BarrierOp::create(b, loc);
         Value next = kb.add(iv, 1);
-        auto prefetch = scf::IfOp::create(
-            b, loc,
+        SmallVector<Value> prefetched = loadIf(
+            kb,
             arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, next,
                                   kb.index(steps)),
-            [&](OpBuilder &, Location) {
-              scf::YieldOp::create(b, loc, loadStep(next));
-            },
-            [&](OpBuilder &, Location) {
-              SmallVector<Value> none;
-              for (Value v : current)
-                none.push_back(ub::PoisonOp::create(b, loc, v.getType()));
-              scf::YieldOp::create(b, loc, none);
-            });
+            current.getTypes(), [&] { return loadStep(next); });
 
         ValueRange weights = current.slice(chunksPerThread, 2);
         ValueRange scales = current.slice(chunksPerThread + 2, 2);
@@ -205,7 +190,7 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
         // The next iteration overwrites the X tile.
         gpu::BarrierOp::create(b, loc);
         SmallVector<Value> yields(acc);
-        llvm::append_range(yields, prefetch.getResults());
+        llvm::append_range(yields, prefetched);
         scf::YieldOp::create(b, loc, yields);
       });
 

@@ -33,7 +33,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -65,6 +64,14 @@ std::string mlir::qopt::gpu_kernels::getWeightOnlyKernelName(
 std::string WeightOnlyGemvConfig::kernelName() const {
   return getWeightOnlyKernelName(*this, "gemv") +
          llvm::formatv("_sk{0}st{1}", splitK, stages).str();
+}
+
+SmallVector<Value> mlir::qopt::gpu_kernels::getScaleIndices(
+    KernelBuilder &kb, const WeightOnlyGemvConfig &c, Value row,
+    Value kStart) {
+  if (c.scaleShape.empty())
+    return {};
+  return {c.blockN == 1 ? row : kb.index(0), kb.div(kStart, c.blockK)};
 }
 
 std::string mlir::qopt::gpu_kernels::checkWeightOnlyOperands(
@@ -216,38 +223,29 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
   // Starts the copies of step `i` (clamped to the last; `valid` false
   // copies nothing and zero-fills) into stage i % stages: 16 bytes of
   // weight rows g and g + 8 and their scales, each thread into its own
-  // slots, so that no thread ever reads what another copied. One commit
-  // group per step, even an empty one, keeps the wait count uniform.
-  auto issue = [&](Value i, Value valid) -> Value {
+  // slots, so that no thread ever reads what another copied.
+  auto issue = [&](Value i, Value valid) {
     Value stage = kb.rem(i, stages);
-    Value last = kb.index(steps - 1);
-    Value clamped = arith::MinUIOp::create(b, loc, i, last);
+    Value clamped = arith::MinUIOp::create(b, loc, i, kb.index(steps - 1));
     Value ks = kb.add(kWarpBegin, kb.mul(clamped, step));
     Value byte = kb.div(kb.mul(kb.add(ks, kThread), format.bits), 8);
-    SmallVector<Value> tokens;
     for (int r = 0; r < 2; ++r) {
       Value bytes =
           arith::SelectOp::create(b, loc, valid, kb.index(16), kb.index(0));
-      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+      nvgpu::DeviceAsyncCopyOp::create(
           b, loc, tokenType, wStage,
           ValueRange{warp, stage, kb.index(r), lane, kb.index(0)}, w,
           ValueRange{rows[r], byte}, b.getIndexAttr(16), bytes,
-          /*bypassL1=*/b.getUnitAttr()));
+          /*bypassL1=*/b.getUnitAttr());
       if (tensorScale)
         continue;
       Value one =
           arith::SelectOp::create(b, loc, valid, kb.index(1), kb.index(0));
-      Value sr = c.blockN == 1 ? rows[r] : kb.index(0);
-      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+      nvgpu::DeviceAsyncCopyOp::create(
           b, loc, tokenType, sStage, ValueRange{warp, stage, kb.index(r), lane},
-          scale, ValueRange{sr, kb.div(ks, c.blockK)}, b.getIndexAttr(1), one,
-          /*bypassL1=*/UnitAttr()));
+          scale, getScaleIndices(kb, c, rows[r], ks), b.getIndexAttr(1), one,
+          /*bypassL1=*/UnitAttr());
     }
-    return nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, tokens);
-  };
-  auto isStep = [&](Value i) -> Value {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i,
-                                 kb.index(steps));
   };
 
   // One K step of the warp: dequantize the thread's 16 bytes of rows g and
@@ -298,14 +296,12 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
         values.push_back(vector::BitCastOp::create(
             b, loc, VectorType::get({4}, b.getI32Type()),
             kb.loadVector(w, {rows[r], byte}, 16, 16)));
-      for (int r = 0; r < 2; ++r) {
-        Value sr = c.blockN == 1 ? rows[r] : kb.index(0);
-        values.push_back(
-            tensorScale ? tensorScale
-                        : Value(memref::LoadOp::create(
-                              b, loc, scale,
-                              ValueRange{sr, kb.div(ks, c.blockK)})));
-      }
+      for (int r = 0; r < 2; ++r)
+        values.push_back(tensorScale
+                             ? tensorScale
+                             : Value(memref::LoadOp::create(
+                                   b, loc, scale,
+                                   getScaleIndices(kb, c, rows[r], ks))));
       return values;
     };
     SmallVector<Value> init(c.mTiles(), accZero);
@@ -315,39 +311,26 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
         [&](OpBuilder &, Location, Value iv, ValueRange iterArgs) {
           ValueRange current = iterArgs.drop_front(c.mTiles());
           Value next = kb.add(iv, 1);
-          auto prefetch = scf::IfOp::create(
-              b, loc, isStep(next),
-              [&](OpBuilder &, Location) {
-                scf::YieldOp::create(b, loc, loadStep(next));
-              },
-              [&](OpBuilder &, Location) {
-                SmallVector<Value> none;
-                for (Value v : current)
-                  none.push_back(ub::PoisonOp::create(b, loc, v.getType()));
-                scf::YieldOp::create(b, loc, none);
-              });
+          SmallVector<Value> prefetched =
+              loadIf(kb,
+                     arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                           next, kb.index(steps)),
+                     current.getTypes(),
+                     [&] { return loadStep(next); });
           SmallVector<Value> yields = computeStep(
               llvm::to_vector(iterArgs.take_front(c.mTiles())),
               stepFirstK(iv), {current[0], current[1]},
               {current[2], current[3]});
-          llvm::append_range(yields, prefetch.getResults());
+          llvm::append_range(yields, prefetched);
           scf::YieldOp::create(b, loc, yields);
         });
   } else {
-    // Shared memory: stages - 1 steps of cp.async copies in flight.
-    for (int64_t i = 0; i + 1 < stages; ++i)
-      issue(kb.index(i), isStep(kb.index(i)));
-    loop = scf::ForOp::create(
-        b, loc, kb.index(0), kb.index(steps), kb.index(1),
-        SmallVector<Value>(c.mTiles(), accZero),
-        [&](OpBuilder &, Location, Value iv, ValueRange iterArgs) {
-          // Keep the pipeline full, then wait for this step's group: at
-          // most stages - 1 newer groups may still be in flight.
-          Value ahead = kb.add(iv, stages - 1);
-          Value group = issue(ahead, isStep(ahead));
-          nvgpu::DeviceAsyncWaitOp::create(b, loc, group,
-                                           b.getI32IntegerAttr(stages - 1));
-          Value stage = kb.rem(iv, stages);
+    // Shared memory: stages - 1 steps of cp.async copies in flight; each
+    // thread reads only its own copies, so no barriers.
+    loop = buildPipelinedLoop(
+        kb, steps, stages, /*blockShared=*/false,
+        SmallVector<Value>(c.mTiles(), accZero), issue,
+        [&](Value iv, Value stage, ValueRange carried) {
           Value weights[2], scales[2];
           for (int r = 0; r < 2; ++r) {
             weights[r] = vector::BitCastOp::create(
@@ -361,10 +344,8 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
                                   b, loc, sStage,
                                   ValueRange{warp, stage, kb.index(r), lane}));
           }
-          scf::YieldOp::create(
-              b, loc,
-              computeStep(llvm::to_vector(iterArgs), stepFirstK(iv), weights,
-                          scales));
+          return computeStep(llvm::to_vector(carried), stepFirstK(iv),
+                             weights, scales);
         });
   }
 

@@ -52,6 +52,12 @@ std::string getWeightOnlyKernelName(const WeightOnlyGemvConfig &config,
 /// scale groups, N a multiple of 16), whatever M and the tiling.
 std::string checkWeightOnlyOperands(const WeightOnlyGemvConfig &config);
 
+/// The indices into the scale operand of weight row `row` for the K values
+/// from `kStart` (one scale group): empty per tensor.
+SmallVector<Value> getScaleIndices(KernelBuilder &kb,
+                                   const WeightOnlyGemvConfig &config,
+                                   Value row, Value kStart);
+
 /// Why the GEMV kernel cannot compute this product (empty if it can).
 std::string checkWeightOnlyGemv(const WeightOnlyGemvConfig &config);
 

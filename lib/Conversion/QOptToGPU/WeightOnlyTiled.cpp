@@ -86,69 +86,23 @@ mlir::qopt::gpu_kernels::buildWeightOnlyTiled(OpBuilder &b, Location loc,
                                     C::kWarpsN, warpRows, warpCols);
   Value m0 = origin.m0, n0 = origin.n0, warpM = origin.warpM,
         warpN = origin.warpN;
-  auto tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
 
-  // cp.async of K step `step` (clamped; nothing copied when !valid) into
-  // stage step % 2. X: 128 rows × 128 bytes, 4 chunks a thread, rows past
-  // M zero-filled. W: 64 rows × 32 (INT4) or 64 (INT8) bytes, one chunk for
-  // the first 128 or 256 threads.
+  // cp.async of K step `step` into its stage: X (128 rows × 64 values, rows
+  // past M zero-filled) and the packed weight (64 rows × 32 or 64 bytes).
   const int64_t steps = c.k / C::kBlockK;
-  const int64_t xChunksPerRow = C::kBlockK * 2 / 16;
-  const int64_t wChunksPerRow = rowBytes / 16;
-  const int64_t wChunks = C::kBlockN * wChunksPerRow;
-  Value lastRow = kb.index(c.m - 1);
   auto issue = [&](Value step, Value valid) {
     Value stage = kb.rem(step, C::kStages);
     Value k0 = kb.mul(
         arith::MinUIOp::create(b, loc, step, kb.index(steps - 1)), C::kBlockK);
-    SmallVector<Value> tokens;
-    for (int64_t i = 0; i < C::kBlockM * xChunksPerRow / c.threads(); ++i) {
-      Value chunk = kb.add(tid, i * c.threads());
-      Value row = kb.div(chunk, xChunksPerRow);
-      Value col = kb.mul(kb.rem(chunk, xChunksPerRow), 8);
-      Value xRow = kb.add(m0, row);
-      Value inside = arith::AndIOp::create(
-          b, loc, valid,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, xRow,
-                                kb.index(c.m)));
-      Value bytes =
-          arith::SelectOp::create(b, loc, inside, kb.index(8), kb.index(0));
-      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-          b, loc, tokenType, xTile, ValueRange{stage, row, col}, x,
-          ValueRange{arith::MinUIOp::create(b, loc, xRow, lastRow),
-                     kb.add(k0, col)},
-          b.getIndexAttr(8), bytes, /*bypassL1=*/b.getUnitAttr()));
-    }
-    Value wBytes =
-        arith::SelectOp::create(b, loc, valid, kb.index(16), kb.index(0));
-    auto copyW = [&](Value chunk) {
-      Value row = kb.div(chunk, wChunksPerRow);
-      Value col = kb.mul(kb.rem(chunk, wChunksPerRow), 16);
-      Value kByte = kb.div(kb.mul(k0, format.bits), 8);
-      return nvgpu::DeviceAsyncCopyOp::create(
-          b, loc, tokenType, wTile, ValueRange{stage, row, col}, w,
-          ValueRange{kb.add(n0, row), kb.add(kByte, col)}, b.getIndexAttr(16),
-          wBytes, /*bypassL1=*/b.getUnitAttr());
-    };
-    if (wChunks == c.threads()) {
-      tokens.push_back(copyW(tid));
-    } else {
-      scf::IfOp::create(
-          b, loc,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tid,
-                                kb.index(wChunks)),
-          [&](OpBuilder &, Location) {
-            copyW(tid);
-            scf::YieldOp::create(b, loc);
-          });
-    }
-    return nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, tokens);
+    copyTileAsync(kb, xTile, stage, x, m0, k0, C::kBlockM, C::kBlockK, 8, tid,
+                  c.threads(), valid, c.m);
+    copyTileAsync(kb, wTile, stage, w, n0, kb.div(kb.mul(k0, format.bits), 8),
+                  C::kBlockN, rowBytes, 16, tid, c.threads(), valid);
   };
 
   auto accType = VectorType::get({2, 2}, f32);
   Value accZero =
       arith::ConstantOp::create(b, loc, accType, b.getZeroAttr(accType));
-  issue(kb.index(0), arith::ConstantIntOp::create(b, loc, 1, 1));
 
   auto aType = VectorType::get({4, 2}, half);
   // The i32 "spread" of two neighbouring codes at byte offset `byte` of a
@@ -168,19 +122,11 @@ mlir::qopt::gpu_kernels::buildWeightOnlyTiled(OpBuilder &b, Location loc,
                                 arith::ShLIOp::create(b, loc, hi, kb.i32(16)));
   };
 
-  auto loop = scf::ForOp::create(
-      b, loc, kb.index(0), kb.index(steps), kb.index(1),
-      SmallVector<Value>(mTiles * nTiles, accZero),
-      [&](OpBuilder &, Location, Value step, ValueRange iterArgs) {
-        SmallVector<Value> acc(iterArgs);
-        Value next = kb.add(step, 1);
-        Value group = issue(next, arith::CmpIOp::create(
-                                      b, loc, arith::CmpIPredicate::ult, next,
-                                      kb.index(steps)));
-        nvgpu::DeviceAsyncWaitOp::create(b, loc, group,
-                                         b.getI32IntegerAttr(1));
-        gpu::BarrierOp::create(b, loc);
-        Value stage = kb.rem(step, C::kStages);
+  auto loop = buildPipelinedLoop(
+      kb, steps, C::kStages, /*blockShared=*/true,
+      SmallVector<Value>(mTiles * nTiles, accZero), issue,
+      [&](Value step, Value stage, ValueRange carried) {
+        SmallVector<Value> acc(carried);
         SmallVector<Value> part(mTiles * nTiles, accZero);
         for (int64_t kk = 0; kk < C::kBlockK; kk += 16) {
           SmallVector<Value> a;
@@ -213,14 +159,8 @@ mlir::qopt::gpu_kernels::buildWeightOnlyTiled(OpBuilder &b, Location loc,
           for (int64_t e = 0; e < 2; ++e) {
             Value n =
                 kb.add(kb.add(n0, kb.add(warpN, nt * 8)), kb.add(kb.mul(t, 2), e));
-            if (c.scaleShape.empty()) {
-              colScales.push_back(
-                  memref::LoadOp::create(b, loc, scale, ValueRange{}));
-              continue;
-            }
-            Value sr = c.blockN == 1 ? n : kb.index(0);
             colScales.push_back(memref::LoadOp::create(
-                b, loc, scale, ValueRange{sr, kb.div(ks, c.blockK)}));
+                b, loc, scale, getScaleIndices(kb, c, n, ks)));
           }
           Value factor = vector::FromElementsOp::create(
               b, loc, VectorType::get({2}, f32), colScales);
@@ -235,9 +175,7 @@ mlir::qopt::gpu_kernels::buildWeightOnlyTiled(OpBuilder &b, Location loc,
             }
           }
         }
-        // The next iteration copies into the stage just read.
-        gpu::BarrierOp::create(b, loc);
-        scf::YieldOp::create(b, loc, acc);
+        return acc;
       });
 
   // Y: rows g and g + 8 of each row tile, columns 2t, 2t+1 of each column

@@ -55,7 +55,7 @@ LogicalResult QOptDialect::verifyOperationAttribute(Operation *op,
   }
   // qopt.gpu_launch: the kernel a launch function of
   // convert-qopt-matmul-to-gpu starts, and its grid and block.
-  if (attr.getName() == "qopt.gpu_launch") {
+  if (attr.getName() == kGPULaunchAttrName) {
     auto launch = dyn_cast<DictionaryAttr>(attr.getValue());
     auto isDim3 = [&](StringRef name) {
       auto dims = launch ? dyn_cast_or_null<DenseI64ArrayAttr>(

@@ -48,6 +48,11 @@ FailureOr<SmallVector<int64_t>> getBlockSizes(ArrayRef<int64_t> dataShape,
 /// the printed location.
 std::string getLocationName(Location loc);
 
+/// The attribute of a launch function of convert-qopt-matmul-to-gpu: a
+/// dictionary with the `kernel` symbol and 3-D `grid` and `block` arrays
+/// (checked by the dialect's attribute verifier).
+constexpr StringLiteral kGPULaunchAttrName = "qopt.gpu_launch";
+
 } // namespace mlir::qopt
 
 #endif // QUANT_OPT_DIALECT_QOPT_IR_QOPT_H
