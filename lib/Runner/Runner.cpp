@@ -235,7 +235,25 @@ llvm::Error JitRunner::invoke(llvm::ArrayRef<void *> arguments,
   SmallVector<void *> packedArgs;
   for (void *&p : descriptorPtrs)
     packedArgs.push_back(&p);
-  return engine->invokePacked("_mlir_ciface_" + entry, packedArgs);
+  if (llvm::Error err =
+          engine->invokePacked("_mlir_ciface_" + entry, packedArgs))
+    return err;
+
+  // 4-bit codes occupy a byte each; normalise the unused high bits so that
+  // every caller sees the code's value (sign-extended for i4).
+  for (auto [type, data] : llvm::zip_equal(signature.getResults(), results)) {
+    auto tensorType = cast<RankedTensorType>(type);
+    auto it = dyn_cast<IntegerType>(tensorType.getElementType());
+    if (!it || it.getWidth() != 4)
+      continue;
+    auto *bytes = static_cast<uint8_t *>(data);
+    for (int64_t i = 0, e = tensorType.getNumElements(); i < e; ++i) {
+      int v = bytes[i] & 0x0F;
+      bytes[i] = it.isUnsigned() ? uint8_t(v)
+                                 : uint8_t(int8_t(v >= 8 ? v - 16 : v));
+    }
+  }
+  return llvm::Error::success();
 }
 
 llvm::Expected<std::vector<HostTensor>>
@@ -273,16 +291,5 @@ JitRunner::run(std::vector<HostTensor> inputs) {
     resultPtrs.push_back(t.bytes.data());
   if (llvm::Error err = invoke(argPtrs, resultPtrs))
     return std::move(err);
-
-  // 4-bit codes occupy a byte each; normalise the unused high bits.
-  for (HostTensor &t : results) {
-    auto it = dyn_cast<IntegerType>(t.type.getElementType());
-    if (!it || it.getWidth() != 4)
-      continue;
-    for (uint8_t &b : t.bytes) {
-      int v = b & 0x0F;
-      b = it.isUnsigned() ? uint8_t(v) : uint8_t(int8_t(v >= 8 ? v - 16 : v));
-    }
-  }
   return results;
 }

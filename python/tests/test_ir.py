@@ -95,6 +95,22 @@ func.func @codes(%x: tensor<5xf32>, %s: tensor<f32>) -> (tensor<5xf8E4M3FN>, ten
                                   x.astype(ml_dtypes.bfloat16).view(np.uint16))
 
 
+def test_int4_results_are_sign_extended():
+    # Codes of i4 / ui4 come back one per byte with their value, as from
+    # quant-run: round half to even of x / s, clamped to the code range.
+    text = """
+func.func @codes(%x: tensor<6xf32>, %s: tensor<f32>) -> (tensor<6xi4>, tensor<6xui4>) {
+  %q = qopt.quantize %x, %s : (tensor<6xf32>, tensor<f32>) -> tensor<6xi4>
+  %u = qopt.quantize %x, %s : (tensor<6xf32>, tensor<f32>) -> tensor<6xui4>
+  return %q, %u : tensor<6xi4>, tensor<6xui4>
+}"""
+    run = qo.Module.parse(text).compile()
+    x = np.array([-1.0, -8.0, 7.0, 2.5, -20.0, 20.0], np.float32)
+    q, u = run(x, np.array(1.0, np.float32))
+    np.testing.assert_array_equal(q, np.clip(np.round(x), -8, 7).astype(np.int8))
+    np.testing.assert_array_equal(u, np.clip(np.round(x), 0, 15).astype(np.uint8))
+
+
 def test_results_own_their_memory():
     run = qo.Module.parse(ADD).compile()
     a = np.ones((2, 3), np.float32)

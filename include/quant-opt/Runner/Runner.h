@@ -57,7 +57,8 @@ public:
   /// Calls the entry on caller-owned, contiguous buffers laid out as in
   /// HostTensor: one per argument, then one per result (written). No
   /// checks beyond the counts and no copies: the hot path for benchmarks
-  /// and bindings.
+  /// and bindings. 4-bit results come back one sign- or zero-extended code
+  /// per byte.
   llvm::Error invoke(llvm::ArrayRef<void *> arguments,
                      llvm::ArrayRef<void *> results);
 
