@@ -13,9 +13,7 @@ from quant_opt import baselines, models
 MODULES = [
     ("quant_opt", quant_opt, quant_opt.__all__),
     ("quant_opt.models", models, models.__all__),
-    ("quant_opt.baselines", baselines,
-     [n for n in dir(baselines) if not n.startswith("_")
-      and inspect.getmodule(getattr(baselines, n)) is baselines]),
+    ("quant_opt.baselines", baselines, baselines.__all__),
 ]
 
 

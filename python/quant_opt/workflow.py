@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from . import _core
-from .ir import Executable, Module, QuantOptError, StorageRow
+from .ir import Executable, Module, QuantOptError, StorageRow, _raise
 
 __all__ = [
     "Calibration",
@@ -164,20 +164,18 @@ def calibrate(model: Module, batches: Iterable, *,
             executable(*batch)
         _core.calibration_write(path, names)
     except _core.DiagnosticError as e:
-        raise QuantOptError(*e.args) from None
+        _raise(e)
     finally:
         _core.calibration_reset()
     return Calibration(path, tuple(stats), list(names), batches, entry,
                        opt_level, tmp)
 
 
-def _require_products(model: Module) -> list[StorageRow]:
-    rows = model.storage_report()
-    if not rows:
+def _require_products(model: Module) -> None:
+    if not model.storage_report():
         raise QuantOptError(
             "quantize: the model contains no quantizable matrix product (no "
             "linalg contraction or qopt.matmul reads a constant weight)")
-    return rows
 
 
 def quantize(model: Module, scheme: str | Scheme = "w8a8", *,

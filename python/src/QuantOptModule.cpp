@@ -262,15 +262,12 @@ public:
                                       OwningOpRef<ModuleOp>(module.get().clone()));
   }
 
-  std::string print(bool debugInfo, int64_t largeElementsLimit,
-                    bool generic) const {
+  std::string print(bool debugInfo, int64_t largeElementsLimit) const {
     OpPrintingFlags flags;
     if (debugInfo)
       flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
     if (largeElementsLimit >= 0)
       flags.elideLargeElementsAttrs(largeElementsLimit);
-    if (generic)
-      flags.printGenericOpForm();
     std::string text;
     llvm::raw_string_ostream os(text);
     module.get()->print(os, flags);
@@ -547,7 +544,7 @@ NB_MODULE(_core, m) {
           "Runs a pass pipeline in place; returns the warnings and remarks.")
       .def("clone", &PyModule::clone)
       .def("to_string", &PyModule::print, "debug_info"_a = false,
-           "large_elements_limit"_a = -1, "generic"_a = false)
+           "large_elements_limit"_a = -1)
       .def("save", &PyModule::save, "path"_a, "debug_info"_a = true)
       .def("function_attribute", &PyModule::getFunctionAttribute,
            "function"_a, "name"_a)
@@ -566,13 +563,6 @@ NB_MODULE(_core, m) {
   m.def("calibration_reset",
         [] { qopt::CalibrationState::global().clear(); },
         "Forgets the statistics every qopt.observe has recorded.");
-  m.def(
-      "calibration_read",
-      [](const std::string &path, const std::vector<std::string> &names) {
-        check(qopt::CalibrationState::global().read(path, names));
-      },
-      "path"_a, "observer_names"_a,
-      "Adds the statistics of a calibration file to the recorded ones.");
   m.def(
       "calibration_write",
       [](const std::string &path, const std::vector<std::string> &names) {
