@@ -85,6 +85,15 @@ try:
 except ImportError:
     pass
 
+# nvcc builds the CUDA checks of bench/gpu (mma_sp_check.cu) here; they
+# run only where there is a device.
+nvcc = os.path.join(config.cuda_toolkit or "/usr/local/cuda", "bin", "nvcc")
+if os.path.exists(nvcc):
+    config.available_features.add("nvcc")
+    config.substitutions.append(("%nvcc", nvcc))
+config.substitutions.append(
+    ("%quant_opt_src", os.path.dirname(config.test_source_root)))
+
 # GPU tests need a device: set the feature only when a driver answers.
 if shutil.which("nvidia-smi") and os.system("nvidia-smi -L >/dev/null 2>&1") == 0:
     config.available_features.add("cuda-device")

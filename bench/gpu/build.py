@@ -9,6 +9,8 @@ Writes one MLIR module of weight-only products per configuration, runs
                     time (quant-compile) with its checking main()
   sweep-skS-stP/    the M=1, N=K=4096 and 8192 INT4 kernels with split-K S,
                     P pipeline stages
+  mma_sp_check      bench/gpu/mma_sp_check.cu (nvcc): the numerics
+                    library's 2:4 mma.sp metadata on every shape and selector
 
 each with the kernel binaries and kernels.json (qopt-export-gpu-kernels).
 The function names carry the case: <family>_<act>_m<M>_n<N>_k<K>.
@@ -94,6 +96,7 @@ def main():
     parser.add_argument("--quant-opt", default="build/bin/quant-opt")
     parser.add_argument("--out", default="build/gpu-bench")
     parser.add_argument("--quant-compile", default="build/bin/quant-compile")
+    parser.add_argument("--nvcc", default="/usr/local/cuda/bin/nvcc")
     args = parser.parse_args()
     build(args.quant_opt, list(table_cases()), os.path.join(args.out, "table"),
           "")
@@ -112,6 +115,11 @@ def main():
     subprocess.run([args.quant_compile, "test/Integration/GPU/gemv_e2e.mlir",
                     "-o", os.path.join(e2e, "decode"), "--main",
                     "test/Integration/GPU/Inputs/gemv_e2e.c"], check=True)
+    subprocess.run([args.nvcc, "-std=c++20", "-O2", "-Iinclude",
+                    "-gencode", "arch=compute_80,code=sm_80",
+                    "-gencode", "arch=compute_90a,code=sm_90a",
+                    "bench/gpu/mma_sp_check.cu", "lib/Numerics/Sparsity.cpp",
+                    "-o", os.path.join(args.out, "mma_sp_check")], check=True)
     print(f"kernels in {args.out}", file=sys.stderr)
 
 

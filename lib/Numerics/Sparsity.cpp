@@ -98,4 +98,46 @@ std::vector<float> decompress24(const Sparse24 &s) {
   return dense;
 }
 
+int64_t getSparseMmaK(SparseMmaShape shape) {
+  switch (shape) {
+  case SparseMmaShape::F16_M16N8K16:
+    return 16;
+  case SparseMmaShape::F16_M16N8K32:
+  case SparseMmaShape::I8_M16N8K32:
+    return 32;
+  case SparseMmaShape::I8_M16N8K64:
+    return 64;
+  }
+  return 0;
+}
+
+int getSparseMmaSelectors(SparseMmaShape shape) {
+  // Each contributing thread holds 16 dense columns of two rows (32 bits),
+  // so K / 16 threads of a quad hold the operand; the selector picks which.
+  return int(4 / (getSparseMmaK(shape) / 16));
+}
+
+std::vector<uint32_t> packSparseMmaMetadata(const Sparse24 &s,
+                                            SparseMmaShape shape) {
+  const int64_t k = getSparseMmaK(shape);
+  const int64_t slabsPerStep = k / 16;
+  assert(s.rows % 16 == 0 && s.cols % k == 0);
+  // metadata holds, per row, one 16-bit word per 16 dense columns (eight
+  // 2-bit positions, low bits first): exactly the half-register a lane
+  // holds for one row.
+  const int64_t wordsPerRow = s.cols / 16;
+  const int64_t steps = s.cols / k;
+  std::vector<uint32_t> regs(size_t(s.rows / 16 * steps * 32));
+  for (int64_t tile = 0; tile < s.rows / 16; ++tile)
+    for (int64_t step = 0; step < steps; ++step)
+      for (int64_t lane = 0; lane < 32; ++lane) {
+        int64_t row = tile * 16 + lane / 4;
+        int64_t slab = step * slabsPerStep + (lane % 4) % slabsPerStep;
+        uint32_t lo = s.metadata[row * wordsPerRow + slab];
+        uint32_t hi = s.metadata[(row + 8) * wordsPerRow + slab];
+        regs[(tile * steps + step) * 32 + lane] = lo | hi << 16;
+      }
+  return regs;
+}
+
 } // namespace quantopt

@@ -91,6 +91,24 @@ for name, arrays in [("magnitude", {"w": w24}),
     check.equal(f"sparse24 {name} values", got["values"], vals)
     check.equal(f"sparse24 {name} positions", got["positions"], pos)
     check.equal(f"sparse24 {name} metadata", got["metadata"], meta)
+# The mma.sp metadata operands, read back the way each instruction reads
+# them, for every selector: the 2:4-masked matrix must come back. 256 x 512
+# covers every lane, selector and position pair many times (the
+# thread-by-thread reader is slow in Python; the C++ side is linear).
+w_mma = rng.normal(0, 1, (256, 512)).astype(np.float32)
+got = run("sparse24", {"w": w_mma})
+vals, pos, _ = nref.sparse24(w_mma)
+dense = np.zeros_like(w_mma)
+np.put_along_axis(dense.reshape(256, 128, 4),
+                  pos.reshape(256, 128, 2).astype(np.int64),
+                  vals.reshape(256, 128, 2), axis=2)
+for shape, (k, selectors) in nref.SPARSE_MMA.items():
+    regs = got[f"mma_sp_{shape}"]
+    check.equal(f"mma.sp {shape} operand shape", np.array(regs.shape),
+                np.array([256 // 16, 512 // k, 32]))
+    for sel in range(selectors):
+        check.equal(f"mma.sp {shape} selector {sel}",
+                    nref.mma_sp_operand_a(got["values"], regs, k, sel), dense)
 seed = run("sparse24", {"w": w24})
 check.equal("seed group values", seed["values"][0, :2],
             np.array([-1.25, 0.5], np.float32))

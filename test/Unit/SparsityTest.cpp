@@ -61,4 +61,65 @@ TEST(Sparse24, WandaScoreUsesInputNorms) {
   EXPECT_EQ(select24(w, 1, 4), (std::vector<uint8_t>{1, 1, 0, 0}));
 }
 
+// One non-trivial group: row 9 (quad row g = 1, upper half) keeps dense
+// columns 20 and 23 (positions 0 and 3 of group 5, the second group of
+// the 16-column slab 16-31). Every other group is all zero and keeps
+// positions 0 and 1 (nibble 0b0100), so a register is 0x44444444 except
+// where that group lands: nibble 1 of the upper half, 0b1100.
+TEST(SparseMmaMetadata, RegisterOfEveryLane) {
+  const int64_t rows = 16;
+  auto regsFor = [&](int64_t cols, SparseMmaShape shape) {
+    std::vector<float> w(rows * cols, 0.0f);
+    w[9 * cols + 20] = 1.0f;
+    w[9 * cols + 23] = -2.0f;
+    Sparse24 s = compress24(w, rows, cols, select24(w, rows, cols));
+    return packSparseMmaMetadata(s, shape);
+  };
+  const uint32_t plain = 0x44444444u, marked = 0x44C44444u;
+
+  // m16n8k32 (f16 and s8): lanes 4g+1 and 4g+3 hold columns 16-31.
+  for (SparseMmaShape shape :
+       {SparseMmaShape::F16_M16N8K32, SparseMmaShape::I8_M16N8K32}) {
+    std::vector<uint32_t> regs = regsFor(32, shape);
+    ASSERT_EQ(regs.size(), 32u);
+    for (int lane = 0; lane < 32; ++lane)
+      EXPECT_EQ(regs[lane], lane == 5 || lane == 7 ? marked : plain) << lane;
+  }
+  // m16n8k16: two K steps; the second one's quad 1 (lanes 4-7) all hold
+  // columns 16-31.
+  std::vector<uint32_t> k16 = regsFor(32, SparseMmaShape::F16_M16N8K16);
+  ASSERT_EQ(k16.size(), 64u);
+  for (int i = 0; i < 64; ++i)
+    EXPECT_EQ(k16[i], i >= 36 && i < 40 ? marked : plain) << i;
+  // m16n8k64: lane 4g+t holds columns 16t to 16t+15.
+  std::vector<uint32_t> k64 = regsFor(64, SparseMmaShape::I8_M16N8K64);
+  ASSERT_EQ(k64.size(), 32u);
+  for (int lane = 0; lane < 32; ++lane)
+    EXPECT_EQ(k64[lane], lane == 5 ? marked : plain) << lane;
+}
+
+TEST(SparseMmaMetadata, ShapesAndSelectors) {
+  EXPECT_EQ(getSparseMmaK(SparseMmaShape::F16_M16N8K16), 16);
+  EXPECT_EQ(getSparseMmaSelectors(SparseMmaShape::F16_M16N8K16), 4);
+  EXPECT_EQ(getSparseMmaSelectors(SparseMmaShape::F16_M16N8K32), 2);
+  EXPECT_EQ(getSparseMmaSelectors(SparseMmaShape::I8_M16N8K32), 2);
+  EXPECT_EQ(getSparseMmaK(SparseMmaShape::I8_M16N8K64), 64);
+  EXPECT_EQ(getSparseMmaSelectors(SparseMmaShape::I8_M16N8K64), 1);
+}
+
+// The seed's group [0.0, -1.25, 0.0, 0.50] in row 0, columns 0-3: nibble
+// 0b1101 (positions 1 and 3) in bits 0-3 of lanes 0 and 2 (selectors 0
+// and 1 of m16n8k32), and only there.
+TEST(SparseMmaMetadata, SeedGroup) {
+  std::vector<float> w(16 * 32, 0.0f);
+  w[1] = -1.25f;
+  w[3] = 0.50f;
+  Sparse24 s = compress24(w, 16, 32, select24(w, 16, 32));
+  std::vector<uint32_t> regs =
+      packSparseMmaMetadata(s, SparseMmaShape::F16_M16N8K32);
+  for (int lane = 0; lane < 32; ++lane)
+    EXPECT_EQ(regs[lane], lane == 0 || lane == 2 ? 0x4444444Du : 0x44444444u)
+        << lane;
+}
+
 } // namespace

@@ -156,6 +156,48 @@ def sparse24(w, norms=None):
     return vals.reshape(n, k // 2).astype(F32), pos, meta
 
 
+# The mma.sp shapes with 2:4 sparse A: dense K and the sparsity selectors.
+SPARSE_MMA = {"f16_m16n8k16": (16, 4), "f16_m16n8k32": (32, 2),
+              "i8_m16n8k32": (32, 2), "i8_m16n8k64": (64, 1)}
+# The index pairs mma.sp::ordered_metadata accepts (PTX ISA, "Sparse matrix
+# storage"): first index in the low two bits, strictly below the second.
+ORDERED_NIBBLES = {0b0100, 0b1000, 0b1001, 0b1100, 0b1101, 0b1110}
+
+
+def mma_sp_operand_a(values, regs, k, selector):
+    """The dense A matrix the mma.sp instructions of one shape see, read the
+    way the PTX ISA lays the operand out, thread by thread: of each quad of
+    lanes (groupID g), the K/16 threads named by the selector
+    (threadID_in_group = selector * K/16 + j) contribute one 32-bit register
+    each, covering dense columns 16j .. 16j+15 of the instruction's K step:
+    bits 0-15 for row g, bits 16-31 for row g+8, one nibble per chunk of
+    four columns, holding the positions of the chunk's two stored values.
+    The stored values are the compressed [16, K/2] tile in row order.
+    Returns the dense A; raises on a nibble ordered metadata
+    rejects."""
+    rows, half = values.shape
+    steps = 2 * half // k
+    per = k // 16
+    dense = np.zeros((rows, 2 * half), values.dtype)
+    for tile in range(rows // 16):
+        for step in range(steps):
+            for g in range(8):
+                for j in range(per):
+                    lane = 4 * g + selector * per + j
+                    reg = int(regs[tile, step, lane])
+                    for h in range(2):
+                        row = tile * 16 + g + 8 * h
+                        for c in range(4):
+                            nib = (reg >> (16 * h + 4 * c)) & 0xF
+                            if nib not in ORDERED_NIBBLES:
+                                raise ValueError(f"nibble {nib:04b}")
+                            col = step * k + 16 * j + 4 * c
+                            src = col // 2
+                            dense[row, col + (nib & 3)] = values[row, src]
+                            dense[row, col + (nib >> 2)] = values[row, src + 1]
+    return dense
+
+
 # --- GPTQ and AWQ ------------------------------------------------------------
 
 def gptq(w, x, storage, group, act_order=False, damp=0.01, block=128,

@@ -6,6 +6,8 @@
 //   quant-numerics calibrate   --x X.npy --method minmax|percentile|mse|entropy [--percentile P] [--storage i8] --out DIR
 //   quant-numerics smoothquant --act-max A.npy --w-max W.npy [--alpha 0.5] --out DIR
 //   quant-numerics sparse24    --w W.npy [--norms N.npy] --out DIR
+//                              (values, positions, metadata and, where the
+//                              shape tiles, mma_sp_<shape>.npy operands)
 //
 // Writes the results as .npy files into DIR: the bridge between the C++
 // library and the independent NumPy references in test/python.
@@ -214,6 +216,20 @@ int main(int argc, char **argv) {
          s.positions.size());
     save("metadata.npy", "<u2", {w.rows(), w.cols() / 16}, s.metadata.data(),
          s.metadata.size());
+    // The mma.sp metadata operands, for every shape the matrix tiles.
+    const std::pair<SparseMmaShape, const char *> shapes[] = {
+        {SparseMmaShape::F16_M16N8K16, "f16_m16n8k16"},
+        {SparseMmaShape::F16_M16N8K32, "f16_m16n8k32"},
+        {SparseMmaShape::I8_M16N8K32, "i8_m16n8k32"},
+        {SparseMmaShape::I8_M16N8K64, "i8_m16n8k64"}};
+    for (auto [shape, name] : shapes) {
+      int64_t k = getSparseMmaK(shape);
+      if (w.rows() % 16 != 0 || w.cols() % k != 0)
+        continue;
+      std::vector<uint32_t> regs = packSparseMmaMetadata(s, shape);
+      save(std::string("mma_sp_") + name + ".npy", "<u4",
+           {w.rows() / 16, w.cols() / k, 32}, regs.data(), regs.size());
+    }
   } else {
     fail("unknown command '" + command + "'");
   }

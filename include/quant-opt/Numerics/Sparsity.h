@@ -38,6 +38,38 @@ Sparse24 compress24(std::span<const float> w, int64_t rows, int64_t cols,
 /// The dense [rows, cols] matrix (zeros where nothing was kept).
 std::vector<float> decompress24(const Sparse24 &s);
 
+/// The `mma.sp` instructions whose sparse operand A is 2:4 with two 2-bit
+/// indices per group of four (PTX ISA, "Sparse matrix storage").
+enum class SparseMmaShape {
+  F16_M16N8K16, ///< .f16/.bf16 m16n8k16: one thread of each quad holds it
+  F16_M16N8K32, ///< .f16/.bf16 m16n8k32: a thread pair (T0,T1 or T2,T3)
+  I8_M16N8K32,  ///< .s8/.u8 m16n8k32: a thread pair
+  I8_M16N8K64,  ///< .s8/.u8 m16n8k64: all four threads, selector 0
+};
+
+/// The dense K one instruction of `shape` consumes (16, 32, 32 or 64).
+int64_t getSparseMmaK(SparseMmaShape shape);
+
+/// The sparsity selectors `shape` accepts: 4, 2, 2 or 1.
+int getSparseMmaSelectors(SparseMmaShape shape);
+
+/// The metadata operand of every `mma.sp` of `shape` over the whole matrix,
+/// in register order: [rows / 16][cols / K][32 lanes] 32-bit words, so a
+/// warp loads its operand for row tile r and K step k with one coalesced
+/// 128-byte read at ((r * cols / K) + k) * 32 + lane.
+///
+/// Lane 4g + t holds the indices of 16 consecutive dense columns
+/// (K step start + 16 j, j = t mod K/16) of row g in bits 0-15 and of row
+/// g + 8 in bits 16-31; each group of four columns takes four bits, the
+/// lower kept position in the lower two. Every lane is filled, so the
+/// operand is right for every sparsity selector `shape` accepts: selector
+/// s reads lanes t = s K/16 + j. Positions are ascending within a group,
+/// as `mma.sp::ordered_metadata` requires. The A operand is `values` as it
+/// is ([rows, cols / 2] row-major): its fragments are those of a dense
+/// [16, K / 2] tile. `rows` must be a multiple of 16 and `cols` of K.
+std::vector<uint32_t> packSparseMmaMetadata(const Sparse24 &s,
+                                            SparseMmaShape shape);
+
 } // namespace quantopt
 
 #endif // QUANT_OPT_NUMERICS_SPARSITY_H
