@@ -22,7 +22,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <mutex>
+#include <utility>
 
 #define QOPT_EXPORT extern "C" __attribute__((visibility("default")))
 #define QOPT_STRINGIFY_(x) #x
@@ -75,6 +77,7 @@ struct Driver {
   X(cuMemFree)                                                                 \
   X(cuMemcpyAsync)                                                             \
   X(cuMemcpyHtoD)                                                              \
+  X(cuCtxSynchronize)                                                          \
   X(cuMemsetD32Async)                                                          \
   X(cuMemsetD16Async)
 #define QOPT_DECLARE(name) decltype(&::name) name = nullptr;
@@ -306,6 +309,32 @@ QOPT_EXPORT void mgpuMemset16(void *dst, int short value, size_t count,
   CHECK(d, cuMemsetD16Async(reinterpret_cast<CUdeviceptr>(dst),
                             static_cast<unsigned short>(value), count,
                             asStream(stream)));
+}
+
+//===----------------------------------------------------------------------===//
+// Constants resident on the device
+//===----------------------------------------------------------------------===//
+
+/// The device copy of the `bytes` bytes at `host`, a constant buffer of the
+/// program (the weights and scales of a compiled model, bound into the host
+/// code as constant globals): uploaded on the first call for that buffer,
+/// the same copy returned afterwards, kept for the life of the process.
+/// Host code of qopt-materialize-gpu-launches calls it in place of a device
+/// allocation and copy per launch. The upload completes before it returns,
+/// so kernels on any stream see the data.
+QOPT_EXPORT void *qoptDeviceConstant(const void *host, uint64_t bytes) {
+  const Driver &d = driver();
+  static std::mutex mutex;
+  static std::map<std::pair<const void *, uint64_t>, CUdeviceptr> copies;
+  std::lock_guard<std::mutex> lock(mutex);
+  CUdeviceptr &copy = copies[{host, bytes}];
+  if (!copy && bytes) {
+    CHECK(d, cuMemAlloc(&copy, bytes));
+    CHECK(d, cuMemcpyHtoD(copy, host, bytes));
+    // From pageable memory the copy may still be in flight on return.
+    CHECK(d, cuCtxSynchronize());
+  }
+  return reinterpret_cast<void *>(copy);
 }
 
 //===----------------------------------------------------------------------===//

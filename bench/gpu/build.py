@@ -7,6 +7,8 @@ Writes one MLIR module of weight-only products per configuration, runs
   table/            the kernels of the benchmark table (tiling heuristic)
   e2e/decode        test/Integration/GPU/gemv_e2e.mlir compiled ahead of
                     time (quant-compile) with its checking main()
+  e2e/resident      the same for constant weights (resident_weights.test):
+                    two calls, the second on the weights the first uploaded
   sweep-skS-stP/    the M=1, N=K=4096 and 8192 INT4 kernels with split-K S,
                     P pipeline stages
   mma_sp_check      bench/gpu/mma_sp_check.cu (nvcc): the numerics
@@ -115,6 +117,15 @@ def main():
     subprocess.run([args.quant_compile, "test/Integration/GPU/gemv_e2e.mlir",
                     "-o", os.path.join(e2e, "decode"), "--main",
                     "test/Integration/GPU/Inputs/gemv_e2e.c"], check=True)
+    # Constant weights resident on the device across calls.
+    model = os.path.join(e2e, "resident_model.mlir")
+    with open(model, "w") as f:
+        subprocess.run([sys.executable,
+                        "test/Integration/GPU/Inputs/resident_model.py"],
+                       stdout=f, check=True)
+    subprocess.run([args.quant_compile, model, "-o",
+                    os.path.join(e2e, "resident"), "--main",
+                    "test/Integration/GPU/Inputs/resident_main.c"], check=True)
     subprocess.run([args.nvcc, "-std=c++20", "-O2", "-Iinclude",
                     "-gencode", "arch=compute_80,code=sm_80",
                     "-gencode", "arch=compute_90a,code=sm_90a",

@@ -13,5 +13,6 @@ nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem \
 "$kernels/mma_sp_check" 2>&1 | tee "$out/mma-sp.txt" || true
 # The ahead-of-time executable: host code, runtime and kernel together.
 "$kernels/e2e/decode" 2>&1 | tee "$out/gpu-e2e.txt" || true
+"$kernels/e2e/resident" 2>&1 | tee -a "$out/gpu-e2e.txt" || true
 python3 bench/gpu/run.py --kernels "$kernels" --json "$out/gpu-bench.json" \
   2>&1 | tee "$out/gpu-bench.txt"

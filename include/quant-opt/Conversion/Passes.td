@@ -166,11 +166,16 @@ def MaterializeGPULaunches : Pass<"qopt-materialize-gpu-launches", "::mlir::Modu
     the result into the caller's buffer (the last argument after
     `buffer-results-to-out-params`) or a new `memref.alloc` it returns, and
     frees the device buffers. `gpu-async-region` then puts the copies and
-    the launch on one stream.
+    the launch on one stream. Operands listed in the attribute's `resident`
+    array (compile-time constants: weights, scales) are not copied per call:
+    `qoptDeviceConstant(host pointer, bytes)` of libqopt_cuda_runtime
+    uploads each once and returns the same device copy afterwards.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
     "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
     "::mlir::memref::MemRefDialect",
   ];
 }

@@ -16,7 +16,9 @@
 //
 //   device copies of the inputs (gpu.alloc, gpu.memcpy), gpu.alloc of Y,
 //   gpu.launch_func, Y copied into the caller's buffer (or a new one),
-//   gpu.dealloc
+//   gpu.dealloc; constant inputs (the `resident` operands, named in the
+//   launch function's name as _c<i>) are instead uploaded once by the
+//   runtime (qoptDeviceConstant) and stay on the device
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,6 +37,8 @@
 #include "WeightOnlyGemv.h"
 #include "WeightOnlyTiled.h"
 
+#include "mlir/Conversion/LLVMCommon/MemRefBuilder.h"
+#include "mlir/Conversion/LLVMCommon/TypeConverter.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/SymbolTable.h"
@@ -56,6 +60,19 @@ using namespace mlir::qopt::gpu_kernels;
 
 namespace {
 
+/// Whether `v` is a compile-time constant, possibly reshaped: such a tensor
+/// bufferizes to a view of a constant memref.global, whose host address
+/// and contents never change.
+bool isConstantTensor(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (def->hasTrait<OpTrait::ConstantLike>())
+      return true;
+    if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(def))
+      return false;
+    v = def->getOperand(0);
+  }
+  return false;
+}
 
 /// SMs of the reference part of each chip (A100, L40S, H100 SXM): what the
 /// tile heuristics size grids for.
@@ -305,7 +322,16 @@ struct ConvertQOptMatmulToGPU
       tensorTypes.push_back(
           RankedTensorType::get(m.getShape(), m.getElementType()));
     }
+    // Constant operands (the weights and scales of a compiled model) stay
+    // resident on the device; a launch function is specific to which of
+    // its operands are, so its name says so.
+    SmallVector<int64_t> resident;
+    for (auto [i, v] : llvm::enumerate(plan.inputs))
+      if (isConstantTensor(v))
+        resident.push_back(int64_t(i));
     std::string name = (kernel.getName() + "_launch").str();
+    for (int64_t i : resident)
+      name += "_c" + std::to_string(i);
     auto launcher = module.lookupSymbol<func::FuncOp>(name);
     if (!launcher) {
       // Launch functions go before the kernels' gpu.module.
@@ -319,13 +345,14 @@ struct ConvertQOptMatmulToGPU
       SymbolRefAttr kernelRef = SymbolRefAttr::get(
           mb.getStringAttr("qopt_kernels"),
           {FlatSymbolRefAttr::get(kernel.getNameAttr())});
-      launcher->setAttr(
-          kGPULaunchAttrName,
-          mb.getDictionaryAttr(
-              {mb.getNamedAttr("kernel", kernelRef),
-               mb.getNamedAttr("grid", mb.getDenseI64ArrayAttr(plan.grid)),
-               mb.getNamedAttr("block",
-                               mb.getDenseI64ArrayAttr(plan.block))}));
+      SmallVector<NamedAttribute> launch = {
+          mb.getNamedAttr("kernel", kernelRef),
+          mb.getNamedAttr("grid", mb.getDenseI64ArrayAttr(plan.grid)),
+          mb.getNamedAttr("block", mb.getDenseI64ArrayAttr(plan.block))};
+      if (!resident.empty())
+        launch.push_back(
+            mb.getNamedAttr("resident", mb.getDenseI64ArrayAttr(resident)));
+      launcher->setAttr(kGPULaunchAttrName, mb.getDictionaryAttr(launch));
     }
     Value y = func::CallOp::create(b, loc, launcher, plan.inputs).getResult(0);
     RankedTensorType yType = op.getType();
@@ -390,15 +417,29 @@ struct MaterializeGPULaunches
     };
     ArrayRef<BlockArgument> args = body->getArguments();
     ArrayRef<BlockArgument> inputs = outParam ? args.drop_back() : args;
-    for (Value host : inputs) {
-      Value d = deviceAlloc(cast<MemRefType>(host.getType()));
+    auto residentAttr = launch.getAs<DenseI64ArrayAttr>("resident");
+    ArrayRef<int64_t> resident =
+        residentAttr ? residentAttr.asArrayRef() : ArrayRef<int64_t>();
+    SmallVector<Value> copies;
+    for (auto [i, host] : llvm::enumerate(inputs)) {
+      auto t = cast<MemRefType>(host.getType());
+      if (llvm::is_contained(resident, int64_t(i))) {
+        FailureOr<Value> d = getDeviceConstant(b, loc, func, host);
+        if (failed(d))
+          return failure();
+        device.push_back(*d);
+        continue;
+      }
+      Value d = deviceAlloc(t);
       gpu::MemcpyOp::create(b, loc, TypeRange{}, ValueRange{}, d, host);
       device.push_back(d);
+      copies.push_back(d);
     }
     auto yType = cast<MemRefType>(outParam ? args.back().getType()
                                            : type.getResult(0));
     Value yDevice = deviceAlloc(yType);
     device.push_back(yDevice);
+    copies.push_back(yDevice);
 
     auto dims = [&](DenseI64ArrayAttr a) {
       SmallVector<Value> v;
@@ -417,12 +458,55 @@ struct MaterializeGPULaunches
     Value yHost = outParam ? Value(args.back())
                            : Value(memref::AllocOp::create(b, loc, yType));
     gpu::MemcpyOp::create(b, loc, TypeRange{}, ValueRange{}, yHost, yDevice);
-    for (Value d : device)
+    for (Value d : copies)
       gpu::DeallocOp::create(b, loc, TypeRange{}, ValueRange{}, d);
     func::ReturnOp::create(b, loc,
                            outParam ? ValueRange{} : ValueRange{yHost});
     return success();
   }
+
+  /// The device copy of the constant buffer `host`, made by the runtime on
+  /// the first call and kept for the life of the process
+  /// (`qoptDeviceConstant(host pointer, bytes)`), as a memref of the same
+  /// type: the runtime's pointer in a static memref descriptor, cast to the
+  /// memref type (the casts cancel when the host code is lowered to LLVM).
+  FailureOr<Value> getDeviceConstant(OpBuilder &b, Location loc,
+                                     func::FuncOp func, Value host) {
+    auto t = cast<MemRefType>(host.getType());
+    // An identity layout: offset 0 and contiguous, so the bytes from the
+    // aligned pointer on are the whole buffer.
+    if (!t.hasStaticShape() || !t.getLayout().isIdentity())
+      return func.emitError()
+             << "a resident operand of " << kGPULaunchAttrName
+             << " must be a static, contiguous memref; got " << t;
+    MLIRContext *ctx = b.getContext();
+    auto ptrType = LLVM::LLVMPointerType::get(ctx);
+    // An llvm.func, not a func.func: the host pipeline requests C wrappers
+    // (_mlir_ciface_) for every func.func, declarations included.
+    auto module = func->getParentOfType<ModuleOp>();
+    auto runtime = module.lookupSymbol<LLVM::LLVMFuncOp>(kDeviceConstantFn);
+    if (!runtime) {
+      OpBuilder mb(func);
+      runtime = LLVM::LLVMFuncOp::create(
+          mb, loc, kDeviceConstantFn,
+          LLVM::LLVMFunctionType::get(ptrType, {ptrType, mb.getI64Type()}));
+    }
+    int64_t bits = t.getNumElements() * t.getElementTypeBitWidth();
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, host);
+    Value base64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), base);
+    Value address = LLVM::IntToPtrOp::create(b, loc, ptrType, base64);
+    Value bytes = arith::ConstantIntOp::create(b, loc, (bits + 7) / 8, 64);
+    Value device =
+        LLVM::CallOp::create(b, loc, runtime, ValueRange{address, bytes})
+            .getResult();
+    LLVMTypeConverter converter(ctx);
+    Value descriptor =
+        MemRefDescriptor::fromStaticShape(b, loc, converter, t, device);
+    return UnrealizedConversionCastOp::create(b, loc, t, descriptor)
+        .getResult(0);
+  }
+
+  static constexpr StringLiteral kDeviceConstantFn = "qoptDeviceConstant";
 };
 
 } // namespace

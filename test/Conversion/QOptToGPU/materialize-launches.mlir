@@ -27,6 +27,63 @@ module attributes {gpu.container_module} {
 
 // -----
 
+// Resident operands (constants: here W and S) are not copied per call: the
+// runtime's qoptDeviceConstant uploads each once and returns its device
+// copy, wrapped as a memref of the operand's type; only X and Y get device
+// buffers, copies and deallocations.
+// The runtime function is declared once, before its first user.
+// CHECK:       llvm.func @qoptDeviceConstant(!llvm.ptr, i64) -> !llvm.ptr
+// CHECK-LABEL: func.func private @k_launch_c1_c2(
+// CHECK-SAME:    %[[X:.*]]: memref<1x256xf16>, %[[W:.*]]: memref<64x128xi8>, %[[S:.*]]: memref<64x2xf32>, %[[Y:.*]]: memref<1x64xf16>)
+// CHECK:         %[[XD:.*]] = gpu.alloc () : memref<1x256xf16>
+// CHECK:         gpu.memcpy %[[XD]], %[[X]]
+// CHECK:         %[[WA:.*]] = memref.extract_aligned_pointer_as_index %[[W]]
+// CHECK:         %[[WI:.*]] = arith.index_cast %[[WA]] : index to i64
+// CHECK:         %[[WP:.*]] = llvm.inttoptr %[[WI]] : i64 to !llvm.ptr
+// CHECK:         %[[WB:.*]] = arith.constant 8192 : i64
+// CHECK:         %[[WP2:.*]] = llvm.call @qoptDeviceConstant(%[[WP]], %[[WB]]) : (!llvm.ptr, i64) -> !llvm.ptr
+// CHECK:         llvm.insertvalue %[[WP2]], %{{.*}}[1]
+// CHECK:         %[[WD:.*]] = builtin.unrealized_conversion_cast %{{.*}} : !llvm.struct<(ptr, ptr, i64, array<2 x i64>, array<2 x i64>)> to memref<64x128xi8>
+// CHECK:         %[[SB:.*]] = arith.constant 512 : i64
+// CHECK:         llvm.call @qoptDeviceConstant(%{{.*}}, %[[SB]])
+// CHECK:         %[[SD:.*]] = builtin.unrealized_conversion_cast %{{.*}} to memref<64x2xf32>
+// CHECK:         %[[YD:.*]] = gpu.alloc () : memref<1x64xf16>
+// CHECK:         gpu.launch_func @kernels::@k {{.*}} args(%[[XD]] : memref<1x256xf16>, %[[WD]] : memref<64x128xi8>, %[[SD]] : memref<64x2xf32>, %[[YD]] : memref<1x64xf16>)
+// CHECK:         gpu.memcpy %[[Y]], %[[YD]]
+// CHECK-COUNT-2: gpu.dealloc
+// CHECK-NOT:     gpu.dealloc
+// CHECK:         return
+module attributes {gpu.container_module} {
+  func.func private @k_launch_c1_c2(memref<1x256xf16>, memref<64x128xi8>, memref<64x2xf32>, memref<1x64xf16>)
+      attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 4, 1, 1>, kernel = @kernels::@k, resident = array<i64: 1, 2>}}
+  gpu.module @kernels {
+    gpu.func @k(%x: memref<1x256xf16>, %w: memref<64x128xi8>, %s: memref<64x2xf32>, %y: memref<1x64xf16>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  // expected-error @below {{a resident operand of qopt.gpu_launch must be a static, contiguous memref; got 'memref<64x128xi8, strided<[256, 1]>>'}}
+  func.func private @k_launch_c1(memref<1x256xf16>, memref<64x128xi8, strided<[256, 1]>>, memref<1x64xf16>)
+      attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 4, 1, 1>, kernel = @kernels::@k, resident = array<i64: 1>}}
+  gpu.module @kernels {
+    gpu.func @k(%x: memref<1x256xf16>, %w: memref<64x128xi8>, %y: memref<1x64xf16>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// expected-error @below {{'qopt.gpu_launch' 'resident' must be an increasing array of argument indices of the function}}
+func.func private @k_launch_c3(memref<1x256xf16>, memref<1x64xf16>)
+    attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 4, 1, 1>, kernel = @kernels::@k, resident = array<i64: 3>}}
+
+// -----
+
 module {
   // expected-error @below {{qopt.gpu_launch functions must be bufferized first}}
   func.func private @k_launch(tensor<1x256xf16>) -> tensor<1x64xf16>

@@ -150,3 +150,33 @@ func.func @prefill(%x: tensor<100x512xf16>, %w: tensor<256x256xi8>, %s: tensor<2
       : (tensor<48x512xf16>, tensor<96x256xi8>, tensor<96x4xf32>) -> tensor<48x96xf16>
   return %y, %y48 : tensor<100x256xf16>, tensor<48x96xf16>
 }
+
+// -----
+
+// Constant operands (the weights and scales of a compiled model) are marked
+// resident: the launch function of a product with constant W and S is
+// _launch_c1_c2 and lists them; the same kernel with W and S from the
+// caller keeps its plain launch function.
+// CHECK-LABEL: func.func @constant_weights
+// CHECK:         %[[W:.*]] = arith.constant dense<17> : tensor<256x256xi8>
+// CHECK:         %[[S:.*]] = arith.constant dense<1.250000e-01> : tensor<256x4xf32>
+// CHECK:         call @[[KERNEL:qopt_gemv_i4_f16_f16_m1n256k512_[a-z0-9_]+]]_launch_c1_c2(%{{.*}}, %[[W]], %[[S]])
+// CHECK-LABEL: func.func @argument_weights
+// CHECK:         call @[[KERNEL]]_launch(
+// CHECK:       func.func private @[[KERNEL]]_launch_c1_c2(
+// CHECK-SAME:    qopt.gpu_launch = {{{.*}}kernel = @qopt_kernels::@[[KERNEL]], resident = array<i64: 1, 2>}
+// CHECK:       func.func private @[[KERNEL]]_launch(
+// CHECK-NOT:     resident
+// CHECK-SAME:    kernel = @qopt_kernels::@[[KERNEL]]}
+func.func @constant_weights(%x: tensor<1x512xf16>) -> tensor<1x256xf16> {
+  %w = arith.constant dense<17> : tensor<256x256xi8>
+  %s = arith.constant dense<0.125> : tensor<256x4xf32>
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
+      : (tensor<1x512xf16>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<1x256xf16>
+  return %y : tensor<1x256xf16>
+}
+func.func @argument_weights(%x: tensor<1x512xf16>, %w: tensor<256x256xi8>, %s: tensor<256x4xf32>) -> tensor<1x256xf16> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
+      : (tensor<1x512xf16>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<1x256xf16>
+  return %y : tensor<1x256xf16>
+}

@@ -2,6 +2,7 @@
 // libqopt_cuda_runtime's error paths on machines without a GPU.
 //   FAKE_CUDA_DEVICES=N     devices reported (default 1)
 //   FAKE_CUDA_FAIL=name:code  make driver function `name` return `code`
+//   FAKE_CUDA_TRACE=1       print each memory copy and its size
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,26 @@ CUresult cuDeviceGetCount(int *count) {
 }
 
 static char memory[1 << 16];
+
+// FAKE_CUDA_TRACE=1: the copies are printed, for FileCheck.
+static void trace(const char *what, size_t bytes) {
+  if (getenv("FAKE_CUDA_TRACE"))
+    printf("fake_cuda: %s %zu\n", what, bytes);
+}
+
+CUresult cuMemcpyHtoD_v2(unsigned long long dst, const void *src,
+                         size_t bytes) {
+  trace("cuMemcpyHtoD", bytes);
+  (void)dst, (void)src;
+  return outcome("cuMemcpyHtoD_v2");
+}
+
+CUresult cuMemcpyAsync(unsigned long long dst, unsigned long long src,
+                       size_t bytes, void *stream) {
+  trace("cuMemcpyAsync", bytes);
+  (void)dst, (void)src, (void)stream;
+  return outcome("cuMemcpyAsync");
+}
 
 CUresult cuMemAlloc_v2(unsigned long long *ptr, size_t bytes) {
   *ptr = (unsigned long long)memory;
@@ -85,7 +106,6 @@ FAKE(cuEventRecord)
 FAKE(cuEventSynchronize)
 FAKE(cuMemAllocManaged)
 FAKE(cuMemFree_v2)
-FAKE(cuMemcpyAsync)
-FAKE(cuMemcpyHtoD_v2)
+FAKE(cuCtxSynchronize)
 FAKE(cuMemsetD32Async)
 FAKE(cuMemsetD16Async)

@@ -3,6 +3,7 @@
 #include "quant-opt/Dialect/QOpt/IR/QOpt.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 using namespace mlir;
 using namespace mlir::qopt;
@@ -69,6 +70,22 @@ LogicalResult QOptDialect::verifyOperationAttribute(Operation *op,
       return op->emitError("'qopt.gpu_launch' must be a dictionary with a "
                            "'kernel' symbol and positive 3-D 'grid' and "
                            "'block' arrays");
+    // Optional: the operands (increasing indices) that are constants and
+    // stay resident on the device.
+    if (Attribute resident = launch.get("resident")) {
+      auto indices = dyn_cast<DenseI64ArrayAttr>(resident);
+      auto fn = dyn_cast<FunctionOpInterface>(op);
+      int64_t inputs = fn ? int64_t(fn.getNumArguments()) : 0;
+      bool valid = indices && fn;
+      for (auto [k, i] : llvm::enumerate(
+               indices ? indices.asArrayRef() : ArrayRef<int64_t>()))
+        valid &= i >= 0 && i < inputs &&
+                 (k == 0 || i > indices.asArrayRef()[k - 1]);
+      if (!valid)
+        return op->emitError("'qopt.gpu_launch' 'resident' must be an "
+                             "increasing array of argument indices of the "
+                             "function");
+    }
     return success();
   }
   if (attr.getName() == "qopt.out_params") {

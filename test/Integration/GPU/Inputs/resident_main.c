@@ -1,0 +1,74 @@
+// Calls @decode of Inputs/resident_model.py (weights and scales constant in
+// the module, so they stay resident on the device) twice, with different
+// X, and checks each Y against a double-precision reference made from the
+// same generator, with gemv_e2e.c's bound:
+//
+//   |y - ref| <= 2^-11 |ref| + 2 K 2^-24 sum_k |x w| + 2^-24
+//
+// With QOPT_E2E_NO_CHECK set (the stand-in driver runs no kernel) it only
+// marks the calls, so that the driver's trace shows what each one copies.
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+enum { M = 2, N = 16, K = 256, G = 128 };
+
+#define MEMREF2(T)                                                             \
+  struct {                                                                     \
+    T *allocated, *aligned;                                                    \
+    int64_t offset, sizes[2], strides[2];                                      \
+  }
+typedef MEMREF2(_Float16) MemRefF16;
+
+void _mlir_ciface_decode(MemRefF16 *y, MemRefF16 *x);
+
+static uint32_t state = 12345;
+static uint32_t next(void) { return state = state * 1664525u + 1013904223u; }
+
+int main(void) {
+  static int codes[N * K];
+  static double scale[N * (K / G)];
+  // The model's constants, as resident_model.py makes them.
+  for (int i = 0; i < N * K; ++i)
+    codes[i] = (int)((next() >> 28) & 0xF) - 8;
+  for (int i = 0; i < N * (K / G); ++i)
+    scale[i] = (1 + (next() >> 24)) / 4096.0;
+
+  int bad = 0;
+  for (int call = 1; call <= 2; ++call) {
+    static _Float16 x[M * K], y[M * N];
+    for (int i = 0; i < M * K; ++i)
+      x[i] = (_Float16)((int)(next() >> 22) / 256.0f - 2.0f);
+    for (int i = 0; i < M * N; ++i)
+      y[i] = (_Float16)NAN;
+    MemRefF16 xm = {x, x, 0, {M, K}, {K, 1}};
+    MemRefF16 ym = {y, y, 0, {M, N}, {N, 1}};
+    printf("call %d\n", call);
+    fflush(stdout);
+    _mlir_ciface_decode(&ym, &xm);
+    if (getenv("QOPT_E2E_NO_CHECK"))
+      continue;
+    for (int m = 0; m < M; ++m)
+      for (int n = 0; n < N; ++n) {
+        double ref = 0, mag = 0;
+        for (int k = 0; k < K; ++k) {
+          double wv = codes[n * K + k] * scale[n * (K / G) + k / G];
+          ref += (double)x[m * K + k] * wv;
+          mag += fabs((double)x[m * K + k] * wv);
+        }
+        double tol = ldexp(fabs(ref), -11) + 2.0 * K * ldexp(mag, -24) +
+                     ldexp(1.0, -24);
+        if (!(fabs((double)y[m * N + n] - ref) <= tol) && bad++ < 5)
+          printf("call %d: y[%d, %d] = %g, expected %g (tolerance %g)\n", call,
+                 m, n, (double)y[m * N + n], ref, tol);
+      }
+  }
+  if (getenv("QOPT_E2E_NO_CHECK")) {
+    printf("done\n");
+    return 0;
+  }
+  printf("%s: %d of %d outside the bound\n", bad ? "FAIL" : "PASS", bad,
+         2 * M * N);
+  return bad != 0;
+}
