@@ -54,6 +54,7 @@ struct Driver {
   X(cuInit)                                                                    \
   X(cuDeviceGetCount)                                                          \
   X(cuDeviceGet)                                                               \
+  X(cuDeviceGetAttribute)                                                      \
   X(cuDevicePrimaryCtxRetain)                                                  \
   X(cuCtxSetCurrent)                                                           \
   X(cuGetErrorName)                                                            \
@@ -84,8 +85,16 @@ struct Driver {
   QOPT_DRIVER_FUNCTIONS(QOPT_DECLARE)
   // Optional: drivers before CUDA 12 lack it; only TMA kernels need it.
   QOPT_DECLARE(cuTensorMapEncodeTiled)
+  // Optional: the stream-ordered allocator (CUDA 11.2 drivers on).
+  QOPT_DECLARE(cuMemAllocAsync)
+  QOPT_DECLARE(cuMemFreeAsync)
+  QOPT_DECLARE(cuDeviceGetDefaultMemPool)
+  QOPT_DECLARE(cuMemPoolSetAttribute)
 #undef QOPT_DECLARE
   CUcontext context = nullptr;
+  /// Device buffers of a stream come from the device's memory pool, freed
+  /// back to it in stream order (no device-wide synchronisation).
+  bool streamOrderedAlloc = false;
 };
 
 int defaultDevice = 0;
@@ -127,8 +136,15 @@ const Driver &driver() {
           QOPT_STRINGIFY(name));
     QOPT_DRIVER_FUNCTIONS(QOPT_RESOLVE)
 #undef QOPT_RESOLVE
-    d.cuTensorMapEncodeTiled = reinterpret_cast<decltype(
-        d.cuTensorMapEncodeTiled)>(dlsym(library, "cuTensorMapEncodeTiled"));
+#define QOPT_RESOLVE_OPTIONAL(name)                                            \
+  d.name = reinterpret_cast<decltype(d.name)>(                                 \
+      dlsym(library, QOPT_STRINGIFY(name)));
+    QOPT_RESOLVE_OPTIONAL(cuTensorMapEncodeTiled)
+    QOPT_RESOLVE_OPTIONAL(cuMemAllocAsync)
+    QOPT_RESOLVE_OPTIONAL(cuMemFreeAsync)
+    QOPT_RESOLVE_OPTIONAL(cuDeviceGetDefaultMemPool)
+    QOPT_RESOLVE_OPTIONAL(cuMemPoolSetAttribute)
+#undef QOPT_RESOLVE_OPTIONAL
     CHECK(d, cuInit(0));
     int count = 0;
     CHECK(d, cuDeviceGetCount(&count));
@@ -140,6 +156,26 @@ const Driver &driver() {
     CUdevice device;
     CHECK(d, cuDeviceGet(&device, defaultDevice));
     CHECK(d, cuDevicePrimaryCtxRetain(&d.context, device));
+    // The buffers of each call (activations, results) come from the
+    // device's default pool, which keeps what is freed for the next call
+    // (release threshold: never) instead of returning it at every
+    // synchronisation. Without pools (old driver or device), or with
+    // $QOPT_CUDA_SYNC_ALLOC set, cuMemAlloc / cuMemFree.
+    if (d.cuMemAllocAsync && d.cuMemFreeAsync &&
+        d.cuDeviceGetDefaultMemPool && d.cuMemPoolSetAttribute &&
+        !std::getenv("QOPT_CUDA_SYNC_ALLOC")) {
+      int pools = 0;
+      CHECK(d, cuDeviceGetAttribute(
+                   &pools, CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED, device));
+      if (pools) {
+        CUmemoryPool pool = nullptr;
+        CHECK(d, cuDeviceGetDefaultMemPool(&pool, device));
+        cuuint64_t keep = ~cuuint64_t(0);
+        CHECK(d, cuMemPoolSetAttribute(
+                     pool, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD, &keep));
+        d.streamOrderedAlloc = true;
+      }
+    }
   });
   // Kernels may be launched from other threads than the first caller's:
   // make the context current once per thread, not on every call.
@@ -268,7 +304,9 @@ QOPT_EXPORT void mgpuEventRecord(void *event, void *stream) {
   CHECK(d, cuEventRecord(static_cast<CUevent>(event), asStream(stream)));
 }
 
-QOPT_EXPORT void *mgpuMemAlloc(uint64_t sizeBytes, void * /*stream*/,
+/// On a stream (the code of gpu-async-region, which allocates and frees on
+/// streams), from the pool in stream order; otherwise cuMemAlloc.
+QOPT_EXPORT void *mgpuMemAlloc(uint64_t sizeBytes, void *stream,
                                bool isHostShared) {
   const Driver &d = driver();
   if (sizeBytes == 0)
@@ -276,16 +314,22 @@ QOPT_EXPORT void *mgpuMemAlloc(uint64_t sizeBytes, void * /*stream*/,
   CUdeviceptr ptr = 0;
   if (isHostShared)
     CHECK(d, cuMemAllocManaged(&ptr, sizeBytes, CU_MEM_ATTACH_GLOBAL));
+  else if (stream && d.streamOrderedAlloc)
+    CHECK(d, cuMemAllocAsync(&ptr, sizeBytes, asStream(stream)));
   else
     CHECK(d, cuMemAlloc(&ptr, sizeBytes));
   return reinterpret_cast<void *>(ptr);
 }
 
-QOPT_EXPORT void mgpuMemFree(void *ptr, void * /*stream*/) {
+QOPT_EXPORT void mgpuMemFree(void *ptr, void *stream) {
   if (!ptr)
     return;
   const Driver &d = driver();
-  CHECK(d, cuMemFree(reinterpret_cast<CUdeviceptr>(ptr)));
+  if (stream && d.streamOrderedAlloc)
+    CHECK(d, cuMemFreeAsync(reinterpret_cast<CUdeviceptr>(ptr),
+                            asStream(stream)));
+  else
+    CHECK(d, cuMemFree(reinterpret_cast<CUdeviceptr>(ptr)));
 }
 
 QOPT_EXPORT void mgpuMemcpy(void *dst, void *src, size_t sizeBytes,

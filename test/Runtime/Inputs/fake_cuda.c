@@ -2,7 +2,8 @@
 // libqopt_cuda_runtime's error paths on machines without a GPU.
 //   FAKE_CUDA_DEVICES=N     devices reported (default 1)
 //   FAKE_CUDA_FAIL=name:code  make driver function `name` return `code`
-//   FAKE_CUDA_TRACE=1       print each memory copy and its size
+//   FAKE_CUDA_TRACE=1       print each allocation, free and copy (and size)
+//   FAKE_CUDA_NO_POOLS=1    report no memory-pool support
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ CUresult cuDeviceGetCount(int *count) {
 
 static char memory[1 << 16];
 
-// FAKE_CUDA_TRACE=1: the copies are printed, for FileCheck.
+// FAKE_CUDA_TRACE=1: allocations and copies are printed, for FileCheck.
 static void trace(const char *what, size_t bytes) {
   if (getenv("FAKE_CUDA_TRACE"))
     printf("fake_cuda: %s %zu\n", what, bytes);
@@ -60,8 +61,45 @@ CUresult cuMemcpyAsync(unsigned long long dst, unsigned long long src,
 }
 
 CUresult cuMemAlloc_v2(unsigned long long *ptr, size_t bytes) {
+  trace("cuMemAlloc", bytes);
   *ptr = (unsigned long long)memory;
   return outcome("cuMemAlloc_v2");
+}
+
+// A stream handle that is not the legacy default stream (null).
+CUresult cuStreamCreate(void **stream, unsigned flags) {
+  static char handle;
+  *stream = &handle;
+  (void)flags;
+  return outcome("cuStreamCreate");
+}
+
+// Memory pools: supported unless FAKE_CUDA_NO_POOLS is set.
+CUresult cuDeviceGetAttribute(int *value, int attribute, int device) {
+  *value = attribute == 115 /* MEMORY_POOLS_SUPPORTED */
+               ? !getenv("FAKE_CUDA_NO_POOLS")
+               : 0;
+  (void)device;
+  return outcome("cuDeviceGetAttribute");
+}
+
+CUresult cuMemAllocAsync(unsigned long long *ptr, size_t bytes, void *stream) {
+  trace("cuMemAllocAsync", bytes);
+  *ptr = (unsigned long long)memory;
+  (void)stream;
+  return outcome("cuMemAllocAsync");
+}
+
+CUresult cuMemFreeAsync(unsigned long long ptr, void *stream) {
+  trace("cuMemFreeAsync", 0);
+  (void)ptr, (void)stream;
+  return outcome("cuMemFreeAsync");
+}
+
+CUresult cuMemFree_v2(unsigned long long ptr) {
+  trace("cuMemFree", 0);
+  (void)ptr;
+  return outcome("cuMemFree_v2");
 }
 
 // Prints what a TMA descriptor was encoded from, for FileCheck.
@@ -96,7 +134,6 @@ FAKE(cuModuleUnload)
 FAKE(cuModuleGetFunction)
 FAKE(cuFuncSetAttribute)
 FAKE(cuLaunchKernel)
-FAKE(cuStreamCreate)
 FAKE(cuStreamDestroy_v2)
 FAKE(cuStreamSynchronize)
 FAKE(cuStreamWaitEvent)
@@ -105,7 +142,8 @@ FAKE(cuEventDestroy_v2)
 FAKE(cuEventRecord)
 FAKE(cuEventSynchronize)
 FAKE(cuMemAllocManaged)
-FAKE(cuMemFree_v2)
+FAKE(cuDeviceGetDefaultMemPool)
+FAKE(cuMemPoolSetAttribute)
 FAKE(cuCtxSynchronize)
 FAKE(cuMemsetD32Async)
 FAKE(cuMemsetD16Async)
