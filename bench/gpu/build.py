@@ -26,11 +26,13 @@ import os
 import subprocess
 import sys
 
-# family: (weight storage type, packed, group size along K)
+# family: (weight storage type, packed, group size along K, zero points)
 FAMILIES = {
-    "w4a16": ("i4", True, 128),
-    "w4a16u": ("ui4", True, 128),
-    "w8a16": ("i8", False, 0),
+    "w4a16": ("i4", True, 128, False),
+    "w4a16u": ("ui4", True, 128, False),
+    "w4a16z": ("ui4", True, 128, True),
+    "w8a16": ("i8", False, 0, False),
+    "w8a16z": ("ui8", False, 0, True),
 }
 
 
@@ -51,18 +53,23 @@ func.func @{name}(%x: tensor<{m}x{k}xi8>, %w: tensor<{n}x{k}xi8>,
 def case_function(family, act, m, n, k):
     if family == "w8a8":
         return w8a8_function(m, n, k)
-    storage, packed, group = FAMILIES[family]
+    storage, packed, group, zero = FAMILIES[family]
     cols = k // 2 if packed else k
     groups = k // group if group else 1
     name = f"{family}_{act}_m{m}_n{n}_k{k}"
     attrs = "{acc_type = f32, packed = %s}" % storage if packed else \
         "{acc_type = f32}"
     wtype = "i8" if packed or storage == "i8" else storage
+    # Zero points are compile-time constants in a model (the GPU path folds
+    # them); the kernel takes them as an i32 operand, which run.py fills.
+    ztype = f"tensor<{n}x{groups}x{storage}>"
+    zdef = f"  %z = arith.constant dense<1> : {ztype}\n" if zero else ""
+    zuse, ztypes = (", %z", f", {ztype}") if zero else ("", "")
     return name, f"""
 func.func @{name}(%x: tensor<{m}x{k}x{act}>, %w: tensor<{n}x{cols}x{wtype}>,
                   %s: tensor<{n}x{groups}xf32>) -> tensor<{m}x{n}x{act}> {{
-  %y = qopt.matmul %x, %w, %s {attrs}
-      : (tensor<{m}x{k}x{act}>, tensor<{n}x{cols}x{wtype}>, tensor<{n}x{groups}xf32>) -> tensor<{m}x{n}x{act}>
+{zdef}  %y = qopt.matmul %x, %w, %s{zuse} {attrs}
+      : (tensor<{m}x{k}x{act}>, tensor<{n}x{cols}x{wtype}>, tensor<{n}x{groups}xf32>{ztypes}) -> tensor<{m}x{n}x{act}>
   return %y : tensor<{m}x{n}x{act}>
 }}
 """
@@ -77,6 +84,12 @@ def table_cases():
     yield ("w4a16", "bf16", 1, 8192, 8192)
     yield ("w4a16", "bf16", 16, 8192, 8192)
     yield ("w4a16u", "f16", 1, 8192, 8192)
+    # Zero points (asymmetric codes) on every kernel family.
+    for m in (1, 16, 64, 256):
+        yield ("w4a16z", "f16", m, 4096, 4096)
+    yield ("w4a16z", "bf16", 256, 4096, 4096)
+    yield ("w8a16z", "f16", 1, 4096, 4096)
+    yield ("w8a16z", "f16", 256, 4096, 4096)
     for m, nk in itertools.product((256, 4096), (4096, 8192)):
         yield ("w8a8", "i8", m, nk, nk)
 
@@ -108,8 +121,10 @@ def main():
               os.path.join(args.out, f"sweep-gemm-r{rows}-w{warps}"),
               f"tiled-gemm=0 gemm-tile-m={rows} gemm-warps={warps}")
     for split_k, stages in ((4, 1), (8, 1), (16, 1), (4, 3), (8, 3)):
+        # The cp.async pipeline stages zero points too.
+        zero = [("w4a16z", "f16", 1, 4096, 4096)] if stages > 1 else []
         build(args.quant_opt, [("w4a16", "f16", 1, nk, nk)
-                               for nk in (4096, 8192)],
+                               for nk in (4096, 8192)] + zero,
               os.path.join(args.out, f"sweep-sk{split_k}-st{stages}"),
               f"split-k={split_k} stages={stages}")
     e2e = os.path.join(args.out, "e2e")

@@ -9,7 +9,7 @@ bare device pointers in the order kernels.json lists them.
 
 For every case it
   - checks the kernel against an fp32 reference (PyTorch matmul of the
-    dequantized weight, TF32 off) on random data, the output poisoned with
+    dequantized weight s (q - z), TF32 off) on random data, the output poisoned with
     NaN before the run; the bound per element is
         |y - ref| <= u_out |ref| + 2 K 2^-24 (|x| |W|ᵀ) + 2^-24
     (u_out = 2^-11 for f16 results, 2^-8 for bf16): the codes and f16/bf16
@@ -113,10 +113,12 @@ TORCH_TYPES = {"f16": torch.float16, "bf16": torch.bfloat16,
 
 
 def make_case(family, act, m, n, k, gen):
-    """Random X, codes, packed weight and scales; the dequantized weight."""
+    """Random X, codes, packed weight, scales and (families ending in z)
+    integer zero points; the dequantized weight s (q - z)."""
     dtype = TORCH_TYPES[act]
     x = torch.randn(m, k, generator=gen, device="cuda").to(dtype)
-    if family in ("w4a16", "w4a16u"):
+    zero = None
+    if family in ("w4a16", "w4a16u", "w4a16z"):
         lo, hi = (-8, 8) if family == "w4a16" else (0, 16)
         codes = torch.randint(lo, hi, (n, k), generator=gen, device="cuda",
                               dtype=torch.int32)
@@ -127,14 +129,26 @@ def make_case(family, act, m, n, k, gen):
         group = 128
         scale = torch.rand(n, k // group, generator=gen, device="cuda") \
             * 0.02 + 0.005
+        if family == "w4a16z":
+            zero = torch.randint(0, 16, (n, k // group), generator=gen,
+                                 device="cuda", dtype=torch.int32)
+            codes = codes - zero.repeat_interleave(group, dim=1)
         deq = codes.float() * scale.repeat_interleave(group, dim=1)
+    elif family == "w8a16z":
+        codes = torch.randint(0, 256, (n, k), generator=gen, device="cuda",
+                              dtype=torch.int32)
+        weight = codes.to(torch.uint8).view(torch.int8)
+        scale = torch.rand(n, 1, generator=gen, device="cuda") * 0.002 + 0.0005
+        zero = torch.randint(0, 256, (n, 1), generator=gen, device="cuda",
+                             dtype=torch.int32)
+        deq = (codes - zero).float() * scale
     else:
         codes = torch.randint(-128, 128, (n, k), generator=gen, device="cuda",
                               dtype=torch.int32)
         weight = codes.to(torch.int8)
         scale = torch.rand(n, 1, generator=gen, device="cuda") * 0.002 + 0.0005
         deq = codes.float() * scale
-    return x, weight, scale, deq
+    return x, weight, scale, zero, deq
 
 
 def make_w8a8_case(m, n, k, gen):
@@ -239,9 +253,10 @@ def bench_w8a8(kernel, m, n, k, runs, l2, bw, gen):
 
 def bench_kernel(kernel, case, runs, l2, bw, gen):
     family, act, m, n, k = case
-    x, w, s, deq = make_case(family, act, m, n, k, gen)
+    x, w, s, z, deq = make_case(family, act, m, n, k, gen)
     y = torch.empty((m, n), dtype=TORCH_TYPES[act], device="cuda")
-    ours, moved = run_and_time(kernel, [x, w, s, y], runs, l2)
+    operands = [x, w, s] + ([] if z is None else [z]) + [y]
+    ours, moved = run_and_time(kernel, operands, runs, l2)
     ok, ratio = check_output(y, x, deq, y.dtype)
     return ok, ratio, ours, moved / bw * 1e6
 

@@ -36,6 +36,20 @@
 // PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // PTX-DAG: lop3.b32
 // PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// Zero points (asymmetric codes), in every weight-only family: the
+// dequantization subtracts MAGIC + offset + z, built from the zero point's
+// bits (MAGIC's pattern plus offset added as an integer: 0x6400 = 25600 for
+// f16, 0x4300 + 8 = 17160 for signed codes in bf16), per group and row, not
+// per element.
+// PTX-LABEL: .entry qopt_gemv_u4_f16_f16_m1n4096k4096_s1x128z
+// PTX: add.s16 {{.*}}, 25600;
+// PTX: sub.rn.f16x2
+// PTX-LABEL: .entry qopt_gemv_u8_f16_f16_m4n4096k4096_s1x4096z
+// PTX: add.s16 {{.*}}, 25600;
+// PTX-LABEL: .entry qopt_gemm_u4_f16_f16_m64n512k512_s1x128z
+// PTX: add.s16 {{.*}}, 25600;
+// PTX-LABEL: .entry qopt_wgemm_i4_bf16_bf16_m256n512k512_s1x128z
+// PTX: add.s16 {{.*}}, 17160;
 // Weight-only kernels: no integer-to-float conversion at all. The INT8 GEMM
 // converts its i32 sums once each, in the epilogue (after the K loop).
 // RUN: sed -n '/.entry qopt_w\{0,1\}gem[mv]_[iu]/,/^}/p' %t/isa/qopt_kernels.sm_90a.ptx | FileCheck %s --check-prefix=NOCVT
@@ -75,7 +89,7 @@
 // SASS-DAG: IMMA.16832.S8.S8
 // NOI2F: Function : qopt_gem
 // NOI2F-NOT: I2F
-// RES-COUNT-6: REG:{{[0-9]+}} STACK:0 SHARED:{{[0-9]+}} LOCAL:0
+// RES-COUNT-10: REG:{{[0-9]+}} STACK:0 SHARED:{{[0-9]+}} LOCAL:0
 
 func.func @decode(%x: tensor<1x4096xf16>, %w: tensor<4096x2048xi8>, %s: tensor<4096x32xf32>) -> tensor<1x4096xf16> {
   %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
@@ -112,4 +126,33 @@ func.func @prefill_tiled(%x: tensor<256x512xf16>, %w: tensor<512x256xi8>, %s: te
   %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
       : (tensor<256x512xf16>, tensor<512x256xi8>, tensor<512x4xf32>) -> tensor<256x512xf16>
   return %y : tensor<256x512xf16>
+}
+
+// Asymmetric weights: constant zero points (folded to i32, resident).
+func.func @decode_zp(%x: tensor<1x4096xf16>, %w: tensor<4096x2048xi8>, %s: tensor<4096x32xf32>) -> tensor<1x4096xf16> {
+  %z = arith.constant dense<7> : tensor<4096x32xui4>
+  %y = qopt.matmul %x, %w, %s, %z {acc_type = f32, packed = ui4}
+      : (tensor<1x4096xf16>, tensor<4096x2048xi8>, tensor<4096x32xf32>, tensor<4096x32xui4>) -> tensor<1x4096xf16>
+  return %y : tensor<1x4096xf16>
+}
+
+func.func @decode_w8_zp(%x: tensor<4x4096xf16>, %w: tensor<4096x4096xui8>, %s: tensor<4096x1xf32>) -> tensor<4x4096xf16> {
+  %z = arith.constant dense<128> : tensor<4096x1xui8>
+  %y = qopt.matmul %x, %w, %s, %z {acc_type = f32}
+      : (tensor<4x4096xf16>, tensor<4096x4096xui8>, tensor<4096x1xf32>, tensor<4096x1xui8>) -> tensor<4x4096xf16>
+  return %y : tensor<4x4096xf16>
+}
+
+func.func @prefill_zp(%x: tensor<64x512xf16>, %w: tensor<512x256xi8>, %s: tensor<512x4xf32>) -> tensor<64x512xf16> {
+  %z = arith.constant dense<8> : tensor<512x4xui4>
+  %y = qopt.matmul %x, %w, %s, %z {acc_type = f32, packed = ui4}
+      : (tensor<64x512xf16>, tensor<512x256xi8>, tensor<512x4xf32>, tensor<512x4xui4>) -> tensor<64x512xf16>
+  return %y : tensor<64x512xf16>
+}
+
+func.func @prefill_tiled_zp(%x: tensor<256x512xbf16>, %w: tensor<512x256xi8>, %s: tensor<512x4xf32>) -> tensor<256x512xbf16> {
+  %z = arith.constant dense<-2> : tensor<512x4xi4>
+  %y = qopt.matmul %x, %w, %s, %z {acc_type = f32, packed = i4}
+      : (tensor<256x512xbf16>, tensor<512x256xi8>, tensor<512x4xf32>, tensor<512x4xi4>) -> tensor<256x512xbf16>
+  return %y : tensor<256x512xbf16>
 }

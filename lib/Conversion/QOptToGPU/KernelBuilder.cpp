@@ -76,6 +76,11 @@ bool CodeFormat::isExact() const {
   return (int64_t(1) << bits) <= int64_t(magicValue());
 }
 
+/// The bit pattern of MAGIC in the half type.
+static uint32_t getMagicBits(const CodeFormat &format) {
+  return format.halfType.isF16() ? 0x6400 : 0x4300;
+}
+
 /// (word & mask) ^ (MAGIC | the sign bits under mask) as 16-bit floats: one
 /// lop3.b32 (ptxas does not merge an AND and an XOR with two immediates),
 /// the constants in registers. `word` is an i32.
@@ -83,7 +88,7 @@ static Value biasCodes(KernelBuilder &kb, const CodeFormat &format,
                        Value word, uint32_t mask) {
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
-  const uint32_t magicBits = format.halfType.isF16() ? 0x6400 : 0x4300;
+  const uint32_t magicBits = getMagicBits(format);
   uint32_t flip = magicBits | (magicBits << 16);
   if (format.isSigned)
     for (unsigned bit = format.bits - 1; bit < 32; bit += format.bits)
@@ -99,19 +104,43 @@ static Value biasCodes(KernelBuilder &kb, const CodeFormat &format,
                                  VectorType::get({2}, format.halfType), v);
 }
 
+Value mlir::qopt::gpu_kernels::getZeroBias(KernelBuilder &kb,
+                                           const CodeFormat &format,
+                                           Value zero) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  // offset + z lies in [0, 2^bits): below MAGIC's last mantissa bit's reach.
+  Value bits = arith::AddIOp::create(
+      b, loc, zero,
+      kb.i32(int64_t(getMagicBits(format)) + format.offset()));
+  return arith::BitcastOp::create(
+      b, loc, format.halfType,
+      arith::TruncIOp::create(b, loc, b.getI16Type(), bits));
+}
+
+/// A `vector<2 x halfType>` of the scalar `v`.
+static Value splatPair(KernelBuilder &kb, const CodeFormat &format, Value v) {
+  return vector::BroadcastOp::create(
+      kb.builder(), kb.location(), VectorType::get({2}, format.halfType), v);
+}
+
 Value mlir::qopt::gpu_kernels::dequantizePair(KernelBuilder &kb,
                                               const CodeFormat &format,
-                                              Value spread) {
+                                              Value spread, Value zeroBias) {
   uint32_t codeMask = (1u << format.bits) - 1;
   Value biased = biasCodes(kb, format, spread, codeMask | (codeMask << 16));
-  return arith::SubFOp::create(
-      kb.builder(), kb.location(), biased,
-      kb.floatSplat(format.halfType, 2, format.magicValue() + format.offset()));
+  Value subtrahend =
+      zeroBias ? splatPair(kb, format, zeroBias)
+               : kb.floatSplat(format.halfType, 2,
+                               format.magicValue() + format.offset());
+  return arith::SubFOp::create(kb.builder(), kb.location(), biased,
+                               subtrahend);
 }
 
 SmallVector<Value>
 mlir::qopt::gpu_kernels::dequantizeWord(KernelBuilder &kb,
-                                        const CodeFormat &format, Value word) {
+                                        const CodeFormat &format, Value word,
+                                        Value zeroBias) {
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
   auto wordType = VectorType::get({1}, b.getI32Type());
@@ -130,23 +159,33 @@ mlir::qopt::gpu_kernels::dequantizeWord(KernelBuilder &kb,
     return biasCodes(kb, format,
                      vector::ExtractOp::create(b, loc, w, int64_t(0)), mask);
   };
-  auto minus = [&](Value halves, double c) -> Value {
-    return arith::SubFOp::create(b, loc, halves,
-                                 kb.floatSplat(format.halfType, 2, c));
+  // What each pair loses: MAGIC + offset, plus the zero point if any.
+  Value subtrahend = zeroBias ? splatPair(kb, format, zeroBias)
+                              : kb.floatSplat(format.halfType, 2,
+                                              format.magicValue() + offset);
+  auto minus = [&](Value halves) -> Value {
+    return arith::SubFOp::create(b, loc, halves, subtrahend);
   };
   const uint32_t pairMask = codeMask | (codeMask << 16);
 
   SmallVector<Value> pairs;
   if (format.bits == 4 && format.halfType.isF16()) {
     // f16 has room for a code in bits 4..7 of the mantissa: the odd codes
-    // need no shift, one FMA (x / 16 - (64 + offset)) instead.
+    // need no shift, one FMA (x / 16 - (64 + offset [+ z])) instead, whose
+    // addend is 960 - subtrahend (exact: small integers).
+    Value addend =
+        zeroBias
+            ? arith::SubFOp::create(b, loc,
+                                    kb.floatSplat(format.halfType, 2, 960.0),
+                                    subtrahend)
+                  .getResult()
+            : kb.floatSplat(format.halfType, 2, -(64.0 + offset));
     Value high = arith::ShRUIOp::create(b, loc, word, splat(8));
     for (Value w : {word, high}) {
-      pairs.push_back(minus(biased(w, pairMask), 1024.0 + offset));
+      pairs.push_back(minus(biased(w, pairMask)));
       Value odd = biased(w, pairMask << 4);
       pairs.push_back(vector::FMAOp::create(
-          b, loc, odd, kb.floatSplat(format.halfType, 2, 1.0 / 16),
-          kb.floatSplat(format.halfType, 2, -(64.0 + offset))));
+          b, loc, odd, kb.floatSplat(format.halfType, 2, 1.0 / 16), addend));
     }
     return pairs;
   }
@@ -154,8 +193,7 @@ mlir::qopt::gpu_kernels::dequantizeWord(KernelBuilder &kb,
     Value shifted = i == 0 ? word
                            : Value(arith::ShRUIOp::create(
                                  b, loc, word, splat(i * format.bits)));
-    pairs.push_back(minus(biased(shifted, pairMask), format.magicValue() +
-                                                         offset));
+    pairs.push_back(minus(biased(shifted, pairMask)));
   }
   return pairs;
 }
@@ -243,7 +281,7 @@ ThreadIds mlir::qopt::gpu_kernels::getThreadIds(KernelBuilder &kb) {
 
 SmallVector<Value> mlir::qopt::gpu_kernels::getWeightFragments(
     KernelBuilder &kb, const CodeFormat &format, Value rowG, Value rowG8,
-    int64_t word) {
+    int64_t word, ArrayRef<Value> zeroBiases) {
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
   std::array<SmallVector<Value>, 2> pairs;
@@ -251,7 +289,8 @@ SmallVector<Value> mlir::qopt::gpu_kernels::getWeightFragments(
     Value bits = vector::BroadcastOp::create(
         b, loc, VectorType::get({1}, b.getI32Type()),
         vector::ExtractOp::create(b, loc, words, word));
-    pairs[r] = dequantizeWord(kb, format, bits);
+    pairs[r] = dequantizeWord(kb, format, bits,
+                              zeroBiases.empty() ? Value() : zeroBiases[r]);
   }
   SmallVector<Value> fragments;
   for (int64_t s = 0; s < int64_t(format.codesPerWord()) / 4; ++s)

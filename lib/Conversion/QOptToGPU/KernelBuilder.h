@@ -9,7 +9,8 @@
 //
 //   pair i = ((word >> (i * bits)) & M) | MAGIC        M = 2^bits - 1 in
 //          = (MAGIC_VALUE + code_i, MAGIC_VALUE + code_{i + C/2})    each half
-//   value  = pair - (MAGIC_VALUE + offset)
+//   value  = pair - (MAGIC_VALUE + offset)        (or - (MAGIC_VALUE + offset
+//                                                   + z): zero points)
 //
 // MAGIC is the bit pattern of a power of two whose last mantissa bit is
 // worth 1 (1024 = 0x6400 in f16, 128 = 0x4300 in bf16): OR-ing a code into
@@ -157,28 +158,38 @@ struct CodeFormat {
   bool isExact() const;
 };
 
+/// What dequantization subtracts from MAGIC + stored code, as a halfType
+/// scalar, for a weight group with integer zero point `zero` (an i32):
+/// MAGIC + offset + z, so that a pair becomes (code - z). Built from the
+/// bit pattern with one integer add (MAGIC's bits plus offset + z, which
+/// fit its mantissa), no conversion instruction.
+Value getZeroBias(KernelBuilder &kb, const CodeFormat &format, Value zero);
+
 /// Splits one 32-bit word (`vector<1xi32>`) of codes into its
 /// codesPerWord()/2 pairs (`vector<2 x halfType>`): pair i holds the values
-/// (code - offset) of codes i and i + codesPerWord()/2. No per-element
-/// conversion instruction is emitted: per pair one LOP3 (mask, magic and
-/// sign flip together) and one HADD2 or HFMA2, plus a shift where a code
-/// must move down.
+/// (code - offset) of codes i and i + codesPerWord()/2, or (code - z) with
+/// `zeroBias` (getZeroBias) given. No per-element conversion instruction is
+/// emitted: per pair one LOP3 (mask, magic and sign flip together) and one
+/// HADD2 or HFMA2, plus a shift where a code must move down.
 SmallVector<Value> dequantizeWord(KernelBuilder &kb, const CodeFormat &format,
-                                  Value word);
+                                  Value word, Value zeroBias = {});
 
-/// One pair of neighbouring codes as `vector<2 x halfType>` (code - offset):
-/// `spread` is an i32 holding the first code in its lowest bits and the
-/// second from bit 16 (other bits are ignored).
+/// One pair of neighbouring codes as `vector<2 x halfType>` (code - offset,
+/// or code - z with `zeroBias`): `spread` is an i32 holding the first code
+/// in its lowest bits and the second from bit 16 (other bits are ignored).
 Value dequantizePair(KernelBuilder &kb, const CodeFormat &format,
-                     Value spread);
+                     Value spread, Value zeroBias = {});
 
 /// The A fragments (vector<4x2 x halfType>) that word `word` of the
 /// 16-byte weight chunks `rowG` and `rowG8` (vector<4xi32>, weight rows g
 /// and g + 8) provides: codesPerWord() / 4 mma.sync steps, the code pairs
-/// of step s at K positions (2t, 2t + 1) and (2t + 8, 2t + 9).
+/// of step s at K positions (2t, 2t + 1) and (2t + 8, 2t + 9). With
+/// `zeroBiases` (rows g and g + 8), codes are taken relative to their zero
+/// points.
 SmallVector<Value> getWeightFragments(KernelBuilder &kb,
                                       const CodeFormat &format, Value rowG,
-                                      Value rowG8, int64_t word);
+                                      Value rowG8, int64_t word,
+                                      ArrayRef<Value> zeroBiases = {});
 
 /// The B fragment of one mma.sync step from 4 activation values in the
 /// order of the code pairs: (v0, v1) at K positions (2t, 2t + 1), (v2, v3)

@@ -6,10 +6,14 @@
 //
 // convert-qopt-matmul-to-gpu (tensors), for each supported qopt.matmul:
 //
-//   gpu.module @qopt_kernels { gpu.func @<kernel>(x, w, s, y) kernel }
-//   func.func private @<kernel>_launch(tensor x, tensor w, tensor s)
+//   gpu.module @qopt_kernels { gpu.func @<kernel>(x, w, s, [z,] y) kernel }
+//   func.func private @<kernel>_launch(tensor x, tensor w, tensor s [, z])
 //       -> tensor y  attributes {qopt.gpu_launch = {kernel, grid, block}}
-//   %y = func.call @<kernel>_launch(%x2, %w, %s)   (%x2: leading dims in M)
+//   %y = func.call @<kernel>_launch(%x2, %w, %s [, %z32])
+//
+// (%x2: leading dims folded into M; %z32: constant zero points folded to
+// i32). Kernels take signless integers; ui8 codes are viewed as i8 in the
+// launch function.
 //
 // qopt-materialize-gpu-launches (memrefs, after bufferization), gives each
 // such declaration its body:
@@ -74,6 +78,28 @@ bool isConstantTensor(Value v) {
   return false;
 }
 
+/// The weight zero points of `op` as an i32 constant of the scale's shape
+/// (what the weight-only kernels read: 4 bytes, so cp.async can stage them,
+/// and no sub-byte or unsigned element types in the kernel ABI), if they
+/// are a dense constant. In a compiled model they are: quantization passes
+/// and importers write them as constants.
+FailureOr<DenseElementsAttr> getZeroPointsAsI32(MatmulOp op) {
+  DenseElementsAttr attr;
+  if (!matchPattern(op.getZeroPoint(), m_Constant(&attr)))
+    return failure();
+  auto scaleType = op.getScale().getType();
+  if (attr.getNumElements() != scaleType.getNumElements())
+    return failure();
+  bool isUnsigned = cast<IntegerType>(attr.getElementType()).isUnsigned();
+  SmallVector<int32_t> values;
+  for (const APInt &v : attr.getValues<APInt>())
+    values.push_back(
+        int32_t(isUnsigned ? v.getZExtValue() : v.getSExtValue()));
+  auto type = RankedTensorType::get(
+      scaleType.getShape(), IntegerType::get(op.getContext(), 32));
+  return DenseElementsAttr::get(type, ArrayRef<int32_t>(values));
+}
+
 /// SMs of the reference part of each chip (A100, L40S, H100 SXM): what the
 /// tile heuristics size grids for.
 int64_t getSMCount(StringRef chip) {
@@ -89,8 +115,12 @@ FailureOr<WeightOnlyGemvConfig> getGemvConfig(MatmulOp op, std::string &why) {
   RankedTensorType xType = op.getInput().getType();
   WeightOnlyGemvConfig c;
   if (op.getZeroPoint()) {
-    why = "weights with a zero point (only symmetric weights so far)";
-    return failure();
+    if (failed(getZeroPointsAsI32(op))) {
+      why = "zero points that are not dense constants (the kernels take "
+            "them folded to i32 at compile time)";
+      return failure();
+    }
+    c.zeroPoints = true;
   }
   if (!xType.hasStaticShape() || !op.getWeight().getType().hasStaticShape()) {
     why = "dynamic shapes";
@@ -277,6 +307,9 @@ struct ConvertQOptMatmulToGPU
         return build(b, loc, c);
       };
       plan.inputs = {flatten(op.getInput()), op.getWeight(), op.getScale()};
+      if (c.zeroPoints)
+        plan.inputs.push_back(arith::ConstantOp::create(
+            b, op.getLoc(), *getZeroPointsAsI32(op)));
       return plan;
     };
     // Measured on an H200 (docs/perf/gpu.md): up to 64 rows the X-tile
@@ -316,12 +349,14 @@ struct ConvertQOptMatmulToGPU
     ModuleOp module = getOperation();
     OpBuilder b(op);
     Location loc = op.getLoc();
-    SmallVector<Type> tensorTypes;
-    for (Type t : plan.argumentTypes) {
-      auto m = cast<MemRefType>(t);
-      tensorTypes.push_back(
-          RankedTensorType::get(m.getShape(), m.getElementType()));
-    }
+    // The inputs as they are (unsigned codes stay ui8: the launch function
+    // views them as the kernel's signless bytes), the result as the kernel
+    // writes it.
+    SmallVector<Type> tensorTypes = llvm::to_vector(
+        llvm::map_range(plan.inputs, [](Value v) { return v.getType(); }));
+    auto yMemRef = cast<MemRefType>(plan.argumentTypes.back());
+    tensorTypes.push_back(
+        RankedTensorType::get(yMemRef.getShape(), yMemRef.getElementType()));
     // Constant operands (the weights and scales of a compiled model) stay
     // resident on the device; a launch function is specific to which of
     // its operands are, so its name says so.
@@ -447,6 +482,18 @@ struct MaterializeGPULaunches
         v.push_back(arith::ConstantIndexOp::create(b, loc, d));
       return gpu::KernelDim3{v[0], v[1], v[2]};
     };
+    // Kernels take signless integers: view ui8 codes as i8 (the casts
+    // cancel in the LLVM lowering, where both are the same descriptor).
+    for (Value &d : device) {
+      auto t = cast<MemRefType>(d.getType());
+      auto intType = dyn_cast<IntegerType>(t.getElementType());
+      if (!intType || intType.isSignless())
+        continue;
+      auto signless = MemRefType::get(
+          t.getShape(), b.getIntegerType(intType.getWidth()), t.getLayout(),
+          t.getMemorySpace());
+      d = UnrealizedConversionCastOp::create(b, loc, signless, d).getResult(0);
+    }
     auto launchOp = gpu::LaunchFuncOp::create(
         b, loc, kernelRef, dims(grid), dims(block),
         /*dynamicSharedMemorySize=*/Value(), device, /*asyncTokenType=*/Type());

@@ -91,7 +91,8 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
   KernelBuilder kb(b, loc);
   Block &entry = func.getBody().front();
   Value x = entry.getArgument(0), w = entry.getArgument(1),
-        scale = entry.getArgument(2), y = entry.getArgument(3);
+        scale = entry.getArgument(2), y = entry.getArgument(func.getNumArguments() - 1);
+  Value zero = c.zeroPoints ? entry.getArgument(3) : Value();
   Value xTile = func.getWorkgroupAttributions().front();
 
   ThreadIds ids = getThreadIds(kb);
@@ -123,7 +124,8 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
   };
   Value lastRow = kb.index(c.m - 1);
 
-  // Global loads of step `i`: X chunks, then [w_g, w_g8, s_g, s_g8].
+  // Global loads of step `i`: X chunks, then [w_g, w_g8, s_g, s_g8] and,
+  // with zero points, [z_g, z_g8].
   auto loadStep = [&](Value i) {
     Value ks = kb.mul(i, step);
     SmallVector<Value> values;
@@ -139,9 +141,10 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
       values.push_back(vector::BitCastOp::create(
           b, loc, VectorType::get({4}, b.getI32Type()),
           kb.loadVector(w, {rows[r], byte}, 16, 16)));
-    for (int r = 0; r < 2; ++r)
-      values.push_back(memref::LoadOp::create(
-          b, loc, scale, getScaleIndices(kb, c, rows[r], ks)));
+    for (Value operand : {scale, zero})
+      for (int r = 0; operand && r < 2; ++r)
+        values.push_back(memref::LoadOp::create(
+            b, loc, operand, getScaleIndices(kb, c, rows[r], ks)));
     return values;
   };
 
@@ -171,10 +174,14 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
 
         ValueRange weights = current.slice(chunksPerThread, 2);
         ValueRange scales = current.slice(chunksPerThread + 2, 2);
+        SmallVector<Value> zeroBiases;
+        if (zero)
+          for (Value z : current.slice(chunksPerThread + 4, 2))
+            zeroBiases.push_back(getZeroBias(kb, format, z));
         SmallVector<Value> part(c.mTiles(), accZero);
         for (int64_t word = 0; word < 4; ++word) {
-          SmallVector<Value> a =
-              getWeightFragments(kb, format, weights[0], weights[1], word);
+          SmallVector<Value> a = getWeightFragments(
+              kb, format, weights[0], weights[1], word, zeroBiases);
           Value kWord = kb.add(kThread, word * wordCodes);
           for (int64_t s = 0; s < mmaPerWord; ++s)
             for (int64_t mt = 0; mt < c.mTiles(); ++mt) {

@@ -22,6 +22,9 @@
 //
 //   acc += s[n, group] * (Σ_k (q[n, k] − offset) x[m, k])
 //
+// (with zero points, q[n, k] − z[n, group]: the dequantization subtracts
+// the group's MAGIC + offset + z instead of a constant).
+//
 // At the end the warps' accumulators meet in shared memory and the block
 // writes Y[m, n0 .. n0 + 15].
 //
@@ -54,10 +57,10 @@ std::string mlir::qopt::gpu_kernels::getWeightOnlyKernelName(
   std::string scale = c.scaleShape.empty()
                           ? std::string("t")
                           : llvm::formatv("{0}x{1}", c.blockN, c.blockK).str();
-  return llvm::formatv("qopt_{0}_{1}{2}_{3}_{4}_m{5}n{6}k{7}_s{8}", family,
+  return llvm::formatv("qopt_{0}_{1}{2}_{3}_{4}_m{5}n{6}k{7}_s{8}{9}", family,
                        c.format.isSigned ? "i" : "u", c.format.bits,
                        typeName(c.format.halfType), typeName(c.outType), c.m,
-                       c.n, c.k, scale)
+                       c.n, c.k, scale, c.zeroPoints ? "z" : "")
       .str();
 }
 
@@ -152,10 +155,14 @@ void mlir::qopt::gpu_kernels::chooseWeightOnlyGemvTiling(
 SmallVector<Type> mlir::qopt::gpu_kernels::getWeightOnlyGemvArgumentTypes(
     MLIRContext *ctx, const WeightOnlyGemvConfig &c) {
   Builder b(ctx);
-  return {MemRefType::get({c.m, c.k}, c.format.halfType),
-          MemRefType::get({c.n, c.k * c.format.bits / 8}, b.getI8Type()),
-          MemRefType::get(c.scaleShape, b.getF32Type()),
-          MemRefType::get({c.m, c.n}, c.outType)};
+  SmallVector<Type> types = {
+      MemRefType::get({c.m, c.k}, c.format.halfType),
+      MemRefType::get({c.n, c.k * c.format.bits / 8}, b.getI8Type()),
+      MemRefType::get(c.scaleShape, b.getF32Type())};
+  if (c.zeroPoints)
+    types.push_back(MemRefType::get(c.scaleShape, b.getI32Type()));
+  types.push_back(MemRefType::get({c.m, c.n}, c.outType));
+  return types;
 }
 
 gpu::GPUFuncOp
@@ -172,10 +179,14 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
   // [lane] slots of 16 weight bytes and of one scale.
   SmallVector<Type> workgroupTypes = {
       getSharedMemRefType({c.splitK, 16, c.mTiles() * 8}, f32)};
-  if (c.stages > 1)
+  if (c.stages > 1) {
     workgroupTypes.append(
         {getSharedMemRefType({c.splitK, c.stages, 2, 32, 16}, b.getI8Type()),
          getSharedMemRefType({c.splitK, c.stages, 2, 32}, f32)});
+    if (c.zeroPoints)
+      workgroupTypes.push_back(
+          getSharedMemRefType({c.splitK, c.stages, 2, 32}, b.getI32Type()));
+  }
   OpBuilder::InsertionGuard guard(b);
   auto func = createKernel(b, loc, c.kernelName(),
                            getWeightOnlyGemvArgumentTypes(ctx, c),
@@ -183,7 +194,8 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
   KernelBuilder kb(b, loc);
   Block &entry = func.getBody().front();
   Value x = entry.getArgument(0), w = entry.getArgument(1),
-        scale = entry.getArgument(2), y = entry.getArgument(3);
+        scale = entry.getArgument(2), y = entry.getArgument(func.getNumArguments() - 1);
+  Value zero = c.zeroPoints ? entry.getArgument(3) : Value();
   Value reduce = func.getWorkgroupAttributions().front();
 
   ThreadIds ids = getThreadIds(kb);
@@ -213,12 +225,18 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
   Value kThread = kb.mul(t, c.kPerThread());
   Value wStage = stages > 1 ? Value(func.getWorkgroupAttributions()[1]) : Value();
   Value sStage = stages > 1 ? Value(func.getWorkgroupAttributions()[2]) : Value();
+  Value zStage = stages > 1 && zero ? Value(func.getWorkgroupAttributions()[3])
+                                    : Value();
   auto tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
 
-  // A per-tensor scale is one register for the whole kernel.
-  Value tensorScale;
-  if (c.scaleShape.empty())
+  // A per-tensor scale (and zero point) is one register for the whole
+  // kernel.
+  Value tensorScale, tensorZero;
+  if (c.scaleShape.empty()) {
     tensorScale = memref::LoadOp::create(b, loc, scale, ValueRange{});
+    if (zero)
+      tensorZero = memref::LoadOp::create(b, loc, zero, ValueRange{});
+  }
 
   // Starts the copies of step `i` (clamped to the last; `valid` false
   // copies nothing and zero-fills) into stage i % stages: 16 bytes of
@@ -245,21 +263,31 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
           b, loc, tokenType, sStage, ValueRange{warp, stage, kb.index(r), lane},
           scale, getScaleIndices(kb, c, rows[r], ks), b.getIndexAttr(1), one,
           /*bypassL1=*/UnitAttr());
+      if (zero)
+        nvgpu::DeviceAsyncCopyOp::create(
+            b, loc, tokenType, zStage,
+            ValueRange{warp, stage, kb.index(r), lane}, zero,
+            getScaleIndices(kb, c, rows[r], ks), b.getIndexAttr(1), one,
+            /*bypassL1=*/UnitAttr());
     }
   };
 
   // One K step of the warp: dequantize the thread's 16 bytes of rows g and
   // g + 8, multiply with X, scale the step's sums and add them to `acc`.
   auto computeStep = [&](SmallVector<Value> acc, Value kFirst,
-                         ArrayRef<Value> weights, ArrayRef<Value> scales) {
+                         ArrayRef<Value> weights, ArrayRef<Value> scales,
+                         ArrayRef<Value> zeros) {
+    SmallVector<Value> zeroBiases;
+    for (Value z : zeros)
+      zeroBiases.push_back(getZeroBias(kb, format, z));
     // Two chains of partial sums (even and odd words), so that consecutive
     // mma.sync ops do not wait for each other.
     SmallVector<Value> parts[2] = {SmallVector<Value>(c.mTiles(), accZero),
                                    SmallVector<Value>(c.mTiles(), accZero)};
     for (int64_t word = 0; word < 4; ++word) {
       SmallVector<Value> &part = parts[word % 2];
-      SmallVector<Value> a =
-          getWeightFragments(kb, format, weights[0], weights[1], word);
+      SmallVector<Value> a = getWeightFragments(kb, format, weights[0],
+                                                weights[1], word, zeroBiases);
       Value kWord = kb.add(kFirst, word * wordCodes);
       SmallVector<Value> xs;
       for (int64_t mt = 0; mt < c.mTiles(); ++mt)
@@ -296,12 +324,17 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
         values.push_back(vector::BitCastOp::create(
             b, loc, VectorType::get({4}, b.getI32Type()),
             kb.loadVector(w, {rows[r], byte}, 16, 16)));
-      for (int r = 0; r < 2; ++r)
-        values.push_back(tensorScale
-                             ? tensorScale
-                             : Value(memref::LoadOp::create(
-                                   b, loc, scale,
-                                   getScaleIndices(kb, c, rows[r], ks))));
+      for (Value operand : {scale, zero}) {
+        if (!operand)
+          continue;
+        Value tensorWide = operand == scale ? tensorScale : tensorZero;
+        for (int r = 0; r < 2; ++r)
+          values.push_back(tensorWide
+                               ? tensorWide
+                               : Value(memref::LoadOp::create(
+                                     b, loc, operand,
+                                     getScaleIndices(kb, c, rows[r], ks))));
+      }
       return values;
     };
     SmallVector<Value> init(c.mTiles(), accZero);
@@ -320,7 +353,9 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
           SmallVector<Value> yields = computeStep(
               llvm::to_vector(iterArgs.take_front(c.mTiles())),
               stepFirstK(iv), {current[0], current[1]},
-              {current[2], current[3]});
+              {current[2], current[3]},
+              zero ? ArrayRef<Value>{current[4], current[5]}
+                   : ArrayRef<Value>{});
           llvm::append_range(yields, prefetched);
           scf::YieldOp::create(b, loc, yields);
         });
@@ -331,8 +366,14 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
         kb, steps, stages, /*blockShared=*/false,
         SmallVector<Value>(c.mTiles(), accZero), issue,
         [&](Value iv, Value stage, ValueRange carried) {
-          Value weights[2], scales[2];
+          Value weights[2], scales[2], zeros[2];
           for (int r = 0; r < 2; ++r) {
+            if (zero)
+              zeros[r] = tensorZero
+                             ? tensorZero
+                             : Value(memref::LoadOp::create(
+                                   b, loc, zStage,
+                                   ValueRange{warp, stage, kb.index(r), lane}));
             weights[r] = vector::BitCastOp::create(
                 b, loc, VectorType::get({4}, b.getI32Type()),
                 kb.loadVector(wStage,
@@ -345,7 +386,8 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
                                   ValueRange{warp, stage, kb.index(r), lane}));
           }
           return computeStep(llvm::to_vector(carried), stepFirstK(iv),
-                             weights, scales);
+                             weights, scales,
+                             zero ? ArrayRef<Value>(zeros) : ArrayRef<Value>{});
         });
   }
 

@@ -19,6 +19,8 @@ struct WeightOnlyGemvConfig {
   Type outType;                   // f16, bf16 or f32
   SmallVector<int64_t> scaleShape; // [] (per tensor) or [N / bn, K / bk]
   int64_t blockN = 0, blockK = 0; // rows / columns of W sharing a scale
+  bool zeroPoints = false;        // an i32 zero point per scale (asymmetric
+                                  // codes: value = s (q - z))
   int64_t splitK = 0;             // warps of a block, each a slice of K
   int64_t stages = 0;             // 1: prefetch the next step into
                                   // registers; P > 1: cp.async pipeline of
@@ -35,7 +37,8 @@ struct WeightOnlyGemvConfig {
   /// Static shared memory of a block: the split-K reduction and the
   /// pipeline's weight and scale slots.
   int64_t sharedBytes() const {
-    int64_t pipeline = stages > 1 ? splitK * stages * 2 * 32 * (16 + 4) : 0;
+    int64_t slot = 16 + 4 + (zeroPoints ? 4 : 0); // weights, scale, zero
+    int64_t pipeline = stages > 1 ? splitK * stages * 2 * 32 * slot : 0;
     return splitK * 16 * mTiles() * 8 * 4 + pipeline;
   }
 
@@ -43,8 +46,9 @@ struct WeightOnlyGemvConfig {
   std::string kernelName() const;
 };
 
-/// "qopt_<family>_<codes>_<activations>_<result>_m<M>n<N>k<K>_s<scales>":
-/// the name of a weight-only kernel without the GEMV's tiling suffix.
+/// "qopt_<family>_<codes>_<activations>_<result>_m<M>n<N>k<K>_s<scales>"
+/// (plus "z" with zero points): the name of a weight-only kernel without the
+/// GEMV's tiling suffix.
 std::string getWeightOnlyKernelName(const WeightOnlyGemvConfig &config,
                                     StringRef family);
 
@@ -67,7 +71,8 @@ std::string checkWeightOnlyGemv(const WeightOnlyGemvConfig &config);
 /// the target.
 void chooseWeightOnlyGemvTiling(WeightOnlyGemvConfig &config, int64_t smCount);
 
-/// The kernel's memref argument types, in order: X, W (bytes), scale, Y.
+/// The kernel's memref argument types, in order: X, W (bytes), scale, the
+/// zero points (i32, the scale's shape; only with zeroPoints), Y.
 SmallVector<Type> getWeightOnlyGemvArgumentTypes(MLIRContext *ctx,
                                                  const WeightOnlyGemvConfig &c);
 

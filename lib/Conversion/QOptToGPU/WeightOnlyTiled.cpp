@@ -16,7 +16,8 @@
 //                    mma.sync.m16n8k16 with f32 accumulators
 //
 // A K step lies inside one scale group (groups are multiples of 64), so its
-// sums are scaled once in f32 per output column (weight row).
+// sums are scaled once in f32 per output column (weight row); a zero point,
+// if any, enters the dequantization's subtrahend.
 //
 //===----------------------------------------------------------------------===//
 
@@ -73,7 +74,8 @@ mlir::qopt::gpu_kernels::buildWeightOnlyTiled(OpBuilder &b, Location loc,
   KernelBuilder kb(b, loc);
   Block &entry = func.getBody().front();
   Value x = entry.getArgument(0), w = entry.getArgument(1),
-        scale = entry.getArgument(2), y = entry.getArgument(3);
+        scale = entry.getArgument(2), y = entry.getArgument(func.getNumArguments() - 1);
+  Value zero = c.zeroPoints ? entry.getArgument(3) : Value();
   Value xTile = func.getWorkgroupAttributions()[0];
   Value wTile = func.getWorkgroupAttributions()[1];
 
@@ -128,6 +130,17 @@ mlir::qopt::gpu_kernels::buildWeightOnlyTiled(OpBuilder &b, Location loc,
       [&](Value step, Value stage, ValueRange carried) {
         SmallVector<Value> acc(carried);
         SmallVector<Value> part(mTiles * nTiles, accZero);
+        Value ks = kb.mul(step, C::kBlockK);
+        // With zero points: what the dequantization of each column tile's
+        // weight row (n0 + warpN + 8 nt + g) subtracts in this step's group.
+        SmallVector<Value> zeroBiases(nTiles);
+        for (int64_t nt = 0; zero && nt < nTiles; ++nt) {
+          Value n = kb.add(n0, kb.add(kb.add(warpN, nt * 8), g));
+          zeroBiases[nt] = getZeroBias(
+              kb, format,
+              memref::LoadOp::create(b, loc, zero,
+                                     getScaleIndices(kb, c, n, ks)));
+        }
         for (int64_t kk = 0; kk < C::kBlockK; kk += 16) {
           SmallVector<Value> a;
           // Matrices (rows 0-7 | 8-15) × (K 0-7 | 8-15) → a0a1 .. a6a7.
@@ -142,8 +155,8 @@ mlir::qopt::gpu_kernels::buildWeightOnlyTiled(OpBuilder &b, Location loc,
             for (int64_t half8 = 0; half8 < 2; ++half8) {
               Value k = kb.add(kb.mul(t, 2), kk + half8 * 8);
               Value byte = kb.div(kb.mul(k, format.bits), 8);
-              pairs.push_back(
-                  dequantizePair(kb, format, spreadPair(stage, row, byte)));
+              pairs.push_back(dequantizePair(
+                  kb, format, spreadPair(stage, row, byte), zeroBiases[nt]));
             }
             Value bFrag = kb.stackRows(pairs);
             for (int64_t mt = 0; mt < mTiles; ++mt)
@@ -153,7 +166,6 @@ mlir::qopt::gpu_kernels::buildWeightOnlyTiled(OpBuilder &b, Location loc,
         }
         // Scale the step's sums: columns 2t, 2t+1 of each column tile are
         // weight rows with their own scales.
-        Value ks = kb.mul(step, C::kBlockK);
         for (int64_t nt = 0; nt < nTiles; ++nt) {
           SmallVector<Value> colScales;
           for (int64_t e = 0; e < 2; ++e) {

@@ -78,7 +78,7 @@ func.func @host(%x32: tensor<1x512xf32>, %x: tensor<1x512xf16>,
   // expected-warning @below {{no GPU kernel for f32 activations (the kernels take f16 or bf16)}}
   %0 = qopt.matmul %x32, %w, %s {acc_type = f32, packed = i4}
       : (tensor<1x512xf32>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<1x256xf32>
-  // expected-warning @below {{no GPU kernel for weights with a zero point (only symmetric weights so far)}}
+  // expected-warning @below {{no GPU kernel for zero points that are not dense constants (the kernels take them folded to i32 at compile time)}}
   %1 = qopt.matmul %x, %w, %s, %z {acc_type = f32, packed = ui4}
       : (tensor<1x512xf16>, tensor<256x256xi8>, tensor<256x4xf32>, tensor<256x4xui4>) -> tensor<1x256xf16>
   // expected-warning @below {{no GPU kernel for scale groups of 64 along K (the kernel needs multiples of 128)}}
@@ -152,6 +152,18 @@ func.func @prefill(%x: tensor<100x512xf16>, %w: tensor<256x256xi8>, %s: tensor<2
 }
 
 // -----
+
+// Constant zero points are folded to the i32 tensor the kernel reads and
+// passed after the scales (the launch function keeps them resident).
+// CHECK-LABEL: func.func @constant_zero_points
+// CHECK:         %[[Z:.*]] = arith.constant dense<{{\[\[}}15, 3, 0, 0], [15, 3, 0, 1], {{.*}}, [15, 3, 0, 15]]> : tensor<16x4xi32>
+// CHECK:         call @{{qopt_gemv_u4_f16_f16_m1n16k512_s1x128z_[a-z0-9_]+}}_launch_c3(%{{.*}}, %{{.*}}, %{{.*}}, %[[Z]])
+func.func @constant_zero_points(%x: tensor<1x512xf16>, %w: tensor<16x256xi8>, %s: tensor<16x4xf32>) -> tensor<1x16xf16> {
+  %z = arith.constant dense<[[15, 3, 0, 0], [15, 3, 0, 1], [15, 3, 0, 2], [15, 3, 0, 3], [15, 3, 0, 4], [15, 3, 0, 5], [15, 3, 0, 6], [15, 3, 0, 7], [15, 3, 0, 8], [15, 3, 0, 9], [15, 3, 0, 10], [15, 3, 0, 11], [15, 3, 0, 12], [15, 3, 0, 13], [15, 3, 0, 14], [15, 3, 0, 15]]> : tensor<16x4xui4>
+  %y = qopt.matmul %x, %w, %s, %z {acc_type = f32, packed = ui4}
+      : (tensor<1x512xf16>, tensor<16x256xi8>, tensor<16x4xf32>, tensor<16x4xui4>) -> tensor<1x16xf16>
+  return %y : tensor<1x16xf16>
+}
 
 // Constant operands (the weights and scales of a compiled model) are marked
 // resident: the launch function of a product with constant W and S is

@@ -1,7 +1,8 @@
-// Calls @decode of Inputs/resident_model.py (weights and scales constant in
-// the module, so they stay resident on the device) twice, with different
-// X, and checks each Y against a double-precision reference made from the
-// same generator, with gemv_e2e.c's bound:
+// Calls @decode of Inputs/resident_model.py (asymmetric INT4: weights,
+// scales and zero points constant in the module, so they stay resident on
+// the device) twice, with different X, and checks each Y against a
+// double-precision reference s (q - z) made from the same generator, with
+// gemv_e2e.c's bound:
 //
 //   |y - ref| <= 2^-11 |ref| + 2 K 2^-24 sum_k |x w| + 2^-24
 //
@@ -27,13 +28,15 @@ static uint32_t state = 12345;
 static uint32_t next(void) { return state = state * 1664525u + 1013904223u; }
 
 int main(void) {
-  static int codes[N * K];
+  static int codes[N * K], zero[N * (K / G)];
   static double scale[N * (K / G)];
   // The model's constants, as resident_model.py makes them.
   for (int i = 0; i < N * K; ++i)
-    codes[i] = (int)((next() >> 28) & 0xF) - 8;
+    codes[i] = (int)((next() >> 28) & 0xF);
   for (int i = 0; i < N * (K / G); ++i)
     scale[i] = (1 + (next() >> 24)) / 4096.0;
+  for (int i = 0; i < N * (K / G); ++i)
+    zero[i] = (int)((next() >> 28) & 0xF);
 
   int bad = 0;
   for (int call = 1; call <= 2; ++call) {
@@ -53,7 +56,8 @@ int main(void) {
       for (int n = 0; n < N; ++n) {
         double ref = 0, mag = 0;
         for (int k = 0; k < K; ++k) {
-          double wv = codes[n * K + k] * scale[n * (K / G) + k / G];
+          int group = n * (K / G) + k / G;
+          double wv = (codes[n * K + k] - zero[group]) * scale[group];
           ref += (double)x[m * K + k] * wv;
           mag += fabs((double)x[m * K + k] * wv);
         }
