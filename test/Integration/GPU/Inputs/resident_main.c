@@ -22,7 +22,7 @@ enum { M = 2, N = 16, K = 256, G = 128 };
   }
 typedef MEMREF2(_Float16) MemRefF16;
 
-void _mlir_ciface_decode(MemRefF16 *y, MemRefF16 *x);
+void _mlir_ciface_decode(MemRefF16 *x, MemRefF16 *y);
 
 static uint32_t state = 12345;
 static uint32_t next(void) { return state = state * 1664525u + 1013904223u; }
@@ -49,7 +49,7 @@ int main(void) {
     MemRefF16 ym = {y, y, 0, {M, N}, {N, 1}};
     printf("call %d\n", call);
     fflush(stdout);
-    _mlir_ciface_decode(&ym, &xm);
+    _mlir_ciface_decode(&xm, &ym);
     if (getenv("QOPT_E2E_NO_CHECK"))
       continue;
     for (int m = 0; m < M; ++m)
