@@ -50,9 +50,27 @@ func.func @{name}(%x: tensor<{m}x{k}xi8>, %w: tensor<{n}x{k}xi8>,
 """
 
 
+def fp8_function(m, n, k):
+    """FP8 E4M3 x E4M3 with per-row scales on both sides."""
+    name = f"w8a8fp8_e4m3_m{m}_n{n}_k{k}"
+    f8 = "f8E4M3FN"
+    types = (f"tensor<{m}x{k}x{f8}>, tensor<{n}x{k}x{f8}>, "
+             f"tensor<{n}x1xf32>, tensor<{m}x1xf32>")
+    return name, f"""
+func.func @{name}(%x: tensor<{m}x{k}x{f8}>, %w: tensor<{n}x{k}x{f8}>,
+                  %sw: tensor<{n}x1xf32>, %sx: tensor<{m}x1xf32>) -> tensor<{m}x{n}xf16> {{
+  %y = qopt.matmul %x, %w, %sw input_scale(%sx) {{acc_type = f32}}
+      : ({types}) -> tensor<{m}x{n}xf16>
+  return %y : tensor<{m}x{n}xf16>
+}}
+"""
+
+
 def case_function(family, act, m, n, k):
     if family == "w8a8":
         return w8a8_function(m, n, k)
+    if family == "w8a8fp8":
+        return fp8_function(m, n, k)
     storage, packed, group, zero = FAMILIES[family]
     cols = k // 2 if packed else k
     groups = k // group if group else 1
@@ -92,6 +110,9 @@ def table_cases():
     yield ("w8a16z", "f16", 256, 4096, 4096)
     for m, nk in itertools.product((256, 4096), (4096, 8192)):
         yield ("w8a8", "i8", m, nk, nk)
+    # FP8 x FP8 (on sm_90a mma.sync FP8 runs as f16 HMMA: docs/passes/gpu.md).
+    for m in (256, 4096):
+        yield ("w8a8fp8", "e4m3", m, 8192, 8192)
 
 
 def build(quant_opt, cases, out, options):

@@ -164,6 +164,34 @@ def make_w8a8_case(m, n, k, gen):
     return x, w, sx, sw, exact
 
 
+def make_fp8_case(m, n, k, gen):
+    """E4M3 codes on both sides (normal values spread over the format's
+    range), per-row scales; the reference product in f64 (products of FP8
+    values are exact there)."""
+    def codes(rows):
+        v = torch.randn(rows, k, generator=gen, device="cuda") * 16
+        return v.clamp(-448, 448).to(torch.float8_e4m3fn)
+    x, w = codes(m), codes(n)
+    sx = torch.rand(m, 1, generator=gen, device="cuda") * 0.02 + 0.005
+    sw = torch.rand(n, 1, generator=gen, device="cuda") * 0.002 + 0.0005
+    exact = x.double() @ w.double().t()
+    bound = x.double().abs() @ w.double().abs().t()
+    return x, w, sx, sw, exact, bound
+
+
+def check_fp8(y, exact, bound, sx, sw, k):
+    # Exact products summed in f32 (2 K 2^-24 of the magnitudes), two f32
+    # scale products and the f16 result (2^-11).
+    scale = sx.double() * sw.double().t()
+    ref = exact * scale
+    tol = (2.0 ** -11 + 4 * 2.0 ** -24) * ref.abs() + \
+        2 * k * 2.0 ** -24 * bound * scale + 2.0 ** -24
+    err = (y.double() - ref).abs()
+    finite = bool(torch.isfinite(y.float()).all())
+    ratio = float((err / tol).max()) if finite else math.inf
+    return finite and ratio <= 1.0, ratio
+
+
 def check_w8a8(y, exact, sx, sw):
     # Exact i32 sums, converted to f32 (2^-24), two f32 products (2 · 2^-24)
     # and the f16 result (2^-11).
@@ -251,6 +279,22 @@ def bench_w8a8(kernel, m, n, k, runs, l2, bw, gen):
     return ok, ratio, ours, moved / bw * 1e6, int_mm
 
 
+def bench_fp8(kernel, m, n, k, runs, l2, bw, gen):
+    x, w, sx, sw, exact, bound = make_fp8_case(m, n, k, gen)
+    y = torch.empty((m, n), dtype=torch.float16, device="cuda")
+    ours, moved = run_and_time(
+        kernel, [x.view(torch.int8), w.view(torch.int8), sx, sw, y], runs, l2)
+    ok, ratio = check_fp8(y, exact, bound, sx, sw, k)
+    try:  # cuBLASLt FP8 (per-tensor scales), where this torch has it
+        one = torch.ones((), device="cuda")
+        wt = w.t()
+        scaled = time_calls([lambda: torch._scaled_mm(
+            x, wt, scale_a=one, scale_b=one, out_dtype=torch.float16)], runs)
+    except Exception:  # noqa: BLE001 - older or newer signature
+        scaled = None
+    return ok, ratio, ours, moved / bw * 1e6, scaled
+
+
 def bench_kernel(kernel, case, runs, l2, bw, gen):
     family, act, m, n, k = case
     x, w, s, z, deq = make_case(family, act, m, n, k, gen)
@@ -316,9 +360,14 @@ def main():
         if args.only and args.only not in launch["function"]:
             continue
         int_mm = None
+        baseline8 = "torch._int_mm int8"
         if family == "w8a8":
             ok, ratio, ours, floor, int_mm = bench_w8a8(kernel, m, n, k,
                                                         args.runs, l2, bw, gen)
+        elif family == "w8a8fp8":
+            baseline8 = "torch._scaled_mm fp8"
+            ok, ratio, ours, floor, int_mm = bench_fp8(kernel, m, n, k,
+                                                       args.runs, l2, bw, gen)
         else:
             ok, ratio, ours, floor = bench_kernel(kernel, case, args.runs, l2,
                                                   bw, gen)
@@ -330,7 +379,7 @@ def main():
         base = cublas[(m, n, k)]
         failures += not ok
         extra = "" if int_mm is None else \
-            f"  (torch._int_mm int8: {int_mm:.2f} us, {2 * m * n * k / int_mm / 1e6:.0f} TOPS; " \
+            f"  ({baseline8}: {int_mm:.2f} us, {2 * m * n * k / int_mm / 1e6:.0f} TOPS; " \
             f"ours {2 * m * n * k / ours / 1e6:.0f} TOPS)"
         print(f"{launch['function']:<28} {ours:9.2f} {base:14.2f} "
               f"{base / ours:6.2f}x {floor:8.2f} {floor / ours:7.0%} "

@@ -40,7 +40,7 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   bool bundle = chips.size() > 1 && options.format == "fatbin";
 
   qopt::ConvertQOptMatmulToGPUOptions kernels;
-  kernels.chip = chips.front().trim().str();
+  kernels.chip = llvm::join(chips, ",");
   kernels.splitK = options.splitK;
   kernels.stages = options.stages;
   kernels.tiledGemm = options.tiledGemm;
@@ -59,10 +59,15 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   device.addPass(createCSEPass());
   device.addPass(createReconcileUnrealizedCastsPass());
 
+  // PTX 8.0 (CUDA 12.0) covers sm_90a and every instruction the kernels
+  // use but FP8 mma.sync, which needs 8.4 (CUDA 12.4): that version only
+  // where FP8 products can get kernels, i.e. every chip has FP8 tensor
+  // cores.
+  bool fp8 = llvm::all_of(chips, [](StringRef c) { return c.trim() != "sm_80"; });
   for (StringRef chip : chips) {
     GpuNVVMAttachTargetOptions target;
     target.chip = chip.trim().str();
-    target.features = "+ptx80";
+    target.features = fp8 ? "+ptx84" : "+ptx80";
     target.optLevel = 3;
     pm.addPass(createGpuNVVMAttachTarget(target));
   }

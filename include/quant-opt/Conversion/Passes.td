@@ -123,8 +123,10 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
   }];
   let options = [
     Option<"chip", "chip", "std::string", /*default=*/"\"sm_90a\"",
-           "Target chip (sm_80, sm_89, sm_90a): sets the SM count the tile "
-           "heuristic plans for">,
+           "Target chip (sm_80, sm_89, sm_90a), or several separated by "
+           "commas: the first sets the SM count the tile heuristic plans "
+           "for; FP8 products need every one to have FP8 tensor cores "
+           "(sm_89, sm_90a)">,
     Option<"splitK", "split-k", "int64_t", /*default=*/"0",
            "Warps splitting K in the GEMV kernel (0: heuristic)">,
     Option<"stages", "stages", "int64_t", /*default=*/"0",

@@ -11,15 +11,19 @@
 //   per 32 of K     : ldmatrix.x4 brings each warp its A fragments (4 row
 //                     tiles of 16) and B fragments (4 column tiles of 8),
 //                     then 16 mma.sync.m16n8k32.row.col.s32.s8.s8.s32
+//                     (FP8: .f32.e4m3|e5m2.e4m3|e5m2.f32, the same fragment
+//                     layouts; sm_89 and later)
 //
-// Accumulation is exact in i32; the epilogue converts once, multiplies by
-// sx[m] · sw[n] in f32 and stores Y in its element type.
+// INT8 accumulation is exact in i32, converted once in the epilogue; FP8
+// accumulates in f32. The epilogue multiplies by sx[m] · sw[n] in f32 and
+// stores Y in its element type.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Int8Gemm.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -32,14 +36,74 @@ using namespace mlir::qopt::gpu_kernels;
 
 using C = Int8GemmConfig;
 
+/// The PTX name of an 8-bit operand type.
+static StringRef getPtxTypeName(Type t) {
+  if (t.isInteger(8))
+    return "s8";
+  return isa<Float8E4M3FNType>(t) ? "e4m3" : "e5m2";
+}
+
 std::string Int8GemmConfig::kernelName() const {
   std::string out;
   llvm::raw_string_ostream os(out);
   outType.print(os);
-  return llvm::formatv("qopt_gemm_s8_{0}_m{1}n{2}k{3}_sx{4}_sw{5}", out, m, n,
+  std::string operands = getPtxTypeName(xType).str();
+  if (wType != xType)
+    operands += getPtxTypeName(wType).str();
+  return llvm::formatv("qopt_gemm_{6}_{0}_m{1}n{2}k{3}_sx{4}_sw{5}", out, m, n,
                        k, xScaleShape.empty() ? "t" : "r",
-                       wScaleShape.empty() || wScaleShape[0] == 1 ? "t" : "r")
+                       wScaleShape.empty() || wScaleShape[0] == 1 ? "t" : "r",
+                       operands)
       .str();
+}
+
+/// D = A·B + C with mma.sync.m16n8k32 on FP8 operands and f32
+/// accumulators, as inline PTX (neither nvgpu nor nvvm.mma.sync takes FP8
+/// in LLVM 22): `a` vector<4x4xi8>, `b` vector<2x4xi8> (the bytes of the
+/// codes), `c` vector<2x2xf32>, in the register order of the fragments.
+static Value mmaSyncFP8(KernelBuilder &kb, const Int8GemmConfig &c, Value a,
+                        Value b, Value acc) {
+  OpBuilder &builder = kb.builder();
+  Location loc = kb.location();
+  Type i32 = builder.getI32Type(), f32 = builder.getF32Type();
+  SmallVector<Value> operands;
+  auto words = [&](Value fragment, int64_t rows) {
+    for (int64_t i = 0; i < rows; ++i)
+      operands.push_back(LLVM::BitcastOp::create(
+          builder, loc, i32, vector::ExtractOp::create(builder, loc, fragment, i)));
+  };
+  words(a, 4);
+  words(b, 2);
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t j = 0; j < 2; ++j)
+      operands.push_back(vector::ExtractOp::create(builder, loc, acc,
+                                                   ArrayRef<int64_t>{i, j}));
+  auto resultType = LLVM::LLVMStructType::getLiteral(
+      builder.getContext(), SmallVector<Type>(4, f32));
+  std::string ptx = ("mma.sync.aligned.m16n8k32.row.col.f32." +
+                     getPtxTypeName(c.xType) + "." + getPtxTypeName(c.wType) +
+                     ".f32 {$0, $1, $2, $3}, {$4, $5, $6, $7}, {$8, $9}, "
+                     "{$10, $11, $12, $13};")
+                        .str();
+  // The AT&T dialect keeps the braces of the register lists literal.
+  Value d = LLVM::InlineAsmOp::create(
+                builder, loc, resultType, operands, ptx,
+                "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f",
+                /*has_side_effects=*/false, /*is_align_stack=*/false,
+                LLVM::TailCallKind::None,
+                LLVM::AsmDialectAttr::get(builder.getContext(),
+                                          LLVM::AsmDialect::AD_ATT),
+                ArrayAttr())
+                .getResult(0);
+  SmallVector<Value> rows;
+  for (int64_t i = 0; i < 2; ++i) {
+    SmallVector<Value> elems;
+    for (int64_t j = 0; j < 2; ++j)
+      elems.push_back(LLVM::ExtractValueOp::create(builder, loc, d, 2 * i + j));
+    rows.push_back(vector::FromElementsOp::create(
+        builder, loc, VectorType::get({2}, f32), elems));
+  }
+  return kb.stackRows(rows);
 }
 
 std::string mlir::qopt::gpu_kernels::checkInt8Gemm(const Int8GemmConfig &c) {
@@ -107,7 +171,7 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
                     tid, c.threads(), valid);
   };
 
-  auto accType = VectorType::get({2, 2}, i32);
+  auto accType = VectorType::get({2, 2}, c.isFP8() ? f32 : i32);
   Value accZero =
       arith::ConstantOp::create(b, loc, accType, b.getZeroAttr(accType));
 
@@ -143,9 +207,13 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
           }
           for (int64_t mt = 0; mt < mTiles; ++mt)
             for (int64_t nt = 0; nt < nTiles; ++nt)
-              acc[mt * nTiles + nt] = nvgpu::MmaSyncOp::create(
-                  b, loc, a[mt], bFrags[nt], acc[mt * nTiles + nt],
-                  ArrayRef<int64_t>{16, 8, 32});
+              acc[mt * nTiles + nt] =
+                  c.isFP8()
+                      ? mmaSyncFP8(kb, c, a[mt], bFrags[nt],
+                                   acc[mt * nTiles + nt])
+                      : Value(nvgpu::MmaSyncOp::create(
+                            b, loc, a[mt], bFrags[nt], acc[mt * nTiles + nt],
+                            ArrayRef<int64_t>{16, 8, 32}));
         }
         return acc;
       });
@@ -181,10 +249,10 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
         Value n = columns[nt];
         Value scales =
             arith::MulFOp::create(b, loc, rowScale, columnScales[nt]);
-        Value sums = arith::SIToFPOp::create(
-            b, loc, pairType,
-            vector::ExtractOp::create(b, loc, loop.getResult(mt * nTiles + nt),
-                                      r));
+        Value sums = vector::ExtractOp::create(
+            b, loc, loop.getResult(mt * nTiles + nt), r);
+        if (!c.isFP8())
+          sums = arith::SIToFPOp::create(b, loc, pairType, sums);
         Value out = arith::MulFOp::create(b, loc, sums, scales);
         if (c.outType != f32)
           out = arith::TruncFOp::create(

@@ -11,10 +11,13 @@
 
 namespace mlir::qopt::gpu_kernels {
 
-/// Y[M, N] = sx · sw · (Xq[M, K] · Wq[N, K]ᵀ) with symmetric INT8 codes on
-/// both sides, exact i32 accumulation, and the tile shape of the kernel.
+/// Y[M, N] = sx · sw · (Xq[M, K] · Wq[N, K]ᵀ) with 8-bit codes on both
+/// sides — symmetric INT8 (exact i32 accumulation) or FP8 E4M3 / E5M2 in
+/// any pairing (f32 accumulation, sm_89 and later) — and the tile shape of
+/// the kernel.
 struct Int8GemmConfig {
   int64_t m = 0, n = 0, k = 0;
+  Type xType, wType;                // both i8, or f8E4M3FN / f8E5M2 each
   Type outType;                     // f16, bf16 or f32
   SmallVector<int64_t> xScaleShape; // [] (per tensor) or [M, 1] (per row)
   SmallVector<int64_t> wScaleShape; // [] or [1, 1] (per tensor), [N, 1]
@@ -26,6 +29,7 @@ struct Int8GemmConfig {
   // rows one ldmatrix reads fall into distinct bank groups.
   static constexpr int64_t kRowBytes = kBlockK + 16;
 
+  bool isFP8() const { return !xType.isInteger(8); }
   int64_t threads() const { return 32 * kWarpsM * kWarpsN; }
   int64_t blocksM() const { return m / kBlockM; }
   int64_t blocksN() const { return n / kBlockN; }
@@ -35,7 +39,8 @@ struct Int8GemmConfig {
 /// Why the INT8 GEMM kernel cannot compute this product (empty if it can).
 std::string checkInt8Gemm(const Int8GemmConfig &config);
 
-/// The kernel's memref argument types, in order: Xq, Wq, sx, sw, Y.
+/// The kernel's memref argument types, in order: Xq, Wq (bytes: i8 for
+/// FP8 codes too), sx, sw, Y.
 SmallVector<Type> getInt8GemmArgumentTypes(MLIRContext *ctx,
                                            const Int8GemmConfig &config);
 

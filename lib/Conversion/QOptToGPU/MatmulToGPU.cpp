@@ -156,21 +156,31 @@ FailureOr<WeightOnlyGemvConfig> getGemvConfig(MatmulOp op, std::string &why) {
   return c;
 }
 
-/// The INT8 GEMM configuration of a W8A8 product, or the reason there is
-/// none.
-FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, std::string &why) {
+/// The 8-bit GEMM configuration of a W8A8 product (INT8 x INT8, or FP8 x
+/// FP8 where every target chip has FP8 tensor cores), or the reason there
+/// is none.
+FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
+                                            std::string &why) {
   RankedTensorType xType = op.getInput().getType();
   auto isI8 = [](Type t) {
     auto i = dyn_cast<IntegerType>(t);
     return i && i.getWidth() == 8 && !i.isUnsigned();
   };
+  auto isFP8 = [](Type t) { return isa<Float8E4M3FNType, Float8E5M2Type>(t); };
   if (op.getZeroPoint() || op.getInputZeroPoint()) {
     why = "INT8 x INT8 with zero points (only symmetric codes so far)";
     return failure();
   }
-  if (!isI8(xType.getElementType()) || !isI8(op.getWeightStorageType()) ||
-      op.getPacked()) {
-    why = "quantized activations other than INT8 x INT8";
+  Type xElem = xType.getElementType(), wElem = op.getWeightStorageType();
+  bool int8 = isI8(xElem) && isI8(wElem);
+  bool fp8 = isFP8(xElem) && isFP8(wElem);
+  if ((!int8 && !fp8) || op.getPacked()) {
+    why = "quantized activations other than INT8 x INT8 or FP8 x FP8";
+    return failure();
+  }
+  if (fp8 && !fp8Chips) {
+    why = "FP8 x FP8 on a chip without FP8 tensor cores (sm_89 and sm_90a "
+          "have them; every target chip must)";
     return failure();
   }
   if (!xType.hasStaticShape() || !op.getWeight().getType().hasStaticShape()) {
@@ -178,6 +188,8 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, std::string &why) {
     return failure();
   }
   Int8GemmConfig c;
+  c.xType = xElem;
+  c.wType = wElem;
   c.n = op.getN();
   c.k = op.getK();
   c.m = xType.getNumElements() / c.k;
@@ -185,7 +197,7 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, std::string &why) {
   ArrayRef<int64_t> ws = op.getScale().getType().getShape();
   if (!(ws.empty() || (ws.size() == 2 && ws[1] == 1 &&
                        (ws[0] == 1 || ws[0] == c.n)))) {
-    why = "INT8 weights with scale groups along K (per tensor or per row "
+    why = "8-bit weights with scale groups along K (per tensor or per row "
           "only)";
     return failure();
   }
@@ -215,13 +227,30 @@ struct ConvertQOptMatmulToGPU
     : qopt::impl::ConvertQOptMatmulToGPUBase<ConvertQOptMatmulToGPU> {
   using Base::Base;
 
+  /// Of the `chip` option: the first chip's SM count, and whether every
+  /// chip has FP8 tensor cores.
+  int64_t smCount = 0;
+  bool fp8Chips = false;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (chip != "sm_80" && chip != "sm_89" && chip != "sm_90a") {
-      module.emitError() << "unsupported chip '" << chip
-                         << "' (expected sm_80, sm_89 or sm_90a)";
+    SmallVector<StringRef> chips;
+    StringRef(chip).split(chips, ',', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+    fp8Chips = !chips.empty();
+    for (StringRef &c : chips) {
+      c = c.trim();
+      if (c != "sm_80" && c != "sm_89" && c != "sm_90a") {
+        module.emitError() << "unsupported chip '" << c
+                           << "' (expected sm_80, sm_89 or sm_90a)";
+        return signalPassFailure();
+      }
+      fp8Chips &= c != "sm_80";
+    }
+    if (chips.empty()) {
+      module.emitError() << "no target chip";
       return signalPassFailure();
     }
+    smCount = getSMCount(chips.front());
     if (splitK < 0 || stages < 0 || gemmTileM < 0 || gemmWarps < 0) {
       module.emitError() << "tiling options must not be negative";
       return signalPassFailure();
@@ -273,7 +302,7 @@ struct ConvertQOptMatmulToGPU
     };
     KernelPlan plan;
     if (op.getInputScale()) {
-      FailureOr<Int8GemmConfig> c = getInt8GemmConfig(op, why);
+      FailureOr<Int8GemmConfig> c = getInt8GemmConfig(op, fp8Chips, why);
       if (failed(c))
         return std::nullopt;
       plan.name = c->kernelName();
@@ -335,7 +364,7 @@ struct ConvertQOptMatmulToGPU
     }
     config->splitK = splitK;
     config->stages = stages;
-    chooseWeightOnlyGemvTiling(*config, getSMCount(chip));
+    chooseWeightOnlyGemvTiling(*config, smCount);
     why = checkWeightOnlyGemv(*config);
     if (!why.empty())
       return std::nullopt;
@@ -482,16 +511,18 @@ struct MaterializeGPULaunches
         v.push_back(arith::ConstantIndexOp::create(b, loc, d));
       return gpu::KernelDim3{v[0], v[1], v[2]};
     };
-    // Kernels take signless integers: view ui8 codes as i8 (the casts
-    // cancel in the LLVM lowering, where both are the same descriptor).
+    // Kernels take signless integers: view ui8 and FP8 codes as i8 (the
+    // casts cancel in the LLVM lowering, where both are the same
+    // descriptor).
     for (Value &d : device) {
       auto t = cast<MemRefType>(d.getType());
-      auto intType = dyn_cast<IntegerType>(t.getElementType());
-      if (!intType || intType.isSignless())
+      Type elem = t.getElementType();
+      if (elem.isSignlessInteger() || !elem.isIntOrFloat() ||
+          (isa<FloatType>(elem) && elem.getIntOrFloatBitWidth() != 8))
         continue;
       auto signless = MemRefType::get(
-          t.getShape(), b.getIntegerType(intType.getWidth()), t.getLayout(),
-          t.getMemorySpace());
+          t.getShape(), b.getIntegerType(elem.getIntOrFloatBitWidth()),
+          t.getLayout(), t.getMemorySpace());
       d = UnrealizedConversionCastOp::create(b, loc, signless, d).getResult(0);
     }
     auto launchOp = gpu::LaunchFuncOp::create(
