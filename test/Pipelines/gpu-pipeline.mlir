@@ -21,7 +21,7 @@
 // CHECK: llvm.call @mgpuStreamDestroy(%[[STREAM]])
 // CHECK: llvm.call @mgpuMemcpy
 // CHECK: llvm.call @mgpuMemFree
-// CHECK: gpu.binary @qopt_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">, properties = {{.*}}, bin = "
+// CHECK: gpu.binary @qopt_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx84">, properties = {{.*}}, bin = "
 
 // MANIFEST: "binaries": [
 // MANIFEST: "file": "qopt_kernels.sm_90a.cubin"
