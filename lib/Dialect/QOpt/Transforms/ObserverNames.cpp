@@ -6,12 +6,20 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
-#include "mlir/IR/Matchers.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 using namespace mlir;
 using namespace mlir::qopt;
+
+Operation *mlir::qopt::getWeightSource(Value operand) {
+  if (auto transpose = operand.getDefiningOp<linalg::TransposeOp>())
+    operand = transpose.getInput();
+  Operation *def = operand.getDefiningOp();
+  if (def && (def->hasTrait<OpTrait::ConstantLike>() || isa<DequantizeOp>(def)))
+    return def;
+  return nullptr;
+}
 
 SmallVector<ProductInput>
 mlir::qopt::getObservedProductInputs(ModuleOp module, llvm::Regex *match) {
@@ -27,8 +35,7 @@ mlir::qopt::getObservedProductInputs(ModuleOp module, llvm::Regex *match) {
           !linalg::isaContractionOpInterface(linalgOp))
         return;
       for (unsigned i = 0; i < 2; ++i)
-        if (!matchPattern(op->getOperand(i), m_Constant()) &&
-            !op->getOperand(i).getDefiningOp<DequantizeOp>())
+        if (!getWeightSource(op->getOperand(i)))
           inputs.push_back(i);
     } else {
       return;

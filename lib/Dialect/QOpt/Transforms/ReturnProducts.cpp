@@ -1,6 +1,7 @@
 //===- ReturnProducts.cpp - Expose weight products as function results ----===//
 
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+#include "quant-opt/Dialect/QOpt/Transforms/ObserverNames.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -19,13 +20,6 @@ using namespace mlir::qopt;
 
 namespace {
 
-/// A weight: a constant or dequantized tensor, possibly transposed.
-bool isWeight(Value v) {
-  if (auto transpose = v.getDefiningOp<linalg::TransposeOp>())
-    v = transpose.getInput();
-  return v.getDefiningOp<arith::ConstantOp>() || v.getDefiningOp<DequantizeOp>();
-}
-
 /// qopt.matmul, or a two-input linalg contraction reading a weight.
 bool isWeightProduct(Operation *op) {
   if (isa<MatmulOp>(op))
@@ -36,7 +30,9 @@ bool isWeightProduct(Operation *op) {
       !linalg::isaContractionOpInterface(linalgOp))
     return false;
   return llvm::any_of(linalgOp.getDpsInputOperands(),
-                      [](OpOperand *operand) { return isWeight(operand->get()); });
+                      [](OpOperand *operand) {
+                        return getWeightSource(operand->get()) != nullptr;
+                      });
 }
 
 struct ReturnProductsPass

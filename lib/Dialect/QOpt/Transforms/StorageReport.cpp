@@ -1,6 +1,7 @@
 //===- StorageReport.cpp - Bytes of every weight in the IR ----------------===//
 
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+#include "quant-opt/Dialect/QOpt/Transforms/ObserverNames.h"
 
 #include "quant-opt/Numerics/Roofline.h"
 
@@ -112,18 +113,16 @@ struct StorageReportPass : qopt::impl::StorageReportBase<StorageReportPass> {
           !linalg::isaContractionOpInterface(linalgOp))
         return;
       for (OpOperand *operand : linalgOp.getDpsInputOperands()) {
-        Value v = operand->get();
-        if (auto t = v.getDefiningOp<linalg::TransposeOp>())
-          v = t.getInput();
-        if (auto dq = v.getDefiningOp<DequantizeOp>()) {
+        Operation *source = getWeightSource(operand->get());
+        if (auto dq = dyn_cast_or_null<DequantizeOp>(source)) {
           Type storage = dq.getInput().getType().getElementType();
           rows.push_back(quantizedRow(op, dq.getType().getShape(), storage,
                                       dq.getScale().getType(),
                                       dq.getZeroPoint()));
           return;
         }
-        if (auto cst = v.getDefiningOp<arith::ConstantOp>()) {
-          auto type = dyn_cast<RankedTensorType>(cst.getType());
+        if (source) { // a constant
+          auto type = dyn_cast<RankedTensorType>(source->getResult(0).getType());
           if (!type || !type.hasStaticShape() ||
               !isa<FloatType>(type.getElementType()))
             continue;

@@ -16,6 +16,13 @@
 
 namespace mlir::qopt {
 
+/// The op a matrix product operand reads as its weight: a constant or a
+/// qopt.dequantize, directly or through a linalg.transpose; null for an
+/// activation. The one rule of the passes that tell weights from
+/// activations (qopt-insert-observers, qopt-return-products,
+/// qopt-storage-report).
+Operation *getWeightSource(Value operand);
+
 /// An f32 activation input of a matrix product and its observer's name.
 struct ProductInput {
   Operation *product;
@@ -23,7 +30,7 @@ struct ProductInput {
   std::string name;
 };
 
-/// The activation (non-constant, not dequantized) f32 inputs of every
+/// The activation (getWeightSource is null) f32 inputs of every
 /// matrix product (linalg contractions and qopt.matmul) in program order,
 /// named `<product location name>.input` (`.lhs` / `.rhs` when both inputs
 /// are activations). Products reading the same value share the name of the
