@@ -43,6 +43,7 @@
 
 #include "mlir/Conversion/LLVMCommon/MemRefBuilder.h"
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/SymbolTable.h"
@@ -406,6 +407,14 @@ struct ConvertQOptMatmulToGPU
           mb.getFunctionType(ArrayRef(tensorTypes).drop_back(),
                              tensorTypes.back()));
       launcher.setPrivate();
+      // The kernel only reads its inputs. Without saying so, bufferization
+      // assumes a declaration writes its arguments and hands it a fresh
+      // copy of every constant (a host copy per call, and a different
+      // address each time, which qoptDeviceConstant keys on).
+      for (unsigned i = 0; i < launcher.getNumArguments(); ++i)
+        launcher.setArgAttr(
+            i, bufferization::BufferizationDialect::kBufferAccessAttrName,
+            mb.getStringAttr("read"));
       SymbolRefAttr kernelRef = SymbolRefAttr::get(
           mb.getStringAttr("qopt_kernels"),
           {FlatSymbolRefAttr::get(kernel.getNameAttr())});
@@ -484,23 +493,30 @@ struct MaterializeGPULaunches
     auto residentAttr = launch.getAs<DenseI64ArrayAttr>("resident");
     ArrayRef<int64_t> resident =
         residentAttr ? residentAttr.asArrayRef() : ArrayRef<int64_t>();
-    SmallVector<Value> copies;
-    for (auto [i, host] : llvm::enumerate(inputs)) {
-      auto t = cast<MemRefType>(host.getType());
-      if (llvm::is_contained(resident, int64_t(i))) {
-        FailureOr<Value> d = getDeviceConstant(b, loc, func, host);
-        if (failed(d))
-          return failure();
-        device.push_back(*d);
-        continue;
-      }
-      Value d = deviceAlloc(t);
-      gpu::MemcpyOp::create(b, loc, TypeRange{}, ValueRange{}, d, host);
-      device.push_back(d);
-      copies.push_back(d);
-    }
+    // Host-side work first: the resident operands' runtime calls and the
+    // result's host buffer have effects gpu-async-region cannot order on a
+    // stream, so it would end the stream at them (a host synchronisation)
+    // if they came after a copy.
     auto yType = cast<MemRefType>(outParam ? args.back().getType()
                                            : type.getResult(0));
+    Value yHost = outParam ? Value(args.back())
+                           : Value(memref::AllocOp::create(b, loc, yType));
+    device.assign(inputs.size(), Value());
+    for (int64_t i : resident) {
+      FailureOr<Value> d = getDeviceConstant(b, loc, func, inputs[i]);
+      if (failed(d))
+        return failure();
+      device[i] = *d;
+    }
+    SmallVector<Value> copies;
+    for (auto [i, host] : llvm::enumerate(inputs)) {
+      if (device[i])
+        continue;
+      Value d = deviceAlloc(cast<MemRefType>(host.getType()));
+      gpu::MemcpyOp::create(b, loc, TypeRange{}, ValueRange{}, d, host);
+      device[i] = d;
+      copies.push_back(d);
+    }
     Value yDevice = deviceAlloc(yType);
     device.push_back(yDevice);
     copies.push_back(yDevice);
@@ -533,8 +549,6 @@ struct MaterializeGPULaunches
                                               kernelRef.getRootReference()))
       return func.emitError() << "no kernel module for " << kernelRef;
 
-    Value yHost = outParam ? Value(args.back())
-                           : Value(memref::AllocOp::create(b, loc, yType));
     gpu::MemcpyOp::create(b, loc, TypeRange{}, ValueRange{}, yHost, yDevice);
     for (Value d : copies)
       gpu::DeallocOp::create(b, loc, TypeRange{}, ValueRange{}, d);

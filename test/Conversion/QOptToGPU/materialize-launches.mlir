@@ -35,8 +35,8 @@ module attributes {gpu.container_module} {
 // CHECK:       llvm.func @qoptDeviceConstant(!llvm.ptr, i64) -> !llvm.ptr
 // CHECK-LABEL: func.func private @k_launch_c1_c2(
 // CHECK-SAME:    %[[X:.*]]: memref<1x256xf16>, %[[W:.*]]: memref<64x128xi8>, %[[S:.*]]: memref<64x2xf32>, %[[Y:.*]]: memref<1x64xf16>)
-// CHECK:         %[[XD:.*]] = gpu.alloc () : memref<1x256xf16>
-// CHECK:         gpu.memcpy %[[XD]], %[[X]]
+// The runtime calls come first, before any GPU op (gpu-async-region then
+// keeps one stream for the copies and the launch).
 // CHECK:         %[[WA:.*]] = memref.extract_aligned_pointer_as_index %[[W]]
 // CHECK:         %[[WI:.*]] = arith.index_cast %[[WA]] : index to i64
 // CHECK:         %[[WP:.*]] = llvm.inttoptr %[[WI]] : i64 to !llvm.ptr
@@ -47,6 +47,8 @@ module attributes {gpu.container_module} {
 // CHECK:         %[[SB:.*]] = arith.constant 512 : i64
 // CHECK:         llvm.call @qoptDeviceConstant(%{{.*}}, %[[SB]])
 // CHECK:         %[[SD:.*]] = builtin.unrealized_conversion_cast %{{.*}} to memref<64x2xf32>
+// CHECK:         %[[XD:.*]] = gpu.alloc () : memref<1x256xf16>
+// CHECK:         gpu.memcpy %[[XD]], %[[X]]
 // CHECK:         %[[YD:.*]] = gpu.alloc () : memref<1x64xf16>
 // CHECK:         gpu.launch_func @kernels::@k {{.*}} args(%[[XD]] : memref<1x256xf16>, %[[WD]] : memref<64x128xi8>, %[[SD]] : memref<64x2xf32>, %[[YD]] : memref<1x64xf16>)
 // CHECK:         gpu.memcpy %[[Y]], %[[YD]]

@@ -12,7 +12,9 @@
 // The second product of the same shape reuses kernel and launch function.
 // CHECK-LABEL: func.func @decode_again
 // CHECK:         call @[[KERNEL]]_launch
-// CHECK:       func.func private @[[KERNEL]]_launch(tensor<1x4096xf16>, tensor<4096x2048xi8>, tensor<4096x32xf32>) -> tensor<1x4096xf16>
+// Its inputs are read-only for bufferization (constants are passed as they
+// are, not copied).
+// CHECK:       func.func private @[[KERNEL]]_launch(tensor<1x4096xf16> {bufferization.access = "read"}, tensor<4096x2048xi8> {bufferization.access = "read"}, tensor<4096x32xf32> {bufferization.access = "read"}) -> tensor<1x4096xf16>
 // CHECK-SAME:    qopt.gpu_launch = {block = array<i64: [[THREADS:[0-9]+]], 1, 1>, grid = array<i64: 256, 1, 1>, kernel = @qopt_kernels::@[[KERNEL]]}
 // CHECK:       gpu.module @qopt_kernels
 // CHECK:         gpu.func @[[KERNEL]](%{{.*}}: memref<1x4096xf16>, %{{.*}}: memref<4096x2048xi8>, %{{.*}}: memref<4096x32xf32>, %{{.*}}: memref<1x4096xf16>)
