@@ -85,7 +85,6 @@ static Value mmaSyncFP8(KernelBuilder &kb, const Int8GemmConfig &c, Value a,
                      ".f32 {$0, $1, $2, $3}, {$4, $5, $6, $7}, {$8, $9}, "
                      "{$10, $11, $12, $13};")
                         .str();
-  // The AT&T dialect keeps the braces of the register lists literal.
   Value d = LLVM::InlineAsmOp::create(
                 builder, loc, resultType, operands, ptx,
                 "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f",

@@ -301,6 +301,30 @@ struct ConvertQOptMatmulToGPU
       collapse.push_back({type.getRank() - 1});
       return tensor::CollapseShapeOp::create(b, op.getLoc(), v, collapse);
     };
+    // The kernels read f32 scales: f16, bf16 or f64 ones are converted,
+    // constants here (so that they stay constants, resident on the device).
+    auto asF32 = [&](Value v) -> Value {
+      auto type = cast<RankedTensorType>(v.getType());
+      Type f32 = b.getF32Type();
+      if (type.getElementType() == f32)
+        return v;
+      auto target = type.clone(f32);
+      DenseElementsAttr attr;
+      if (matchPattern(v, m_Constant(&attr))) {
+        SmallVector<float> values;
+        for (APFloat x : attr.getValues<APFloat>()) {
+          bool lost;
+          x.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven,
+                    &lost);
+          values.push_back(x.convertToFloat());
+        }
+        return arith::ConstantOp::create(
+            b, op.getLoc(), DenseElementsAttr::get(target, ArrayRef(values)));
+      }
+      if (type.getElementTypeBitWidth() < 32)
+        return arith::ExtFOp::create(b, op.getLoc(), target, v);
+      return arith::TruncFOp::create(b, op.getLoc(), target, v);
+    };
     KernelPlan plan;
     if (op.getInputScale()) {
       FailureOr<Int8GemmConfig> c = getInt8GemmConfig(op, fp8Chips, why);
@@ -313,13 +337,13 @@ struct ConvertQOptMatmulToGPU
       plan.build = [c = *c](OpBuilder &b, Location loc) {
         return buildInt8Gemm(b, loc, c);
       };
-      Value sx = op.getInputScale();
+      Value sx = asF32(op.getInputScale());
       if (!c->xScaleShape.empty())
         sx = flatten(sx);
       else if (cast<RankedTensorType>(sx.getType()).getRank() != 0)
         sx = tensor::CollapseShapeOp::create(
             b, op.getLoc(), sx, SmallVector<ReassociationIndices>{});
-      Value sw = op.getScale();
+      Value sw = asF32(op.getScale());
       plan.inputs = {flatten(op.getInput()), op.getWeight(), sx, sw};
       return plan;
     }
@@ -336,7 +360,8 @@ struct ConvertQOptMatmulToGPU
       plan.build = [c, build](OpBuilder &b, Location loc) {
         return build(b, loc, c);
       };
-      plan.inputs = {flatten(op.getInput()), op.getWeight(), op.getScale()};
+      plan.inputs = {flatten(op.getInput()), op.getWeight(),
+                     asF32(op.getScale())};
       if (c.zeroPoints)
         plan.inputs.push_back(arith::ConstantOp::create(
             b, op.getLoc(), *getZeroPointsAsI32(op)));

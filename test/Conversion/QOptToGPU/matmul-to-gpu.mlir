@@ -194,3 +194,25 @@ func.func @argument_weights(%x: tensor<1x512xf16>, %w: tensor<256x256xi8>, %s: t
       : (tensor<1x512xf16>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<1x256xf16>
   return %y : tensor<1x256xf16>
 }
+
+// -----
+
+// The kernels read f32 scales: other float scales are converted, constants
+// at compile time (so they stay resident), arguments with arith.extf.
+// CHECK-LABEL: func.func @bf16_constant_scales
+// CHECK:         %[[S:.*]] = arith.constant dense<2.500000e-01> : tensor<16x4xf32>
+// CHECK:         call @{{.*}}_launch_c2(%{{.*}}, %{{.*}}, %[[S]])
+// CHECK-LABEL: func.func @f16_argument_scales
+// CHECK:         %[[S:.*]] = arith.extf %{{.*}} : tensor<16x4xf16> to tensor<16x4xf32>
+// CHECK:         call @{{.*}}_launch(%{{.*}}, %{{.*}}, %[[S]])
+func.func @bf16_constant_scales(%x: tensor<1x512xf16>, %w: tensor<16x256xi8>) -> tensor<1x16xf16> {
+  %s = arith.constant dense<0.25> : tensor<16x4xbf16>
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
+      : (tensor<1x512xf16>, tensor<16x256xi8>, tensor<16x4xbf16>) -> tensor<1x16xf16>
+  return %y : tensor<1x16xf16>
+}
+func.func @f16_argument_scales(%x: tensor<1x512xf16>, %w: tensor<16x256xi8>, %s: tensor<16x4xf16>) -> tensor<1x16xf16> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
+      : (tensor<1x512xf16>, tensor<16x256xi8>, tensor<16x4xf16>) -> tensor<1x16xf16>
+  return %y : tensor<1x16xf16>
+}
