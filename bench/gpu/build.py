@@ -31,6 +31,9 @@ FAMILIES = {
     "w4a16": ("i4", True, 128, False),
     "w4a16u": ("ui4", True, 128, False),
     "w4a16z": ("ui4", True, 128, True),
+    # Groups below the GEMV's K step: scaled in f16/bf16 before the product.
+    "w4a16g64": ("i4", True, 64, False),
+    "w4a16zg32": ("ui4", True, 32, True),
     "w8a16": ("i8", False, 0, False),
     "w8a16z": ("ui8", False, 0, True),
 }
@@ -106,6 +109,9 @@ def table_cases():
     for m in (1, 16, 64, 256):
         yield ("w4a16z", "f16", m, 4096, 4096)
     yield ("w4a16z", "bf16", 256, 4096, 4096)
+    for m in (1, 64, 256):
+        yield ("w4a16g64", "f16", m, 4096, 4096)
+        yield ("w4a16zg32", "f16", m, 4096, 4096)
     yield ("w8a16z", "f16", 1, 4096, 4096)
     yield ("w8a16z", "f16", 256, 4096, 4096)
     for m, nk in itertools.product((256, 4096), (4096, 8192)):

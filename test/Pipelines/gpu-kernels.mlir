@@ -50,6 +50,16 @@
 // PTX: add.s16 {{.*}}, 25600;
 // PTX-LABEL: .entry qopt_wgemm_i4_bf16_bf16_m256n512k512_s1x128z
 // PTX: add.s16 {{.*}}, 17160;
+// Scale groups smaller than a warp's K step (INT4: 32 and 64; here 64 in
+// the GEMV and 32 in the X-tile GEMM): the dequantized pairs are scaled in
+// f16 before mma.sync (one HMUL2 a pair), the scale converted once a step.
+// PTX-LABEL: .entry qopt_gemv_i4_f16_f16_m1n4096k4096_s1x64_
+// PTX: cvt.rn.f16.f32
+// PTX: mul.rn.f16x2
+// PTX: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// PTX-LABEL: .entry qopt_gemm_u4_bf16_bf16_m32n512k512_s1x32z_
+// PTX: cvt.rn.bf16.f32
+// PTX: mul.rn.bf16x2
 // Weight-only kernels: no integer-to-float conversion at all. The INT8 GEMM
 // converts its i32 sums once each, in the epilogue (after the K loop).
 // RUN: sed -n '/.entry qopt_w\{0,1\}gem[mv]_[iu]/,/^}/p' %t/isa/qopt_kernels.sm_90a.ptx | FileCheck %s --check-prefix=NOCVT
@@ -89,7 +99,7 @@
 // SASS-DAG: IMMA.16832.S8.S8
 // NOI2F: Function : qopt_gem
 // NOI2F-NOT: I2F
-// RES-COUNT-10: REG:{{[0-9]+}} STACK:0 SHARED:{{[0-9]+}} LOCAL:0
+// RES-COUNT-12: REG:{{[0-9]+}} STACK:0 SHARED:{{[0-9]+}} LOCAL:0
 
 func.func @decode(%x: tensor<1x4096xf16>, %w: tensor<4096x2048xi8>, %s: tensor<4096x32xf32>) -> tensor<1x4096xf16> {
   %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
@@ -155,4 +165,18 @@ func.func @prefill_tiled_zp(%x: tensor<256x512xbf16>, %w: tensor<512x256xi8>, %s
   %y = qopt.matmul %x, %w, %s, %z {acc_type = f32, packed = i4}
       : (tensor<256x512xbf16>, tensor<512x256xi8>, tensor<512x4xf32>, tensor<512x4xi4>) -> tensor<256x512xbf16>
   return %y : tensor<256x512xbf16>
+}
+
+// Scale groups below the K step: scaled before the product.
+func.func @decode_g64(%x: tensor<1x4096xf16>, %w: tensor<4096x2048xi8>, %s: tensor<4096x64xf32>) -> tensor<1x4096xf16> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
+      : (tensor<1x4096xf16>, tensor<4096x2048xi8>, tensor<4096x64xf32>) -> tensor<1x4096xf16>
+  return %y : tensor<1x4096xf16>
+}
+
+func.func @prefill_g32_zp(%x: tensor<32x512xbf16>, %w: tensor<512x256xi8>, %s: tensor<512x16xf32>) -> tensor<32x512xbf16> {
+  %z = arith.constant dense<9> : tensor<512x16xui4>
+  %y = qopt.matmul %x, %w, %s, %z {acc_type = f32, packed = ui4}
+      : (tensor<32x512xbf16>, tensor<512x256xi8>, tensor<512x16xf32>, tensor<512x16xui4>) -> tensor<32x512xbf16>
+  return %y : tensor<32x512xbf16>
 }

@@ -281,7 +281,7 @@ ThreadIds mlir::qopt::gpu_kernels::getThreadIds(KernelBuilder &kb) {
 
 SmallVector<Value> mlir::qopt::gpu_kernels::getWeightFragments(
     KernelBuilder &kb, const CodeFormat &format, Value rowG, Value rowG8,
-    int64_t word, ArrayRef<Value> zeroBiases) {
+    int64_t word, ArrayRef<Value> zeroBiases, ArrayRef<Value> scales) {
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
   std::array<SmallVector<Value>, 2> pairs;
@@ -291,6 +291,11 @@ SmallVector<Value> mlir::qopt::gpu_kernels::getWeightFragments(
         vector::ExtractOp::create(b, loc, words, word));
     pairs[r] = dequantizeWord(kb, format, bits,
                               zeroBiases.empty() ? Value() : zeroBiases[r]);
+    if (!scales.empty()) {
+      Value factor = splatPair(kb, format, scales[r]);
+      for (Value &pair : pairs[r])
+        pair = arith::MulFOp::create(b, loc, pair, factor);
+    }
   }
   SmallVector<Value> fragments;
   for (int64_t s = 0; s < int64_t(format.codesPerWord()) / 4; ++s)

@@ -186,10 +186,17 @@ Value dequantizePair(KernelBuilder &kb, const CodeFormat &format,
 /// of step s at K positions (2t, 2t + 1) and (2t + 8, 2t + 9). With
 /// `zeroBiases` (rows g and g + 8), codes are taken relative to their zero
 /// points.
+///
+/// With `scales` (rows g and g + 8, halfType scalars) the values are
+/// multiplied by them before the product: scale groups smaller than a
+/// K step, where one mma.sync spans several groups (the f32 scaling after
+/// the product cannot apply then); each value is rounded once more, to
+/// the half type.
 SmallVector<Value> getWeightFragments(KernelBuilder &kb,
                                       const CodeFormat &format, Value rowG,
                                       Value rowG8, int64_t word,
-                                      ArrayRef<Value> zeroBiases = {});
+                                      ArrayRef<Value> zeroBiases = {},
+                                      ArrayRef<Value> scales = {});
 
 /// The B fragment of one mma.sync step from 4 activation values in the
 /// order of the code pairs: (v0, v1) at K positions (2t, 2t + 1), (v2, v3)

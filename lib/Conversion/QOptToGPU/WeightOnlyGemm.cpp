@@ -144,7 +144,7 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
     for (Value operand : {scale, zero})
       for (int r = 0; operand && r < 2; ++r)
         values.push_back(memref::LoadOp::create(
-            b, loc, operand, getScaleIndices(kb, c, rows[r], ks)));
+            b, loc, operand, getScaleIndices(kb, c, rows[r], kb.add(ks, kThread))));
     return values;
   };
 
@@ -178,10 +178,13 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
         if (zero)
           for (Value z : current.slice(chunksPerThread + 4, 2))
             zeroBiases.push_back(getZeroBias(kb, format, z));
+        StepScales stepScales =
+            getStepScales(kb, c, llvm::to_vector(scales));
         SmallVector<Value> part(c.mTiles(), accZero);
         for (int64_t word = 0; word < 4; ++word) {
-          SmallVector<Value> a = getWeightFragments(
-              kb, format, weights[0], weights[1], word, zeroBiases);
+          SmallVector<Value> a =
+              getWeightFragments(kb, format, weights[0], weights[1], word,
+                                 zeroBiases, stepScales.beforeProduct);
           Value kWord = kb.add(kThread, word * wordCodes);
           for (int64_t s = 0; s < mmaPerWord; ++s)
             for (int64_t mt = 0; mt < c.mTiles(); ++mt) {
@@ -193,7 +196,7 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
         }
         for (int64_t mt = 0; mt < c.mTiles(); ++mt)
           acc[mt] = scaleAndAccumulate(kb, acc[mt], {part[mt]},
-                                       {scales[0], scales[1]});
+                                       stepScales.afterProduct);
         // The next iteration overwrites the X tile.
         gpu::BarrierOp::create(b, loc);
         SmallVector<Value> yields(acc);

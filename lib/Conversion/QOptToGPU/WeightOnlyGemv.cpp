@@ -77,6 +77,23 @@ SmallVector<Value> mlir::qopt::gpu_kernels::getScaleIndices(
   return {c.blockN == 1 ? row : kb.index(0), kb.div(kStart, c.blockK)};
 }
 
+StepScales mlir::qopt::gpu_kernels::getStepScales(
+    KernelBuilder &kb, const WeightOnlyGemvConfig &c,
+    ArrayRef<Value> rowScales) {
+  StepScales s;
+  s.afterProduct.assign(rowScales.begin(), rowScales.end());
+  if (!c.prescaled())
+    return s;
+  OpBuilder &b = kb.builder();
+  for (Value scale : rowScales)
+    s.beforeProduct.push_back(arith::TruncFOp::create(
+        b, kb.location(), c.format.halfType, scale));
+  s.afterProduct.assign(
+      rowScales.size(),
+      arith::ConstantOp::create(b, kb.location(), b.getF32FloatAttr(1.0)));
+  return s;
+}
+
 std::string mlir::qopt::gpu_kernels::checkWeightOnlyOperands(
     const WeightOnlyGemvConfig &config) {
   WeightOnlyGemvConfig c = config;
@@ -104,15 +121,24 @@ mlir::qopt::gpu_kernels::checkWeightOnlyGemv(const WeightOnlyGemvConfig &c) {
     return llvm::formatv("K = {0} is not a multiple of {1}", c.k,
                          c.kPerWarpStep())
         .str();
-  if (!c.scaleShape.empty() && c.blockK % c.kPerWarpStep() != 0)
-    return llvm::formatv("scale groups of {0} along K (the kernel needs "
-                         "multiples of {1})",
-                         c.blockK, c.kPerWarpStep())
+  // Groups along K: multiples of a warp's K step, or (scaled before the
+  // product) a multiple of one thread's chunk that divides the step.
+  if (!c.scaleShape.empty() && c.blockK % c.kPerWarpStep() != 0 &&
+      (c.kPerWarpStep() % c.blockK != 0 || c.blockK % c.kPerThread() != 0))
+    return llvm::formatv("scale groups of {0} along K (the kernels take {1}, "
+                         "{2} or multiples of {3})",
+                         c.blockK, c.kPerThread(), 2 * c.kPerThread(),
+                         c.kPerWarpStep())
         .str();
   if (!c.scaleShape.empty() && c.blockN != 1 && c.blockN != c.n)
     return llvm::formatv("scale blocks of {0} rows (per row or per tensor "
                          "only)",
                          c.blockN)
+        .str();
+  if (c.prescaled() && c.blockN != 1)
+    return llvm::formatv("scale groups of {0} along K shared by all rows "
+                         "(groups below {1} need per-row scales)",
+                         c.blockK, c.kPerWarpStep())
         .str();
   int64_t steps = c.k / c.kPerWarpStep();
   if (c.splitK < 1 || steps % c.splitK != 0)
@@ -261,13 +287,13 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
           arith::SelectOp::create(b, loc, valid, kb.index(1), kb.index(0));
       nvgpu::DeviceAsyncCopyOp::create(
           b, loc, tokenType, sStage, ValueRange{warp, stage, kb.index(r), lane},
-          scale, getScaleIndices(kb, c, rows[r], ks), b.getIndexAttr(1), one,
+          scale, getScaleIndices(kb, c, rows[r], kb.add(ks, kThread)), b.getIndexAttr(1), one,
           /*bypassL1=*/UnitAttr());
       if (zero)
         nvgpu::DeviceAsyncCopyOp::create(
             b, loc, tokenType, zStage,
             ValueRange{warp, stage, kb.index(r), lane}, zero,
-            getScaleIndices(kb, c, rows[r], ks), b.getIndexAttr(1), one,
+            getScaleIndices(kb, c, rows[r], kb.add(ks, kThread)), b.getIndexAttr(1), one,
             /*bypassL1=*/UnitAttr());
     }
   };
@@ -280,14 +306,18 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
     SmallVector<Value> zeroBiases;
     for (Value z : zeros)
       zeroBiases.push_back(getZeroBias(kb, format, z));
+    // Groups smaller than the step: each thread's chunk is one group,
+    // scaled before the product.
+    StepScales stepScales = getStepScales(kb, c, scales);
     // Two chains of partial sums (even and odd words), so that consecutive
     // mma.sync ops do not wait for each other.
     SmallVector<Value> parts[2] = {SmallVector<Value>(c.mTiles(), accZero),
                                    SmallVector<Value>(c.mTiles(), accZero)};
     for (int64_t word = 0; word < 4; ++word) {
       SmallVector<Value> &part = parts[word % 2];
-      SmallVector<Value> a = getWeightFragments(kb, format, weights[0],
-                                                weights[1], word, zeroBiases);
+      SmallVector<Value> a =
+          getWeightFragments(kb, format, weights[0], weights[1], word,
+                             zeroBiases, stepScales.beforeProduct);
       Value kWord = kb.add(kFirst, word * wordCodes);
       SmallVector<Value> xs;
       for (int64_t mt = 0; mt < c.mTiles(); ++mt)
@@ -305,7 +335,7 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
     }
     for (int64_t mt = 0; mt < c.mTiles(); ++mt)
       acc[mt] = scaleAndAccumulate(kb, acc[mt], {parts[0][mt], parts[1][mt]},
-                                   scales);
+                                   stepScales.afterProduct);
     return acc;
   };
   auto stepFirstK = [&](Value i) {
@@ -333,7 +363,7 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
                                ? tensorWide
                                : Value(memref::LoadOp::create(
                                      b, loc, operand,
-                                     getScaleIndices(kb, c, rows[r], ks))));
+                                     getScaleIndices(kb, c, rows[r], kb.add(ks, kThread)))));
       }
       return values;
     };

@@ -30,6 +30,14 @@ struct WeightOnlyGemvConfig {
   int64_t kPerThread() const { return 16 * 8 / format.bits; }
   /// K values a warp covers in one step (4 threads share a weight row).
   int64_t kPerWarpStep() const { return 4 * kPerThread(); }
+  /// Whether scale groups are smaller than a warp's K step (per-row
+  /// groups of kPerThread() and its multiples below the step): the swap-AB
+  /// kernels then scale the dequantized weights (in the half type) before
+  /// the product, since one mma.sync spans several groups; each thread's
+  /// chunk lies in one group.
+  bool prescaled() const {
+    return !scaleShape.empty() && blockK < kPerWarpStep();
+  }
   /// Column tiles of 8 rows of X (mma.sync's N dimension).
   int64_t mTiles() const { return (m + 7) / 8; }
   int64_t threads() const { return 32 * splitK; }
@@ -61,6 +69,16 @@ std::string checkWeightOnlyOperands(const WeightOnlyGemvConfig &config);
 SmallVector<Value> getScaleIndices(KernelBuilder &kb,
                                    const WeightOnlyGemvConfig &config,
                                    Value row, Value kStart);
+
+/// How the scales of weight rows g and g + 8 enter a K step: with
+/// prescaled() groups, as half-type factors of the dequantized weights
+/// (`beforeProduct`) and 1 after it; otherwise as the f32 scales of the
+/// step's sums (`afterProduct`).
+struct StepScales {
+  SmallVector<Value> beforeProduct, afterProduct;
+};
+StepScales getStepScales(KernelBuilder &kb, const WeightOnlyGemvConfig &config,
+                         ArrayRef<Value> rowScales);
 
 /// Why the GEMV kernel cannot compute this product (empty if it can).
 std::string checkWeightOnlyGemv(const WeightOnlyGemvConfig &config);

@@ -15,7 +15,8 @@
 //                    shared memory (one LOP3 and one HADD2 a pair); 8
 //                    mma.sync.m16n8k16 with f32 accumulators
 //
-// A K step lies inside one scale group (groups are multiples of 64), so its
+// A K step lies inside one scale group (groups are multiples of 64; smaller
+// ones go to the X-tile GEMM, which scales before the product), so its
 // sums are scaled once in f32 per output column (weight row); a zero point,
 // if any, enters the dequantization's subtrahend.
 //
@@ -49,6 +50,12 @@ mlir::qopt::gpu_kernels::checkWeightOnlyTiled(const WeightOnlyTiledConfig &c) {
     return llvm::formatv("N = {0}, K = {1} (the tiled kernel needs "
                          "multiples of {2} and {3})",
                          c.n, c.k, C::kBlockN, C::kBlockK)
+        .str();
+  // It scales each K step's sums once: a step must lie in one group.
+  if (!c.scaleShape.empty() && c.blockK % C::kBlockK != 0)
+    return llvm::formatv("scale groups of {0} along K (the tiled kernel "
+                         "needs multiples of {1})",
+                         c.blockK, C::kBlockK)
         .str();
   return "";
 }
