@@ -60,6 +60,8 @@
 // PTX-LABEL: .entry qopt_gemm_u4_bf16_bf16_m32n512k512_s1x32z_
 // PTX: cvt.rn.bf16.f32
 // PTX: mul.rn.bf16x2
+// PTX-LABEL: .entry qopt_gemv_i8_f16_f16_m2n4096k4096_s1x32_
+// PTX: mul.rn.f16x2
 // Weight-only kernels: no integer-to-float conversion at all. The INT8 GEMM
 // converts its i32 sums once each, in the epilogue (after the K loop).
 // RUN: sed -n '/.entry qopt_w\{0,1\}gem[mv]_[iu]/,/^}/p' %t/isa/qopt_kernels.sm_90a.ptx | FileCheck %s --check-prefix=NOCVT
@@ -99,7 +101,7 @@
 // SASS-DAG: IMMA.16832.S8.S8
 // NOI2F: Function : qopt_gem
 // NOI2F-NOT: I2F
-// RES-COUNT-12: REG:{{[0-9]+}} STACK:0 SHARED:{{[0-9]+}} LOCAL:0
+// RES-COUNT-13: REG:{{[0-9]+}} STACK:0 SHARED:{{[0-9]+}} LOCAL:0
 
 func.func @decode(%x: tensor<1x4096xf16>, %w: tensor<4096x2048xi8>, %s: tensor<4096x32xf32>) -> tensor<1x4096xf16> {
   %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
@@ -179,4 +181,10 @@ func.func @prefill_g32_zp(%x: tensor<32x512xbf16>, %w: tensor<512x256xi8>, %s: t
   %y = qopt.matmul %x, %w, %s, %z {acc_type = f32, packed = ui4}
       : (tensor<32x512xbf16>, tensor<512x256xi8>, tensor<512x16xf32>, tensor<512x16xui4>) -> tensor<32x512xbf16>
   return %y : tensor<32x512xbf16>
+}
+
+func.func @decode_w8_g32(%x: tensor<2x4096xf16>, %w: tensor<4096x4096xi8>, %s: tensor<4096x128xf32>) -> tensor<2x4096xf16> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32}
+      : (tensor<2x4096xf16>, tensor<4096x4096xi8>, tensor<4096x128xf32>) -> tensor<2x4096xf16>
+  return %y : tensor<2x4096xf16>
 }

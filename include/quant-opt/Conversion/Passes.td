@@ -82,8 +82,10 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
     Kernel families (docs/passes/gpu.md):
 
     - **Weight-only GEMV** (`M ≤ 16`: decode): packed `i4` / `ui4` or `i8` /
-      `ui8` weights with per-tensor, per-row or per-group scales (groups a
-      multiple of 128 INT4 or 64 INT8 values), `f16` or `bf16`
+      `ui8` weights, symmetric or with constant zero points, with
+      per-tensor, per-row or per-group scales (groups of 32, 64 or a
+      multiple of 128 INT4 values; 16, 32 or a multiple of 64 INT8),
+      `f16` or `bf16`
       activations, `f16` / `bf16` / `f32` results. `mma.sync.m16n8k16` with
       the weight as operand A, split-K across warps, 16-byte weight loads
       with the next K step always in flight (in registers, or with

@@ -190,8 +190,8 @@ Value dequantizePair(KernelBuilder &kb, const CodeFormat &format,
 /// With `scales` (rows g and g + 8, halfType scalars) the values are
 /// multiplied by them before the product: scale groups smaller than a
 /// K step, where one mma.sync spans several groups (the f32 scaling after
-/// the product cannot apply then); each value is rounded once more, to
-/// the half type.
+/// the product cannot apply then); each product is rounded to the half
+/// type (on top of the scale's own rounding to it).
 SmallVector<Value> getWeightFragments(KernelBuilder &kb,
                                       const CodeFormat &format, Value rowG,
                                       Value rowG8, int64_t word,

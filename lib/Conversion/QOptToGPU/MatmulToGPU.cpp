@@ -528,6 +528,10 @@ struct MaterializeGPULaunches
                            : Value(memref::AllocOp::create(b, loc, yType));
     device.assign(inputs.size(), Value());
     for (int64_t i : resident) {
+      if (i >= int64_t(inputs.size()))
+        return func.emitError()
+               << kGPULaunchAttrName << " 'resident' names argument " << i
+               << ", which is not an input";
       FailureOr<Value> d = getDeviceConstant(b, loc, func, inputs[i]);
       if (failed(d))
         return failure();

@@ -14,7 +14,8 @@
 //   per word       : 8 column tiles of X × mma.sync.m16n8k16
 //
 // The next step's X and weights are loaded into registers while the current
-// one computes. Scales apply per K step in f32, as in the GEMV.
+// one computes. Scales apply as in the GEMV: per K step in f32, or to the
+// dequantized weights for groups smaller than a step.
 //
 //===----------------------------------------------------------------------===//
 

@@ -17,10 +17,14 @@
 // exponent, subtract; no conversions), giving code pairs (i, i + C/2);
 // the matching X values are loaded 8 or 4 at a time and shuffled into the
 // same order, so the fragments of A and B agree on which K each register
-// lane holds. A K step lies inside one scale group (groups are multiples
-// of it), so its mma.sync partial sums are scaled once in f32:
+// lane holds. With groups of a K step or more, a step lies inside one
+// group, so its mma.sync partial sums are scaled once in f32:
 //
 //   acc += s[n, group] * (Σ_k (q[n, k] − offset) x[m, k])
+//
+// (smaller groups, prescaled(): each thread's 16 bytes lie in one group,
+// whose scale multiplies the dequantized pairs in the half type before the
+// product).
 //
 // (with zero points, q[n, k] − z[n, group]: the dequantization subtracts
 // the group's MAGIC + offset + z instead of a constant).
@@ -134,11 +138,6 @@ mlir::qopt::gpu_kernels::checkWeightOnlyGemv(const WeightOnlyGemvConfig &c) {
     return llvm::formatv("scale blocks of {0} rows (per row or per tensor "
                          "only)",
                          c.blockN)
-        .str();
-  if (c.prescaled() && c.blockN != 1)
-    return llvm::formatv("scale groups of {0} along K shared by all rows "
-                         "(groups below {1} need per-row scales)",
-                         c.blockK, c.kPerWarpStep())
         .str();
   int64_t steps = c.k / c.kPerWarpStep();
   if (c.splitK < 1 || steps % c.splitK != 0)

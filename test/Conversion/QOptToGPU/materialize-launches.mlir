@@ -80,6 +80,21 @@ module attributes {gpu.container_module} {
 
 // -----
 
+module attributes {gpu.container_module} {
+  // The result (the last argument after buffer-results-to-out-params) is
+  // not an input: it cannot be resident.
+  // expected-error @below {{qopt.gpu_launch 'resident' names argument 1, which is not an input}}
+  func.func private @k_launch_c1(memref<1x256xf16>, memref<1x64xf16>)
+      attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 4, 1, 1>, kernel = @kernels::@k, resident = array<i64: 1>}}
+  gpu.module @kernels {
+    gpu.func @k(%x: memref<1x256xf16>, %y: memref<1x64xf16>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
 // expected-error @below {{'qopt.gpu_launch' 'resident' must be an increasing array of argument indices of the function}}
 func.func private @k_launch_c3(memref<1x256xf16>, memref<1x64xf16>)
     attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 4, 1, 1>, kernel = @kernels::@k, resident = array<i64: 3>}}
