@@ -148,8 +148,9 @@ def main():
               os.path.join(args.out, f"sweep-gemm-r{rows}-w{warps}"),
               f"tiled-gemm=0 gemm-tile-m={rows} gemm-warps={warps}")
     for split_k, stages in ((4, 1), (8, 1), (16, 1), (4, 3), (8, 3)):
-        # The cp.async pipeline stages zero points too.
-        zero = [("w4a16z", "f16", 1, 4096, 4096)] if stages > 1 else []
+        # The cp.async pipeline stages zero points and small-group scales.
+        zero = [("w4a16z", "f16", 1, 4096, 4096),
+                ("w4a16zg32", "f16", 1, 4096, 4096)] if stages > 1 else []
         build(args.quant_opt, [("w4a16", "f16", 1, nk, nk)
                                for nk in (4096, 8192)] + zero,
               os.path.join(args.out, f"sweep-sk{split_k}-st{stages}"),
