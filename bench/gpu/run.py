@@ -140,6 +140,13 @@ def make_case(family, act, m, n, k, gen):
                                  device="cuda", dtype=torch.int32)
             codes = codes - zero.repeat_interleave(group, dim=1)
         deq = codes.float() * scale.repeat_interleave(group, dim=1)
+    elif family == "w8a16fp8":
+        codes = (torch.randn(n, k, generator=gen, device="cuda") * 64) \
+            .clamp(-448, 448).to(torch.float8_e4m3fn)
+        weight = codes.view(torch.int8)
+        scale = torch.rand(n, 1, generator=gen, device="cuda") * 0.0002 \
+            + 0.00005
+        deq = codes.float() * scale
     elif family == "w8a16z":
         codes = torch.randint(0, 256, (n, k), generator=gen, device="cuda",
                               dtype=torch.int32)

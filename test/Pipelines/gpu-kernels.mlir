@@ -62,9 +62,17 @@
 // PTX: mul.rn.bf16x2
 // PTX-LABEL: .entry qopt_gemv_i8_f16_f16_m2n4096k4096_s1x32_
 // PTX: mul.rn.f16x2
+// FP8 weights (weight-only, f16 activations): codes become f16 by moving
+// bits (E4M3: sign kept, the rest shifted down by one; the factor 256 goes
+// into the scale), no conversion instruction.
+// PTX-LABEL: .entry qopt_gemv_e4m3_f16_f16_m1n4096k4096_s1x4096_
+// PTX-DAG: and.b32 {{.*}}, -2147450880;
+// PTX-DAG: shr.u32 {{.*}}, 1;
+// PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// PTX-DAG: mul.rn.f32 {{.*}}, 0f43800000;
 // Weight-only kernels: no integer-to-float conversion at all. The INT8 GEMM
 // converts its i32 sums once each, in the epilogue (after the K loop).
-// RUN: sed -n '/.entry qopt_w\{0,1\}gem[mv]_[iu]/,/^}/p' %t/isa/qopt_kernels.sm_90a.ptx | FileCheck %s --check-prefix=NOCVT
+// RUN: sed -n '/.entry qopt_w\{0,1\}gem[mv]_[iue]/,/^}/p' %t/isa/qopt_kernels.sm_90a.ptx | FileCheck %s --check-prefix=NOCVT
 // NOCVT: .entry qopt_gem
 // NOCVT-NOT: cvt.{{[a-z.]*}}{{f16|bf16|f32}}.{{s|u}}{{8|16|32|64}}
 
@@ -94,14 +102,14 @@
 // RUN: %if cuobjdump %{ %cuobjdump -sass %t/sm_80/qopt_kernels.sm_80.cubin > %t/sass_80.txt %}
 // RUN: %if cuobjdump %{ FileCheck %s --check-prefix=SASS < %t/sass_90a.txt %}
 // RUN: %if cuobjdump %{ FileCheck %s --check-prefix=SASS < %t/sass_80.txt %}
-// RUN: %if cuobjdump %{ awk '/Function : qopt_w?gem[mv]_[iu]/{p = 1} /Function : qopt_gemm_s8/{p = 0} p' %t/sass_90a.txt | FileCheck %s --check-prefix=NOI2F %}
+// RUN: %if cuobjdump %{ awk '/Function : qopt_w?gem[mv]_[iue]/{p = 1} /Function : qopt_gemm_s8/{p = 0} p' %t/sass_90a.txt | FileCheck %s --check-prefix=NOI2F %}
 // RUN: %if cuobjdump %{ %cuobjdump -res-usage %t/sm_90a/qopt_kernels.sm_90a.fatbin | tee %t/resources.txt | FileCheck %s --check-prefix=RES %}
 // SASS-DAG: HMMA.16816.F32
 // SASS-DAG: HMMA.16816.F32.BF16
 // SASS-DAG: IMMA.16832.S8.S8
 // NOI2F: Function : qopt_gem
 // NOI2F-NOT: I2F
-// RES-COUNT-13: REG:{{[0-9]+}} STACK:0 SHARED:{{[0-9]+}} LOCAL:0
+// RES-COUNT-14: REG:{{[0-9]+}} STACK:0 SHARED:{{[0-9]+}} LOCAL:0
 
 func.func @decode(%x: tensor<1x4096xf16>, %w: tensor<4096x2048xi8>, %s: tensor<4096x32xf32>) -> tensor<1x4096xf16> {
   %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
@@ -187,4 +195,10 @@ func.func @decode_w8_g32(%x: tensor<2x4096xf16>, %w: tensor<4096x4096xi8>, %s: t
   %y = qopt.matmul %x, %w, %s {acc_type = f32}
       : (tensor<2x4096xf16>, tensor<4096x4096xi8>, tensor<4096x128xf32>) -> tensor<2x4096xf16>
   return %y : tensor<2x4096xf16>
+}
+
+func.func @decode_fp8(%x: tensor<1x4096xf16>, %w: tensor<4096x4096xf8E4M3FN>, %s: tensor<4096x1xf32>) -> tensor<1x4096xf16> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32}
+      : (tensor<1x4096xf16>, tensor<4096x4096xf8E4M3FN>, tensor<4096x1xf32>) -> tensor<1x4096xf16>
+  return %y : tensor<1x4096xf16>
 }

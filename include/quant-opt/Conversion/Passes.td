@@ -82,7 +82,8 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
     Kernel families (docs/passes/gpu.md):
 
     - **Weight-only GEMV** (`M ≤ 16`: decode): packed `i4` / `ui4` or `i8` /
-      `ui8` weights, symmetric or with constant zero points, with
+      `ui8` weights, symmetric or with constant zero points, or FP8
+      (`f8E4M3FN` / `f8E5M2`) weights with `f16` activations, with
       per-tensor, per-row or per-group scales (groups of 32, 64 or a
       multiple of 128 INT4 values; 16, 32 or a multiple of 64 INT8),
       `f16` or `bf16`

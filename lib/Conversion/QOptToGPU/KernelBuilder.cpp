@@ -71,6 +71,34 @@ double CodeFormat::magicValue() const {
   return halfType.isF16() ? 1024.0 : 128.0;
 }
 
+double CodeFormat::fp8Factor() const {
+  // f16's exponent bias is 15, E4M3's 7, E5M2's 15.
+  return fp8 && isa<Float8E4M3FNType>(fp8) ? 256.0 : 1.0;
+}
+
+/// FP8 codes at bits 8-15 and 24-31 of `word` (i32) as f16 pairs with
+/// integer operations: E5M2 is an f16's top byte; E4M3 keeps its sign
+/// and moves exponent and mantissa one bit down (value / 256), which is
+/// exact for normal and subnormal codes alike.
+static Value fp8HighBytesToHalves(KernelBuilder &kb, const CodeFormat &format,
+                                  Value word) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  Value v;
+  if (isa<Float8E5M2Type>(format.fp8)) {
+    v = arith::AndIOp::create(b, loc, word, kb.i32(int32_t(0xFF00FF00u)));
+  } else {
+    Value sign =
+        arith::AndIOp::create(b, loc, word, kb.i32(int32_t(0x80008000u)));
+    Value rest = arith::ShRUIOp::create(
+        b, loc, arith::AndIOp::create(b, loc, word, kb.i32(0x7F007F00)),
+        kb.i32(1));
+    v = arith::OrIOp::create(b, loc, sign, rest);
+  }
+  return LLVM::BitcastOp::create(b, loc,
+                                 VectorType::get({2}, format.halfType), v);
+}
+
 bool CodeFormat::isExact() const {
   // MAGIC + code must stay below the next power of two.
   return (int64_t(1) << bits) <= int64_t(magicValue());
@@ -127,6 +155,10 @@ static Value splatPair(KernelBuilder &kb, const CodeFormat &format, Value v) {
 Value mlir::qopt::gpu_kernels::dequantizePair(KernelBuilder &kb,
                                               const CodeFormat &format,
                                               Value spread, Value zeroBias) {
+  if (format.fp8) // codes at bits 0 and 16: move them to the high bytes
+    return fp8HighBytesToHalves(
+        kb, format,
+        arith::ShLIOp::create(kb.builder(), kb.location(), spread, kb.i32(8)));
   uint32_t codeMask = (1u << format.bits) - 1;
   Value biased = biasCodes(kb, format, spread, codeMask | (codeMask << 16));
   Value subtrahend =
@@ -149,6 +181,14 @@ mlir::qopt::gpu_kernels::dequantizeWord(KernelBuilder &kb,
         b, loc, wordType,
         DenseElementsAttr::get(wordType, b.getI32IntegerAttr(int32_t(v))));
   };
+  if (format.fp8) {
+    // Codes 1 and 3 sit at bits 8-15 and 24-31; codes 0 and 2 after a
+    // shift by 8.
+    Value w = vector::ExtractOp::create(b, loc, word, int64_t(0));
+    return {fp8HighBytesToHalves(kb, format,
+                                 arith::ShLIOp::create(b, loc, w, kb.i32(8))),
+            fp8HighBytesToHalves(kb, format, w)};
+  }
   const uint32_t codeMask = (1u << format.bits) - 1;
   const double offset = format.offset();
 

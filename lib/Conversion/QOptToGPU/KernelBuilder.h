@@ -147,6 +147,12 @@ struct CodeFormat {
   unsigned bits;      // 4 or 8
   bool isSigned;      // two's complement codes (i4, i8) or unsigned (ui4, ui8)
   FloatType halfType; // f16 or bf16: the mma operand type
+  FloatType fp8 = {}; // f8E4M3FN / f8E5M2 codes (bits = 8), or null
+
+  /// FP8 codes become f16 by moving their bits into place (E5M2 is the top
+  /// byte of an f16; E4M3's exponent lands 8 below its bias): the values
+  /// are the codes' divided by this power of two, which the scales take.
+  double fp8Factor() const;
 
   unsigned codesPerWord() const { return 32 / bits; }
   /// 2^(bits-1) for signed codes (they are stored offset by it after the
@@ -168,7 +174,7 @@ Value getZeroBias(KernelBuilder &kb, const CodeFormat &format, Value zero);
 /// Splits one 32-bit word (`vector<1xi32>`) of codes into its
 /// codesPerWord()/2 pairs (`vector<2 x halfType>`): pair i holds the values
 /// (code - offset) of codes i and i + codesPerWord()/2, or (code - z) with
-/// `zeroBias` (getZeroBias) given. No per-element conversion instruction is
+/// `zeroBias` (getZeroBias) given; FP8 codes as f16 / fp8Factor(). No per-element conversion instruction is
 /// emitted: per pair one LOP3 (mask, magic and sign flip together) and one
 /// HADD2 or HFMA2, plus a shift where a code must move down.
 SmallVector<Value> dequantizeWord(KernelBuilder &kb, const CodeFormat &format,

@@ -127,12 +127,15 @@ FailureOr<WeightOnlyGemvConfig> getGemvConfig(MatmulOp op, std::string &why) {
     why = "dynamic shapes";
     return failure();
   }
-  auto intType = dyn_cast<IntegerType>(op.getWeightStorageType());
-  if (!intType) {
-    why = "non-integer weight codes";
+  Type storage = op.getWeightStorageType();
+  auto intType = dyn_cast<IntegerType>(storage);
+  auto fp8 = dyn_cast<FloatType>(storage);
+  if (!intType && !isa_and_nonnull<Float8E4M3FNType, Float8E5M2Type>(fp8)) {
+    why = "weight codes other than INT4, INT8 or FP8 (E4M3FN, E5M2)";
     return failure();
   }
-  if (op.getPacked() ? intType.getWidth() != 4 : intType.getWidth() != 8) {
+  if (intType &&
+      (op.getPacked() ? intType.getWidth() != 4 : intType.getWidth() != 8)) {
     why = "unpacked sub-byte weight codes (qopt.pack them first)";
     return failure();
   }
@@ -141,7 +144,10 @@ FailureOr<WeightOnlyGemvConfig> getGemvConfig(MatmulOp op, std::string &why) {
     why = "f32 activations (the kernels take f16 or bf16)";
     return failure();
   }
-  c.format = {intType.getWidth(), !intType.isUnsigned(), half};
+  if (intType)
+    c.format = {intType.getWidth(), !intType.isUnsigned(), half};
+  else
+    c.format = {8, true, half, fp8};
   c.outType = op.getType().getElementType();
   c.n = op.getN();
   c.k = op.getK();

@@ -61,8 +61,14 @@ std::string mlir::qopt::gpu_kernels::getWeightOnlyKernelName(
   std::string scale = c.scaleShape.empty()
                           ? std::string("t")
                           : llvm::formatv("{0}x{1}", c.blockN, c.blockK).str();
-  return llvm::formatv("qopt_{0}_{1}{2}_{3}_{4}_m{5}n{6}k{7}_s{8}{9}", family,
-                       c.format.isSigned ? "i" : "u", c.format.bits,
+  std::string codes =
+      c.format.fp8
+          ? std::string(isa<Float8E4M3FNType>(c.format.fp8) ? "e4m3" : "e5m2")
+          : llvm::formatv("{0}{1}", c.format.isSigned ? "i" : "u",
+                          c.format.bits)
+                .str();
+  return llvm::formatv("qopt_{0}_{1}_{2}_{3}_m{4}n{5}k{6}_s{7}{8}", family,
+                       codes,
                        typeName(c.format.halfType), typeName(c.outType), c.m,
                        c.n, c.k, scale, c.zeroPoints ? "z" : "")
       .str();
@@ -85,11 +91,20 @@ StepScales mlir::qopt::gpu_kernels::getStepScales(
     KernelBuilder &kb, const WeightOnlyGemvConfig &c,
     ArrayRef<Value> rowScales) {
   StepScales s;
-  s.afterProduct.assign(rowScales.begin(), rowScales.end());
+  OpBuilder &b = kb.builder();
+  SmallVector<Value> scales(rowScales);
+  // FP8 codes were dequantized divided by fp8Factor(): a power of two, so
+  // multiplying the scale by it is exact.
+  if (c.format.fp8Factor() != 1.0) {
+    Value factor = arith::ConstantOp::create(
+        b, kb.location(), b.getF32FloatAttr(c.format.fp8Factor()));
+    for (Value &scale : scales)
+      scale = arith::MulFOp::create(b, kb.location(), scale, factor);
+  }
+  s.afterProduct = scales;
   if (!c.prescaled())
     return s;
-  OpBuilder &b = kb.builder();
-  for (Value scale : rowScales)
+  for (Value scale : scales)
     s.beforeProduct.push_back(arith::TruncFOp::create(
         b, kb.location(), c.format.halfType, scale));
   s.afterProduct.assign(
@@ -116,7 +131,10 @@ mlir::qopt::gpu_kernels::checkWeightOnlyGemv(const WeightOnlyGemvConfig &c) {
     return "weight codes of other than 4 or 8 bits";
   if (!c.format.halfType.isF16() && !c.format.halfType.isBF16())
     return "activations of other than f16 or bf16";
-  if (!c.format.isExact())
+  if (c.format.fp8 && !c.format.halfType.isF16())
+    return "FP8 weight codes with bf16 activations (FP8 codes become f16 "
+           "values by moving bits; only f16 activations)";
+  if (!c.format.fp8 && !c.format.isExact())
     return "8-bit weight codes with bf16 activations (bf16 cannot hold the "
            "dequantization constant plus a byte exactly)";
   if (c.n % 16 != 0)
