@@ -1,7 +1,7 @@
 """Writes weight-only qopt.matmul products over the combinations the GPU
 kernels take or refuse: shapes for each family (GEMV, X-tile GEMM, tiled
 GEMM, M not a multiple of the tiles), f16/bf16 activations with f16, f32 or
-bf16 results, INT4/INT8 codes signed or unsigned, per-tensor, per-row and
+bf16 results, INT4/INT8 codes signed or unsigned, FP8 codes, per-tensor, per-row and
 per-group scales (groups 32, 64, 128), constant and argument zero points,
 f32 and f16 scales, and a 3-D input. For gpu-coverage.test."""
 
@@ -11,7 +11,7 @@ import sys
 def product(name, m, n, k, act, out, storage, packed, group, zero,
             zero_const=True, scale_type="f32", batch=None):
     cols = k // 2 if packed else k
-    wtype = "i8" if packed or storage == "i8" else storage
+    wtype = "i8" if packed else storage
     # group: 0 per row, -1 per tensor, else the group size along K.
     sshape = {0: f"{n}x1", -1: ""}[group] if group <= 0 else \
         f"{n}x{k // group}"
@@ -36,7 +36,8 @@ def product(name, m, n, k, act, out, storage, packed, group, zero,
 FORMATS = [("i4", True, 128, False), ("ui4", True, 64, True),
            ("i4", True, 32, False), ("i8", False, 0, False),
            ("ui8", False, 32, True), ("i4", True, -1, True),
-           ("ui4", True, 128, True)]
+           ("ui4", True, 128, True), ("f8E4M3FN", False, 0, False),
+           ("f8E5M2", False, 32, False)]
 functions = []
 for m, n, k in [(1, 16, 256), (17, 32, 256), (65, 64, 512), (100, 128, 256)]:
     for act, out in [("f16", "f16"), ("bf16", "f32")]:
