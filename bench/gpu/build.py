@@ -37,6 +37,7 @@ FAMILIES = {
     "w8a16": ("i8", False, 0, False),
     "w8a16z": ("ui8", False, 0, True),
     "w8a16fp8": ("f8E4M3FN", False, 0, False),
+    "w8a16fp8g32": ("f8E4M3FN", False, 32, False),
 }
 
 
@@ -117,6 +118,8 @@ def table_cases():
     # FP8 weights with f16 activations (weight-only FP8).
     for m in (1, 256):
         yield ("w8a16fp8", "f16", m, 8192, 8192)
+    for m in (1, 64):
+        yield ("w8a16fp8g32", "f16", m, 4096, 4096)
     yield ("w8a16z", "f16", 256, 4096, 4096)
     for m, nk in itertools.product((256, 4096), (4096, 8192)):
         yield ("w8a8", "i8", m, nk, nk)

@@ -140,13 +140,14 @@ def make_case(family, act, m, n, k, gen):
                                  device="cuda", dtype=torch.int32)
             codes = codes - zero.repeat_interleave(group, dim=1)
         deq = codes.float() * scale.repeat_interleave(group, dim=1)
-    elif family == "w8a16fp8":
+    elif family in ("w8a16fp8", "w8a16fp8g32"):
         codes = (torch.randn(n, k, generator=gen, device="cuda") * 64) \
             .clamp(-448, 448).to(torch.float8_e4m3fn)
         weight = codes.view(torch.int8)
-        scale = torch.rand(n, 1, generator=gen, device="cuda") * 0.0002 \
-            + 0.00005
-        deq = codes.float() * scale
+        group = 32 if family.endswith("g32") else k
+        scale = torch.rand(n, k // group, generator=gen, device="cuda") \
+            * 0.0002 + 0.00005
+        deq = codes.float() * scale.repeat_interleave(group, dim=1)
     elif family == "w8a16z":
         codes = torch.randint(0, 256, (n, k), generator=gen, device="cuda",
                               dtype=torch.int32)
@@ -324,7 +325,8 @@ def bench_kernel(kernel, case, runs, l2, bw, gen):
     operands = [x, w, s] + ([] if z is None else [z]) + [y]
     ours, moved = run_and_time(kernel, operands, runs, l2)
     # The tiled GEMM scales after the product for any group it takes.
-    prescaled = INT4_GROUPS.get(family, 128) < 128 and \
+    prescaled = (INT4_GROUPS.get(family, 128) < 128 or
+                 family == "w8a16fp8g32") and \
         not kernel.name.startswith("qopt_wgemm")
     ok, ratio = check_output(y, x, deq, y.dtype, prescaled)
     return ok, ratio, ours, moved / bw * 1e6

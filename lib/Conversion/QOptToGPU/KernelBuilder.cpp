@@ -79,7 +79,9 @@ double CodeFormat::fp8Factor() const {
 /// FP8 codes at bits 8-15 and 24-31 of `word` (i32) as f16 pairs with
 /// integer operations: E5M2 is an f16's top byte; E4M3 keeps its sign
 /// and moves exponent and mantissa one bit down (value / 256), which is
-/// exact for normal and subnormal codes alike.
+/// exact for normal and subnormal codes alike. E4M3FN's NaN codes (0x7F,
+/// 0xFF) become +-1.875 (+-480 after the factor), not NaN: quantized
+/// weights never hold them (the encoder saturates).
 static Value fp8HighBytesToHalves(KernelBuilder &kb, const CodeFormat &format,
                                   Value word) {
   OpBuilder &b = kb.builder();
@@ -155,10 +157,12 @@ static Value splatPair(KernelBuilder &kb, const CodeFormat &format, Value v) {
 Value mlir::qopt::gpu_kernels::dequantizePair(KernelBuilder &kb,
                                               const CodeFormat &format,
                                               Value spread, Value zeroBias) {
-  if (format.fp8) // codes at bits 0 and 16: move them to the high bytes
+  if (format.fp8) { // codes at bits 0 and 16: move them to the high bytes
+    assert(!zeroBias && "FP8 codes take no zero point");
     return fp8HighBytesToHalves(
         kb, format,
         arith::ShLIOp::create(kb.builder(), kb.location(), spread, kb.i32(8)));
+  }
   uint32_t codeMask = (1u << format.bits) - 1;
   Value biased = biasCodes(kb, format, spread, codeMask | (codeMask << 16));
   Value subtrahend =
@@ -182,6 +186,7 @@ mlir::qopt::gpu_kernels::dequantizeWord(KernelBuilder &kb,
         DenseElementsAttr::get(wordType, b.getI32IntegerAttr(int32_t(v))));
   };
   if (format.fp8) {
+    assert(!zeroBias && "FP8 codes take no zero point");
     // Codes 1 and 3 sit at bits 8-15 and 24-31; codes 0 and 2 after a
     // shift by 8.
     Value w = vector::ExtractOp::create(b, loc, word, int64_t(0));

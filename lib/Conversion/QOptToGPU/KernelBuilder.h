@@ -174,14 +174,15 @@ Value getZeroBias(KernelBuilder &kb, const CodeFormat &format, Value zero);
 /// Splits one 32-bit word (`vector<1xi32>`) of codes into its
 /// codesPerWord()/2 pairs (`vector<2 x halfType>`): pair i holds the values
 /// (code - offset) of codes i and i + codesPerWord()/2, or (code - z) with
-/// `zeroBias` (getZeroBias) given; FP8 codes as f16 / fp8Factor(). No per-element conversion instruction is
+/// `zeroBias` (getZeroBias) given; FP8 codes as their value /
+/// fp8Factor(). No per-element conversion instruction is
 /// emitted: per pair one LOP3 (mask, magic and sign flip together) and one
 /// HADD2 or HFMA2, plus a shift where a code must move down.
 SmallVector<Value> dequantizeWord(KernelBuilder &kb, const CodeFormat &format,
                                   Value word, Value zeroBias = {});
 
 /// One pair of neighbouring codes as `vector<2 x halfType>` (code - offset,
-/// or code - z with `zeroBias`): `spread` is an i32 holding the first code
+/// code - z with `zeroBias`, or an FP8 value / fp8Factor()): `spread` is an i32 holding the first code
 /// in its lowest bits and the second from bit 16 (other bits are ignored).
 Value dequantizePair(KernelBuilder &kb, const CodeFormat &format,
                      Value spread, Value zeroBias = {});

@@ -37,7 +37,8 @@ FORMATS = [("i4", True, 128, False), ("ui4", True, 64, True),
            ("i4", True, 32, False), ("i8", False, 0, False),
            ("ui8", False, 32, True), ("i4", True, -1, True),
            ("ui4", True, 128, True), ("f8E4M3FN", False, 0, False),
-           ("f8E5M2", False, 32, False)]
+           ("f8E4M3FN", False, 32, False), ("f8E5M2", False, 32, False),
+           ("f8E5M2", False, -1, False)]
 functions = []
 for m, n, k in [(1, 16, 256), (17, 32, 256), (65, 64, 512), (100, 128, 256)]:
     for act, out in [("f16", "f16"), ("bf16", "f32")]:
