@@ -55,6 +55,23 @@ func.func @{name}(%x: tensor<{m}x{k}xi8>, %w: tensor<{n}x{k}xi8>,
 """
 
 
+def w8a8u8_function(m, n, k):
+    """ui8 activations with per-row zero points x i8 weights. The weight is
+    a constant (the GPU path folds its row sums); the kernel takes the
+    weight and its row sums as operands, which run.py fills."""
+    name = f"w8a8u8_u8_m{m}_n{n}_k{k}"
+    xt, zt = f"tensor<{m}x{k}xui8>", f"tensor<{m}x1xui8>"
+    return name, f"""
+func.func @{name}(%x: {xt}, %sw: tensor<{n}x1xf32>, %sx: tensor<{m}x1xf32>,
+                  %zx: {zt}) -> tensor<{m}x{n}xf16> {{
+  %w = arith.constant dense<1> : tensor<{n}x{k}xi8>
+  %y = qopt.matmul %x, %w, %sw input_scale(%sx, %zx) {{acc_type = f32}}
+      : ({xt}, tensor<{n}x{k}xi8>, tensor<{n}x1xf32>, tensor<{m}x1xf32>, {zt}) -> tensor<{m}x{n}xf16>
+  return %y : tensor<{m}x{n}xf16>
+}}
+"""
+
+
 def fp8_function(m, n, k):
     """FP8 E4M3 x E4M3 with per-row scales on both sides."""
     name = f"w8a8fp8_e4m3_m{m}_n{n}_k{k}"
@@ -76,6 +93,8 @@ def case_function(family, act, m, n, k):
         return w8a8_function(m, n, k)
     if family == "w8a8fp8":
         return fp8_function(m, n, k)
+    if family == "w8a8u8":
+        return w8a8u8_function(m, n, k)
     storage, packed, group, zero = FAMILIES[family]
     cols = k // 2 if packed else k
     groups = k // group if group else 1
@@ -123,6 +142,9 @@ def table_cases():
     yield ("w8a16z", "f16", 256, 4096, 4096)
     for m, nk in itertools.product((256, 4096), (4096, 8192)):
         yield ("w8a8", "i8", m, nk, nk)
+    # Asymmetric activations (ui8 with per-row zero points).
+    for m in (256, 4096):
+        yield ("w8a8u8", "u8", m, 4096, 4096)
     # FP8 x FP8 (on sm_90a mma.sync FP8 runs as f16 HMMA: docs/passes/gpu.md).
     for m in (256, 4096):
         yield ("w8a8fp8", "e4m3", m, 8192, 8192)

@@ -206,6 +206,30 @@ def check_fp8(y, exact, bound, sx, sw, k):
     return finite and ratio <= 1.0, ratio
 
 
+def bench_w8a8u8(kernel, m, n, k, runs, l2, bw, gen):
+    """ui8 activations with per-row zero points x i8 weights; the kernel
+    also takes the weight's row sums. Exact reference in f64."""
+    x = torch.randint(0, 256, (m, k), generator=gen, device="cuda",
+                      dtype=torch.int32)
+    w = torch.randint(-127, 128, (n, k), generator=gen, device="cuda",
+                      dtype=torch.int32)
+    zx = torch.randint(0, 256, (m, 1), generator=gen, device="cuda",
+                       dtype=torch.int32)
+    sx = torch.rand(m, 1, generator=gen, device="cuda") * 0.02 + 0.005
+    sw = torch.rand(n, 1, generator=gen, device="cuda") * 0.002 + 0.0005
+    exact = (x.double() - zx.double()) @ w.double().t()
+    w8 = w.to(torch.int8)
+    operands = [x.to(torch.uint8).view(torch.int8), w8, sx, sw,
+                zx.to(torch.uint8).view(torch.int8),
+                w.sum(dim=1).to(torch.int32),
+                torch.empty((m, n), dtype=torch.float16, device="cuda")]
+    ours, moved = run_and_time(kernel, operands, runs, l2)
+    ok, ratio = check_w8a8(operands[-1], exact, sx, sw)
+    x8 = x.sub(128).to(torch.int8)
+    int_mm = time_calls([lambda: torch._int_mm(x8, w8.t())], runs)
+    return ok, ratio, ours, moved / bw * 1e6, int_mm
+
+
 def check_w8a8(y, exact, sx, sw):
     # Exact i32 sums, converted to f32 (2^-24), two f32 products (2 · 2^-24)
     # and the f16 result (2^-11).
@@ -391,6 +415,9 @@ def main():
         if family == "w8a8":
             ok, ratio, ours, floor, int_mm = bench_w8a8(kernel, m, n, k,
                                                         args.runs, l2, bw, gen)
+        elif family == "w8a8u8":
+            ok, ratio, ours, floor, int_mm = bench_w8a8u8(
+                kernel, m, n, k, args.runs, l2, bw, gen)
         elif family == "w8a8fp8":
             baseline8 = "torch._scaled_mm fp8"
             ok, ratio, ours, floor, int_mm = bench_fp8(kernel, m, n, k,

@@ -15,7 +15,9 @@
 //                     layouts; sm_89 and later)
 //
 // INT8 accumulation is exact in i32, converted once in the epilogue; FP8
-// accumulates in f32. The epilogue multiplies by sx[m] · sw[n] in f32 and
+// accumulates in f32. Asymmetric activations (ui8, or i8 with a zero
+// point) subtract zx[m] · Σ_k Wq[n, k] from the i32 sums first (u8 x s8
+// mma for ui8 codes). The epilogue multiplies by sx[m] · sw[n] in f32 and
 // stores Y in its element type.
 //
 //===----------------------------------------------------------------------===//
@@ -47,7 +49,10 @@ std::string Int8GemmConfig::kernelName() const {
   std::string out;
   llvm::raw_string_ostream os(out);
   outType.print(os);
-  std::string operands = getPtxTypeName(xType).str();
+  std::string operands =
+      xUnsigned ? std::string("u8s8") : getPtxTypeName(xType).str();
+  if (xZeroPoint)
+    operands += "z";
   if (wType != xType)
     operands += getPtxTypeName(wType).str();
   return llvm::formatv("qopt_gemm_{6}_{0}_m{1}n{2}k{3}_sx{4}_sw{5}", out, m, n,
@@ -57,15 +62,19 @@ std::string Int8GemmConfig::kernelName() const {
       .str();
 }
 
-/// D = A·B + C with mma.sync.m16n8k32 on FP8 operands and f32
-/// accumulators, as inline PTX (neither nvgpu nor nvvm.mma.sync takes FP8
-/// in LLVM 22): `a` vector<4x4xi8>, `b` vector<2x4xi8> (the bytes of the
-/// codes), `c` vector<2x2xf32>, in the register order of the fragments.
-static Value mmaSyncFP8(KernelBuilder &kb, const Int8GemmConfig &c, Value a,
+/// D = A·B + C with mma.sync.m16n8k32 as inline PTX, for the operand
+/// types nvgpu.mma.sync cannot name (signless i8 means s8 there): FP8
+/// (f32 accumulators; nvvm.mma.sync takes no FP8 in LLVM 22 either) and
+/// u8 x s8 (s32). `a` vector<4x4xi8>, `b` vector<2x4xi8> (the bytes of the
+/// codes), `c` vector<2x2xf32|i32>, in the register order of the fragments.
+static Value mmaSyncAsm(KernelBuilder &kb, const Int8GemmConfig &c, Value a,
                         Value b, Value acc) {
   OpBuilder &builder = kb.builder();
   Location loc = kb.location();
-  Type i32 = builder.getI32Type(), f32 = builder.getF32Type();
+  Type i32 = builder.getI32Type();
+  Type accType = c.isFP8() ? builder.getF32Type() : i32;
+  StringRef accPtx = c.isFP8() ? "f32" : "s32";
+  StringRef accConstraint = c.isFP8() ? "f" : "r";
   SmallVector<Value> operands;
   auto words = [&](Value fragment, int64_t rows) {
     for (int64_t i = 0; i < rows; ++i)
@@ -79,15 +88,17 @@ static Value mmaSyncFP8(KernelBuilder &kb, const Int8GemmConfig &c, Value a,
       operands.push_back(vector::ExtractOp::create(builder, loc, acc,
                                                    ArrayRef<int64_t>{i, j}));
   auto resultType = LLVM::LLVMStructType::getLiteral(
-      builder.getContext(), SmallVector<Type>(4, f32));
-  std::string ptx = ("mma.sync.aligned.m16n8k32.row.col.f32." +
-                     getPtxTypeName(c.xType) + "." + getPtxTypeName(c.wType) +
-                     ".f32 {$0, $1, $2, $3}, {$4, $5, $6, $7}, {$8, $9}, "
+      builder.getContext(), SmallVector<Type>(4, accType));
+  StringRef xPtx = c.xUnsigned ? "u8" : getPtxTypeName(c.xType);
+  std::string ptx = ("mma.sync.aligned.m16n8k32.row.col." + accPtx + "." +
+                     xPtx + "." + getPtxTypeName(c.wType) + "." + accPtx +
+                     " {$0, $1, $2, $3}, {$4, $5, $6, $7}, {$8, $9}, "
                      "{$10, $11, $12, $13};")
                         .str();
+  std::string constraints = llvm::formatv(
+      "={0},={0},={0},={0},r,r,r,r,r,r,{0},{0},{0},{0}", accConstraint);
   Value d = LLVM::InlineAsmOp::create(
-                builder, loc, resultType, operands, ptx,
-                "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f",
+                builder, loc, resultType, operands, ptx, constraints,
                 /*has_side_effects=*/false, /*is_align_stack=*/false,
                 LLVM::TailCallKind::None,
                 LLVM::AsmDialectAttr::get(builder.getContext(),
@@ -100,7 +111,7 @@ static Value mmaSyncFP8(KernelBuilder &kb, const Int8GemmConfig &c, Value a,
     for (int64_t j = 0; j < 2; ++j)
       elems.push_back(LLVM::ExtractValueOp::create(builder, loc, d, 2 * i + j));
     rows.push_back(vector::FromElementsOp::create(
-        builder, loc, VectorType::get({2}, f32), elems));
+        builder, loc, VectorType::get({2}, accType), elems));
   }
   return kb.stackRows(rows);
 }
@@ -119,11 +130,15 @@ SmallVector<Type>
 mlir::qopt::gpu_kernels::getInt8GemmArgumentTypes(MLIRContext *ctx,
                                                   const Int8GemmConfig &c) {
   Builder b(ctx);
-  return {MemRefType::get({c.m, c.k}, b.getI8Type()),
-          MemRefType::get({c.n, c.k}, b.getI8Type()),
-          MemRefType::get(c.xScaleShape, b.getF32Type()),
-          MemRefType::get(c.wScaleShape, b.getF32Type()),
-          MemRefType::get({c.m, c.n}, c.outType)};
+  SmallVector<Type> types = {MemRefType::get({c.m, c.k}, b.getI8Type()),
+                             MemRefType::get({c.n, c.k}, b.getI8Type()),
+                             MemRefType::get(c.xScaleShape, b.getF32Type()),
+                             MemRefType::get(c.wScaleShape, b.getF32Type())};
+  if (c.xZeroPoint)
+    types.append({MemRefType::get(c.xScaleShape, b.getI8Type()),
+                  MemRefType::get({c.n}, b.getI32Type())});
+  types.push_back(MemRefType::get({c.m, c.n}, c.outType));
+  return types;
 }
 
 gpu::GPUFuncOp
@@ -143,7 +158,9 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
   Block &entry = func.getBody().front();
   Value x = entry.getArgument(0), w = entry.getArgument(1),
         sx = entry.getArgument(2), sw = entry.getArgument(3),
-        y = entry.getArgument(4);
+        y = entry.getArgument(func.getNumArguments() - 1);
+  Value zx = c.xZeroPoint ? entry.getArgument(4) : Value();
+  Value wSum = c.xZeroPoint ? entry.getArgument(5) : Value();
   Value xTile = func.getWorkgroupAttributions()[0];
   Value wTile = func.getWorkgroupAttributions()[1];
 
@@ -207,8 +224,8 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
           for (int64_t mt = 0; mt < mTiles; ++mt)
             for (int64_t nt = 0; nt < nTiles; ++nt)
               acc[mt * nTiles + nt] =
-                  c.isFP8()
-                      ? mmaSyncFP8(kb, c, a[mt], bFrags[nt],
+                  c.isFP8() || c.xUnsigned
+                      ? mmaSyncAsm(kb, c, a[mt], bFrags[nt],
                                    acc[mt * nTiles + nt])
                       : Value(nvgpu::MmaSyncOp::create(
                             b, loc, a[mt], bFrags[nt], acc[mt * nTiles + nt],
@@ -229,7 +246,8 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
   bool xPerRow = !c.xScaleShape.empty() && c.xScaleShape[0] != 1;
   bool wPerRow = !c.wScaleShape.empty() && c.wScaleShape[0] != 1;
   auto pairType = VectorType::get({2}, f32);
-  SmallVector<Value> columns, columnScales;
+  auto i32Pair = VectorType::get({2}, i32);
+  SmallVector<Value> columns, columnScales, columnSums;
   for (int64_t nt = 0; nt < nTiles; ++nt) {
     Value n = kb.add(kb.add(n0, warpN), kb.add(kb.mul(t, 2), nt * 8));
     columns.push_back(n);
@@ -238,18 +256,33 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
       pair.push_back(loadScale(sw, c.wScaleShape, kb.add(n, e), wPerRow));
     columnScales.push_back(
         vector::FromElementsOp::create(b, loc, pairType, pair));
+    if (wSum)
+      columnSums.push_back(kb.loadVector(wSum, {n}, 2, 8));
   }
   for (int64_t mt = 0; mt < mTiles; ++mt) {
     for (int r = 0; r < 2; ++r) {
       Value m = kb.add(kb.add(m0, warpM), kb.add(g, mt * 16 + r * 8));
       Value rowScale = vector::BroadcastOp::create(
           b, loc, pairType, loadScale(sx, c.xScaleShape, m, xPerRow));
+      // Asymmetric activations: zx of the row (a byte, ui8 or i8).
+      Value rowZero;
+      if (zx) {
+        Value z = loadScale(zx, c.xScaleShape, m, xPerRow);
+        z = c.xUnsigned ? Value(arith::ExtUIOp::create(b, loc, i32, z))
+                        : Value(arith::ExtSIOp::create(b, loc, i32, z));
+        rowZero = vector::BroadcastOp::create(b, loc, i32Pair, z);
+      }
       for (int64_t nt = 0; nt < nTiles; ++nt) {
         Value n = columns[nt];
         Value scales =
             arith::MulFOp::create(b, loc, rowScale, columnScales[nt]);
         Value sums = vector::ExtractOp::create(
             b, loc, loop.getResult(mt * nTiles + nt), r);
+        // Σ (qx − zx) qw = Σ qx qw − zx Σ qw, exact in i32.
+        if (rowZero)
+          sums = arith::SubIOp::create(
+              b, loc, sums,
+              arith::MulIOp::create(b, loc, rowZero, columnSums[nt]));
         if (!c.isFP8())
           sums = arith::SIToFPOp::create(b, loc, pairType, sums);
         Value out = arith::MulFOp::create(b, loc, sums, scales);

@@ -20,6 +20,10 @@ struct Int8GemmConfig {
   Type xType, wType;                // both i8, or f8E4M3FN / f8E5M2 each
   Type outType;                     // f16, bf16 or f32
   SmallVector<int64_t> xScaleShape; // [] (per tensor) or [M, 1] (per row)
+  // Asymmetric activations (INT8 only): codes ui8 (xUnsigned) or i8 with
+  // a zero point zx of xScaleShape, and the weight's row sums, so that
+  //   Σ_k (qx − zx) qw = Σ_k qx qw − zx · Σ_k qw   (exact in i32).
+  bool xZeroPoint = false, xUnsigned = false;
   SmallVector<int64_t> wScaleShape; // [] or [1, 1] (per tensor), [N, 1]
 
   // Block tile and warp grid (2 × 4 warps of 64 × 32 outputs each).
@@ -40,7 +44,8 @@ struct Int8GemmConfig {
 std::string checkInt8Gemm(const Int8GemmConfig &config);
 
 /// The kernel's memref argument types, in order: Xq, Wq (bytes: i8 for
-/// FP8 codes too), sx, sw, Y.
+/// ui8 and FP8 codes too), sx, sw, [zx (bytes, xScaleShape), Σ_k Wq (i32,
+/// [N]) with xZeroPoint], Y.
 SmallVector<Type> getInt8GemmArgumentTypes(MLIRContext *ctx,
                                            const Int8GemmConfig &config);
 

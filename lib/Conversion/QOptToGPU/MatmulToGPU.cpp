@@ -101,6 +101,22 @@ FailureOr<DenseElementsAttr> getZeroPointsAsI32(MatmulOp op) {
   return DenseElementsAttr::get(type, ArrayRef<int32_t>(values));
 }
 
+/// Σ_k W[n, k] of an 8-bit weight that is a dense constant, as an i32
+/// constant [N]: what the 8-bit GEMM subtracts, times the activations'
+/// zero point, from its sums.
+FailureOr<DenseElementsAttr> getWeightRowSums(MatmulOp op) {
+  DenseElementsAttr attr;
+  if (!matchPattern(op.getWeight(), m_Constant(&attr)))
+    return failure();
+  int64_t n = op.getN(), k = op.getK();
+  SmallVector<int32_t> sums(n, 0);
+  int64_t i = 0;
+  for (const APInt &v : attr.getValues<APInt>())
+    sums[i++ / k] += int32_t(v.getSExtValue());
+  auto type = RankedTensorType::get({n}, IntegerType::get(op.getContext(), 32));
+  return DenseElementsAttr::get(type, ArrayRef<int32_t>(sums));
+}
+
 /// SMs of the reference part of each chip (A100, L40S, H100 SXM): what the
 /// tile heuristics size grids for.
 int64_t getSMCount(StringRef chip) {
@@ -174,12 +190,19 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
     return i && i.getWidth() == 8 && !i.isUnsigned();
   };
   auto isFP8 = [](Type t) { return isa<Float8E4M3FNType, Float8E5M2Type>(t); };
-  if (op.getZeroPoint() || op.getInputZeroPoint()) {
-    why = "INT8 x INT8 with zero points (only symmetric codes so far)";
+  if (op.getZeroPoint()) {
+    why = "8-bit weights with a zero point";
     return failure();
   }
   Type xElem = xType.getElementType(), wElem = op.getWeightStorageType();
-  bool int8 = isI8(xElem) && isI8(wElem);
+  bool xUnsigned = xElem.isUnsignedInteger(8);
+  bool int8 = (isI8(xElem) || xUnsigned) && isI8(wElem);
+  // Asymmetric activations need the weight's row sums, folded here.
+  if (op.getInputZeroPoint() && failed(getWeightRowSums(op))) {
+    why = "asymmetric activations with weights that are not dense constants "
+          "(their row sums are folded at compile time)";
+    return failure();
+  }
   bool fp8 = isFP8(xElem) && isFP8(wElem);
   if ((!int8 && !fp8) || op.getPacked()) {
     why = "quantized activations other than INT8 x INT8 or FP8 x FP8";
@@ -195,8 +218,10 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
     return failure();
   }
   Int8GemmConfig c;
-  c.xType = xElem;
+  c.xType = xUnsigned ? IntegerType::get(op.getContext(), 8) : xElem;
   c.wType = wElem;
+  c.xUnsigned = xUnsigned;
+  c.xZeroPoint = op.getInputZeroPoint() != nullptr;
   c.n = op.getN();
   c.k = op.getK();
   c.m = xType.getNumElements() / c.k;
@@ -343,14 +368,23 @@ struct ConvertQOptMatmulToGPU
       plan.build = [c = *c](OpBuilder &b, Location loc) {
         return buildInt8Gemm(b, loc, c);
       };
-      Value sx = asF32(op.getInputScale());
-      if (!c->xScaleShape.empty())
-        sx = flatten(sx);
-      else if (cast<RankedTensorType>(sx.getType()).getRank() != 0)
-        sx = tensor::CollapseShapeOp::create(
-            b, op.getLoc(), sx, SmallVector<ReassociationIndices>{});
+      // sx (and zx): [M, 1] per row, rank 0 per tensor.
+      auto perRowOrTensor = [&](Value v) -> Value {
+        if (!c->xScaleShape.empty())
+          return flatten(v);
+        if (cast<RankedTensorType>(v.getType()).getRank() == 0)
+          return v;
+        return tensor::CollapseShapeOp::create(
+            b, op.getLoc(), v, SmallVector<ReassociationIndices>{});
+      };
+      Value sx = perRowOrTensor(asF32(op.getInputScale()));
       Value sw = asF32(op.getScale());
       plan.inputs = {flatten(op.getInput()), op.getWeight(), sx, sw};
+      if (c->xZeroPoint)
+        plan.inputs.append(
+            {perRowOrTensor(op.getInputZeroPoint()),
+             arith::ConstantOp::create(b, op.getLoc(),
+                                       *getWeightRowSums(op))});
       return plan;
     }
     FailureOr<WeightOnlyGemvConfig> config = getGemvConfig(op, why);

@@ -1,0 +1,57 @@
+// Asymmetric activations on the 8-bit GEMM: ui8 codes with a zero point
+// (PyTorch's default static activation scheme) through mma.sync u8 x s8,
+// i8 codes with a zero point through s8 x s8; the epilogue subtracts
+// zx[m] * sum_k W[n, k] from the exact i32 sums, with the weight's row sums
+// folded at compile time (a constant kept on the device, like the weight).
+// Weights that are not constants keep the product on the host.
+// REQUIRES: ptxas
+// RUN: rm -rf %t && mkdir -p %t
+// RUN: quant-opt %s --convert-qopt-matmul-to-gpu 2>&1 | FileCheck %s --check-prefix=CALL
+// CALL: warning: qopt.matmul runs on the host: no GPU kernel for asymmetric activations with weights that are not dense constants (their row sums are folded at compile time)
+// CALL-LABEL: func.func @per_row_ui8
+// CALL: %[[SUMS:.*]] = arith.constant dense<1536> : tensor<256xi32>
+// CALL: call @qopt_gemm_u8s8z_f16_m256n256k512_sxr_swr_launch_c1_c3_c5(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[SUMS]])
+// CALL-LABEL: func.func @per_tensor_i8
+// CALL: arith.constant dense<-512> : tensor<128xi32>
+// CALL: call @qopt_gemm_s8z_f32_m128n128k256_sxt_swt_launch
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa chip=sm_80 host=0 kernels-dir=%t/isa" -o /dev/null
+// RUN: FileCheck %s --check-prefix=PTX < %t/isa/qopt_kernels.sm_80.ptx
+// PTX-LABEL: .entry qopt_gemm_u8s8z_f16_m256n256k512_sxr_swr
+// PTX: mma.sync.aligned.m16n8k32.row.col.s32.u8.s8.s32
+// PTX: ld.global.v2.b32
+// PTX: ld.global.b8
+// PTX: mul.lo.s32
+// PTX: sub.s32
+// PTX: cvt.rn.f32.s32
+// PTX-LABEL: .entry qopt_gemm_s8z_f32_m128n128k256_sxt_swt
+// PTX-DAG: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
+// PTX-DAG: ld.global.s8
+// RUN: quant-opt %s --qopt-gpu-pipeline="chip=sm_80,sm_90a format=fatbin host=0 kernels-dir=%t/fat" -o /dev/null
+// RUN: %if cuobjdump %{ %cuobjdump -sass %t/fat/qopt_kernels.sm_80.fatbin | FileCheck %s --check-prefix=SASS %}
+// RUN: %if cuobjdump %{ %cuobjdump -res-usage %t/fat/qopt_kernels.sm_80.fatbin | FileCheck %s --check-prefix=RES %}
+// SASS-DAG: IMMA.16832.U8.S8
+// SASS-DAG: IMMA.16832.S8.S8
+// RES-COUNT-4: REG:{{[0-9]+}} STACK:0 SHARED:{{[0-9]+}} LOCAL:0
+
+func.func @per_row_ui8(%x: tensor<256x512xui8>, %sx: tensor<256x1xf32>, %zx: tensor<256x1xui8>) -> tensor<256x256xf16> {
+  %w = arith.constant dense<3> : tensor<256x512xi8>
+  %sw = arith.constant dense<0.01> : tensor<256x1xf32>
+  %y = qopt.matmul %x, %w, %sw input_scale(%sx, %zx) {acc_type = f32}
+      : (tensor<256x512xui8>, tensor<256x512xi8>, tensor<256x1xf32>, tensor<256x1xf32>, tensor<256x1xui8>) -> tensor<256x256xf16>
+  return %y : tensor<256x256xf16>
+}
+
+func.func @per_tensor_i8(%x: tensor<128x256xi8>, %sx: tensor<f32>, %zx: tensor<i8>) -> tensor<128x128xf32> {
+  %w = arith.constant dense<-2> : tensor<128x256xi8>
+  %sw = arith.constant dense<0.01> : tensor<f32>
+  %y = qopt.matmul %x, %w, %sw input_scale(%sx, %zx) {acc_type = f32}
+      : (tensor<128x256xi8>, tensor<128x256xi8>, tensor<f32>, tensor<f32>, tensor<i8>) -> tensor<128x128xf32>
+  return %y : tensor<128x128xf32>
+}
+
+func.func @argument_weight(%x: tensor<128x256xui8>, %w: tensor<128x256xi8>, %sx: tensor<f32>, %zx: tensor<ui8>) -> tensor<128x128xf32> {
+  %sw = arith.constant dense<0.01> : tensor<f32>
+  %y = qopt.matmul %x, %w, %sw input_scale(%sx, %zx) {acc_type = f32}
+      : (tensor<128x256xui8>, tensor<128x256xi8>, tensor<f32>, tensor<f32>, tensor<ui8>) -> tensor<128x128xf32>
+  return %y : tensor<128x128xf32>
+}
