@@ -55,18 +55,23 @@ func.func @{name}(%x: tensor<{m}x{k}xi8>, %w: tensor<{n}x{k}xi8>,
 """
 
 
-def w8a8u8_function(m, n, k):
-    """ui8 activations with per-row zero points x i8 weights. The weight is
-    a constant (the GPU path folds its row sums); the kernel takes the
-    weight and its row sums as operands, which run.py fills."""
-    name = f"w8a8u8_u8_m{m}_n{n}_k{k}"
-    xt, zt = f"tensor<{m}x{k}xui8>", f"tensor<{m}x1xui8>"
+def w8a8_zero_function(family, m, n, k):
+    """Asymmetric activations x i8 weights: w8a8u8, ui8 with per-row zero
+    points; w8a8z, i8 with a per-tensor one. The weight is a constant (the
+    GPU path folds its row sums); the kernel takes the weight and its row
+    sums as operands, which run.py fills."""
+    unsigned = family == "w8a8u8"
+    code = "ui8" if unsigned else "i8"
+    name = f"{family}_{code}_m{m}_n{n}_k{k}"
+    xt = f"tensor<{m}x{k}x{code}>"
+    st = f"tensor<{m}x1xf32>" if unsigned else "tensor<f32>"
+    zt = f"tensor<{m}x1x{code}>" if unsigned else f"tensor<{code}>"
     return name, f"""
-func.func @{name}(%x: {xt}, %sw: tensor<{n}x1xf32>, %sx: tensor<{m}x1xf32>,
+func.func @{name}(%x: {xt}, %sw: tensor<{n}x1xf32>, %sx: {st},
                   %zx: {zt}) -> tensor<{m}x{n}xf16> {{
   %w = arith.constant dense<1> : tensor<{n}x{k}xi8>
   %y = qopt.matmul %x, %w, %sw input_scale(%sx, %zx) {{acc_type = f32}}
-      : ({xt}, tensor<{n}x{k}xi8>, tensor<{n}x1xf32>, tensor<{m}x1xf32>, {zt}) -> tensor<{m}x{n}xf16>
+      : ({xt}, tensor<{n}x{k}xi8>, tensor<{n}x1xf32>, {st}, {zt}) -> tensor<{m}x{n}xf16>
   return %y : tensor<{m}x{n}xf16>
 }}
 """
@@ -93,8 +98,8 @@ def case_function(family, act, m, n, k):
         return w8a8_function(m, n, k)
     if family == "w8a8fp8":
         return fp8_function(m, n, k)
-    if family == "w8a8u8":
-        return w8a8u8_function(m, n, k)
+    if family in ("w8a8u8", "w8a8z"):
+        return w8a8_zero_function(family, m, n, k)
     storage, packed, group, zero = FAMILIES[family]
     cols = k // 2 if packed else k
     groups = k // group if group else 1
@@ -144,7 +149,8 @@ def table_cases():
         yield ("w8a8", "i8", m, nk, nk)
     # Asymmetric activations (ui8 with per-row zero points).
     for m in (256, 4096):
-        yield ("w8a8u8", "u8", m, 4096, 4096)
+        yield ("w8a8u8", "ui8", m, 4096, 4096)
+    yield ("w8a8z", "i8", 256, 4096, 4096)
     # FP8 x FP8 (on sm_90a mma.sync FP8 runs as f16 HMMA: docs/passes/gpu.md).
     for m in (256, 4096):
         yield ("w8a8fp8", "e4m3", m, 8192, 8192)

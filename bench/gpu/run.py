@@ -206,26 +206,33 @@ def check_fp8(y, exact, bound, sx, sw, k):
     return finite and ratio <= 1.0, ratio
 
 
-def bench_w8a8u8(kernel, m, n, k, runs, l2, bw, gen):
-    """ui8 activations with per-row zero points x i8 weights; the kernel
-    also takes the weight's row sums. Exact reference in f64."""
-    x = torch.randint(0, 256, (m, k), generator=gen, device="cuda",
+def bench_w8a8_zero(kernel, unsigned, m, n, k, runs, l2, bw, gen):
+    """Asymmetric activations x i8 weights: ui8 codes with per-row zero
+    points (unsigned), or i8 codes with a per-tensor one; the kernel also
+    takes the weight's row sums. Exact reference in f64. The timing
+    baseline is the symmetric INT8 product (torch._int_mm)."""
+    lo, hi = (0, 256) if unsigned else (-128, 128)
+    x = torch.randint(lo, hi, (m, k), generator=gen, device="cuda",
                       dtype=torch.int32)
     w = torch.randint(-127, 128, (n, k), generator=gen, device="cuda",
                       dtype=torch.int32)
-    zx = torch.randint(0, 256, (m, 1), generator=gen, device="cuda",
+    zshape = (m, 1) if unsigned else ()
+    zx = torch.randint(lo, hi, zshape, generator=gen, device="cuda",
                        dtype=torch.int32)
-    sx = torch.rand(m, 1, generator=gen, device="cuda") * 0.02 + 0.005
+    sx = torch.rand(zshape, generator=gen, device="cuda") * 0.02 + 0.005
     sw = torch.rand(n, 1, generator=gen, device="cuda") * 0.002 + 0.0005
     exact = (x.double() - zx.double()) @ w.double().t()
     w8 = w.to(torch.int8)
-    operands = [x.to(torch.uint8).view(torch.int8), w8, sx, sw,
-                zx.to(torch.uint8).view(torch.int8),
+
+    def codes(t):
+        return t.to(torch.uint8).view(torch.int8) if unsigned \
+            else t.to(torch.int8)
+    operands = [codes(x), w8, sx, sw, codes(zx),
                 w.sum(dim=1).to(torch.int32),
                 torch.empty((m, n), dtype=torch.float16, device="cuda")]
     ours, moved = run_and_time(kernel, operands, runs, l2)
     ok, ratio = check_w8a8(operands[-1], exact, sx, sw)
-    x8 = x.sub(128).to(torch.int8)
+    x8 = (x.sub(128) if unsigned else x).to(torch.int8)
     int_mm = time_calls([lambda: torch._int_mm(x8, w8.t())], runs)
     return ok, ratio, ours, moved / bw * 1e6, int_mm
 
@@ -415,9 +422,9 @@ def main():
         if family == "w8a8":
             ok, ratio, ours, floor, int_mm = bench_w8a8(kernel, m, n, k,
                                                         args.runs, l2, bw, gen)
-        elif family == "w8a8u8":
-            ok, ratio, ours, floor, int_mm = bench_w8a8u8(
-                kernel, m, n, k, args.runs, l2, bw, gen)
+        elif family in ("w8a8u8", "w8a8z"):
+            ok, ratio, ours, floor, int_mm = bench_w8a8_zero(
+                kernel, family == "w8a8u8", m, n, k, args.runs, l2, bw, gen)
         elif family == "w8a8fp8":
             baseline8 = "torch._scaled_mm fp8"
             ok, ratio, ours, floor, int_mm = bench_fp8(kernel, m, n, k,

@@ -12,8 +12,17 @@
 // CALL: %[[SUMS:.*]] = arith.constant dense<1536> : tensor<256xi32>
 // CALL: call @qopt_gemm_u8s8z_f16_m256n256k512_sxr_swr_launch_c1_c3_c5(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[SUMS]])
 // CALL-LABEL: func.func @per_tensor_i8
-// CALL: arith.constant dense<-512> : tensor<128xi32>
-// CALL: call @qopt_gemm_s8z_f32_m128n128k256_sxt_swt_launch
+// CALL: %[[SUMS2:.*]] = arith.constant dense<-512> : tensor<128xi32>
+// CALL: call @qopt_gemm_s8z_f32_m128n128k256_sxt_swt_launch_c1_c3_c5(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[SUMS2]])
+// A constant zero point is resident too, and the row sums of a non-splat
+// weight (Inputs/asym_weight.py: rows of 2 and of -2 alternating, K = 64:
+// 128, -128, ...).
+// RUN: %python %S/Inputs/asym_weight.py > %t.const.mlir
+// RUN: quant-opt %t.const.mlir --convert-qopt-matmul-to-gpu --mlir-print-elementsattrs-with-hex-if-larger=100000 | FileCheck %s --check-prefix=CONST
+// CONST-LABEL: func.func @constant_zero_point
+// CONST-DAG: %[[Z:.*]] = arith.constant dense<7> : tensor<ui8>
+// CONST-DAG: %[[S:.*]] = arith.constant dense<[128, -128, 128, -128, {{.*}}]> : tensor<128xi32>
+// CONST: call @qopt_gemm_u8s8z_f32_m128n128k64_sxt_swt_launch_c1_c3_c4_c5(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[Z]], %[[S]])
 // RUN: quant-opt %s --qopt-gpu-pipeline="format=isa chip=sm_80 host=0 kernels-dir=%t/isa" -o /dev/null
 // RUN: FileCheck %s --check-prefix=PTX < %t/isa/qopt_kernels.sm_80.ptx
 // PTX-LABEL: .entry qopt_gemm_u8s8z_f16_m256n256k512_sxr_swr
@@ -26,6 +35,8 @@
 // PTX-LABEL: .entry qopt_gemm_s8z_f32_m128n128k256_sxt_swt
 // PTX-DAG: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
 // PTX-DAG: ld.global.s8
+// PTX-DAG: mul.lo.s32
+// PTX-DAG: sub.s32
 // RUN: quant-opt %s --qopt-gpu-pipeline="chip=sm_80,sm_90a format=fatbin host=0 kernels-dir=%t/fat" -o /dev/null
 // RUN: %if cuobjdump %{ %cuobjdump -sass %t/fat/qopt_kernels.sm_80.fatbin | FileCheck %s --check-prefix=SASS %}
 // RUN: %if cuobjdump %{ %cuobjdump -res-usage %t/fat/qopt_kernels.sm_80.fatbin | FileCheck %s --check-prefix=RES %}
@@ -55,3 +66,4 @@ func.func @argument_weight(%x: tensor<128x256xui8>, %w: tensor<128x256xi8>, %sx:
       : (tensor<128x256xui8>, tensor<128x256xi8>, tensor<f32>, tensor<f32>, tensor<ui8>) -> tensor<128x128xf32>
   return %y : tensor<128x128xf32>
 }
+

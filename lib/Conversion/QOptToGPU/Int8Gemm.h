@@ -12,7 +12,8 @@
 namespace mlir::qopt::gpu_kernels {
 
 /// Y[M, N] = sx · sw · (Xq[M, K] · Wq[N, K]ᵀ) with 8-bit codes on both
-/// sides — symmetric INT8 (exact i32 accumulation) or FP8 E4M3 / E5M2 in
+/// sides — INT8 (exact i32 accumulation; activations symmetric or with a
+/// zero point) or FP8 E4M3 / E5M2 in
 /// any pairing (f32 accumulation, sm_89 and later) — and the tile shape of
 /// the kernel.
 struct Int8GemmConfig {

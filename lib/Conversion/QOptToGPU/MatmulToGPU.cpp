@@ -7,6 +7,7 @@
 // convert-qopt-matmul-to-gpu (tensors), for each supported qopt.matmul:
 //
 //   gpu.module @qopt_kernels { gpu.func @<kernel>(x, w, s, [z,] y) kernel }
+//     (8-bit GEMM: x, w, sx, sw, [zx, Σ_k w,] y)
 //   func.func private @<kernel>_launch(tensor x, tensor w, tensor s [, z])
 //       -> tensor y  attributes {qopt.gpu_launch = {kernel, grid, block}}
 //   %y = func.call @<kernel>_launch(%x2, %w, %s [, %z32])
@@ -109,11 +110,14 @@ FailureOr<DenseElementsAttr> getWeightRowSums(MatmulOp op) {
   if (!matchPattern(op.getWeight(), m_Constant(&attr)))
     return failure();
   int64_t n = op.getN(), k = op.getK();
+  auto type = RankedTensorType::get({n}, IntegerType::get(op.getContext(), 32));
+  if (attr.isSplat())
+    return DenseElementsAttr::get(
+        type, int32_t(attr.getSplatValue<int8_t>()) * int32_t(k));
   SmallVector<int32_t> sums(n, 0);
   int64_t i = 0;
-  for (const APInt &v : attr.getValues<APInt>())
-    sums[i++ / k] += int32_t(v.getSExtValue());
-  auto type = RankedTensorType::get({n}, IntegerType::get(op.getContext(), 32));
+  for (int8_t v : attr.getValues<int8_t>())
+    sums[i++ / k] += v;
   return DenseElementsAttr::get(type, ArrayRef<int32_t>(sums));
 }
 
@@ -197,10 +201,18 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
   Type xElem = xType.getElementType(), wElem = op.getWeightStorageType();
   bool xUnsigned = xElem.isUnsignedInteger(8);
   bool int8 = (isI8(xElem) || xUnsigned) && isI8(wElem);
-  // Asymmetric activations need the weight's row sums, folded here.
-  if (op.getInputZeroPoint() && failed(getWeightRowSums(op))) {
+  // Asymmetric activations need the weight's row sums, folded when the
+  // product is replaced.
+  if (op.getInputZeroPoint() &&
+      !matchPattern(op.getWeight(), m_Constant<DenseElementsAttr>(nullptr))) {
     why = "asymmetric activations with weights that are not dense constants "
           "(their row sums are folded at compile time)";
+    return failure();
+  }
+  // |Σ (qx - zx) qw| <= 255 * 128 * K must fit the i32 sums.
+  if (op.getInputZeroPoint() && op.getK() > 65536) {
+    why = "asymmetric activations with K > 65536 (the exact i32 sums could "
+          "overflow)";
     return failure();
   }
   bool fp8 = isFP8(xElem) && isFP8(wElem);
