@@ -433,8 +433,10 @@ public:
       inputs.push_back(std::move(array));
     }
 
+    // Each result buffer is owned here until a NumPy array owns it, so no
+    // exception on the way (allocation, the call, the conversion) leaks.
     struct Buffer {
-      void *data;
+      std::unique_ptr<void, void (*)(void *)> data{nullptr, std::free};
       std::vector<size_t> shape;
       nb::dlpack::dtype dtype;
     };
@@ -444,14 +446,13 @@ public:
       auto type = cast<RankedTensorType>(t);
       size_t elementSize = qopt::getHostElementSize(type.getElementType());
       size_t bytes = std::max<size_t>(elementSize * type.getNumElements(), 1);
-      void *data = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
-      if (!data)
+      Buffer &b = buffers.emplace_back();
+      b.data.reset(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+      if (!b.data)
         throw std::bad_alloc();
-      buffers.push_back({data,
-                         std::vector<size_t>(type.getShape().begin(),
-                                             type.getShape().end()),
-                         getHostDType(type.getElementType())});
-      resultPointers.push_back(data);
+      b.shape.assign(type.getShape().begin(), type.getShape().end());
+      b.dtype = getHostDType(type.getElementType());
+      resultPointers.push_back(b.data.get());
     }
 
     llvm::Error err = llvm::Error::success();
@@ -459,16 +460,14 @@ public:
       nb::gil_scoped_release release;
       err = runner->invoke(argumentPointers, resultPointers);
     }
-    if (err) {
-      for (Buffer &b : buffers)
-        std::free(b.data);
+    if (err)
       throw DiagnosticError{llvm::toString(std::move(err)), {}};
-    }
 
     nb::list results;
     for (Buffer &b : buffers) {
-      nb::capsule owner(b.data, [](void *p) noexcept { std::free(p); });
-      results.append(nb::ndarray<nb::numpy>(b.data, b.shape.size(),
+      nb::capsule owner(b.data.get(), [](void *p) noexcept { std::free(p); });
+      b.data.release(); // the capsule owns it now
+      results.append(nb::ndarray<nb::numpy>(owner.data(), b.shape.size(),
                                             b.shape.data(), owner, nullptr,
                                             b.dtype)
                          .cast());
