@@ -25,6 +25,7 @@
 #include <map>
 #include <mutex>
 #include <utility>
+#include <vector>
 
 #define QOPT_EXPORT extern "C" __attribute__((visibility("default")))
 #define QOPT_STRINGIFY_(x) #x
@@ -259,8 +260,37 @@ QOPT_EXPORT void mgpuLaunchKernel(void *function, intptr_t gridX,
                           smem, asStream(stream), params, extra));
 }
 
+namespace {
+
+/// Streams that host code has destroyed, kept for its next launch:
+/// gpu-async-region creates and destroys a stream around every launch, and
+/// cuStreamCreate / cuStreamDestroy cost more than the launch itself. A
+/// stream comes back here after the host code synchronised it (or, if it
+/// did not, work on it still runs in order before the next user's).
+struct StreamPool {
+  std::mutex mutex;
+  std::vector<CUstream> idle;
+  static constexpr size_t kMaxIdle = 64;
+};
+
+StreamPool &streamPool() {
+  static StreamPool pool;
+  return pool;
+}
+
+} // namespace
+
 QOPT_EXPORT void *mgpuStreamCreate() {
   const Driver &d = driver();
+  StreamPool &pool = streamPool();
+  {
+    std::lock_guard<std::mutex> lock(pool.mutex);
+    if (!pool.idle.empty()) {
+      CUstream stream = pool.idle.back();
+      pool.idle.pop_back();
+      return stream;
+    }
+  }
   CUstream stream = nullptr;
   CHECK(d, cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
   return stream;
@@ -268,6 +298,14 @@ QOPT_EXPORT void *mgpuStreamCreate() {
 
 QOPT_EXPORT void mgpuStreamDestroy(void *stream) {
   const Driver &d = driver();
+  StreamPool &pool = streamPool();
+  {
+    std::lock_guard<std::mutex> lock(pool.mutex);
+    if (pool.idle.size() < StreamPool::kMaxIdle) {
+      pool.idle.push_back(asStream(stream));
+      return;
+    }
+  }
   CHECK(d, cuStreamDestroy(asStream(stream)));
 }
 

@@ -68,8 +68,10 @@ CUresult cuMemAlloc_v2(unsigned long long *ptr, size_t bytes) {
 
 // A stream handle that is not the legacy default stream (null).
 CUresult cuStreamCreate(void **stream, unsigned flags) {
-  static char handle;
-  *stream = &handle;
+  static char handles[256];
+  static int next;
+  trace("cuStreamCreate", 0);
+  *stream = &handles[next++ % 256];
   (void)flags;
   return outcome("cuStreamCreate");
 }
