@@ -75,18 +75,9 @@ static Value mmaSyncAsm(KernelBuilder &kb, const Int8GemmConfig &c, Value a,
   Type accType = c.isFP8() ? builder.getF32Type() : i32;
   StringRef accPtx = c.isFP8() ? "f32" : "s32";
   StringRef accConstraint = c.isFP8() ? "f" : "r";
-  SmallVector<Value> operands;
-  auto words = [&](Value fragment, int64_t rows) {
-    for (int64_t i = 0; i < rows; ++i)
-      operands.push_back(LLVM::BitcastOp::create(
-          builder, loc, i32, vector::ExtractOp::create(builder, loc, fragment, i)));
-  };
-  words(a, 4);
-  words(b, 2);
-  for (int64_t i = 0; i < 2; ++i)
-    for (int64_t j = 0; j < 2; ++j)
-      operands.push_back(vector::ExtractOp::create(builder, loc, acc,
-                                                   ArrayRef<int64_t>{i, j}));
+  SmallVector<Value> operands = getFragmentWords(kb, a);
+  llvm::append_range(operands, getFragmentWords(kb, b));
+  llvm::append_range(operands, getAccumulatorElements(kb, acc));
   auto resultType = LLVM::LLVMStructType::getLiteral(
       builder.getContext(), SmallVector<Type>(4, accType));
   StringRef xPtx = c.xUnsigned ? "u8" : getPtxTypeName(c.xType);
@@ -105,15 +96,7 @@ static Value mmaSyncAsm(KernelBuilder &kb, const Int8GemmConfig &c, Value a,
                                           LLVM::AsmDialect::AD_ATT),
                 ArrayAttr())
                 .getResult(0);
-  SmallVector<Value> rows;
-  for (int64_t i = 0; i < 2; ++i) {
-    SmallVector<Value> elems;
-    for (int64_t j = 0; j < 2; ++j)
-      elems.push_back(LLVM::ExtractValueOp::create(builder, loc, d, 2 * i + j));
-    rows.push_back(vector::FromElementsOp::create(
-        builder, loc, VectorType::get({2}, accType), elems));
-  }
-  return kb.stackRows(rows);
+  return getAccumulatorFragment(kb, d, accType);
 }
 
 std::string mlir::qopt::gpu_kernels::checkInt8Gemm(const Int8GemmConfig &c) {

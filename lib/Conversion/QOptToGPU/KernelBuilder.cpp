@@ -253,36 +253,53 @@ Value mlir::qopt::gpu_kernels::mmaSync16816(KernelBuilder &kb, Value a,
                                     ArrayRef<int64_t>{16, 8, 16});
 
   // bf16: registers are 32-bit words of two values each.
-  auto words = [&](Value fragment, int64_t rows) {
-    SmallVector<Value> result;
-    for (int64_t i = 0; i < rows; ++i)
-      result.push_back(LLVM::BitcastOp::create(
-          builder, loc, builder.getI32Type(),
-          vector::ExtractOp::create(builder, loc, fragment, i)));
-    return result;
-  };
   Type f32 = builder.getF32Type();
-  SmallVector<Value> acc;
-  for (int64_t i = 0; i < 2; ++i)
-    for (int64_t j = 0; j < 2; ++j)
-      acc.push_back(
-          vector::ExtractOp::create(builder, loc, c, ArrayRef<int64_t>{i, j}));
   auto resultType = LLVM::LLVMStructType::getLiteral(
       builder.getContext(), SmallVector<Type>(4, f32));
   Value d = NVVM::MmaOp::create(
-      builder, loc, resultType, words(a, 4), words(b, 2), acc,
+      builder, loc, resultType, getFragmentWords(kb, a),
+      getFragmentWords(kb, b), getAccumulatorElements(kb, c),
       ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
       std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
                                     NVVM::MMATypes::bf16},
       std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
                                      NVVM::MMALayout::col});
+  return getAccumulatorFragment(kb, d, f32);
+}
+
+SmallVector<Value> mlir::qopt::gpu_kernels::getFragmentWords(KernelBuilder &kb,
+                                                             Value fragment) {
+  OpBuilder &b = kb.builder();
+  int64_t rows = cast<VectorType>(fragment.getType()).getDimSize(0);
+  SmallVector<Value> words;
+  for (int64_t i = 0; i < rows; ++i)
+    words.push_back(LLVM::BitcastOp::create(
+        b, kb.location(), b.getI32Type(),
+        vector::ExtractOp::create(b, kb.location(), fragment, i)));
+  return words;
+}
+
+SmallVector<Value>
+mlir::qopt::gpu_kernels::getAccumulatorElements(KernelBuilder &kb, Value acc) {
+  SmallVector<Value> elems;
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t j = 0; j < 2; ++j)
+      elems.push_back(vector::ExtractOp::create(
+          kb.builder(), kb.location(), acc, ArrayRef<int64_t>{i, j}));
+  return elems;
+}
+
+Value mlir::qopt::gpu_kernels::getAccumulatorFragment(KernelBuilder &kb,
+                                                      Value result, Type elem) {
+  OpBuilder &b = kb.builder();
   SmallVector<Value> rows;
   for (int64_t i = 0; i < 2; ++i) {
     SmallVector<Value> elems;
     for (int64_t j = 0; j < 2; ++j)
-      elems.push_back(LLVM::ExtractValueOp::create(builder, loc, d, 2 * i + j));
+      elems.push_back(
+          LLVM::ExtractValueOp::create(b, kb.location(), result, 2 * i + j));
     rows.push_back(vector::FromElementsOp::create(
-        builder, loc, VectorType::get({2}, f32), elems));
+        b, kb.location(), VectorType::get({2}, elem), elems));
   }
   return kb.stackRows(rows);
 }

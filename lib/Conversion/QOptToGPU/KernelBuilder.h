@@ -136,6 +136,17 @@ scf::ForOp buildPipelinedLoop(
     function_ref<SmallVector<Value>(Value step, Value stage, ValueRange)>
         body);
 
+/// The operand registers of an mma.sync fragment (a 2-D vector, one row
+/// per 32-bit register) as i32 words, for nvvm.mma.sync and inline PTX.
+SmallVector<Value> getFragmentWords(KernelBuilder &kb, Value fragment);
+
+/// The four scalars of a 2 x 2 accumulator fragment, row by row.
+SmallVector<Value> getAccumulatorElements(KernelBuilder &kb, Value acc);
+
+/// The 2 x 2 accumulator fragment (vector<2x2xT>) of an mma's result
+/// struct of four T.
+Value getAccumulatorFragment(KernelBuilder &kb, Value result, Type elem);
+
 /// D = A·B + C with mma.sync.m16n8k16 and f32 accumulators: `a` is
 /// vector<4x2xT>, `b` vector<2x2xT>, `c` vector<2x2xf32> (T = f16 or bf16),
 /// in the register order of the PTX fragments. f16 goes through
