@@ -63,7 +63,7 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   // use but FP8 mma.sync, which needs 8.4 (CUDA 12.4): that version only
   // where FP8 products can get kernels, i.e. every chip has FP8 tensor
   // cores.
-  bool fp8 = llvm::all_of(chips, [](StringRef c) { return c.trim() != "sm_80"; });
+  bool fp8 = llvm::all_of(chips, qopt::hasFP8MmaSync);
   for (StringRef chip : chips) {
     GpuNVVMAttachTargetOptions target;
     target.chip = chip.trim().str();

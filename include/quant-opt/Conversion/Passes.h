@@ -34,6 +34,12 @@ void populateQOptMatmulToLoopsPatterns(RewritePatternSet &patterns);
 /// storage types; other types are left as they are.
 void populateQuantStorageTypeConversion(TypeConverter &converter);
 
+/// Whether an NVIDIA target chip of qopt-gpu-pipeline (sm_80, sm_89,
+/// sm_90a) runs FP8 mma.sync: every chip but sm_80.
+inline bool hasFP8MmaSync(llvm::StringRef chip) {
+  return chip.trim() != "sm_80";
+}
+
 #define GEN_PASS_REGISTRATION
 #include "quant-opt/Conversion/Passes.h.inc"
 

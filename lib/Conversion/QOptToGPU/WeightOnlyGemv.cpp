@@ -87,20 +87,29 @@ SmallVector<Value> mlir::qopt::gpu_kernels::getScaleIndices(
   return {c.blockN == 1 ? row : kb.index(0), kb.div(kStart, c.blockK)};
 }
 
+SmallVector<Value>
+mlir::qopt::gpu_kernels::getCodeScales(KernelBuilder &kb,
+                                       const CodeFormat &format,
+                                       ArrayRef<Value> scales) {
+  SmallVector<Value> result(scales);
+  // FP8 codes were dequantized divided by fp8Factor(): a power of two, so
+  // multiplying the scale by it is exact.
+  if (format.fp8Factor() == 1.0)
+    return result;
+  OpBuilder &b = kb.builder();
+  Value factor = arith::ConstantOp::create(
+      b, kb.location(), b.getF32FloatAttr(format.fp8Factor()));
+  for (Value &scale : result)
+    scale = arith::MulFOp::create(b, kb.location(), scale, factor);
+  return result;
+}
+
 StepScales mlir::qopt::gpu_kernels::getStepScales(
     KernelBuilder &kb, const WeightOnlyGemvConfig &c,
     ArrayRef<Value> rowScales) {
   StepScales s;
   OpBuilder &b = kb.builder();
-  SmallVector<Value> scales(rowScales);
-  // FP8 codes were dequantized divided by fp8Factor(): a power of two, so
-  // multiplying the scale by it is exact.
-  if (c.format.fp8Factor() != 1.0) {
-    Value factor = arith::ConstantOp::create(
-        b, kb.location(), b.getF32FloatAttr(c.format.fp8Factor()));
-    for (Value &scale : scales)
-      scale = arith::MulFOp::create(b, kb.location(), scale, factor);
-  }
+  SmallVector<Value> scales = getCodeScales(kb, c.format, rowScales);
   s.afterProduct = scales;
   if (!c.prescaled())
     return s;
@@ -114,19 +123,7 @@ StepScales mlir::qopt::gpu_kernels::getStepScales(
 }
 
 std::string mlir::qopt::gpu_kernels::checkWeightOnlyOperands(
-    const WeightOnlyGemvConfig &config) {
-  WeightOnlyGemvConfig c = config;
-  c.m = 1;
-  c.splitK = c.stages = 1;
-  return checkWeightOnlyGemv(c);
-}
-
-std::string
-mlir::qopt::gpu_kernels::checkWeightOnlyGemv(const WeightOnlyGemvConfig &c) {
-  if (c.m < 1 || c.m > 16)
-    return llvm::formatv("{0} rows of input (the GEMV kernel takes 1 to 16)",
-                         c.m)
-        .str();
+    const WeightOnlyGemvConfig &c) {
   if (c.format.bits != 4 && c.format.bits != 8)
     return "weight codes of other than 4 or 8 bits";
   if (!c.format.halfType.isF16() && !c.format.halfType.isBF16())
@@ -157,6 +154,18 @@ mlir::qopt::gpu_kernels::checkWeightOnlyGemv(const WeightOnlyGemvConfig &c) {
                          "only)",
                          c.blockN)
         .str();
+  return "";
+}
+
+std::string
+mlir::qopt::gpu_kernels::checkWeightOnlyGemv(const WeightOnlyGemvConfig &c) {
+  if (c.m < 1 || c.m > 16)
+    return llvm::formatv("{0} rows of input (the GEMV kernel takes 1 to 16)",
+                         c.m)
+        .str();
+  std::string why = checkWeightOnlyOperands(c);
+  if (!why.empty())
+    return why;
   int64_t steps = c.k / c.kPerWarpStep();
   if (c.splitK < 1 || steps % c.splitK != 0)
     return llvm::formatv("split-K {0} does not divide the {1} K steps",

@@ -70,6 +70,11 @@ SmallVector<Value> getScaleIndices(KernelBuilder &kb,
                                    const WeightOnlyGemvConfig &config,
                                    Value row, Value kStart);
 
+/// The f32 scales as they multiply dequantized codes: times fp8Factor()
+/// for FP8 codes, unchanged otherwise.
+SmallVector<Value> getCodeScales(KernelBuilder &kb, const CodeFormat &format,
+                                 ArrayRef<Value> scales);
+
 /// How the scales of weight rows g and g + 8 enter a K step: with
 /// prescaled() groups, as half-type factors of the dequantized weights
 /// (`beforeProduct`) and 1 after it; otherwise as the f32 scales of the

@@ -181,15 +181,9 @@ mlir::qopt::gpu_kernels::buildWeightOnlyTiled(OpBuilder &b, Location loc,
             colScales.push_back(memref::LoadOp::create(
                 b, loc, scale, getScaleIndices(kb, c, n, ks)));
           }
-          // FP8 codes: the factor their dequantization divided by.
-          if (format.fp8Factor() != 1.0) {
-            Value factor = arith::ConstantOp::create(
-                b, loc, b.getF32FloatAttr(format.fp8Factor()));
-            for (Value &s : colScales)
-              s = arith::MulFOp::create(b, loc, s, factor);
-          }
           Value factor = vector::FromElementsOp::create(
-              b, loc, VectorType::get({2}, f32), colScales);
+              b, loc, VectorType::get({2}, f32),
+              getCodeScales(kb, format, colScales));
           for (int64_t mt = 0; mt < mTiles; ++mt) {
             Value &tile = acc[mt * nTiles + nt];
             for (int64_t r = 0; r < 2; ++r) {
