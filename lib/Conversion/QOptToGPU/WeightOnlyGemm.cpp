@@ -90,10 +90,7 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
                            {getSharedMemRefType({c.rowsX, step + 8}, half)},
                            {c.threads()}, {c.blocksN(), c.blocksM()});
   KernelBuilder kb(b, loc);
-  Block &entry = func.getBody().front();
-  Value x = entry.getArgument(0), w = entry.getArgument(1),
-        scale = entry.getArgument(2), y = entry.getArgument(func.getNumArguments() - 1);
-  Value zero = c.zeroPoints ? entry.getArgument(3) : Value();
+  auto [x, w, scale, zero, y] = getWeightOnlyArguments(func, c);
   Value xTile = func.getWorkgroupAttributions().front();
 
   ThreadIds ids = getThreadIds(kb);

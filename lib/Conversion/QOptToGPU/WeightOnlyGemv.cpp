@@ -217,6 +217,16 @@ SmallVector<Type> mlir::qopt::gpu_kernels::getWeightOnlyGemvArgumentTypes(
   return types;
 }
 
+WeightOnlyArguments
+mlir::qopt::gpu_kernels::getWeightOnlyArguments(gpu::GPUFuncOp func,
+                                               const WeightOnlyGemvConfig &c) {
+  // Entry-block arguments: the function's, then its workgroup buffers.
+  Block &entry = func.getBody().front();
+  return {entry.getArgument(0), entry.getArgument(1), entry.getArgument(2),
+          c.zeroPoints ? entry.getArgument(3) : Value(),
+          entry.getArgument(func.getNumArguments() - 1)};
+}
+
 gpu::GPUFuncOp
 mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
                                              const WeightOnlyGemvConfig &c) {
@@ -244,10 +254,7 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
                            getWeightOnlyGemvArgumentTypes(ctx, c),
                            workgroupTypes, {c.threads()}, {c.blocks()});
   KernelBuilder kb(b, loc);
-  Block &entry = func.getBody().front();
-  Value x = entry.getArgument(0), w = entry.getArgument(1),
-        scale = entry.getArgument(2), y = entry.getArgument(func.getNumArguments() - 1);
-  Value zero = c.zeroPoints ? entry.getArgument(3) : Value();
+  auto [x, w, scale, zero, y] = getWeightOnlyArguments(func, c);
   Value reduce = func.getWorkgroupAttributions().front();
 
   ThreadIds ids = getThreadIds(kb);

@@ -99,6 +99,14 @@ void chooseWeightOnlyGemvTiling(WeightOnlyGemvConfig &config, int64_t smCount);
 SmallVector<Type> getWeightOnlyGemvArgumentTypes(MLIRContext *ctx,
                                                  const WeightOnlyGemvConfig &c);
 
+/// The memref arguments of a weight-only kernel (getWeightOnlyGemvArgument
+/// Types order); `zero` is null without zero points.
+struct WeightOnlyArguments {
+  Value x, w, scale, zero, y;
+};
+WeightOnlyArguments getWeightOnlyArguments(gpu::GPUFuncOp func,
+                                           const WeightOnlyGemvConfig &c);
+
 /// Builds the kernel as a gpu.func at the insertion point (inside a
 /// gpu.module). Launch it with blocks() blocks of threads() threads.
 gpu::GPUFuncOp buildWeightOnlyGemv(OpBuilder &b, Location loc,

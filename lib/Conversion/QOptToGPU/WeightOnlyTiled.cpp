@@ -79,10 +79,7 @@ mlir::qopt::gpu_kernels::buildWeightOnlyTiled(OpBuilder &b, Location loc,
                            {xTileType, wTileType}, {c.threads()},
                            {c.blocksN(), c.blocksM()});
   KernelBuilder kb(b, loc);
-  Block &entry = func.getBody().front();
-  Value x = entry.getArgument(0), w = entry.getArgument(1),
-        scale = entry.getArgument(2), y = entry.getArgument(func.getNumArguments() - 1);
-  Value zero = c.zeroPoints ? entry.getArgument(3) : Value();
+  auto [x, w, scale, zero, y] = getWeightOnlyArguments(func, c);
   Value xTile = func.getWorkgroupAttributions()[0];
   Value wTile = func.getWorkgroupAttributions()[1];
 
