@@ -36,6 +36,9 @@ import sys
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from build import FAMILIES  # noqa: E402  (the families this run measures)
+
 CU_SUCCESS = 0
 
 
@@ -113,9 +116,12 @@ TORCH_TYPES = {"f16": torch.float16, "bf16": torch.bfloat16,
                "f32": torch.float32}
 
 
-# Group size along K of each INT4 family (bench/gpu/build.py).
-INT4_GROUPS = {"w4a16": 128, "w4a16u": 128, "w4a16z": 128, "w4a16g64": 64,
-               "w4a16zg32": 32}
+def family_traits(family):
+    """What a weight-only family of bench/gpu/build.py holds: storage type,
+    bits, signedness, group along K (0: per row) and zero points."""
+    storage, packed, group, zero = FAMILIES[family]
+    bits = 4 if packed else 8
+    return storage, bits, not storage.startswith("u"), group, zero
 
 
 def make_case(family, act, m, n, k, gen):
@@ -123,45 +129,37 @@ def make_case(family, act, m, n, k, gen):
     zero points; the dequantized weight s (q - z)."""
     dtype = TORCH_TYPES[act]
     x = torch.randn(m, k, generator=gen, device="cuda").to(dtype)
-    zero = None
-    if family in INT4_GROUPS:
-        lo, hi = (-8, 8) if family in ("w4a16", "w4a16g64") else (0, 16)
-        codes = torch.randint(lo, hi, (n, k), generator=gen, device="cuda",
-                              dtype=torch.int32)
-        nib = codes & 0xF
-        # qopt.pack: element 2j in the low nibble, 2j + 1 in the high one.
-        packed = (nib[:, 0::2] | (nib[:, 1::2] << 4)).to(torch.uint8)
-        weight = packed.view(torch.int8)
-        group = INT4_GROUPS[family]
-        scale = torch.rand(n, k // group, generator=gen, device="cuda") \
-            * 0.02 + 0.005
-        if "z" in family:
-            zero = torch.randint(0, 16, (n, k // group), generator=gen,
-                                 device="cuda", dtype=torch.int32)
-            codes = codes - zero.repeat_interleave(group, dim=1)
-        deq = codes.float() * scale.repeat_interleave(group, dim=1)
-    elif family in ("w8a16fp8", "w8a16fp8g32"):
+    storage, bits, signed, group, has_zero = family_traits(family)
+    group = group or k
+    if storage.startswith("f8"):
         codes = (torch.randn(n, k, generator=gen, device="cuda") * 64) \
             .clamp(-448, 448).to(torch.float8_e4m3fn)
         weight = codes.view(torch.int8)
-        group = 32 if family.endswith("g32") else k
-        scale = torch.rand(n, k // group, generator=gen, device="cuda") \
-            * 0.0002 + 0.00005
-        deq = codes.float() * scale.repeat_interleave(group, dim=1)
-    elif family == "w8a16z":
-        codes = torch.randint(0, 256, (n, k), generator=gen, device="cuda",
-                              dtype=torch.int32)
-        weight = codes.to(torch.uint8).view(torch.int8)
-        scale = torch.rand(n, 1, generator=gen, device="cuda") * 0.002 + 0.0005
-        zero = torch.randint(0, 256, (n, 1), generator=gen, device="cuda",
-                             dtype=torch.int32)
-        deq = (codes - zero).float() * scale
+        spread, least = 0.0002, 0.00005
     else:
-        codes = torch.randint(-128, 128, (n, k), generator=gen, device="cuda",
+        half = 1 << (bits - 1)
+        lo, hi = (-half, half) if signed else (0, 2 * half)
+        codes = torch.randint(lo, hi, (n, k), generator=gen, device="cuda",
                               dtype=torch.int32)
-        weight = codes.to(torch.int8)
-        scale = torch.rand(n, 1, generator=gen, device="cuda") * 0.002 + 0.0005
-        deq = codes.float() * scale
+        if bits == 4:
+            nib = codes & 0xF
+            # qopt.pack: element 2j in the low nibble, 2j + 1 in the high one.
+            weight = (nib[:, 0::2] | (nib[:, 1::2] << 4)).to(torch.uint8) \
+                .view(torch.int8)
+            spread, least = 0.02, 0.005
+        else:
+            weight = codes.to(torch.int8) if signed else \
+                codes.to(torch.uint8).view(torch.int8)
+            spread, least = 0.002, 0.0005
+    scale = torch.rand(n, k // group, generator=gen, device="cuda") * spread \
+        + least
+    values = codes.float()
+    zero = None
+    if has_zero:
+        zero = torch.randint(0, 1 << bits, (n, k // group), generator=gen,
+                             device="cuda", dtype=torch.int32)
+        values = values - zero.repeat_interleave(group, dim=1).float()
+    deq = values * scale.repeat_interleave(group, dim=1)
     return x, weight, scale, zero, deq
 
 
@@ -176,6 +174,15 @@ def make_w8a8_case(m, n, k, gen):
     sw = torch.rand(n, 1, generator=gen, device="cuda") * 0.002 + 0.0005
     exact = torch._int_mm(x, w.t())
     return x, w, sx, sw, exact
+
+
+def within(y, ref, tol):
+    """(every element of y finite and within tol of ref, largest
+    |y - ref| / tol)."""
+    err = (y.double() - ref.double()).abs()
+    finite = bool(torch.isfinite(y.float()).all())
+    ratio = float((err / tol).max()) if finite else math.inf
+    return finite and ratio <= 1.0, ratio
 
 
 def make_fp8_case(m, n, k, gen):
@@ -200,10 +207,7 @@ def check_fp8(y, exact, bound, sx, sw, k):
     ref = exact * scale
     tol = (2.0 ** -11 + 4 * 2.0 ** -24) * ref.abs() + \
         2 * k * 2.0 ** -24 * bound * scale + 2.0 ** -24
-    err = (y.double() - ref).abs()
-    finite = bool(torch.isfinite(y.float()).all())
-    ratio = float((err / tol).max()) if finite else math.inf
-    return finite and ratio <= 1.0, ratio
+    return within(y, ref, tol)
 
 
 def bench_w8a8_zero(kernel, unsigned, m, n, k, runs, l2, bw, gen):
@@ -242,10 +246,7 @@ def check_w8a8(y, exact, sx, sw):
     # and the f16 result (2^-11).
     ref = exact.double() * sx.double() * sw.double().t()
     tol = (2.0 ** -11 + 4 * 2.0 ** -24) * ref.abs() + 2.0 ** -24
-    err = (y.double() - ref).abs()
-    finite = bool(torch.isfinite(y.float()).all())
-    ratio = float((err / tol).max()) if finite else math.inf
-    return finite and ratio <= 1.0, ratio
+    return within(y, ref, tol)
 
 
 def unit_roundoff(dtype):
@@ -264,10 +265,7 @@ def check_output(y, x, deq, out_type, prescaled=False):
     tol = u_out * ref.abs() + 2 * k * 2.0 ** -24 * bound + 2.0 ** -24
     if prescaled:
         tol = tol + 2.001 * unit_roundoff(x.dtype) * bound
-    err = (y.float() - ref).abs()
-    finite = bool(torch.isfinite(y.float()).all())
-    ratio = float((err / tol).max()) if finite else math.inf
-    return finite and ratio <= 1.0, ratio
+    return within(y, ref, tol)
 
 
 # --- timing -----------------------------------------------------------------
@@ -355,9 +353,10 @@ def bench_kernel(kernel, case, runs, l2, bw, gen):
     y = torch.empty((m, n), dtype=TORCH_TYPES[act], device="cuda")
     operands = [x, w, s] + ([] if z is None else [z]) + [y]
     ours, moved = run_and_time(kernel, operands, runs, l2)
-    # The tiled GEMM scales after the product for any group it takes.
-    prescaled = (INT4_GROUPS.get(family, 128) < 128 or
-                 family == "w8a16fp8g32") and \
+    # Groups below the GEMV's K step (128 codes of 4 bits, 64 of 8) are
+    # scaled before the product, except on the tiled GEMM.
+    _, bits, _, group, _ = family_traits(family)
+    prescaled = 0 < group < 512 // bits and \
         not kernel.name.startswith("qopt_wgemm")
     ok, ratio = check_output(y, x, deq, y.dtype, prescaled)
     return ok, ratio, ours, moved / bw * 1e6
