@@ -303,6 +303,11 @@ def copies_for(nbytes, l2):
     return max(2, math.ceil(3 * l2 / max(nbytes, 1)))
 
 
+def load_manifest(directory):
+    with open(os.path.join(directory, "kernels.json")) as f:
+        return json.load(f)
+
+
 def parse_case(function):
     family, act, m, n, k = function.split("_")
     return family, act, int(m[1:]), int(n[1:]), int(k[1:])
@@ -403,7 +408,7 @@ def main():
                "empty_kernel_us": empty, "rows": [], "sweep": []}
     failures = 0
     directory = os.path.join(args.kernels, "table")
-    manifest = json.load(open(os.path.join(directory, "kernels.json")))
+    manifest = load_manifest(directory)
     cublas = {}
     header = (f"{'case':<28} {'kernel us':>9} {'cuBLAS fp16 us':>14} "
               f"{'speedup':>7} {'floor us':>8} {'of floor':>8} "
@@ -413,9 +418,9 @@ def main():
     for launch in manifest["launches"]:
         case = parse_case(launch["function"])
         family, act, m, n, k = case
-        kernel = Kernel(driver, directory, manifest, launch)
         if args.only and args.only not in launch["function"]:
             continue
+        kernel = Kernel(driver, directory, manifest, launch)
         int_mm = None
         baseline8 = "torch._int_mm int8"
         if family == "w8a8":
@@ -458,7 +463,7 @@ def main():
         if not entry.startswith("sweep-"):
             continue
         directory = os.path.join(args.kernels, entry)
-        manifest = json.load(open(os.path.join(directory, "kernels.json")))
+        manifest = load_manifest(directory)
         for launch in manifest["launches"]:
             kernel = Kernel(driver, directory, manifest, launch)
             ok, ratio, ours, floor = bench_kernel(
