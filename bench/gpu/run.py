@@ -20,12 +20,16 @@ For every case it
     enough copies of the operands to exceed 3x the L2 cache, against
     torch.nn.functional.linear in fp16 (cuBLAS) timed the same way, and
     against the bandwidth floor: bytes the kernel must move (packed weight,
-    scales, X, Y) / the device's measured copy bandwidth.
+    scales, X, Y) / the device's measured copy bandwidth. Each time is also
+    taken back to back (b2b): `--runs` calls between one event pair, over
+    `--runs`, which leaves out the per-call event overhead the median
+    carries (the way Marlin's and most kernel benchmarks time).
 
   python3 bench/gpu/run.py --kernels build/gpu-bench [--json out.json]
 """
 
 import argparse
+import collections
 import ctypes
 import json
 import math
@@ -270,13 +274,21 @@ def check_output(y, x, deq, out_type, prescaled=False):
 
 # --- timing -----------------------------------------------------------------
 
+Timing = collections.namedtuple("Timing", "median back_to_back")
+
+
 def time_calls(calls, runs, warmup=10):
-    """Median time in µs of calls[i % len(calls)]() over `runs` runs."""
+    """Times calls[i % len(calls)]() over `runs` runs, in µs, two ways:
+    the median of one event pair around each call (what one call costs on
+    its own, the event and launch overhead included), and the time of all
+    `runs` calls between one event pair, divided by `runs` (the cost of a
+    call in a stream of back-to-back launches, as Marlin's and most
+    kernel benchmarks report it)."""
     for i in range(warmup):
         calls[i % len(calls)]()
     torch.cuda.synchronize()
-    starts = [torch.cuda.Event(enable_timing=True) for _ in range(runs)]
-    ends = [torch.cuda.Event(enable_timing=True) for _ in range(runs)]
+    starts = [torch.cuda.Event(enable_timing=True) for _ in range(runs + 1)]
+    ends = [torch.cuda.Event(enable_timing=True) for _ in range(runs + 1)]
     # Queue everything behind a spin so launch overhead on the host never
     # leaves the GPU idle between the events.
     torch.cuda._sleep(200_000_000)
@@ -284,9 +296,15 @@ def time_calls(calls, runs, warmup=10):
         starts[i].record()
         calls[i % len(calls)]()
         ends[i].record()
+    torch.cuda._sleep(200_000_000)
+    starts[runs].record()
+    for i in range(runs):
+        calls[i % len(calls)]()
+    ends[runs].record()
     torch.cuda.synchronize()
-    return statistics.median(s.elapsed_time(e) * 1e3
-                             for s, e in zip(starts, ends))
+    median = statistics.median(starts[i].elapsed_time(ends[i]) * 1e3
+                               for i in range(runs))
+    return Timing(median, starts[runs].elapsed_time(ends[runs]) * 1e3 / runs)
 
 
 def copy_bandwidth():
@@ -294,7 +312,7 @@ def copy_bandwidth():
     n = 1 << 30
     a = torch.empty(n, dtype=torch.uint8, device="cuda")
     b = torch.empty_like(a)
-    t = time_calls([lambda: b.copy_(a)], 20, warmup=3)
+    t = time_calls([lambda: b.copy_(a)], 20, warmup=3).median
     del a, b
     return 2 * n / (t * 1e-6)
 
@@ -402,17 +420,23 @@ def main():
     empty = time_calls([lambda: torch.cuda._sleep(0)], args.runs)
     print(f"measured copy bandwidth: {bw / 1e9:.0f} GB/s; "
           f"median of {args.runs} runs, operands rotated over > 3x L2; "
-          f"an empty kernel measures {empty:.2f} us\n")
+          f"an empty kernel measures {empty.median:.2f} us alone, "
+          f"{empty.back_to_back:.2f} us back to back\n")
 
     results = {"device": props.name, "bandwidth_GBps": bw / 1e9,
-               "empty_kernel_us": empty, "rows": [], "sweep": []}
+               "empty_kernel_us": empty.median,
+               "empty_kernel_b2b_us": empty.back_to_back,
+               "rows": [], "sweep": []}
     failures = 0
     directory = os.path.join(args.kernels, "table")
     manifest = load_manifest(directory)
     cublas = {}
     header = (f"{'case':<28} {'kernel us':>9} {'cuBLAS fp16 us':>14} "
               f"{'speedup':>7} {'floor us':>8} {'of floor':>8} "
+              f"{'b2b us':>8} {'cuBLAS':>8} {'speedup':>7} {'of floor':>8} "
               f"{'err/tol':>7} check")
+    print("median of single calls | back to back (b2b): the stream of "
+          f"{args.runs} calls between two events / {args.runs}")
     print(header)
     print("-" * len(header))
     for launch in manifest["launches"]:
@@ -437,22 +461,33 @@ def main():
             ok, ratio, ours, floor = bench_kernel(kernel, case, args.runs, l2,
                                                   bw, gen)
         if args.only:
-            print(launch["function"], ok, ratio, ours)
+            print(launch["function"], ok, ratio, ours.median,
+                  ours.back_to_back)
             continue
         if (m, n, k) not in cublas:
             cublas[(m, n, k)] = bench_cublas(m, n, k, args.runs, l2, gen)
         base = cublas[(m, n, k)]
         failures += not ok
+        ops = 2 * m * n * k / 1e6
         extra = "" if int_mm is None else \
-            f"  ({baseline8}: {int_mm:.2f} us, {2 * m * n * k / int_mm / 1e6:.0f} TOPS; " \
-            f"ours {2 * m * n * k / ours / 1e6:.0f} TOPS)"
-        print(f"{launch['function']:<28} {ours:9.2f} {base:14.2f} "
-              f"{base / ours:6.2f}x {floor:8.2f} {floor / ours:7.0%} "
+            f"  ({baseline8}: {int_mm.median:.2f} us, " \
+            f"{ops / int_mm.median:.0f} TOPS; " \
+            f"ours {ops / ours.median:.0f} TOPS)"
+        print(f"{launch['function']:<28} {ours.median:9.2f} "
+              f"{base.median:14.2f} {base.median / ours.median:6.2f}x "
+              f"{floor:8.2f} {floor / ours.median:7.0%} "
+              f"{ours.back_to_back:8.2f} {base.back_to_back:8.2f} "
+              f"{base.back_to_back / ours.back_to_back:6.2f}x "
+              f"{floor / ours.back_to_back:7.0%} "
               f"{ratio:7.3f} {'ok' if ok else 'FAIL'}{extra}")
         results["rows"].append(dict(case=launch["function"],
-                                    kernel=launch["kernel"], us=ours,
-                                    cublas_us=base, floor_us=floor,
-                                    int_mm_us=int_mm,
+                                    kernel=launch["kernel"],
+                                    us=ours.median,
+                                    b2b_us=ours.back_to_back,
+                                    cublas_us=base.median,
+                                    cublas_b2b_us=base.back_to_back,
+                                    floor_us=floor,
+                                    int_mm_us=int_mm and int_mm.median,
                                     err_over_tol=ratio, ok=ok))
     if args.only:
         return 0
@@ -470,11 +505,15 @@ def main():
                 kernel, parse_case(launch["function"]), args.runs, l2, bw,
                 gen)
             failures += not ok
-            print(f"  {entry:<16} {launch['function']:<26} {ours:8.2f} us  "
-                  f"{floor / ours:5.0%} of floor  err/tol {ratio:.3f} "
+            print(f"  {entry:<16} {launch['function']:<26} "
+                  f"{ours.median:8.2f} us  {floor / ours.median:5.0%} of "
+                  f"floor; b2b {ours.back_to_back:8.2f} us "
+                  f"{floor / ours.back_to_back:5.0%}  err/tol {ratio:.3f} "
                   f"{'ok' if ok else 'FAIL'}")
             results["sweep"].append(dict(variant=entry,
-                                         case=launch["function"], us=ours,
+                                         case=launch["function"],
+                                         us=ours.median,
+                                         b2b_us=ours.back_to_back,
                                          floor_us=floor, err_over_tol=ratio,
                                          ok=ok))
 
