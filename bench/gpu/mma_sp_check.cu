@@ -18,7 +18,8 @@
 //     lib/Numerics/Sparsity.cpp -o mma_sp_check      (bench/gpu/build.py)
 //
 // Prints one line per shape and selector; exits 1 if any differs, 2 if
-// there is no device.
+// there is no device. `mma_sp_check --probe` maps, by experiment, which
+// metadata bits steer which chunk of A (see probe()).
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,6 +33,7 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -257,9 +259,65 @@ template <int Sel> struct I8K64 {
   }
 };
 
+// --probe: which metadata bits steer which 4-column chunk, measured. Every
+// metadata nibble holds 0b0100 (keep positions 0 and 1) except one, set to
+// 0b1110 (positions 2 and 3); A is all ones on the first 16-row tile and K
+// step, B is c + 1 at dense row 4c + 2 of that step and zero elsewhere. So
+// the product is zero except at the row whose chunk c that nibble steers,
+// where it is c + 1. Prints, per lane, nibble -> (row, chunk) or '-'.
+template <typename T, typename Acc, int K, int R, typename Mma>
+void probe(const char *name, int selector, Mma mma) {
+  const int rows = kTiles * 16, cols = kSteps * K;
+  std::vector<T> aHost(rows * cols / 2, fromInt<T>(0)), bHost(8 * cols);
+  for (int r = 0; r < 16; ++r)
+    for (int c = 0; c < K / 2; ++c)
+      aHost[r * (cols / 2) + c] = fromInt<T>(1);
+  for (int n = 0; n < 8; ++n)
+    for (int k = 0; k < cols; ++k)
+      bHost[n * cols + k] = fromInt<T>(k < K && k % 4 == 2 ? k / 4 + 1 : 0);
+  std::vector<uint32_t> meta(kTiles * kSteps * 32, 0x44444444u);
+  T *aDev, *bDev;
+  uint32_t *metaDev;
+  Acc *dDev;
+  CHECK_CUDA(cudaMalloc(&aDev, aHost.size() * sizeof(T)));
+  CHECK_CUDA(cudaMalloc(&bDev, bHost.size() * sizeof(T)));
+  CHECK_CUDA(cudaMalloc(&metaDev, meta.size() * 4));
+  CHECK_CUDA(cudaMalloc(&dDev, rows * 8 * sizeof(Acc)));
+  CHECK_CUDA(cudaMemcpy(aDev, aHost.data(), aHost.size() * sizeof(T),
+                        cudaMemcpyHostToDevice));
+  CHECK_CUDA(cudaMemcpy(bDev, bHost.data(), bHost.size() * sizeof(T),
+                        cudaMemcpyHostToDevice));
+  std::printf("%s selector %d: lane: nibble 0..7 -> row/chunk\n", name,
+              selector);
+  std::vector<Acc> got(rows * 8);
+  for (int lane = 0; lane < 32; ++lane) {
+    std::printf("  lane %2d:", lane);
+    for (int nibble = 0; nibble < 8; ++nibble) {
+      meta[lane] = 0x44444444u ^ (0xAu << (4 * nibble));
+      CHECK_CUDA(cudaMemcpy(metaDev, meta.data(), meta.size() * 4,
+                            cudaMemcpyHostToDevice));
+      meta[lane] = 0x44444444u;
+      sparseMma<T, Acc, K, R><<<kTiles, 32>>>(aDev, metaDev, bDev, dDev, mma);
+      CHECK_CUDA(cudaMemcpy(got.data(), dDev, got.size() * sizeof(Acc),
+                            cudaMemcpyDeviceToHost));
+      std::string where;
+      for (int r = 0; r < 16; ++r)
+        if (got[r * 8] != Acc(0))
+          where += (where.empty() ? "" : "+") + std::to_string(r) + "/" +
+                   std::to_string(int(got[r * 8]) - 1);
+      std::printf(" %6s", where.empty() ? "-" : where.c_str());
+    }
+    std::printf("\n");
+  }
+  cudaFree(aDev);
+  cudaFree(bDev);
+  cudaFree(metaDev);
+  cudaFree(dDev);
+}
+
 } // namespace
 
-int main() {
+int main(int argc, char **argv) {
   int devices = 0;
   if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
     std::fprintf(stderr, "mma_sp_check: no CUDA device\n");
@@ -268,6 +326,13 @@ int main() {
   cudaDeviceProp prop;
   CHECK_CUDA(cudaGetDeviceProperties(&prop, 0));
   std::printf("%s (sm_%d%d)\n", prop.name, prop.major, prop.minor);
+  if (argc > 1 && std::strcmp(argv[1], "--probe") == 0) {
+    probe<__half, float, 32, 4>("f16 m16n8k32", 0, F16K32<0>());
+    probe<int8_t, int, 32, 2>("s8 m16n8k32", 0, I8K32<0>());
+    probe<int8_t, int, 32, 2>("s8 m16n8k32", 1, I8K32<1>());
+    probe<int8_t, int, 64, 4>("s8 m16n8k64", 0, I8K64<0>());
+    return 0;
+  }
   std::mt19937 rng(2026);
   // f16: |entries| <= 3, so |sums| <= 9 * 288 < 2^24 (exact in f32); s8:
   // |entries| <= 127, sums < 2^31.

@@ -111,31 +111,50 @@ int64_t getSparseMmaK(SparseMmaShape shape) {
   return 0;
 }
 
+/// Whether a lane holds one row's 32 dense columns (8-bit types) rather
+/// than 16 columns of rows g and g + 8 (16-bit types).
+static bool isByteShape(SparseMmaShape shape) {
+  return shape == SparseMmaShape::I8_M16N8K32 ||
+         shape == SparseMmaShape::I8_M16N8K64;
+}
+
 int getSparseMmaSelectors(SparseMmaShape shape) {
-  // Each contributing thread holds 16 dense columns of two rows (32 bits),
-  // so K / 16 threads of a quad hold the operand; the selector picks which.
+  // A contributing thread holds 32 metadata bits: 16 dense columns of two
+  // rows (16-bit types) or 32 columns of one row (8-bit types), so a quad
+  // holds K / 16 or 2 K / 32 registers of the step; the selector picks
+  // which threads.
   return int(4 / (getSparseMmaK(shape) / 16));
 }
 
 std::vector<uint32_t> packSparseMmaMetadata(const Sparse24 &s,
                                             SparseMmaShape shape) {
   const int64_t k = getSparseMmaK(shape);
-  const int64_t slabsPerStep = k / 16;
   assert(s.rows % 16 == 0 && s.cols % k == 0);
-  // metadata holds, per row, one 16-bit word per 16 dense columns (eight
-  // 2-bit positions, low bits first): exactly the half-register a lane
-  // holds for one row.
+  const bool bytes = isByteShape(shape);
+  // `metadata` holds, per row, one 16-bit word per 16 dense columns (eight
+  // 2-bit positions, low bits first). A lane's register is two of them:
+  // 16-bit types, columns 16j.. of rows g (low half) and g + 8 (high half);
+  // 8-bit types, columns 32j.. of row g + 8 (t mod 2), both halves.
   const int64_t wordsPerRow = s.cols / 16;
   const int64_t steps = s.cols / k;
+  const int64_t slabs = bytes ? k / 32 : k / 16; // registers per row pair
   std::vector<uint32_t> regs(size_t(s.rows / 16 * steps * 32));
   for (int64_t tile = 0; tile < s.rows / 16; ++tile)
     for (int64_t step = 0; step < steps; ++step)
       for (int64_t lane = 0; lane < 32; ++lane) {
-        int64_t row = tile * 16 + lane / 4;
-        int64_t slab = step * slabsPerStep + (lane % 4) % slabsPerStep;
-        uint32_t lo = s.metadata[row * wordsPerRow + slab];
-        uint32_t hi = s.metadata[(row + 8) * wordsPerRow + slab];
-        regs[(tile * steps + step) * 32 + lane] = lo | hi << 16;
+        const int64_t g = lane / 4, t = lane % 4;
+        const uint16_t *row = &s.metadata[(tile * 16 + g) * wordsPerRow];
+        uint32_t reg;
+        if (bytes) {
+          int64_t word = (step * slabs + (t / 2) % slabs) * 2;
+          row += (t % 2) * 8 * wordsPerRow;
+          reg = uint32_t(row[word]) | uint32_t(row[word + 1]) << 16;
+        } else {
+          int64_t word = step * slabs + t % slabs;
+          reg = uint32_t(row[word]) | uint32_t(row[8 * wordsPerRow + word])
+                                          << 16;
+        }
+        regs[(tile * steps + step) * 32 + lane] = reg;
       }
   return regs;
 }

@@ -102,13 +102,14 @@ dense = np.zeros_like(w_mma)
 np.put_along_axis(dense.reshape(256, 128, 4),
                   pos.reshape(256, 128, 2).astype(np.int64),
                   vals.reshape(256, 128, 2), axis=2)
-for shape, (k, selectors) in nref.SPARSE_MMA.items():
+for shape, (k, selectors, bits) in nref.SPARSE_MMA.items():
     regs = got[f"mma_sp_{shape}"]
     check.equal(f"mma.sp {shape} operand shape", np.array(regs.shape),
                 np.array([256 // 16, 512 // k, 32]))
     for sel in range(selectors):
         check.equal(f"mma.sp {shape} selector {sel}",
-                    nref.mma_sp_operand_a(got["values"], regs, k, sel), dense)
+                    nref.mma_sp_operand_a(got["values"], regs, k, bits, sel),
+                    dense)
 seed = run("sparse24", {"w": w24})
 check.equal("seed group values", seed["values"][0, :2],
             np.array([-1.25, 0.5], np.float32))

@@ -4,6 +4,7 @@
 
 #include "gtest/gtest.h"
 
+#include <map>
 #include <random>
 
 using namespace quantopt;
@@ -61,41 +62,45 @@ TEST(Sparse24, WandaScoreUsesInputNorms) {
   EXPECT_EQ(select24(w, 1, 4), (std::vector<uint8_t>{1, 1, 0, 0}));
 }
 
-// One non-trivial group: row 9 (quad row g = 1, upper half) keeps dense
-// columns 20 and 23 (positions 0 and 3 of group 5, the second group of
-// the 16-column slab 16-31). Every other group is all zero and keeps
-// positions 0 and 1 (nibble 0b0100), so a register is 0x44444444 except
-// where that group lands: nibble 1 of the upper half, 0b1100.
+// One non-trivial group: `row` keeps dense columns `col` and `col` + 3
+// (nibble 0b1100). Every other group is all zero and keeps positions 0 and
+// 1 (0b0100), so every register is 0x44444444 except where that group
+// lands. The expected lanes are those an H100 reads (mma_sp_check --probe):
+// 16-bit types hold 16 columns of rows g and g + 8 per lane, 8-bit types
+// 32 columns of one row.
 TEST(SparseMmaMetadata, RegisterOfEveryLane) {
   const int64_t rows = 16;
-  auto regsFor = [&](int64_t cols, SparseMmaShape shape) {
+  const uint32_t plain = 0x44444444u;
+  auto expectMarked = [&](SparseMmaShape shape, int64_t cols, int64_t row,
+                          int64_t col, std::map<int, uint32_t> marked) {
     std::vector<float> w(rows * cols, 0.0f);
-    w[9 * cols + 20] = 1.0f;
-    w[9 * cols + 23] = -2.0f;
+    w[row * cols + col] = 1.0f;
+    w[row * cols + col + 3] = -2.0f;
     Sparse24 s = compress24(w, rows, cols, select24(w, rows, cols));
-    return packSparseMmaMetadata(s, shape);
+    std::vector<uint32_t> regs = packSparseMmaMetadata(s, shape);
+    ASSERT_EQ(int64_t(regs.size()), 32 * cols / getSparseMmaK(shape));
+    for (int i = 0; i < int(regs.size()); ++i)
+      EXPECT_EQ(regs[i], marked.count(i) ? marked[i] : plain)
+          << "shape " << int(shape) << " row " << row << " col " << col
+          << " register " << i;
   };
-  const uint32_t plain = 0x44444444u, marked = 0x44C44444u;
-
-  // m16n8k32 (f16 and s8): lanes 4g+1 and 4g+3 hold columns 16-31.
-  for (SparseMmaShape shape :
-       {SparseMmaShape::F16_M16N8K32, SparseMmaShape::I8_M16N8K32}) {
-    std::vector<uint32_t> regs = regsFor(32, shape);
-    ASSERT_EQ(regs.size(), 32u);
-    for (int lane = 0; lane < 32; ++lane)
-      EXPECT_EQ(regs[lane], lane == 5 || lane == 7 ? marked : plain) << lane;
-  }
-  // m16n8k16: two K steps; the second one's quad 1 (lanes 4-7) all hold
-  // columns 16-31.
-  std::vector<uint32_t> k16 = regsFor(32, SparseMmaShape::F16_M16N8K16);
-  ASSERT_EQ(k16.size(), 64u);
-  for (int i = 0; i < 64; ++i)
-    EXPECT_EQ(k16[i], i >= 36 && i < 40 ? marked : plain) << i;
-  // m16n8k64: lane 4g+t holds columns 16t to 16t+15.
-  std::vector<uint32_t> k64 = regsFor(64, SparseMmaShape::I8_M16N8K64);
-  ASSERT_EQ(k64.size(), 32u);
-  for (int lane = 0; lane < 32; ++lane)
-    EXPECT_EQ(k64[lane], lane == 5 ? marked : plain) << lane;
+  using S = SparseMmaShape;
+  // f16 m16n8k32: lanes 4g+1 and 4g+3 hold columns 16-31; row g in the
+  // low half, row g + 8 in the high half (chunk 5 is nibble 1 of a half).
+  expectMarked(S::F16_M16N8K32, 32, 1, 20, {{5, 0x444444C4u}, {7, 0x444444C4u}});
+  expectMarked(S::F16_M16N8K32, 32, 9, 20, {{5, 0x44C44444u}, {7, 0x44C44444u}});
+  // f16 m16n8k16, two K steps: the second step's quad 1 (registers
+  // 32 + 4..7) holds columns 16-31 of rows 1 and 9.
+  expectMarked(S::F16_M16N8K16, 32, 1, 20,
+               {{36, 0x444444C4u}, {37, 0x444444C4u}, {38, 0x444444C4u},
+                {39, 0x444444C4u}});
+  // s8 m16n8k32: lanes 4g and 4g+2 hold row g, 4g+1 and 4g+3 row g + 8,
+  // all 32 columns (chunk 5 is nibble 5, chunk 1 nibble 1).
+  expectMarked(S::I8_M16N8K32, 32, 1, 20, {{4, 0x44C44444u}, {6, 0x44C44444u}});
+  expectMarked(S::I8_M16N8K32, 32, 9, 4, {{5, 0x444444C4u}, {7, 0x444444C4u}});
+  // s8 m16n8k64: lane 4g+t holds columns 32 (t / 2).. of row g + 8 (t % 2).
+  expectMarked(S::I8_M16N8K64, 64, 1, 52, {{6, 0x44C44444u}});
+  expectMarked(S::I8_M16N8K64, 64, 9, 20, {{5, 0x44C44444u}});
 }
 
 TEST(SparseMmaMetadata, ShapesAndSelectors) {

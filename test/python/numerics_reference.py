@@ -157,44 +157,54 @@ def sparse24(w, norms=None):
 
 
 # The mma.sp shapes with 2:4 sparse A: dense K and the sparsity selectors.
-SPARSE_MMA = {"f16_m16n8k16": (16, 4), "f16_m16n8k32": (32, 2),
-              "i8_m16n8k32": (32, 2), "i8_m16n8k64": (64, 1)}
+# shape: (dense K of one instruction, sparsity selectors, element bits)
+SPARSE_MMA = {"f16_m16n8k16": (16, 4, 16), "f16_m16n8k32": (32, 2, 16),
+              "i8_m16n8k32": (32, 2, 8), "i8_m16n8k64": (64, 1, 8)}
 # The index pairs mma.sp::ordered_metadata accepts (PTX ISA, "Sparse matrix
 # storage"): first index in the low two bits, strictly below the second.
 ORDERED_NIBBLES = {0b0100, 0b1000, 0b1001, 0b1100, 0b1101, 0b1110}
 
 
-def mma_sp_operand_a(values, regs, k, selector):
-    """The dense A matrix the mma.sp instructions of one shape see, read the
-    way the PTX ISA lays the operand out, thread by thread: of each quad of
-    lanes (groupID g), the K/16 threads named by the selector
-    (threadID_in_group = selector * K/16 + j) contribute one 32-bit register
-    each, covering dense columns 16j .. 16j+15 of the instruction's K step:
-    bits 0-15 for row g, bits 16-31 for row g+8, one nibble per chunk of
-    four columns, holding the positions of the chunk's two stored values.
-    The stored values are the compressed [16, K/2] tile in row order.
-    Returns the dense A; raises on a nibble ordered metadata
-    rejects."""
+def mma_sp_metadata_lanes(k, bits, selector):
+    """Which 32-bit halves of which lanes the mma.sp of one shape reads for
+    `selector`, as (threadID_in_group, bit offset, row half h, first dense
+    column in the K step), 8 chunks of four columns each; measured on an
+    H100 (bench/gpu/mma_sp_check --probe), not only taken from the ISA's
+    figures. 16-bit types: thread s K/16 + j holds columns 16j.. of row g
+    (bits 0-15) and row g+8 (bits 16-31). 8-bit types: thread 2(s K/32 + j)
+    + h holds columns 32j.. of row g+8h in all 32 bits."""
+    if bits == 16:
+        per = k // 16
+        return [(selector * per + j, 16 * h + 4 * c, h, 16 * j + 4 * c)
+                for j in range(per) for h in range(2) for c in range(4)]
+    per = k // 32
+    return [(2 * (selector * per + j) + h, 4 * c, h, 32 * j + 4 * c)
+            for j in range(per) for h in range(2) for c in range(8)]
+
+
+def mma_sp_operand_a(values, regs, k, bits, selector):
+    """The dense A matrix the mma.sp instructions of one shape see, read
+    thread by thread (mma_sp_metadata_lanes): each nibble holds the
+    positions of its chunk's two stored values, low index first. The
+    stored values are the compressed [16, K/2] tile in row order. Returns
+    the dense A; raises on a nibble ordered metadata rejects."""
     rows, half = values.shape
     steps = 2 * half // k
-    per = k // 16
     dense = np.zeros((rows, 2 * half), values.dtype)
+    fields = mma_sp_metadata_lanes(k, bits, selector)
     for tile in range(rows // 16):
         for step in range(steps):
             for g in range(8):
-                for j in range(per):
-                    lane = 4 * g + selector * per + j
-                    reg = int(regs[tile, step, lane])
-                    for h in range(2):
-                        row = tile * 16 + g + 8 * h
-                        for c in range(4):
-                            nib = (reg >> (16 * h + 4 * c)) & 0xF
-                            if nib not in ORDERED_NIBBLES:
-                                raise ValueError(f"nibble {nib:04b}")
-                            col = step * k + 16 * j + 4 * c
-                            src = col // 2
-                            dense[row, col + (nib & 3)] = values[row, src]
-                            dense[row, col + (nib >> 2)] = values[row, src + 1]
+                for t, shift, h, first in fields:
+                    reg = int(regs[tile, step, 4 * g + t])
+                    row = tile * 16 + g + 8 * h
+                    nib = (reg >> shift) & 0xF
+                    if nib not in ORDERED_NIBBLES:
+                        raise ValueError(f"nibble {nib:04b}")
+                    col = step * k + first
+                    src = col // 2
+                    dense[row, col + (nib & 3)] = values[row, src]
+                    dense[row, col + (nib >> 2)] = values[row, src + 1]
     return dense
 
 

@@ -56,15 +56,18 @@ int getSparseMmaSelectors(SparseMmaShape shape);
 /// The metadata operand of every `mma.sp` of `shape` over the whole matrix,
 /// in register order: [rows / 16][cols / K][32 lanes] 32-bit words, so a
 /// warp loads its operand for row tile r and K step k with one coalesced
-/// 128-byte read at ((r * cols / K) + k) * 32 + lane.
-///
-/// Lane 4g + t holds the indices of 16 consecutive dense columns
-/// (K step start + 16 j, j = t mod K/16) of row g in bits 0-15 and of row
-/// g + 8 in bits 16-31; each group of four columns takes four bits, the
-/// lower kept position in the lower two. Every lane is filled, so the
-/// operand is right for every sparsity selector `shape` accepts: selector
-/// s reads lanes t = s K/16 + j. Positions are ascending within a group,
-/// as `mma.sp::ordered_metadata` requires. The A operand is `values` as it
+/// 128-byte read at ((r * cols / K) + k) * 32 + lane. Each group of four
+/// columns takes four bits, the lower kept position in the lower two;
+/// lane 4g + t holds (as measured on an H100: `mma_sp_check --probe`)
+///  - 16-bit types: 16 dense columns (K step start + 16 j, j = t mod K/16)
+///    of row g in bits 0-15 and of row g + 8 in bits 16-31; selector s
+///    reads lanes t = s K/16 + j;
+///  - 8-bit types: 32 dense columns (K step start + 32 j, j = t/2 mod K/32)
+///    of row g + 8 (t mod 2) in all 32 bits; selector s reads lanes
+///    t = 2 s, 2 s + 1 (m16n8k32) or all four (m16n8k64).
+/// Every lane is filled, so the operand is right for every sparsity
+/// selector `shape` accepts. Positions are ascending within a group, as
+/// `mma.sp::ordered_metadata` requires. The A operand is `values` as it
 /// is ([rows, cols / 2] row-major): its fragments are those of a dense
 /// [16, K / 2] tile. `rows` must be a multiple of 16 and `cols` of K.
 std::vector<uint32_t> packSparseMmaMetadata(const Sparse24 &s,
