@@ -11,6 +11,8 @@ Writes one MLIR module of weight-only products per configuration, runs
                     two calls, the second on the weights the first uploaded
   sweep-skS-stP/    the M=1, N=K=4096 and 8192 INT4 kernels with split-K S,
                     P pipeline stages
+  sweep-skS-st1-pfD[-x]/  the same with D steps of weights (and X, -x)
+                    loaded ahead into registers
   mma_sp_check      bench/gpu/mma_sp_check.cu (nvcc): the numerics
                     library's 2:4 mma.sp metadata on every shape and selector
 
@@ -190,6 +192,21 @@ def main():
                                for nk in (4096, 8192)] + zero,
               os.path.join(args.out, f"sweep-sk{split_k}-st{stages}"),
               f"split-k={split_k} stages={stages}")
+    # Register prefetch depth P (steps of weights loaded ahead), with X
+    # loaded ahead too (-x) or in each step, at split-K 8 and 16.
+    for split_k, ahead, with_x in ((8, 2, False), (8, 3, False),
+                                   (8, 4, False), (16, 2, False),
+                                   (8, 1, True), (8, 2, True),
+                                   (16, 1, True)):
+        steps = 8192 // 128 // split_k  # per warp, N = K = 8192
+        assert ahead <= steps
+        build(args.quant_opt, [("w4a16", "f16", 1, 8192, 8192)]
+              + ([("w4a16", "f16", 1, 4096, 4096)] if 2 * ahead <= steps
+                 else []),
+              os.path.join(args.out, f"sweep-sk{split_k}-st1-pf{ahead}"
+                           + ("-x" if with_x else "")),
+              f"split-k={split_k} stages=1 prefetch={ahead} "
+              f"prefetch-x={int(with_x)}")
     e2e = os.path.join(args.out, "e2e")
     os.makedirs(e2e, exist_ok=True)
     subprocess.run([args.quant_compile, "test/Integration/GPU/gemv_e2e.mlir",

@@ -43,6 +43,8 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   kernels.chip = llvm::join(chips, ",");
   kernels.splitK = options.splitK;
   kernels.stages = options.stages;
+  kernels.prefetch = options.prefetch;
+  kernels.prefetchX = options.prefetchX;
   kernels.tiledGemm = options.tiledGemm;
   kernels.gemmTileM = options.gemmTileM;
   kernels.gemmWarps = options.gemmWarps;

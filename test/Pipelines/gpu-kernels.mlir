@@ -11,7 +11,7 @@
 // RUN: FileCheck %s --check-prefix=PTX < %t/isa/qopt_kernels.sm_90a.ptx
 // PTX: .target sm_90a
 // PTX-LABEL: .entry qopt_gemv_i4_f16_f16_m1n4096k4096
-// PTX: ld.global.v4.b32
+// PTX: ld.global.nc.v4.b32
 // PTX: lop3.b32 {{.*}}, 0x6a;
 // PTX: fma.rn.f16x2
 // PTX: add.rn.f16x2

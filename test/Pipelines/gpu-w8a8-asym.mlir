@@ -27,14 +27,14 @@
 // RUN: FileCheck %s --check-prefix=PTX < %t/isa/qopt_kernels.sm_80.ptx
 // PTX-LABEL: .entry qopt_gemm_u8s8z_f16_m256n256k512_sxr_swr
 // PTX: mma.sync.aligned.m16n8k32.row.col.s32.u8.s8.s32
-// PTX: ld.global.v2.b32
-// PTX: ld.global.b8
+// PTX: ld.global.nc.v2.b32
+// PTX: ld.global.nc.b8
 // PTX: mul.lo.s32
 // PTX: sub.s32
 // PTX: cvt.rn.f32.s32
 // PTX-LABEL: .entry qopt_gemm_s8z_f32_m128n128k256_sxt_swt
 // PTX-DAG: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
-// PTX-DAG: ld.global.s8
+// PTX-DAG: ld.global.nc.s8
 // PTX-DAG: mul.lo.s32
 // PTX-DAG: sub.s32
 // RUN: quant-opt %s --qopt-gpu-pipeline="chip=sm_80,sm_90a format=fatbin host=0 kernels-dir=%t/fat" -o /dev/null

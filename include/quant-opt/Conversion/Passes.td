@@ -136,6 +136,12 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
            "GEMV weight pipeline: 1 prefetches into registers, P > 1 "
            "stages P steps through shared memory with cp.async "
            "(0: heuristic)">,
+    Option<"prefetch", "prefetch", "int64_t", /*default=*/"0",
+           "GEMV with stages=1: K steps of weights loaded ahead into "
+           "registers (0: heuristic)">,
+    Option<"prefetchX", "prefetch-x", "bool", /*default=*/"false",
+           "GEMV with stages=1: load X ahead with the weights instead of "
+           "in each step">,
     Option<"tiledGemm", "tiled-gemm", "bool", /*default=*/"true",
            "Weight-only products with M > 64 as the tiled GEMM (cp.async, "
            "ldmatrix) where it applies; false: the X-tile GEMM">,

@@ -48,6 +48,15 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::desc("GEMV weight pipeline: 1 registers, P > 1 cp.async "
                      "stages (0: heuristic)"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> prefetch{
+      *this, "prefetch",
+      llvm::cl::desc("GEMV with stages=1: K steps loaded ahead into "
+                     "registers (0: heuristic)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<bool> prefetchX{
+      *this, "prefetch-x",
+      llvm::cl::desc("GEMV with stages=1: load X ahead with the weights"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> tiledGemm{
       *this, "tiled-gemm",
       llvm::cl::desc("Weight-only M > 64 as the tiled GEMM (false: the "

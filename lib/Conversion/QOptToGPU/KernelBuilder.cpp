@@ -316,6 +316,14 @@ gpu::GPUFuncOp mlir::qopt::gpu_kernels::createKernel(
     return b.getDenseI32ArrayAttr(v);
   };
   func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  // Every kernel writes only its last argument, a buffer of its own (the
+  // launch allocates it), and reads the others: noalias and readonly let
+  // the backend load them through the read-only data path (ld.global.nc).
+  for (unsigned i = 0, e = arguments.size(); i < e; ++i) {
+    func.setArgAttr(i, "llvm.noalias", b.getUnitAttr());
+    if (i + 1 < e)
+      func.setArgAttr(i, "llvm.readonly", b.getUnitAttr());
+  }
   func.setKnownBlockSizeAttr(dims(block));
   func.setKnownGridSizeAttr(dims(grid));
   b.setInsertionPointToStart(&func.getBody().front());

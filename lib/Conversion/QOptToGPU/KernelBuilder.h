@@ -74,7 +74,9 @@ private:
 
 /// Creates the kernel `name` (a gpu.func with `arguments`, the shared-memory
 /// buffers `workgroup` and known block and grid sizes) at the insertion
-/// point and moves the insertion point to the start of its body.
+/// point and moves the insertion point to the start of its body. The last
+/// argument is the kernel's output, the only buffer it writes; every
+/// argument is marked noalias and all but the last readonly.
 gpu::GPUFuncOp createKernel(OpBuilder &b, Location loc, StringRef name,
                             TypeRange arguments, TypeRange workgroup,
                             ArrayRef<int64_t> block, ArrayRef<int64_t> grid);

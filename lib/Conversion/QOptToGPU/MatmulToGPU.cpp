@@ -286,7 +286,8 @@ struct ConvertQOptMatmulToGPU
       return signalPassFailure();
     }
     smCount = getSMCount(chips.front());
-    if (splitK < 0 || stages < 0 || gemmTileM < 0 || gemmWarps < 0) {
+    if (splitK < 0 || stages < 0 || prefetch < 0 || gemmTileM < 0 ||
+        gemmWarps < 0) {
       module.emitError() << "tiling options must not be negative";
       return signalPassFailure();
     }
@@ -433,6 +434,8 @@ struct ConvertQOptMatmulToGPU
     }
     config->splitK = splitK;
     config->stages = stages;
+    config->prefetch = prefetch;
+    config->prefetchX = prefetchX;
     chooseWeightOnlyGemvTiling(*config, smCount);
     why = checkWeightOnlyGemv(*config);
     if (!why.empty())

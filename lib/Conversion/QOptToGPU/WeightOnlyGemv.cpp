@@ -75,8 +75,13 @@ std::string mlir::qopt::gpu_kernels::getWeightOnlyKernelName(
 }
 
 std::string WeightOnlyGemvConfig::kernelName() const {
-  return getWeightOnlyKernelName(*this, "gemv") +
-         llvm::formatv("_sk{0}st{1}", splitK, stages).str();
+  std::string name = getWeightOnlyKernelName(*this, "gemv") +
+                     llvm::formatv("_sk{0}st{1}", splitK, stages).str();
+  if (prefetch > 1)
+    name += llvm::formatv("pf{0}", prefetch).str();
+  if (prefetchX)
+    name += "x";
+  return name;
 }
 
 SmallVector<Value> mlir::qopt::gpu_kernels::getScaleIndices(
@@ -173,6 +178,13 @@ mlir::qopt::gpu_kernels::checkWeightOnlyGemv(const WeightOnlyGemvConfig &c) {
         .str();
   if (c.stages < 1)
     return llvm::formatv("{0} pipeline stages (at least 1)", c.stages).str();
+  if (c.prefetch < 1 || c.prefetch > steps / c.splitK)
+    return llvm::formatv("prefetch of {0} steps (1 to the {1} K steps of a "
+                         "warp)",
+                         c.prefetch, steps / c.splitK)
+        .str();
+  if (c.stages > 1 && (c.prefetch > 1 || c.prefetchX))
+    return "register prefetch options with a cp.async pipeline (stages > 1)";
   if (c.sharedBytes() > kMaxStaticSharedBytes)
     return llvm::formatv("{0} bytes of shared memory for split-K {1} and {2} "
                          "stages (at most {3})",
@@ -202,6 +214,8 @@ void mlir::qopt::gpu_kernels::chooseWeightOnlyGemvTiling(
     // overhead.
     c.stages = 1;
   }
+  if (c.prefetch == 0)
+    c.prefetch = 1;
 }
 
 SmallVector<Type> mlir::qopt::gpu_kernels::getWeightOnlyGemvArgumentTypes(
@@ -333,9 +347,21 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
 
   // One K step of the warp: dequantize the thread's 16 bytes of rows g and
   // g + 8, multiply with X, scale the step's sums and add them to `acc`.
+  // X of one step: per word (four 16-byte loads of the thread's K values),
+  // one vector per 8-row tile of X, word-major.
+  auto loadStepX = [&](Value kFirst) {
+    SmallVector<Value> xs;
+    for (int64_t word = 0; word < 4; ++word)
+      for (int64_t mt = 0; mt < c.mTiles(); ++mt)
+        xs.push_back(kb.loadVector(x, {xRows[mt], kb.add(kFirst, word * wordCodes)},
+                                   wordCodes, wordCodes * 2));
+    return xs;
+  };
+
+  // `xsAhead`: the step's X from loadStepX, or empty to load it here.
   auto computeStep = [&](SmallVector<Value> acc, Value kFirst,
                          ArrayRef<Value> weights, ArrayRef<Value> scales,
-                         ArrayRef<Value> zeros) {
+                         ArrayRef<Value> zeros, ArrayRef<Value> xsAhead) {
     SmallVector<Value> zeroBiases;
     for (Value z : zeros)
       zeroBiases.push_back(getZeroBias(kb, format, z));
@@ -351,11 +377,13 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
       SmallVector<Value> a =
           getWeightFragments(kb, format, weights[0], weights[1], word,
                              zeroBiases, stepScales.beforeProduct);
-      Value kWord = kb.add(kFirst, word * wordCodes);
       SmallVector<Value> xs;
       for (int64_t mt = 0; mt < c.mTiles(); ++mt)
         xs.push_back(
-            kb.loadVector(x, {xRows[mt], kWord}, wordCodes, wordCodes * 2));
+            xsAhead.empty()
+                ? kb.loadVector(x, {xRows[mt], kb.add(kFirst, word * wordCodes)},
+                                wordCodes, wordCodes * 2)
+                : xsAhead[word * c.mTiles() + mt]);
       int64_t half = wordCodes / 2;
       for (int64_t s = 0; s < mmaPerWord; ++s)
         for (int64_t mt = 0; mt < c.mTiles(); ++mt) {
@@ -377,8 +405,10 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
 
   scf::ForOp loop;
   if (stages == 1) {
-    // Registers: step i computes on the loads issued during step i - 1
-    // while its own loads for step i + 1 are in flight.
+    // Registers: step i computes on loads issued `prefetch` steps earlier
+    // while the loads of step i + prefetch are in flight. A step's values:
+    // rows g and g + 8 of weights, of scales, of zero points, then X.
+    const int64_t depth = c.prefetch;
     auto loadStep = [&](Value i) {
       Value byte = kb.div(kb.mul(stepFirstK(i), format.bits), 8);
       Value ks = kb.add(kWarpBegin, kb.mul(i, step));
@@ -398,27 +428,36 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
                                      b, loc, operand,
                                      getScaleIndices(kb, c, rows[r], kb.add(ks, kThread)))));
       }
+      if (c.prefetchX)
+        llvm::append_range(values, loadStepX(stepFirstK(i)));
       return values;
     };
     SmallVector<Value> init(c.mTiles(), accZero);
-    llvm::append_range(init, loadStep(kb.index(0)));
+    for (int64_t i = 0; i < depth; ++i)
+      llvm::append_range(init, loadStep(kb.index(i)));
+    const int64_t perStep = (init.size() - c.mTiles()) / depth;
     loop = scf::ForOp::create(
         b, loc, kb.index(0), kb.index(steps), kb.index(1), init,
         [&](OpBuilder &, Location, Value iv, ValueRange iterArgs) {
-          ValueRange current = iterArgs.drop_front(c.mTiles());
-          Value next = kb.add(iv, 1);
+          ValueRange ahead = iterArgs.drop_front(c.mTiles());
+          ValueRange current = ahead.take_front(perStep);
+          Value next = kb.add(iv, depth);
           SmallVector<Value> prefetched =
               loadIf(kb,
                      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                            next, kb.index(steps)),
                      current.getTypes(),
                      [&] { return loadStep(next); });
+          int64_t xAt = zero ? 6 : 4;
           SmallVector<Value> yields = computeStep(
               llvm::to_vector(iterArgs.take_front(c.mTiles())),
               stepFirstK(iv), {current[0], current[1]},
               {current[2], current[3]},
               zero ? ArrayRef<Value>{current[4], current[5]}
-                   : ArrayRef<Value>{});
+                   : ArrayRef<Value>{},
+              c.prefetchX ? llvm::to_vector(current.drop_front(xAt))
+                          : SmallVector<Value>{});
+          llvm::append_range(yields, ahead.drop_front(perStep));
           llvm::append_range(yields, prefetched);
           scf::YieldOp::create(b, loc, yields);
         });
@@ -450,7 +489,8 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
           }
           return computeStep(llvm::to_vector(carried), stepFirstK(iv),
                              weights, scales,
-                             zero ? ArrayRef<Value>(zeros) : ArrayRef<Value>{});
+                             zero ? ArrayRef<Value>(zeros) : ArrayRef<Value>{},
+                             {});
         });
   }
 

@@ -25,6 +25,9 @@ struct WeightOnlyGemvConfig {
   int64_t stages = 0;             // 1: prefetch the next step into
                                   // registers; P > 1: cp.async pipeline of
                                   // P stages through shared memory
+  int64_t prefetch = 0;           // with stages = 1: steps of weights (and
+                                  // scales) loaded ahead into registers
+  bool prefetchX = false;         // X loaded ahead with them, not per step
 
   /// K values one thread covers with one 16-byte load of a weight row.
   int64_t kPerThread() const { return 16 * 8 / format.bits; }

@@ -17,7 +17,7 @@
 // CHECK:       func.func private @[[KERNEL]]_launch(tensor<1x4096xf16> {bufferization.access = "read"}, tensor<4096x2048xi8> {bufferization.access = "read"}, tensor<4096x32xf32> {bufferization.access = "read"}) -> tensor<1x4096xf16>
 // CHECK-SAME:    qopt.gpu_launch = {block = array<i64: [[THREADS:[0-9]+]], 1, 1>, grid = array<i64: 256, 1, 1>, kernel = @qopt_kernels::@[[KERNEL]]}
 // CHECK:       gpu.module @qopt_kernels
-// CHECK:         gpu.func @[[KERNEL]](%{{.*}}: memref<1x4096xf16>, %{{.*}}: memref<4096x2048xi8>, %{{.*}}: memref<4096x32xf32>, %{{.*}}: memref<1x4096xf16>)
+// CHECK:         gpu.func @[[KERNEL]](%{{.*}}: memref<1x4096xf16> {llvm.noalias, llvm.readonly}, %{{.*}}: memref<4096x2048xi8> {llvm.noalias, llvm.readonly}, %{{.*}}: memref<4096x32xf32> {llvm.noalias, llvm.readonly}, %{{.*}}: memref<1x4096xf16> {llvm.noalias})
 // CHECK-SAME:      workgroup(
 // CHECK-SAME:      kernel attributes {known_block_size = array<i32: [[THREADS]], 1, 1>, known_grid_size = array<i32: 256, 1, 1>}
 // CHECK:           vector.load %{{.*}} {alignment = 16 : i64} : memref<4096x2048xi8>, vector<16xi8>
