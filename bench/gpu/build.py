@@ -207,6 +207,16 @@ def main():
                            + ("-x" if with_x else "")),
               f"split-k={split_k} stages=1 prefetch={ahead} "
               f"prefetch-x={int(with_x)}")
+    # Weights in [N/16][K steps][16][64 bytes] tiles (run.py tiles them):
+    # each warp step reads 1 KiB in a row instead of 64 bytes of 16 rows.
+    for name, options in (("sk8-tw", "split-k=8"), ("sk16-tw", "split-k=16"),
+                          ("sk4-tw", "split-k=4"),
+                          ("sk8-pf2-tw", "split-k=8 prefetch=2")):
+        build(args.quant_opt, [("w4a16", "f16", 1, nk, nk)
+                               for nk in (4096, 8192)]
+              + [("w8a16", "f16", 1, 8192, 8192)],
+              os.path.join(args.out, f"sweep-{name}"),
+              f"{options} stages=1 tiled-weights=1")
     e2e = os.path.join(args.out, "e2e")
     os.makedirs(e2e, exist_ok=True)
     subprocess.run([args.quant_compile, "test/Integration/GPU/gemv_e2e.mlir",

@@ -245,6 +245,14 @@ def bench_w8a8_zero(kernel, unsigned, m, n, k, runs, l2, bw, gen):
     return ok, ratio, ours, moved / bw * 1e6, int_mm
 
 
+def tile_weights(w):
+    """[N, bytes] row-major -> [N/16][bytes/64][16][64], as the
+    GEMV's tiled-weights option reads it (same size and shape)."""
+    n, nbytes = w.shape
+    return w.view(n // 16, 16, nbytes // 64, 64).permute(0, 2, 1, 3) \
+        .contiguous().view(n, nbytes)
+
+
 def check_w8a8(y, exact, sx, sw):
     # Exact i32 sums, converted to f32 (2^-24), two f32 products (2 · 2^-24)
     # and the f16 result (2^-11).
@@ -373,6 +381,9 @@ def bench_fp8(kernel, m, n, k, runs, l2, bw, gen):
 def bench_kernel(kernel, case, runs, l2, bw, gen):
     family, act, m, n, k = case
     x, w, s, z, deq = make_case(family, act, m, n, k, gen)
+    if kernel.name.endswith("_tw"):
+        # The kernel reads W as [N/16][K steps][16 rows][64 bytes] tiles.
+        w = tile_weights(w)
     y = torch.empty((m, n), dtype=TORCH_TYPES[act], device="cuda")
     operands = [x, w, s] + ([] if z is None else [z]) + [y]
     ours, moved = run_and_time(kernel, operands, runs, l2)

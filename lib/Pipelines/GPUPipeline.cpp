@@ -45,6 +45,7 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   kernels.stages = options.stages;
   kernels.prefetch = options.prefetch;
   kernels.prefetchX = options.prefetchX;
+  kernels.tiledWeights = options.tiledWeights;
   kernels.tiledGemm = options.tiledGemm;
   kernels.gemmTileM = options.gemmTileM;
   kernels.gemmWarps = options.gemmWarps;

@@ -142,6 +142,9 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
     Option<"prefetchX", "prefetch-x", "bool", /*default=*/"false",
            "GEMV with stages=1: load X ahead with the weights instead of "
            "in each step">,
+    Option<"tiledWeights", "tiled-weights", "bool", /*default=*/"false",
+           "GEMV: read the weight operand as [N/16][K steps][16][64 bytes] "
+           "tiles (the caller passes it so; for benchmarks)">,
     Option<"tiledGemm", "tiled-gemm", "bool", /*default=*/"true",
            "Weight-only products with M > 64 as the tiled GEMM (cp.async, "
            "ldmatrix) where it applies; false: the X-tile GEMM">,

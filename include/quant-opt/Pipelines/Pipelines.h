@@ -57,6 +57,11 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       *this, "prefetch-x",
       llvm::cl::desc("GEMV with stages=1: load X ahead with the weights"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> tiledWeights{
+      *this, "tiled-weights",
+      llvm::cl::desc("GEMV: the weight operand in [N/16][K steps][16][64 "
+                     "bytes] tiles (for benchmarks)"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> tiledGemm{
       *this, "tiled-gemm",
       llvm::cl::desc("Weight-only M > 64 as the tiled GEMM (false: the "

@@ -436,6 +436,7 @@ struct ConvertQOptMatmulToGPU
     config->stages = stages;
     config->prefetch = prefetch;
     config->prefetchX = prefetchX;
+    config->tiledWeights = tiledWeights;
     chooseWeightOnlyGemvTiling(*config, smCount);
     why = checkWeightOnlyGemv(*config);
     if (!why.empty())

@@ -81,6 +81,8 @@ std::string WeightOnlyGemvConfig::kernelName() const {
     name += llvm::formatv("pf{0}", prefetch).str();
   if (prefetchX)
     name += "x";
+  if (tiledWeights)
+    name += "_tw";
   return name;
 }
 
@@ -183,8 +185,9 @@ mlir::qopt::gpu_kernels::checkWeightOnlyGemv(const WeightOnlyGemvConfig &c) {
                          "warp)",
                          c.prefetch, steps / c.splitK)
         .str();
-  if (c.stages > 1 && (c.prefetch > 1 || c.prefetchX))
-    return "register prefetch options with a cp.async pipeline (stages > 1)";
+  if (c.stages > 1 && (c.prefetch > 1 || c.prefetchX || c.tiledWeights))
+    return "register prefetch or tiled weights with a cp.async pipeline "
+           "(stages > 1)";
   if (c.sharedBytes() > kMaxStaticSharedBytes)
     return llvm::formatv("{0} bytes of shared memory for split-K {1} and {2} "
                          "stages (at most {3})",
@@ -409,6 +412,17 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
     // while the loads of step i + prefetch are in flight. A step's values:
     // rows g and g + 8 of weights, of scales, of zero points, then X.
     const int64_t depth = c.prefetch;
+    // Tiled weights: the same bytes viewed as [N / 16][K steps][16][64].
+    const int64_t stepBytes = step * format.bits / 8;
+    const int64_t allSteps = c.k / step;
+    Value wTiles;
+    if (c.tiledWeights)
+      wTiles = memref::ReinterpretCastOp::create(
+          b, loc,
+          MemRefType::get({c.n / 16, allSteps, 16, stepBytes}, b.getI8Type()),
+          w, /*offset=*/0, ArrayRef<int64_t>{c.n / 16, allSteps, 16, stepBytes},
+          ArrayRef<int64_t>{allSteps * 16 * stepBytes, 16 * stepBytes,
+                            stepBytes, 1});
     auto loadStep = [&](Value i) {
       Value byte = kb.div(kb.mul(stepFirstK(i), format.bits), 8);
       Value ks = kb.add(kWarpBegin, kb.mul(i, step));
@@ -416,7 +430,12 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
       for (int r = 0; r < 2; ++r)
         values.push_back(vector::BitCastOp::create(
             b, loc, VectorType::get({4}, b.getI32Type()),
-            kb.loadVector(w, {rows[r], byte}, 16, 16)));
+            c.tiledWeights
+                ? kb.loadVector(wTiles,
+                                {bid, kb.div(ks, step), kb.add(g, 8 * r),
+                                 kb.mul(t, 16)},
+                                16, 16)
+                : kb.loadVector(w, {rows[r], byte}, 16, 16)));
       for (Value operand : {scale, zero}) {
         if (!operand)
           continue;
