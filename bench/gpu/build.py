@@ -11,8 +11,8 @@ Writes one MLIR module of weight-only products per configuration, runs
                     two calls, the second on the weights the first uploaded
   sweep-skS-stP/    the M=1, N=K=4096 and 8192 INT4 kernels with split-K S,
                     P pipeline stages
-  sweep-skS-st1-pfD[-x]/  the same with D steps of weights (and X, -x)
-                    loaded ahead into registers
+  sweep-skS-tw/     tiled weights at split-K S (the table's layout);
+                    sweep-sk8-pf2-tw two steps loaded ahead
   mma_sp_check      bench/gpu/mma_sp_check.cu (nvcc): the numerics
                     library's 2:4 mma.sp metadata on every shape and selector
 
@@ -177,8 +177,10 @@ def main():
     parser.add_argument("--quant-compile", default="build/bin/quant-compile")
     parser.add_argument("--nvcc", default="/usr/local/cuda/bin/nvcc")
     args = parser.parse_args()
+    # The GEMVs read weights in tiles, as they do for the constant weights
+    # of a compiled model (run.py tiles the operand).
     build(args.quant_opt, list(table_cases()), os.path.join(args.out, "table"),
-          "")
+          "weight-layout=tiles")
     for rows, warps in ((32, 2), (32, 4), (64, 2), (64, 8)):
         build(args.quant_opt, [("w4a16", "f16", m, nk, nk)
                                for m in (64, 256) for nk in (4096, 8192)],
@@ -192,31 +194,18 @@ def main():
                                for nk in (4096, 8192)] + zero,
               os.path.join(args.out, f"sweep-sk{split_k}-st{stages}"),
               f"split-k={split_k} stages={stages}")
-    # Register prefetch depth P (steps of weights loaded ahead), with X
-    # loaded ahead too (-x) or in each step, at split-K 8 and 16.
-    for split_k, ahead, with_x in ((8, 2, False), (8, 3, False),
-                                   (8, 4, False), (16, 2, False),
-                                   (8, 1, True), (8, 2, True),
-                                   (16, 1, True)):
-        steps = 8192 // 128 // split_k  # per warp, N = K = 8192
-        assert ahead <= steps
-        build(args.quant_opt, [("w4a16", "f16", 1, 8192, 8192)]
-              + ([("w4a16", "f16", 1, 4096, 4096)] if 2 * ahead <= steps
-                 else []),
-              os.path.join(args.out, f"sweep-sk{split_k}-st1-pf{ahead}"
-                           + ("-x" if with_x else "")),
-              f"split-k={split_k} stages=1 prefetch={ahead} "
-              f"prefetch-x={int(with_x)}")
-    # Weights in [N/16][K steps][16][64 bytes] tiles (run.py tiles them):
-    # each warp step reads 1 KiB in a row instead of 64 bytes of 16 rows.
-    for name, options in (("sk8-tw", "split-k=8"), ("sk16-tw", "split-k=16"),
-                          ("sk4-tw", "split-k=4"),
-                          ("sk8-pf2-tw", "split-k=8 prefetch=2")):
+    # Register prefetch depth 2 (steps of weights loaded ahead), tiled.
+    build(args.quant_opt, [("w4a16", "f16", 1, 8192, 8192)],
+          os.path.join(args.out, "sweep-sk8-pf2-tw"),
+          "split-k=8 stages=1 prefetch=2 weight-layout=tiles")
+    # Tiled weights ([N/16][K steps][16][64 bytes], as the table reads them)
+    # at other split-K values; the sweep-skS-st1 builds above read rows.
+    for split_k in (4, 16):
         build(args.quant_opt, [("w4a16", "f16", 1, nk, nk)
                                for nk in (4096, 8192)]
               + [("w8a16", "f16", 1, 8192, 8192)],
-              os.path.join(args.out, f"sweep-{name}"),
-              f"{options} stages=1 tiled-weights=1")
+              os.path.join(args.out, f"sweep-sk{split_k}-tw"),
+              f"split-k={split_k} stages=1 weight-layout=tiles")
     e2e = os.path.join(args.out, "e2e")
     os.makedirs(e2e, exist_ok=True)
     subprocess.run([args.quant_compile, "test/Integration/GPU/gemv_e2e.mlir",

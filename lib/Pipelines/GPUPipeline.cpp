@@ -44,8 +44,7 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   kernels.splitK = options.splitK;
   kernels.stages = options.stages;
   kernels.prefetch = options.prefetch;
-  kernels.prefetchX = options.prefetchX;
-  kernels.tiledWeights = options.tiledWeights;
+  kernels.weightLayout = options.weightLayout;
   kernels.tiledGemm = options.tiledGemm;
   kernels.gemmTileM = options.gemmTileM;
   kernels.gemmWarps = options.gemmWarps;

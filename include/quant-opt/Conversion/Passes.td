@@ -139,12 +139,13 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
     Option<"prefetch", "prefetch", "int64_t", /*default=*/"0",
            "GEMV with stages=1: K steps of weights loaded ahead into "
            "registers (0: heuristic)">,
-    Option<"prefetchX", "prefetch-x", "bool", /*default=*/"false",
-           "GEMV with stages=1: load X ahead with the weights instead of "
-           "in each step">,
-    Option<"tiledWeights", "tiled-weights", "bool", /*default=*/"false",
-           "GEMV: read the weight operand as [N/16][K steps][16][64 bytes] "
-           "tiles (the caller passes it so; for benchmarks)">,
+    Option<"weightLayout", "weight-layout", "std::string",
+           /*default=*/"\"auto\"",
+           "GEMV weight layout: auto (constant weights are tiled at compile "
+           "time, [N/16][K steps][16][64 bytes], so a warp step reads 1 KiB "
+           "in a row; others are read as they are), rows (never tiled) or "
+           "tiles (every weight operand is expected tiled: the caller "
+           "passes it so, as bench/gpu does)">,
     Option<"tiledGemm", "tiled-gemm", "bool", /*default=*/"true",
            "Weight-only products with M > 64 as the tiled GEMM (cp.async, "
            "ldmatrix) where it applies; false: the X-tile GEMM">,

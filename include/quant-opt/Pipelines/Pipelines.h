@@ -53,15 +53,12 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::desc("GEMV with stages=1: K steps loaded ahead into "
                      "registers (0: heuristic)"),
       llvm::cl::init(0)};
-  PassOptions::Option<bool> prefetchX{
-      *this, "prefetch-x",
-      llvm::cl::desc("GEMV with stages=1: load X ahead with the weights"),
-      llvm::cl::init(false)};
-  PassOptions::Option<bool> tiledWeights{
-      *this, "tiled-weights",
-      llvm::cl::desc("GEMV: the weight operand in [N/16][K steps][16][64 "
-                     "bytes] tiles (for benchmarks)"),
-      llvm::cl::init(false)};
+  PassOptions::Option<std::string> weightLayout{
+      *this, "weight-layout",
+      llvm::cl::desc("GEMV weight layout: auto (constants tiled at compile "
+                     "time), rows, or tiles (the caller passes every weight "
+                     "tiled)"),
+      llvm::cl::init("auto")};
   PassOptions::Option<bool> tiledGemm{
       *this, "tiled-gemm",
       llvm::cl::desc("Weight-only M > 64 as the tiled GEMM (false: the "

@@ -79,8 +79,6 @@ std::string WeightOnlyGemvConfig::kernelName() const {
                      llvm::formatv("_sk{0}st{1}", splitK, stages).str();
   if (prefetch > 1)
     name += llvm::formatv("pf{0}", prefetch).str();
-  if (prefetchX)
-    name += "x";
   if (tiledWeights)
     name += "_tw";
   return name;
@@ -185,7 +183,7 @@ mlir::qopt::gpu_kernels::checkWeightOnlyGemv(const WeightOnlyGemvConfig &c) {
                          "warp)",
                          c.prefetch, steps / c.splitK)
         .str();
-  if (c.stages > 1 && (c.prefetch > 1 || c.prefetchX || c.tiledWeights))
+  if (c.stages > 1 && (c.prefetch > 1 || c.tiledWeights))
     return "register prefetch or tiled weights with a cp.async pipeline "
            "(stages > 1)";
   if (c.sharedBytes() > kMaxStaticSharedBytes)
@@ -350,21 +348,9 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
 
   // One K step of the warp: dequantize the thread's 16 bytes of rows g and
   // g + 8, multiply with X, scale the step's sums and add them to `acc`.
-  // X of one step: per word (four 16-byte loads of the thread's K values),
-  // one vector per 8-row tile of X, word-major.
-  auto loadStepX = [&](Value kFirst) {
-    SmallVector<Value> xs;
-    for (int64_t word = 0; word < 4; ++word)
-      for (int64_t mt = 0; mt < c.mTiles(); ++mt)
-        xs.push_back(kb.loadVector(x, {xRows[mt], kb.add(kFirst, word * wordCodes)},
-                                   wordCodes, wordCodes * 2));
-    return xs;
-  };
-
-  // `xsAhead`: the step's X from loadStepX, or empty to load it here.
   auto computeStep = [&](SmallVector<Value> acc, Value kFirst,
                          ArrayRef<Value> weights, ArrayRef<Value> scales,
-                         ArrayRef<Value> zeros, ArrayRef<Value> xsAhead) {
+                         ArrayRef<Value> zeros) {
     SmallVector<Value> zeroBiases;
     for (Value z : zeros)
       zeroBiases.push_back(getZeroBias(kb, format, z));
@@ -380,13 +366,11 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
       SmallVector<Value> a =
           getWeightFragments(kb, format, weights[0], weights[1], word,
                              zeroBiases, stepScales.beforeProduct);
+      Value kWord = kb.add(kFirst, word * wordCodes);
       SmallVector<Value> xs;
       for (int64_t mt = 0; mt < c.mTiles(); ++mt)
         xs.push_back(
-            xsAhead.empty()
-                ? kb.loadVector(x, {xRows[mt], kb.add(kFirst, word * wordCodes)},
-                                wordCodes, wordCodes * 2)
-                : xsAhead[word * c.mTiles() + mt]);
+            kb.loadVector(x, {xRows[mt], kWord}, wordCodes, wordCodes * 2));
       int64_t half = wordCodes / 2;
       for (int64_t s = 0; s < mmaPerWord; ++s)
         for (int64_t mt = 0; mt < c.mTiles(); ++mt) {
@@ -410,7 +394,7 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
   if (stages == 1) {
     // Registers: step i computes on loads issued `prefetch` steps earlier
     // while the loads of step i + prefetch are in flight. A step's values:
-    // rows g and g + 8 of weights, of scales, of zero points, then X.
+    // rows g and g + 8 of weights, of scales, then of zero points.
     const int64_t depth = c.prefetch;
     // Tiled weights: the same bytes viewed as [N / 16][K steps][16][64].
     const int64_t stepBytes = step * format.bits / 8;
@@ -447,8 +431,6 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
                                      b, loc, operand,
                                      getScaleIndices(kb, c, rows[r], kb.add(ks, kThread)))));
       }
-      if (c.prefetchX)
-        llvm::append_range(values, loadStepX(stepFirstK(i)));
       return values;
     };
     SmallVector<Value> init(c.mTiles(), accZero);
@@ -467,15 +449,12 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
                                            next, kb.index(steps)),
                      current.getTypes(),
                      [&] { return loadStep(next); });
-          int64_t xAt = zero ? 6 : 4;
           SmallVector<Value> yields = computeStep(
               llvm::to_vector(iterArgs.take_front(c.mTiles())),
               stepFirstK(iv), {current[0], current[1]},
               {current[2], current[3]},
               zero ? ArrayRef<Value>{current[4], current[5]}
-                   : ArrayRef<Value>{},
-              c.prefetchX ? llvm::to_vector(current.drop_front(xAt))
-                          : SmallVector<Value>{});
+                   : ArrayRef<Value>{});
           llvm::append_range(yields, ahead.drop_front(perStep));
           llvm::append_range(yields, prefetched);
           scf::YieldOp::create(b, loc, yields);
@@ -508,8 +487,7 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
           }
           return computeStep(llvm::to_vector(carried), stepFirstK(iv),
                              weights, scales,
-                             zero ? ArrayRef<Value>(zeros) : ArrayRef<Value>{},
-                             {});
+                             zero ? ArrayRef<Value>(zeros) : ArrayRef<Value>{});
         });
   }
 

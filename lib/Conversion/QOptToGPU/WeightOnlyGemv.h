@@ -27,7 +27,6 @@ struct WeightOnlyGemvConfig {
                                   // P stages through shared memory
   int64_t prefetch = 0;           // with stages = 1: steps of weights (and
                                   // scales) loaded ahead into registers
-  bool prefetchX = false;         // X loaded ahead with them, not per step
   bool tiledWeights = false;      // W stored as [N / 16][K steps][16][64
                                   // bytes]: a warp's step is 1 KiB in a
                                   // row; the caller passes W so

@@ -169,16 +169,17 @@ func.func @constant_zero_points(%x: tensor<1x512xf16>, %w: tensor<16x256xi8>, %s
 
 // Constant operands (the weights and scales of a compiled model) are marked
 // resident: the launch function of a product with constant W and S is
-// _launch_c1_c2 and lists them; the same kernel with W and S from the
-// caller keeps its plain launch function.
+// _launch_c1_c2 and lists them. Its GEMV reads the weight in tiles
+// (kernel suffix _tw; a splat is its own tiling); the same product with W
+// and S from the caller reads rows, with its plain launch function.
 // CHECK-LABEL: func.func @constant_weights
 // CHECK:         %[[W:.*]] = arith.constant dense<17> : tensor<256x256xi8>
 // CHECK:         %[[S:.*]] = arith.constant dense<1.250000e-01> : tensor<256x4xf32>
-// CHECK:         call @[[KERNEL:qopt_gemv_i4_f16_f16_m1n256k512_[a-z0-9_]+]]_launch_c1_c2(%{{.*}}, %[[W]], %[[S]])
+// CHECK:         call @[[TILED:qopt_gemv_i4_f16_f16_m1n256k512_[a-z0-9_]+_tw]]_launch_c1_c2(%{{.*}}, %[[W]], %[[S]])
 // CHECK-LABEL: func.func @argument_weights
-// CHECK:         call @[[KERNEL]]_launch(
-// CHECK:       func.func private @[[KERNEL]]_launch_c1_c2(
-// CHECK-SAME:    qopt.gpu_launch = {{{.*}}kernel = @qopt_kernels::@[[KERNEL]], resident = array<i64: 1, 2>}
+// CHECK:         call @[[KERNEL:qopt_gemv_i4_f16_f16_m1n256k512_s1x128_sk[0-9]+st1]]_launch(
+// CHECK:       func.func private @[[TILED]]_launch_c1_c2(
+// CHECK-SAME:    qopt.gpu_launch = {{{.*}}kernel = @qopt_kernels::@[[TILED]], resident = array<i64: 1, 2>}
 // CHECK:       func.func private @[[KERNEL]]_launch(
 // CHECK-NOT:     resident
 // CHECK-SAME:    kernel = @qopt_kernels::@[[KERNEL]]}

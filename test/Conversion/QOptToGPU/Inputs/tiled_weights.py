@@ -1,0 +1,35 @@
+"""Writes DIR/model.mlir, GEMVs with constant weights of distinct bytes,
+and DIR/check.txt, the FileCheck lines of their weights as the GEMV tiles
+them: [N/16][K steps][16 rows][64 bytes], computed here with NumPy."""
+
+import sys
+
+import numpy as np
+
+out = sys.argv[1]
+cases = []  # (name, weight bytes [N, B], MLIR product)
+rng = np.random.default_rng(7)
+for name, n, k, packed in (("i4", 32, 256, True), ("i8", 16, 128, False)):
+    nbytes = k // 2 if packed else k
+    w = rng.integers(0, 256, (n, nbytes), dtype=np.uint8)
+    attrs = "{acc_type = f32, packed = i4}" if packed else "{acc_type = f32}"
+    cases.append((name, n, k, nbytes, w, attrs))
+
+with open(f"{out}/model.mlir", "w") as f:
+    for name, n, k, nbytes, w, attrs in cases:
+        wt = f"tensor<{n}x{nbytes}xi8>"
+        st = f"tensor<{n}x1xf32>"
+        f.write(f"""func.func @{name}(%x: tensor<1x{k}xf16>, %s: {st}) -> tensor<1x{n}xf16> {{
+  %w = arith.constant dense<"0x{w.tobytes().hex().upper()}"> : {wt}
+  %y = qopt.matmul %x, %w, %s {attrs}
+      : (tensor<1x{k}xf16>, {wt}, {st}) -> tensor<1x{n}xf16>
+  return %y : tensor<1x{n}xf16>
+}}
+""")
+
+with open(f"{out}/check.txt", "w") as f:
+    for name, n, k, nbytes, w, attrs in cases:
+        tiles = w.reshape(n // 16, 16, nbytes // 64, 64).transpose(0, 2, 1, 3)
+        f.write(f"CHECK-LABEL: func.func @{name}(\n")
+        f.write(f'CHECK: arith.constant dense<"0x{tiles.tobytes().hex().upper()}"> : tensor<{n}x{nbytes}xi8>\n')
+        f.write(f"CHECK: call @qopt_gemv_{name}_f16_f16_m1n{n}k{k}_{{{{[a-z0-9_]+}}}}_tw_launch_c1(\n")
