@@ -200,12 +200,17 @@ def main():
           "split-k=8 stages=1 prefetch=2 weight-layout=tiles")
     # Tiled weights ([N/16][K steps][16][64 bytes], as the table reads them)
     # at other split-K values; the sweep-skS-st1 builds above read rows.
-    for split_k in (4, 16):
+    # Streaming loads (-sl: past L1, 256-byte L2 prefetch) on rows and tiles.
+    for name, options in (("sk4-tw", "split-k=4 weight-layout=tiles"),
+                          ("sk16-tw", "split-k=16 weight-layout=tiles"),
+                          ("sk8-tw-sl", "split-k=8 weight-layout=tiles "
+                                        "streaming-loads=1"),
+                          ("sk8-sl", "split-k=8 streaming-loads=1")):
         build(args.quant_opt, [("w4a16", "f16", 1, nk, nk)
                                for nk in (4096, 8192)]
               + [("w8a16", "f16", 1, 8192, 8192)],
-              os.path.join(args.out, f"sweep-sk{split_k}-tw"),
-              f"split-k={split_k} stages=1 weight-layout=tiles")
+              os.path.join(args.out, f"sweep-{name}"),
+              f"{options} stages=1")
     e2e = os.path.join(args.out, "e2e")
     os.makedirs(e2e, exist_ok=True)
     subprocess.run([args.quant_compile, "test/Integration/GPU/gemv_e2e.mlir",

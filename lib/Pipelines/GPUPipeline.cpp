@@ -45,6 +45,7 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   kernels.stages = options.stages;
   kernels.prefetch = options.prefetch;
   kernels.weightLayout = options.weightLayout;
+  kernels.streamingLoads = options.streamingLoads;
   kernels.tiledGemm = options.tiledGemm;
   kernels.gemmTileM = options.gemmTileM;
   kernels.gemmWarps = options.gemmWarps;

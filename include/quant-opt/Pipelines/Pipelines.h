@@ -53,6 +53,11 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::desc("GEMV with stages=1: K steps loaded ahead into "
                      "registers (0: heuristic)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> streamingLoads{
+      *this, "streaming-loads",
+      llvm::cl::desc("GEMV with stages=1: weights loaded past L1 with a "
+                     "256-byte L2 prefetch"),
+      llvm::cl::init(false)};
   PassOptions::Option<std::string> weightLayout{
       *this, "weight-layout",
       llvm::cl::desc("GEMV weight layout: auto (constants tiled at compile "

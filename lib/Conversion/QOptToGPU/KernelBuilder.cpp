@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -49,6 +50,37 @@ Value KernelBuilder::loadVector(Value memref, ValueRange indices,
   return vector::LoadOp::create(b, loc, VectorType::get({size}, elemType),
                                 memref, indices, /*nontemporal=*/false,
                                 llvm::MaybeAlign(alignment));
+}
+
+Value KernelBuilder::loadStreaming16(Value buffer, ValueRange indices) {
+  auto type = cast<MemRefType>(buffer.getType());
+  auto [strides, offset] = type.getStridesAndOffset();
+  Value elems = index(offset);
+  for (auto [i, stride] : llvm::zip_equal(indices, strides))
+    elems = add(elems, mul(i, stride));
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+  Value address = add(base, mul(elems, type.getElementTypeBitWidth() / 8));
+  Type i32 = b.getI32Type();
+  auto result = LLVM::LLVMStructType::getLiteral(b.getContext(),
+                                                 {i32, i32, i32, i32});
+  Value words =
+      LLVM::InlineAsmOp::create(
+          b, loc, TypeRange{result},
+          ValueRange{arith::IndexCastUIOp::create(b, loc, b.getI64Type(),
+                                                  address)},
+          "{ .reg .u64 g; cvta.to.global.u64 g, $4; "
+          "ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {$0, $1, $2, $3}, "
+          "[g]; }",
+          "=r,=r,=r,=r,l", /*has_side_effects=*/false,
+          /*is_align_stack=*/false, LLVM::TailCallKind::None,
+          LLVM::AsmDialectAttr(), ArrayAttr())
+          .getResult(0);
+  Value v = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(VectorType::get({4}, i32), int32_t(0)));
+  for (int64_t i = 0; i < 4; ++i)
+    v = vector::InsertOp::create(
+        b, loc, LLVM::ExtractValueOp::create(b, loc, words, i), v, i);
+  return v;
 }
 
 Value KernelBuilder::shuffle(Value v, ArrayRef<int64_t> positions) {

@@ -60,6 +60,12 @@ public:
   Value loadVector(Value memref, ValueRange indices, int64_t size,
                    int64_t alignment);
 
+  /// 16 bytes of a global, read-only, statically strided `memref` at
+  /// `indices`, as vector<4xi32>, loaded with
+  /// ld.global.nc.L1::no_allocate.L2::256B: streamed past L1, and each L2
+  /// miss fetching 256 bytes from DRAM (for data read once, in order).
+  Value loadStreaming16(Value buffer, ValueRange indices);
+
   /// Elements `positions` of a 1-D vector, as a new 1-D vector.
   Value shuffle(Value v, ArrayRef<int64_t> positions);
 

@@ -491,6 +491,7 @@ struct ConvertQOptMatmulToGPU
     config->splitK = splitK;
     config->stages = stages;
     config->prefetch = prefetch;
+    config->streamingLoads = streamingLoads;
     chooseWeightOnlyGemvTiling(*config, smCount);
     config->tiledWeights = weightLayout == "tiles";
     why = checkWeightOnlyGemv(*config);

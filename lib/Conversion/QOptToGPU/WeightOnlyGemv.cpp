@@ -79,6 +79,8 @@ std::string WeightOnlyGemvConfig::kernelName() const {
                      llvm::formatv("_sk{0}st{1}", splitK, stages).str();
   if (prefetch > 1)
     name += llvm::formatv("pf{0}", prefetch).str();
+  if (streamingLoads)
+    name += "s";
   if (tiledWeights)
     name += "_tw";
   return name;
@@ -183,7 +185,7 @@ mlir::qopt::gpu_kernels::checkWeightOnlyGemv(const WeightOnlyGemvConfig &c) {
                          "warp)",
                          c.prefetch, steps / c.splitK)
         .str();
-  if (c.stages > 1 && (c.prefetch > 1 || c.tiledWeights))
+  if (c.stages > 1 && (c.prefetch > 1 || c.tiledWeights || c.streamingLoads))
     return "register prefetch or tiled weights with a cp.async pipeline "
            "(stages > 1)";
   if (c.sharedBytes() > kMaxStaticSharedBytes)
@@ -407,6 +409,10 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
           w, /*offset=*/0, ArrayRef<int64_t>{c.n / 16, allSteps, 16, stepBytes},
           ArrayRef<int64_t>{allSteps * 16 * stepBytes, 16 * stepBytes,
                             stepBytes, 1});
+    auto loadWeights = [&](Value memref, SmallVector<Value> at) {
+      return c.streamingLoads ? kb.loadStreaming16(memref, at)
+                              : kb.loadVector(memref, at, 16, 16);
+    };
     auto loadStep = [&](Value i) {
       Value byte = kb.div(kb.mul(stepFirstK(i), format.bits), 8);
       Value ks = kb.add(kWarpBegin, kb.mul(i, step));
@@ -415,11 +421,9 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
         values.push_back(vector::BitCastOp::create(
             b, loc, VectorType::get({4}, b.getI32Type()),
             c.tiledWeights
-                ? kb.loadVector(wTiles,
-                                {bid, kb.div(ks, step), kb.add(g, 8 * r),
-                                 kb.mul(t, 16)},
-                                16, 16)
-                : kb.loadVector(w, {rows[r], byte}, 16, 16)));
+                ? loadWeights(wTiles, {bid, kb.div(ks, step),
+                                       kb.add(g, 8 * r), kb.mul(t, 16)})
+                : loadWeights(w, {rows[r], byte})));
       for (Value operand : {scale, zero}) {
         if (!operand)
           continue;

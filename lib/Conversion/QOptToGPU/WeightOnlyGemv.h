@@ -27,6 +27,7 @@ struct WeightOnlyGemvConfig {
                                   // P stages through shared memory
   int64_t prefetch = 0;           // with stages = 1: steps of weights (and
                                   // scales) loaded ahead into registers
+  bool streamingLoads = false;    // weights loaded with loadStreaming16
   bool tiledWeights = false;      // W stored as [N / 16][K steps][16][64
                                   // bytes]: a warp's step is 1 KiB in a
                                   // row; the caller passes W so
