@@ -200,12 +200,12 @@ def main():
           "split-k=8 stages=1 prefetch=2 weight-layout=tiles")
     # Tiled weights ([N/16][K steps][16][64 bytes], as the table reads them)
     # at other split-K values; the sweep-skS-st1 builds above read rows.
-    # Streaming loads (-sl: past L1, 256-byte L2 prefetch) on rows and tiles.
+    # Tiles at other split-K values, and without streaming loads (-nosl:
+    # through L1, no L2 prefetch hint).
     for name, options in (("sk4-tw", "split-k=4 weight-layout=tiles"),
                           ("sk16-tw", "split-k=16 weight-layout=tiles"),
-                          ("sk8-tw-sl", "split-k=8 weight-layout=tiles "
-                                        "streaming-loads=1"),
-                          ("sk8-sl", "split-k=8 streaming-loads=1")):
+                          ("sk8-tw-nosl", "split-k=8 weight-layout=tiles "
+                                          "streaming-loads=0")):
         build(args.quant_opt, [("w4a16", "f16", 1, nk, nk)
                                for nk in (4096, 8192)]
               + [("w8a16", "f16", 1, 8192, 8192)],

@@ -139,9 +139,10 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
     Option<"prefetch", "prefetch", "int64_t", /*default=*/"0",
            "GEMV with stages=1: K steps of weights loaded ahead into "
            "registers (0: heuristic)">,
-    Option<"streamingLoads", "streaming-loads", "bool", /*default=*/"false",
-           "GEMV with stages=1: weights loaded past L1 with a 256-byte L2 "
-           "prefetch (ld.global.nc.L1::no_allocate.L2::256B)">,
+    Option<"streamingLoads", "streaming-loads", "bool", /*default=*/"true",
+           "GEMV with tiled weights: load them past L1 with a 256-byte L2 "
+           "prefetch (ld.global.nc.L1::no_allocate.L2::256B); weights read "
+           "as rows never are (slower, measured)">,
     Option<"weightLayout", "weight-layout", "std::string",
            /*default=*/"\"auto\"",
            "GEMV weight layout: auto (constant weights are tiled at compile "

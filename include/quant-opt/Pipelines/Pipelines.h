@@ -55,9 +55,9 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::init(0)};
   PassOptions::Option<bool> streamingLoads{
       *this, "streaming-loads",
-      llvm::cl::desc("GEMV with stages=1: weights loaded past L1 with a "
+      llvm::cl::desc("GEMV with tiled weights: load them past L1 with a "
                      "256-byte L2 prefetch"),
-      llvm::cl::init(false)};
+      llvm::cl::init(true)};
   PassOptions::Option<std::string> weightLayout{
       *this, "weight-layout",
       llvm::cl::desc("GEMV weight layout: auto (constants tiled at compile "
