@@ -107,8 +107,7 @@ struct BundleGPUBinaries
             llvm::sys::fs::createUniqueDirectory("qopt-fatbin", dir))
       return binary.emitError() << "cannot create a temporary directory: "
                                 << ec.message();
-    auto cleanup = llvm::make_scope_exit(
-        [&] { llvm::sys::fs::remove_directories(dir); });
+    llvm::scope_exit cleanup([&] { llvm::sys::fs::remove_directories(dir); });
     auto file = [&](StringRef name) {
       SmallString<256> path(dir);
       llvm::sys::path::append(path, name);
