@@ -12,7 +12,8 @@ Writes one MLIR module of weight-only products per configuration, runs
   sweep-skS-stP/    the M=1, N=K=4096 and 8192 INT4 kernels with split-K S,
                     P pipeline stages
   sweep-skS-tw/     tiled weights at split-K S (the table's layout);
-                    sweep-sk8-pf2-tw two steps loaded ahead
+                    sweep-sk8-pf2-tw two steps loaded ahead;
+                    sweep-m16-skS-tw: M = 8 and 16 at split-K S
   mma_sp_check      bench/gpu/mma_sp_check.cu (nvcc): the numerics
                     library's 2:4 mma.sp metadata on every shape and selector
 
@@ -211,6 +212,13 @@ def main():
               + [("w8a16", "f16", 1, 8192, 8192)],
               os.path.join(args.out, f"sweep-{name}"),
               f"{options} stages=1")
+    # M = 8 and 16 (batched decode) at other split-K values, tiled.
+    for split_k in (2, 4, 8, 16):
+        build(args.quant_opt, [("w4a16", "f16", 16, 8192, 8192),
+                               ("w8a16", "f16", 16, 8192, 8192),
+                               ("w4a16", "f16", 8, 8192, 8192)],
+              os.path.join(args.out, f"sweep-m16-sk{split_k}-tw"),
+              f"split-k={split_k} stages=1 weight-layout=tiles")
     e2e = os.path.join(args.out, "e2e")
     os.makedirs(e2e, exist_ok=True)
     subprocess.run([args.quant_compile, "test/Integration/GPU/gemv_e2e.mlir",
