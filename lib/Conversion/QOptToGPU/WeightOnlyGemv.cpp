@@ -205,8 +205,14 @@ void mlir::qopt::gpu_kernels::chooseWeightOnlyGemvTiling(
     // loads in flight; split K across more warps until the grid has them,
     // keeping at least two K steps per warp.
     int64_t wantWarps = 16 * smCount;
+    // With two 8-row tiles of X the INT4 kernel takes 75-86 registers a
+    // thread, so blocks of 8 warps fit 2-3 to an SM and N = 8192 (512
+    // blocks) runs in 1.3-2 waves; blocks of 4 warps fit in one. Measured
+    // on an H200 (docs/perf/gpu.md), M = 16, N = K = 8192: 26.0 µs with 4
+    // warps against 38.2 with 8; INT8, and INT4 at M <= 8, stay at 8.
+    int64_t maxSplitK = c.mTiles() > 1 && c.format.bits == 4 ? 4 : 8;
     c.splitK = 1;
-    while (c.splitK < 8 && c.blocks() * c.splitK < wantWarps &&
+    while (c.splitK < maxSplitK && c.blocks() * c.splitK < wantWarps &&
            steps % (2 * c.splitK) == 0 && steps / (2 * c.splitK) >= 2)
       c.splitK *= 2;
   }
