@@ -148,8 +148,9 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
            "GEMV weight layout: auto (constant weights are tiled at compile "
            "time, [N/16][K steps][16][64 bytes], so a warp step reads 1 KiB "
            "in a row; others are read as they are), rows (never tiled) or "
-           "tiles (every weight operand is expected tiled: the caller "
-           "passes it so, as bench/gpu does)">,
+           "tiles (as auto, and the caller passes the other weights of "
+           "weight-only products tiled, as bench/gpu does: each such "
+           "product must then run on the GEMV, else it is an error)">,
     Option<"tiledGemm", "tiled-gemm", "bool", /*default=*/"true",
            "Weight-only products with M > 64 as the tiled GEMM (cp.async, "
            "ldmatrix) where it applies; false: the X-tile GEMM">,

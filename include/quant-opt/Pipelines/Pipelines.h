@@ -61,8 +61,8 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
   PassOptions::Option<std::string> weightLayout{
       *this, "weight-layout",
       llvm::cl::desc("GEMV weight layout: auto (constants tiled at compile "
-                     "time), rows, or tiles (the caller passes every weight "
-                     "tiled)"),
+                     "time), rows, or tiles (as auto, and the caller passes "
+                     "the other weight-only weights tiled)"),
       llvm::cl::init("auto")};
   PassOptions::Option<bool> tiledGemm{
       *this, "tiled-gemm",

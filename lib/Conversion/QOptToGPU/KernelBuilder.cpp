@@ -55,6 +55,9 @@ Value KernelBuilder::loadVector(Value memref, ValueRange indices,
 Value KernelBuilder::loadStreaming16(Value buffer, ValueRange indices) {
   auto type = cast<MemRefType>(buffer.getType());
   auto [strides, offset] = type.getStridesAndOffset();
+  assert(!ShapedType::isDynamic(offset) &&
+         llvm::none_of(strides, ShapedType::isDynamic) &&
+         "loadStreaming16 needs static strides");
   Value elems = index(offset);
   for (auto [i, stride] : llvm::zip_equal(indices, strides))
     elems = add(elems, mul(i, stride));

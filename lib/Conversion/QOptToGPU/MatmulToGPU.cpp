@@ -358,6 +358,19 @@ struct ConvertQOptMatmulToGPU
     for (MatmulOp op : matmuls) {
       std::string why;
       std::optional<KernelPlan> plan = planKernel(op, why);
+      // weight-layout=tiles: the caller passes the weights of weight-only
+      // products in the GEMV's tiles, so each must run on the tiled GEMV.
+      if (weightLayout == "tiles" && !op.getInputScale() &&
+          !isConstantTensor(op.getWeight()) &&
+          (!plan || !StringRef(plan->name).ends_with("_tw"))) {
+        op.emitError() << "weight-layout=tiles: the weight operand is in "
+                          "tiles, but the product does not run on the "
+                          "tiled GEMV ("
+                       << (plan ? plan->name + " reads rows"
+                                : "no GPU kernel for " + why)
+                       << ")";
+        return signalPassFailure();
+      }
       if (!plan) {
         op.emitWarning() << "qopt.matmul runs on the host: no GPU kernel for "
                          << why;
@@ -492,14 +505,17 @@ struct ConvertQOptMatmulToGPU
     config->stages = stages;
     config->prefetch = prefetch;
     chooseWeightOnlyGemvTiling(*config, smCount);
-    config->tiledWeights = weightLayout == "tiles";
+    // Weights from the caller are in tiles with weight-layout=tiles.
+    const bool constantWeight = isConstantTensor(op.getWeight());
+    config->tiledWeights = weightLayout == "tiles" && !constantWeight;
     why = checkWeightOnlyGemv(*config);
     if (!why.empty())
       return std::nullopt;
     // Tiles (measured on an H100, docs/perf/gpu.md: 12 % faster for INT4,
-    // 27 % for INT8 at N = K = 8192) for constant weights, permuted here.
+    // 27 % for INT8 at N = K = 8192) for constant weights, permuted here;
+    // constants this cannot read (behind a reshape) keep rows.
     Value tiledWeight;
-    if (weightLayout == "auto" && config->stages == 1)
+    if (weightLayout != "rows" && constantWeight && config->stages == 1)
       tiledWeight = tileConstantWeight(b, op.getLoc(), op.getWeight(),
                                        config->kPerWarpStep() *
                                            config->format.bits / 8);
