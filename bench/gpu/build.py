@@ -4,7 +4,9 @@
 Writes one MLIR module of weight-only products per configuration, runs
 `qopt-gpu-pipeline{kernels-dir=...}` on it and leaves, under OUT,
 
-  table/            the kernels of the benchmark table (tiling heuristic)
+  table/            the GEMVs of the benchmark table (tiling heuristic,
+                    weight-layout=tiles: run.py passes tiled weights)
+  table-gemm/       its other products (weights in rows)
   e2e/decode        test/Integration/GPU/gemv_e2e.mlir compiled ahead of
                     time (quant-compile) with its checking main()
   e2e/resident      the same for constant weights (resident_weights.test):
@@ -178,10 +180,15 @@ def main():
     parser.add_argument("--quant-compile", default="build/bin/quant-compile")
     parser.add_argument("--nvcc", default="/usr/local/cuda/bin/nvcc")
     args = parser.parse_args()
-    # The GEMVs read weights in tiles, as they do for the constant weights
-    # of a compiled model (run.py tiles the operand).
-    build(args.quant_opt, list(table_cases()), os.path.join(args.out, "table"),
-          "weight-layout=tiles")
+    # The GEMVs (weight-only, M <= 16) read weights in tiles, as they do
+    # for the constant weights of a compiled model (run.py tiles the
+    # operand); the other products read rows.
+    def gemv(case):
+        return case[0] in FAMILIES and case[2] <= 16
+    build(args.quant_opt, [c for c in table_cases() if gemv(c)],
+          os.path.join(args.out, "table"), "weight-layout=tiles")
+    build(args.quant_opt, [c for c in table_cases() if not gemv(c)],
+          os.path.join(args.out, "table-gemm"), "")
     for rows, warps in ((32, 2), (32, 4), (64, 2), (64, 8)):
         build(args.quant_opt, [("w4a16", "f16", m, nk, nk)
                                for m in (64, 256) for nk in (4096, 8192)],

@@ -439,8 +439,11 @@ def main():
                "empty_kernel_b2b_us": empty.back_to_back,
                "rows": [], "sweep": []}
     failures = 0
-    directory = os.path.join(args.kernels, "table")
-    manifest = load_manifest(directory)
+    # The table's kernels: table/ (GEMVs, tiled weights) and table-gemm/.
+    tables = [(os.path.join(args.kernels, d),
+               load_manifest(os.path.join(args.kernels, d)))
+              for d in sorted(os.listdir(args.kernels))
+              if d == "table" or d.startswith("table-")]
     cublas = {}
     header = (f"{'case':<28} {'kernel us':>9} {'cuBLAS fp16 us':>14} "
               f"{'speedup':>7} {'floor us':>8} {'of floor':>8} "
@@ -450,7 +453,8 @@ def main():
           f"{args.runs} calls between two events / {args.runs}")
     print(header)
     print("-" * len(header))
-    for launch in manifest["launches"]:
+    for directory, manifest, launch in (
+            (d, m, launch) for d, m in tables for launch in m["launches"]):
         case = parse_case(launch["function"])
         family, act, m, n, k = case
         if args.only and args.only not in launch["function"]:
