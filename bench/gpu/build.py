@@ -15,7 +15,8 @@ Writes one MLIR module of weight-only products per configuration, runs
                     P pipeline stages
   sweep-skS-tw/     tiled weights at split-K S (the table's layout);
                     sweep-sk8-pf2-tw two steps loaded ahead;
-                    sweep-m16-skS-tw: M = 8 and 16 at split-K S
+                    sweep-m16-skS-tw: M = 8 and 16 at split-K S;
+                    sweep-gemm-tw: the X-tile GEMM on tiled weights
   mma_sp_check      bench/gpu/mma_sp_check.cu (nvcc): the numerics
                     library's 2:4 mma.sp metadata on every shape and selector
 
@@ -219,6 +220,13 @@ def main():
               + [("w8a16", "f16", 1, 8192, 8192)],
               os.path.join(args.out, f"sweep-{name}"),
               f"{options} stages=1")
+    # The X-tile GEMM (16 < M <= 64) on tiled weights with streaming loads
+    # (gemm-tiled-weights, off by default until measured): against the
+    # table's rows, and sweep-gemm-r32-w* above.
+    build(args.quant_opt, [(fam, "f16", m, nk, nk) for fam in ("w4a16", "w8a16")
+                           for m in (32, 64) for nk in (4096, 8192)],
+          os.path.join(args.out, "sweep-gemm-tw"),
+          "weight-layout=tiles gemm-tiled-weights=1")
     # M = 8 and 16 (batched decode) at other split-K values, tiled.
     for split_k in (2, 4, 8, 16):
         build(args.quant_opt, [("w4a16", "f16", 16, 8192, 8192),

@@ -46,6 +46,7 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   kernels.prefetch = options.prefetch;
   kernels.weightLayout = options.weightLayout;
   kernels.streamingLoads = options.streamingLoads;
+  kernels.gemmTiledWeights = options.gemmTiledWeights;
   kernels.tiledGemm = options.tiledGemm;
   kernels.gemmTileM = options.gemmTileM;
   kernels.gemmWarps = options.gemmWarps;

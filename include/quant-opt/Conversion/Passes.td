@@ -151,6 +151,11 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
            "tiles (as auto, and the caller passes the other weights of "
            "weight-only products tiled, as bench/gpu does: each such "
            "product must then run on the GEMV, else it is an error)">,
+    Option<"gemmTiledWeights", "gemm-tiled-weights", "bool",
+           /*default=*/"false",
+           "The X-tile GEMM (16 < M <= 64) reads W as the GEMV does under "
+           "weight-layout (tiles for constants, streaming loads); off until "
+           "measured">,
     Option<"tiledGemm", "tiled-gemm", "bool", /*default=*/"true",
            "Weight-only products with M > 64 as the tiled GEMM (cp.async, "
            "ldmatrix) where it applies; false: the X-tile GEMM">,

@@ -64,6 +64,11 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
                      "time), rows, or tiles (as auto, and the caller passes "
                      "the other weight-only weights tiled)"),
       llvm::cl::init("auto")};
+  PassOptions::Option<bool> gemmTiledWeights{
+      *this, "gemm-tiled-weights",
+      llvm::cl::desc("The X-tile GEMM (16 < M <= 64) reads W as the GEMV "
+                     "does under weight-layout; off until measured"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> tiledGemm{
       *this, "tiled-gemm",
       llvm::cl::desc("Weight-only M > 64 as the tiled GEMM (false: the "

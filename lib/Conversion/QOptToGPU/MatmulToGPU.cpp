@@ -364,8 +364,8 @@ struct ConvertQOptMatmulToGPU
           !isConstantTensor(op.getWeight()) &&
           (!plan || !StringRef(plan->name).ends_with("_tw"))) {
         op.emitError() << "weight-layout=tiles: the weight operand is in "
-                          "tiles, but the product does not run on the "
-                          "tiled GEMV ("
+                          "tiles, but no kernel that reads tiles computes "
+                          "the product ("
                        << (plan ? plan->name + " reads rows"
                                 : "no GPU kernel for " + why)
                        << ")";
@@ -463,9 +463,11 @@ struct ConvertQOptMatmulToGPU
     FailureOr<WeightOnlyGemvConfig> config = getGemvConfig(op, why);
     if (failed(config))
       return std::nullopt;
-    // A weight-only family: its kernel, launch geometry and the operands.
+    // A weight-only family: its kernel, launch geometry and the operands
+    // (`tiledWeight`, if set, in place of W).
     auto weightOnly = [&](auto c, std::array<int64_t, 3> grid,
-                          int64_t threads, auto build) {
+                          int64_t threads, auto build,
+                          Value tiledWeight = {}) {
       plan.name = c.kernelName();
       plan.argumentTypes = getWeightOnlyGemvArgumentTypes(op.getContext(), c);
       plan.grid = grid;
@@ -473,12 +475,36 @@ struct ConvertQOptMatmulToGPU
       plan.build = [c, build](OpBuilder &b, Location loc) {
         return build(b, loc, c);
       };
-      plan.inputs = {flatten(op.getInput()), op.getWeight(),
+      plan.inputs = {flatten(op.getInput()),
+                     tiledWeight ? tiledWeight : op.getWeight(),
                      asF32(op.getScale())};
       if (c.zeroPoints)
         plan.inputs.push_back(arith::ConstantOp::create(
             b, op.getLoc(), *getZeroPointsAsI32(op)));
       return plan;
+    };
+    // How a kernel that can read tiles reads W: a constant weight in tiles,
+    // permuted here (constants this cannot read, behind a reshape, keep
+    // rows); the caller's weight in tiles with weight-layout=tiles. Tiles
+    // (measured on an H100, docs/perf/gpu.md: the GEMV 12 % faster for
+    // INT4, 27 % for INT8 at N = K = 8192) come with streaming loads
+    // (11 % more there; 3 % slower on rows, so never there). Returns the
+    // tiled constant, if any.
+    auto chooseWeightRead = [&](WeightOnlyGemvConfig &c,
+                                bool readsTiles) -> Value {
+      c.tiledWeights = c.streamingLoads = false;
+      if (!readsTiles || weightLayout == "rows")
+        return {};
+      Value tiled;
+      if (isConstantTensor(op.getWeight())) {
+        tiled = tileConstantWeight(b, op.getLoc(), op.getWeight(),
+                                   c.kPerWarpStep() * c.format.bits / 8);
+        c.tiledWeights = bool(tiled);
+      } else {
+        c.tiledWeights = weightLayout == "tiles";
+      }
+      c.streamingLoads = streamingLoads && c.tiledWeights;
+      return tiled;
     };
     // Measured on an H200 (docs/perf/gpu.md): up to 64 rows the X-tile
     // GEMM with 32-row tiles is faster, the tiled GEMM beyond.
@@ -498,36 +524,20 @@ struct ConvertQOptMatmulToGPU
       why = checkWeightOnlyGemm(gemm);
       if (!why.empty())
         return std::nullopt;
+      Value tiledWeight = chooseWeightRead(gemm, gemmTiledWeights);
       return weightOnly(gemm, {gemm.blocksN(), gemm.blocksM(), 1},
-                        gemm.threads(), buildWeightOnlyGemm);
+                        gemm.threads(), buildWeightOnlyGemm, tiledWeight);
     }
     config->splitK = splitK;
     config->stages = stages;
     config->prefetch = prefetch;
     chooseWeightOnlyGemvTiling(*config, smCount);
-    // Weights from the caller are in tiles with weight-layout=tiles.
-    const bool constantWeight = isConstantTensor(op.getWeight());
-    config->tiledWeights = weightLayout == "tiles" && !constantWeight;
     why = checkWeightOnlyGemv(*config);
     if (!why.empty())
       return std::nullopt;
-    // Tiles (measured on an H100, docs/perf/gpu.md: 12 % faster for INT4,
-    // 27 % for INT8 at N = K = 8192) for constant weights, permuted here;
-    // constants this cannot read (behind a reshape) keep rows.
-    Value tiledWeight;
-    if (weightLayout != "rows" && constantWeight && config->stages == 1)
-      tiledWeight = tileConstantWeight(b, op.getLoc(), op.getWeight(),
-                                       config->kPerWarpStep() *
-                                           config->format.bits / 8);
-    config->tiledWeights |= bool(tiledWeight);
-    // Measured on an H100 (docs/perf/gpu.md): 11 % faster on tiles, 3 %
-    // slower on rows (each warp's 64-byte pieces of 16 rows).
-    config->streamingLoads = streamingLoads && config->tiledWeights;
-    KernelPlan gemv = weightOnly(*config, {config->blocks(), 1, 1},
-                                 config->threads(), buildWeightOnlyGemv);
-    if (tiledWeight)
-      gemv.inputs[1] = tiledWeight;
-    return gemv;
+    Value tiledWeight = chooseWeightRead(*config, config->stages == 1);
+    return weightOnly(*config, {config->blocks(), 1, 1}, config->threads(),
+                      buildWeightOnlyGemv, tiledWeight);
   }
 
   /// Replaces `op` by a call of the kernel's launch function.

@@ -33,7 +33,8 @@ using namespace mlir::qopt::gpu_kernels;
 
 std::string WeightOnlyGemmConfig::kernelName() const {
   return getWeightOnlyKernelName(*this, "gemm") +
-         llvm::formatv("_r{0}w{1}", rowsX, warpsN).str();
+         llvm::formatv("_r{0}w{1}", rowsX, warpsN).str() +
+         getWeightReadSuffix(*this);
 }
 
 void mlir::qopt::gpu_kernels::chooseWeightOnlyGemmTiling(
@@ -95,8 +96,11 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
 
   ThreadIds ids = getThreadIds(kb);
   Value tid = ids.tid, warp = ids.warp, g = ids.g, t = ids.t;
-  Value n0 = kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
-                    16 * c.warpsN);
+  Value bn = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value n0 = kb.mul(bn, 16 * c.warpsN);
+  // The warp's 16-row tile of W (tiled weights: its index in the tiles).
+  Value rowTile = kb.add(kb.mul(bn, c.warpsN), warp);
+  WeightReader weights(kb, c, w);
   Value m0 =
       kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y), c.rowsX);
   Value rowG = kb.add(kb.add(n0, kb.mul(warp, 16)), g);
@@ -136,9 +140,8 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
     }
     Value byte = kb.div(kb.mul(kb.add(ks, kThread), format.bits), 8);
     for (int r = 0; r < 2; ++r)
-      values.push_back(vector::BitCastOp::create(
-          b, loc, VectorType::get({4}, b.getI32Type()),
-          kb.loadVector(w, {rows[r], byte}, 16, 16)));
+      values.push_back(
+          weights.load(rows[r], byte, rowTile, i, kb.add(g, 8 * r), t));
     for (Value operand : {scale, zero})
       for (int r = 0; operand && r < 2; ++r)
         values.push_back(memref::LoadOp::create(

@@ -79,11 +79,43 @@ std::string WeightOnlyGemvConfig::kernelName() const {
                      llvm::formatv("_sk{0}st{1}", splitK, stages).str();
   if (prefetch > 1)
     name += llvm::formatv("pf{0}", prefetch).str();
-  if (streamingLoads)
-    name += "s";
-  if (tiledWeights)
-    name += "_tw";
-  return name;
+  return name + getWeightReadSuffix(*this);
+}
+
+std::string mlir::qopt::gpu_kernels::getWeightReadSuffix(
+    const WeightOnlyGemvConfig &c) {
+  return std::string(c.streamingLoads ? "s" : "") +
+         (c.tiledWeights ? "_tw" : "");
+}
+
+WeightReader::WeightReader(KernelBuilder &kb, const WeightOnlyGemvConfig &c,
+                           Value w)
+    : kb(kb), config(c), w(w) {
+  if (!c.tiledWeights)
+    return;
+  const int64_t stepBytes = c.kPerWarpStep() * c.format.bits / 8;
+  const int64_t steps = c.k / c.kPerWarpStep();
+  OpBuilder &b = kb.builder();
+  tiles = memref::ReinterpretCastOp::create(
+      b, kb.location(),
+      MemRefType::get({c.n / 16, steps, 16, stepBytes}, b.getI8Type()), w,
+      /*offset=*/0, ArrayRef<int64_t>{c.n / 16, steps, 16, stepBytes},
+      ArrayRef<int64_t>{steps * 16 * stepBytes, 16 * stepBytes, stepBytes,
+                        1});
+}
+
+Value WeightReader::load(Value row, Value byte, Value rowTile, Value step,
+                         Value rowInTile, Value t) {
+  SmallVector<Value> at =
+      tiles ? SmallVector<Value>{rowTile, step, rowInTile, kb.mul(t, 16)}
+            : SmallVector<Value>{row, byte};
+  Value buffer = tiles ? tiles : w;
+  if (config.streamingLoads)
+    return kb.loadStreaming16(buffer, at);
+  return vector::BitCastOp::create(
+      kb.builder(), kb.location(),
+      VectorType::get({4}, kb.builder().getI32Type()),
+      kb.loadVector(buffer, at, 16, 16));
 }
 
 SmallVector<Value> mlir::qopt::gpu_kernels::getScaleIndices(
@@ -404,32 +436,14 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
     // while the loads of step i + prefetch are in flight. A step's values:
     // rows g and g + 8 of weights, of scales, then of zero points.
     const int64_t depth = c.prefetch;
-    // Tiled weights: the same bytes viewed as [N / 16][K steps][16][64].
-    const int64_t stepBytes = step * format.bits / 8;
-    const int64_t allSteps = c.k / step;
-    Value wTiles;
-    if (c.tiledWeights)
-      wTiles = memref::ReinterpretCastOp::create(
-          b, loc,
-          MemRefType::get({c.n / 16, allSteps, 16, stepBytes}, b.getI8Type()),
-          w, /*offset=*/0, ArrayRef<int64_t>{c.n / 16, allSteps, 16, stepBytes},
-          ArrayRef<int64_t>{allSteps * 16 * stepBytes, 16 * stepBytes,
-                            stepBytes, 1});
-    auto loadWeights = [&](Value memref, SmallVector<Value> at) {
-      return c.streamingLoads ? kb.loadStreaming16(memref, at)
-                              : kb.loadVector(memref, at, 16, 16);
-    };
+    WeightReader weights(kb, c, w);
     auto loadStep = [&](Value i) {
       Value byte = kb.div(kb.mul(stepFirstK(i), format.bits), 8);
       Value ks = kb.add(kWarpBegin, kb.mul(i, step));
       SmallVector<Value> values;
       for (int r = 0; r < 2; ++r)
-        values.push_back(vector::BitCastOp::create(
-            b, loc, VectorType::get({4}, b.getI32Type()),
-            c.tiledWeights
-                ? loadWeights(wTiles, {bid, kb.div(ks, step),
-                                       kb.add(g, 8 * r), kb.mul(t, 16)})
-                : loadWeights(w, {rows[r], byte})));
+        values.push_back(weights.load(rows[r], byte, bid, kb.div(ks, step),
+                                      kb.add(g, 8 * r), t));
       for (Value operand : {scale, zero}) {
         if (!operand)
           continue;

@@ -66,6 +66,29 @@ struct WeightOnlyGemvConfig {
 std::string getWeightOnlyKernelName(const WeightOnlyGemvConfig &config,
                                     StringRef family);
 
+/// The kernel-name suffix of how W is read: "s" with streaming loads,
+/// "_tw" in tiles.
+std::string getWeightReadSuffix(const WeightOnlyGemvConfig &config);
+
+/// How a weight-only kernel reads 16 bytes of W: row `row` from byte `byte`
+/// (rows), or, with config.tiledWeights, the same bytes from the tiles
+/// [N / 16][K steps][16][64 bytes] (`rowTile` = row / 16, `step` the K
+/// step, `rowInTile`, `t` the thread's 16 bytes), with loadStreaming16 if
+/// config.streamingLoads. Build one per kernel (it views W once).
+class WeightReader {
+public:
+  WeightReader(KernelBuilder &kb, const WeightOnlyGemvConfig &config,
+               Value w);
+  /// vector<4xi32>.
+  Value load(Value row, Value byte, Value rowTile, Value step,
+             Value rowInTile, Value t);
+
+private:
+  KernelBuilder &kb;
+  const WeightOnlyGemvConfig &config;
+  Value w, tiles;
+};
+
 /// Why no weight-only kernel takes these operands (codes, activations,
 /// scale groups, N a multiple of 16), whatever M and the tiling.
 std::string checkWeightOnlyOperands(const WeightOnlyGemvConfig &config);

@@ -12,10 +12,11 @@ func.func @caller_tiles(%x: tensor<1x256xf16>, %w: tensor<32x128xi8>, %s: tensor
 
 // -----
 
-// The same weight at M = 32 would go to a GEMM, which reads rows: an
-// error, not a silent misreading of the caller's tiles.
+// The same weight at M = 32 would go to a GEMM, which reads rows (without
+// gemm-tiled-weights): an error, not a silent misreading of the caller's
+// tiles.
 func.func @gemm_cannot_read_tiles(%x: tensor<32x256xf16>, %w: tensor<32x128xi8>, %s: tensor<32x2xf32>) -> tensor<32x32xf16> {
-  // expected-error @+1 {{weight-layout=tiles: the weight operand is in tiles, but the product does not run on the tiled GEMV (qopt_gemm_i4_f16_f16_m32n32k256_s1x128_r32w2 reads rows)}}
+  // expected-error @+1 {{weight-layout=tiles: the weight operand is in tiles, but no kernel that reads tiles computes the product (qopt_gemm_i4_f16_f16_m32n32k256_s1x128_r32w2 reads rows)}}
   %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
       : (tensor<32x256xf16>, tensor<32x128xi8>, tensor<32x2xf32>) -> tensor<32x32xf16>
   return %y : tensor<32x32xf16>
@@ -25,7 +26,7 @@ func.func @gemm_cannot_read_tiles(%x: tensor<32x256xf16>, %w: tensor<32x128xi8>,
 
 // A product with no GPU kernel at all (N not a multiple of 16) likewise.
 func.func @host_cannot_read_tiles(%x: tensor<1x256xf16>, %w: tensor<24x128xi8>, %s: tensor<24x2xf32>) -> tensor<1x24xf16> {
-  // expected-error @+1 {{weight-layout=tiles: the weight operand is in tiles, but the product does not run on the tiled GEMV (no GPU kernel for N = 24 is not a multiple of 16)}}
+  // expected-error @+1 {{weight-layout=tiles: the weight operand is in tiles, but no kernel that reads tiles computes the product (no GPU kernel for N = 24 is not a multiple of 16)}}
   %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
       : (tensor<1x256xf16>, tensor<24x128xi8>, tensor<24x2xf32>) -> tensor<1x24xf16>
   return %y : tensor<1x24xf16>

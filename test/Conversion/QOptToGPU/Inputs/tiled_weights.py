@@ -1,5 +1,6 @@
-"""Writes DIR/model.mlir, GEMVs with constant weights of distinct bytes,
-and DIR/check.txt, the FileCheck lines of their weights as the GEMV tiles
+"""Writes DIR/model.mlir, products of M rows (argv[2], default 1: GEMVs;
+above 16 the X-tile GEMM) with constant weights of distinct bytes, and
+DIR/check.txt, the FileCheck lines of their weights as the kernels tile
 them: [N/16][K steps][16 rows][64 bytes], computed here with NumPy."""
 
 import sys
@@ -7,6 +8,8 @@ import sys
 import numpy as np
 
 out = sys.argv[1]
+m = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+family = "gemv" if m <= 16 else "gemm"
 cases = []  # (name, weight bytes [N, B], MLIR product)
 rng = np.random.default_rng(7)
 for name, n, k, packed in (("i4", 32, 256, True), ("i8", 16, 128, False)):
@@ -19,11 +22,11 @@ with open(f"{out}/model.mlir", "w") as f:
     for name, n, k, nbytes, w, attrs in cases:
         wt = f"tensor<{n}x{nbytes}xi8>"
         st = f"tensor<{n}x1xf32>"
-        f.write(f"""func.func @{name}(%x: tensor<1x{k}xf16>, %s: {st}) -> tensor<1x{n}xf16> {{
+        f.write(f"""func.func @{name}(%x: tensor<{m}x{k}xf16>, %s: {st}) -> tensor<{m}x{n}xf16> {{
   %w = arith.constant dense<"0x{w.tobytes().hex().upper()}"> : {wt}
   %y = qopt.matmul %x, %w, %s {attrs}
-      : (tensor<1x{k}xf16>, {wt}, {st}) -> tensor<1x{n}xf16>
-  return %y : tensor<1x{n}xf16>
+      : (tensor<{m}x{k}xf16>, {wt}, {st}) -> tensor<{m}x{n}xf16>
+  return %y : tensor<{m}x{n}xf16>
 }}
 """)
 
@@ -32,4 +35,4 @@ with open(f"{out}/check.txt", "w") as f:
         tiles = w.reshape(n // 16, 16, nbytes // 64, 64).transpose(0, 2, 1, 3)
         f.write(f"CHECK-LABEL: func.func @{name}(\n")
         f.write(f'CHECK: arith.constant dense<"0x{tiles.tobytes().hex().upper()}"> : tensor<{n}x{nbytes}xi8>\n')
-        f.write(f"CHECK: call @qopt_gemv_{name}_f16_f16_m1n{n}k{k}_{{{{[a-z0-9_]+}}}}_tw_launch_c1(\n")
+        f.write(f"CHECK: call @qopt_{family}_{name}_f16_f16_m{m}n{n}k{k}_{{{{[a-z0-9_]+}}}}s_tw_launch_c1(\n")
