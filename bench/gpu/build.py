@@ -16,7 +16,8 @@ Writes one MLIR module of weight-only products per configuration, runs
   sweep-skS-tw/     tiled weights at split-K S (the table's layout);
                     sweep-sk8-pf2-tw two steps loaded ahead;
                     sweep-m16-skS-tw: M = 8 and 16 at split-K S;
-                    sweep-gemm-tw: the X-tile GEMM on tiled weights
+                    sweep-gemm-tw: the X-tile GEMM on tiled weights;
+                    sweep-m16-r2*: two row tiles a warp
   mma_sp_check      bench/gpu/mma_sp_check.cu (nvcc): the numerics
                     library's 2:4 mma.sp metadata on every shape and selector
 
@@ -227,6 +228,15 @@ def main():
                            for m in (32, 64) for nk in (4096, 8192)],
           os.path.join(args.out, "sweep-gemm-tw"),
           "weight-layout=tiles gemm-tiled-weights=1")
+    # Two 16-row tiles of W a warp (row-tiles=2: X fragments reused; off by
+    # default until measured), tiled, at the heuristic's split-K and at 8.
+    for name, options in (("m16-r2-tw", ""), ("m16-r2-sk8-tw", "split-k=8")):
+        build(args.quant_opt, [("w4a16", "f16", 16, 8192, 8192),
+                               ("w8a16", "f16", 16, 8192, 8192),
+                               ("w4a16", "f16", 8, 8192, 8192),
+                               ("w4a16", "f16", 1, 8192, 8192)],
+              os.path.join(args.out, f"sweep-{name}"),
+              f"{options} stages=1 row-tiles=2 weight-layout=tiles")
     # M = 8 and 16 (batched decode) at other split-K values, tiled.
     for split_k in (2, 4, 8, 16):
         build(args.quant_opt, [("w4a16", "f16", 16, 8192, 8192),

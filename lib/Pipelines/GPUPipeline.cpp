@@ -44,6 +44,7 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   kernels.splitK = options.splitK;
   kernels.stages = options.stages;
   kernels.prefetch = options.prefetch;
+  kernels.rowTiles = options.rowTiles;
   kernels.weightLayout = options.weightLayout;
   kernels.streamingLoads = options.streamingLoads;
   kernels.gemmTiledWeights = options.gemmTiledWeights;

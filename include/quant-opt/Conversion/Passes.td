@@ -139,6 +139,9 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
     Option<"prefetch", "prefetch", "int64_t", /*default=*/"0",
            "GEMV with stages=1: K steps of weights loaded ahead into "
            "registers (0: heuristic)">,
+    Option<"rowTiles", "row-tiles", "int64_t", /*default=*/"1",
+           "GEMV with stages=1: 16-row tiles of W per warp, each X fragment "
+           "feeding all of them (less X traffic at M > 8); 1 until measured">,
     Option<"streamingLoads", "streaming-loads", "bool", /*default=*/"true",
            "GEMV with tiled weights: load them past L1 with a 256-byte L2 "
            "prefetch (ld.global.nc.L1::no_allocate.L2::256B); weights read "

@@ -53,6 +53,11 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::desc("GEMV with stages=1: K steps loaded ahead into "
                      "registers (0: heuristic)"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> rowTiles{
+      *this, "row-tiles",
+      llvm::cl::desc("GEMV with stages=1: 16-row tiles of W per warp (X "
+                     "reused across them)"),
+      llvm::cl::init(1)};
   PassOptions::Option<bool> streamingLoads{
       *this, "streaming-loads",
       llvm::cl::desc("GEMV with tiled weights: load them past L1 with a "

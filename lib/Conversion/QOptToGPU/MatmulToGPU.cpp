@@ -531,6 +531,7 @@ struct ConvertQOptMatmulToGPU
     config->splitK = splitK;
     config->stages = stages;
     config->prefetch = prefetch;
+    config->rowTiles = rowTiles;
     chooseWeightOnlyGemvTiling(*config, smCount);
     why = checkWeightOnlyGemv(*config);
     if (!why.empty())

@@ -79,6 +79,8 @@ std::string WeightOnlyGemvConfig::kernelName() const {
                      llvm::formatv("_sk{0}st{1}", splitK, stages).str();
   if (prefetch > 1)
     name += llvm::formatv("pf{0}", prefetch).str();
+  if (rowTiles > 1)
+    name += llvm::formatv("r{0}", rowTiles).str();
   return name + getWeightReadSuffix(*this);
 }
 
@@ -217,9 +219,15 @@ mlir::qopt::gpu_kernels::checkWeightOnlyGemv(const WeightOnlyGemvConfig &c) {
                          "warp)",
                          c.prefetch, steps / c.splitK)
         .str();
-  if (c.stages > 1 && (c.prefetch > 1 || c.tiledWeights || c.streamingLoads))
-    return "register prefetch or tiled weights with a cp.async pipeline "
-           "(stages > 1)";
+  if (c.stages > 1 && (c.prefetch > 1 || c.tiledWeights ||
+                       c.streamingLoads || c.rowTiles > 1))
+    return "register prefetch, several row tiles or tiled weights with a "
+           "cp.async pipeline (stages > 1)";
+  if (c.rowTiles < 1 || c.n % (16 * c.rowTiles) != 0)
+    return llvm::formatv("{0} row tiles a warp (N = {1} must be a multiple "
+                         "of 16 times them)",
+                         c.rowTiles, c.n)
+        .str();
   if (c.sharedBytes() > kMaxStaticSharedBytes)
     return llvm::formatv("{0} bytes of shared memory for split-K {1} and {2} "
                          "stages (at most {3})",
@@ -295,7 +303,7 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
   // with stages > 1 the cp.async pipeline: [warp][stage][row g / g + 8]
   // [lane] slots of 16 weight bytes and of one scale.
   SmallVector<Type> workgroupTypes = {
-      getSharedMemRefType({c.splitK, 16, c.mTiles() * 8}, f32)};
+      getSharedMemRefType({c.splitK, 16 * c.rowTiles, c.mTiles() * 8}, f32)};
   if (c.stages > 1) {
     workgroupTypes.append(
         {getSharedMemRefType({c.splitK, c.stages, 2, 32, 16}, b.getI8Type()),
@@ -315,8 +323,15 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
   ThreadIds ids = getThreadIds(kb);
   Value tid = ids.tid, lane = ids.lane, warp = ids.warp, g = ids.g, t = ids.t;
   Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  Value n0 = kb.mul(bid, 16);
-  Value rows[2] = {kb.add(n0, g), kb.add(kb.add(n0, g), 8)};
+  const int64_t R = c.rowTiles, mT = c.mTiles();
+  Value n0 = kb.mul(bid, 16 * R);
+  // Weight rows of the thread: rows g and g + 8 of each of the warp's R
+  // 16-row tiles (rowTile 2 rt + r; `rows` is tile 0's).
+  SmallVector<Value> rowsOf;
+  for (int64_t rt = 0; rt < R; ++rt)
+    for (int r = 0; r < 2; ++r)
+      rowsOf.push_back(kb.add(kb.add(n0, 16 * rt + 8 * r), g));
+  Value rows[2] = {rowsOf[0], rowsOf[1]};
 
   // Rows of X feeding each 8-wide tile. Rows past M read row 0: they only
   // feed columns of the product that are never stored.
@@ -386,44 +401,66 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
     }
   };
 
-  // One K step of the warp: dequantize the thread's 16 bytes of rows g and
-  // g + 8, multiply with X, scale the step's sums and add them to `acc`.
+  // One K step of the warp: for each of its R row tiles, dequantize the
+  // thread's 16 bytes of rows g and g + 8, multiply with X (loaded and
+  // shuffled once for all tiles), scale the step's sums and add them to
+  // `acc` ([rt * mTiles + mt]). `weights`, `scales` and `zeros` hold rows
+  // g and g + 8 of each tile in turn.
   auto computeStep = [&](SmallVector<Value> acc, Value kFirst,
                          ArrayRef<Value> weights, ArrayRef<Value> scales,
                          ArrayRef<Value> zeros) {
-    SmallVector<Value> zeroBiases;
-    for (Value z : zeros)
-      zeroBiases.push_back(getZeroBias(kb, format, z));
-    // Groups smaller than the step: each thread's chunk is one group,
-    // scaled before the product.
-    StepScales stepScales = getStepScales(kb, c, scales);
+    SmallVector<SmallVector<Value>> zeroBiases(R);
+    SmallVector<StepScales> stepScales;
+    for (int64_t rt = 0; rt < R; ++rt) {
+      for (Value z : zeros.empty() ? ArrayRef<Value>{}
+                                   : zeros.slice(2 * rt, 2))
+        zeroBiases[rt].push_back(getZeroBias(kb, format, z));
+      // Groups smaller than the step: each thread's chunk is one group,
+      // scaled before the product.
+      stepScales.push_back(getStepScales(kb, c, scales.slice(2 * rt, 2)));
+    }
     // Two chains of partial sums (even and odd words), so that consecutive
     // mma.sync ops do not wait for each other.
-    SmallVector<Value> parts[2] = {SmallVector<Value>(c.mTiles(), accZero),
-                                   SmallVector<Value>(c.mTiles(), accZero)};
+    SmallVector<Value> parts[2] = {SmallVector<Value>(R * mT, accZero),
+                                   SmallVector<Value>(R * mT, accZero)};
+    auto weightFragments = [&](int64_t rt, int64_t word) {
+      return getWeightFragments(kb, format, weights[2 * rt],
+                                weights[2 * rt + 1], word, zeroBiases[rt],
+                                stepScales[rt].beforeProduct);
+    };
     for (int64_t word = 0; word < 4; ++word) {
       SmallVector<Value> &part = parts[word % 2];
-      SmallVector<Value> a =
-          getWeightFragments(kb, format, weights[0], weights[1], word,
-                             zeroBiases, stepScales.beforeProduct);
+      SmallVector<Value> a = weightFragments(0, word);
       Value kWord = kb.add(kFirst, word * wordCodes);
       SmallVector<Value> xs;
-      for (int64_t mt = 0; mt < c.mTiles(); ++mt)
+      for (int64_t mt = 0; mt < mT; ++mt)
         xs.push_back(
             kb.loadVector(x, {xRows[mt], kWord}, wordCodes, wordCodes * 2));
+      // X in the order of the code pairs 2s and 2s + 1 ([s * mT + mt]),
+      // made for the first row tile and reused by the others.
       int64_t half = wordCodes / 2;
+      SmallVector<Value> bFrags;
       for (int64_t s = 0; s < mmaPerWord; ++s)
-        for (int64_t mt = 0; mt < c.mTiles(); ++mt) {
-          // X in the order of the code pairs 2s and 2s + 1.
-          Value bFrag = getActivationFragment(
+        for (int64_t mt = 0; mt < mT; ++mt) {
+          bFrags.push_back(getActivationFragment(
               kb, kb.shuffle(xs[mt], {2 * s, 2 * s + half, 2 * s + 1,
-                                      2 * s + 1 + half}));
-          part[mt] = mmaSync16816(kb, a[s], bFrag, part[mt]);
+                                      2 * s + 1 + half})));
+          part[mt] = mmaSync16816(kb, a[s], bFrags.back(), part[mt]);
         }
+      for (int64_t rt = 1; rt < R; ++rt) {
+        a = weightFragments(rt, word);
+        for (int64_t s = 0; s < mmaPerWord; ++s)
+          for (int64_t mt = 0; mt < mT; ++mt)
+            part[rt * mT + mt] = mmaSync16816(kb, a[s], bFrags[s * mT + mt],
+                                              part[rt * mT + mt]);
+      }
     }
-    for (int64_t mt = 0; mt < c.mTiles(); ++mt)
-      acc[mt] = scaleAndAccumulate(kb, acc[mt], {parts[0][mt], parts[1][mt]},
-                                   stepScales.afterProduct);
+    for (int64_t rt = 0; rt < R; ++rt)
+      for (int64_t mt = 0; mt < mT; ++mt) {
+        int64_t i = rt * mT + mt;
+        acc[i] = scaleAndAccumulate(kb, acc[i], {parts[0][i], parts[1][i]},
+                                    stepScales[rt].afterProduct);
+      }
     return acc;
   };
   auto stepFirstK = [&](Value i) {
@@ -441,44 +478,48 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
       Value byte = kb.div(kb.mul(stepFirstK(i), format.bits), 8);
       Value ks = kb.add(kWarpBegin, kb.mul(i, step));
       SmallVector<Value> values;
-      for (int r = 0; r < 2; ++r)
-        values.push_back(weights.load(rows[r], byte, bid, kb.div(ks, step),
-                                      kb.add(g, 8 * r), t));
+      for (int64_t rt = 0; rt < R; ++rt)
+        for (int r = 0; r < 2; ++r)
+          values.push_back(weights.load(
+              rowsOf[2 * rt + r], byte, kb.add(kb.mul(bid, R), rt),
+              kb.div(ks, step), kb.add(g, 8 * r), t));
       for (Value operand : {scale, zero}) {
         if (!operand)
           continue;
         Value tensorWide = operand == scale ? tensorScale : tensorZero;
-        for (int r = 0; r < 2; ++r)
+        for (Value row : rowsOf)
           values.push_back(tensorWide
                                ? tensorWide
                                : Value(memref::LoadOp::create(
                                      b, loc, operand,
-                                     getScaleIndices(kb, c, rows[r], kb.add(ks, kThread)))));
+                                     getScaleIndices(kb, c, row,
+                                                     kb.add(ks, kThread)))));
       }
       return values;
     };
-    SmallVector<Value> init(c.mTiles(), accZero);
+    SmallVector<Value> init(R * mT, accZero);
     for (int64_t i = 0; i < depth; ++i)
       llvm::append_range(init, loadStep(kb.index(i)));
-    const int64_t perStep = (init.size() - c.mTiles()) / depth;
+    const int64_t perStep = (int64_t(init.size()) - R * mT) / depth;
     loop = scf::ForOp::create(
         b, loc, kb.index(0), kb.index(steps), kb.index(1), init,
         [&](OpBuilder &, Location, Value iv, ValueRange iterArgs) {
-          ValueRange ahead = iterArgs.drop_front(c.mTiles());
-          ValueRange current = ahead.take_front(perStep);
+          ValueRange ahead = iterArgs.drop_front(R * mT);
+          SmallVector<Value> current =
+              llvm::to_vector(ahead.take_front(perStep));
           Value next = kb.add(iv, depth);
           SmallVector<Value> prefetched =
               loadIf(kb,
                      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                            next, kb.index(steps)),
-                     current.getTypes(),
+                     ValueRange(current).getTypes(),
                      [&] { return loadStep(next); });
+          // current: weights, scales, then zero points, 2 R of each.
+          ArrayRef<Value> values(current);
           SmallVector<Value> yields = computeStep(
-              llvm::to_vector(iterArgs.take_front(c.mTiles())),
-              stepFirstK(iv), {current[0], current[1]},
-              {current[2], current[3]},
-              zero ? ArrayRef<Value>{current[4], current[5]}
-                   : ArrayRef<Value>{});
+              llvm::to_vector(iterArgs.take_front(R * mT)), stepFirstK(iv),
+              values.slice(0, 2 * R), values.slice(2 * R, 2 * R),
+              zero ? values.slice(4 * R, 2 * R) : ArrayRef<Value>{});
           llvm::append_range(yields, ahead.drop_front(perStep));
           llvm::append_range(yields, prefetched);
           scf::YieldOp::create(b, loc, yields);
@@ -515,23 +556,24 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
         });
   }
 
-  // Split-K: each warp leaves its 16 x 8·mTiles partial sums in shared
+  // Split-K: each warp leaves its 16 R x 8·mTiles partial sums in shared
   // memory; the block adds them and writes Y.
   Value col = kb.mul(t, 2);
-  for (int64_t mt = 0; mt < c.mTiles(); ++mt) {
-    Value tile = loop.getResult(mt);
-    for (int r = 0; r < 2; ++r) {
-      Value v = vector::ExtractOp::create(b, loc, tile, int64_t(r));
-      vector::StoreOp::create(
-          b, loc, v, reduce,
-          ValueRange{warp, kb.add(g, r * 8), kb.add(col, mt * 8)});
+  for (int64_t rt = 0; rt < R; ++rt)
+    for (int64_t mt = 0; mt < mT; ++mt) {
+      Value tile = loop.getResult(rt * mT + mt);
+      for (int r = 0; r < 2; ++r) {
+        Value v = vector::ExtractOp::create(b, loc, tile, int64_t(r));
+        vector::StoreOp::create(
+            b, loc, v, reduce,
+            ValueRange{warp, kb.add(g, 16 * rt + 8 * r), kb.add(col, mt * 8)});
+      }
     }
-  }
   gpu::BarrierOp::create(b, loc);
   scf::ForOp::create(
-      b, loc, tid, kb.index(16 * c.m), kb.index(c.threads()), ValueRange{},
-      [&](OpBuilder &, Location, Value idx, ValueRange) {
-        Value nl = kb.rem(idx, 16), m = kb.div(idx, 16);
+      b, loc, tid, kb.index(16 * R * c.m), kb.index(c.threads()),
+      ValueRange{}, [&](OpBuilder &, Location, Value idx, ValueRange) {
+        Value nl = kb.rem(idx, 16 * R), m = kb.div(idx, 16 * R);
         Value sum = memref::LoadOp::create(b, loc, reduce,
                                            ValueRange{kb.index(0), nl, m});
         for (int64_t wi = 1; wi < c.splitK; ++wi)

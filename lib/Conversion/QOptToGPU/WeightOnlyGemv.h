@@ -25,6 +25,8 @@ struct WeightOnlyGemvConfig {
   int64_t stages = 0;             // 1: prefetch the next step into
                                   // registers; P > 1: cp.async pipeline of
                                   // P stages through shared memory
+  int64_t rowTiles = 1;           // 16-row tiles of W per warp (stages =
+                                  // 1): each X fragment feeds all of them
   int64_t prefetch = 0;           // with stages = 1: steps of weights (and
                                   // scales) loaded ahead into registers
   bool streamingLoads = false;    // weights loaded with loadStreaming16
@@ -47,13 +49,13 @@ struct WeightOnlyGemvConfig {
   /// Column tiles of 8 rows of X (mma.sync's N dimension).
   int64_t mTiles() const { return (m + 7) / 8; }
   int64_t threads() const { return 32 * splitK; }
-  int64_t blocks() const { return n / 16; }
+  int64_t blocks() const { return n / (16 * rowTiles); }
   /// Static shared memory of a block: the split-K reduction and the
   /// pipeline's weight and scale slots.
   int64_t sharedBytes() const {
     int64_t slot = 16 + 4 + (zeroPoints ? 4 : 0); // weights, scale, zero
     int64_t pipeline = stages > 1 ? splitK * stages * 2 * 32 * slot : 0;
-    return splitK * 16 * mTiles() * 8 * 4 + pipeline;
+    return splitK * 16 * rowTiles * mTiles() * 8 * 4 + pipeline;
   }
 
   /// A stable name for the kernel: equal configurations share one kernel.
