@@ -198,6 +198,13 @@ def _ml_dtype(element: str):
     return None
 
 
+def _raw_dtype(t: "TensorType"):
+    """The unsigned integer dtype an ml_dtypes-typed argument travels as."""
+    if _ml_dtype(t.element) is None:
+        return None
+    return np.dtype(np.uint8 if t.dtype.itemsize == 1 else np.uint16)
+
+
 _NUMPY_TYPES = {
     "f32": np.float32, "f64": np.float64, "f16": np.float16,
     "i1": np.bool_, "i4": np.int8, "ui4": np.uint8, "i8": np.int8,
@@ -229,6 +236,12 @@ class Executable:
         self.entry = entry
         self.input_types = [TensorType(tuple(s), e) for s, e in core.input_types]
         self.result_types = [TensorType(tuple(s), e) for s, e in core.result_types]
+        # Per argument: the dtype callers pass, and the raw-bits dtype it
+        # travels as (uint8 / uint16 for ml_dtypes types, else None); per
+        # result, the ml_dtypes type to view it as. Worked out once here,
+        # not on every call.
+        self._inputs = [(t.dtype, _raw_dtype(t)) for t in self.input_types]
+        self._results = [_ml_dtype(t.element) for t in self.result_types]
 
     @property
     def observer_names(self) -> list[str]:
@@ -240,25 +253,24 @@ class Executable:
             raise TypeError(f"{self.entry} takes {len(self.input_types)} "
                             f"array(s), got {len(args)}")
         arrays = []
-        for i, (arg, t) in enumerate(zip(args, self.input_types)):
+        for i, (arg, (dtype, raw)) in enumerate(zip(args, self._inputs)):
             if hasattr(arg, "detach"):  # a torch tensor
                 arg = arg.detach().cpu().numpy()
             array = np.asarray(arg)
-            if array.dtype != t.dtype:
-                raise TypeError(f"argument {i}: expected {t.dtype} for "
+            if array.dtype != dtype:
+                t = self.input_types[i]
+                raise TypeError(f"argument {i}: expected {dtype} for "
                                 f"tensor<{'x'.join(map(str, t.shape))}x"
                                 f"{t.element}>, got {array.dtype}")
             if not array.flags.c_contiguous:  # (ascontiguousarray makes 0-d 1-d)
                 array = array.copy(order="C")
-            if _ml_dtype(t.element) is not None:
-                array = array.view(np.uint8 if array.itemsize == 1 else np.uint16)
+            if raw is not None:
+                array = array.view(raw)
             arrays.append(array)
         try:
             results = self._core(*arrays)
         except _core.DiagnosticError as e:
             _raise(e)
-        out = []
-        for array, t in zip(results, self.result_types):
-            special = _ml_dtype(t.element)
-            out.append(array.view(special) if special is not None else array)
+        out = [array if special is None else array.view(special)
+               for array, special in zip(results, self._results)]
         return out[0] if len(out) == 1 else tuple(out)
