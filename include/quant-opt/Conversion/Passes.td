@@ -48,7 +48,11 @@ def ConvertQOptMatmulToLoops : Pass<"convert-qopt-matmul-to-loops"> {
     a group are multiplied by its scale once. The full
     precision weight is never materialised and the packed weight is read
     once per input row block. The inner reduction carries
-    `fastmath<reassoc, contract>` so that LLVM vectorises it.
+    `fastmath<reassoc, contract>` so that LLVM vectorises it. Packed codes
+    with groups of 32 or more first reorder X (one `linalg.transpose` a
+    call) into split-nibble order, each 32 columns as their 16 even then
+    their 16 odd ones, so that 16 consecutive bytes meet 16 consecutive X
+    values for their low and for their high nibbles.
 
     Example:
 
@@ -63,6 +67,7 @@ def ConvertQOptMatmulToLoops : Pass<"convert-qopt-matmul-to-loops"> {
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
   ];

@@ -23,6 +23,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
@@ -38,6 +39,32 @@ using namespace mlir::qopt;
 using namespace mlir::qopt::detail;
 
 namespace {
+
+/// X [rows, K] with each group of `group` columns reordered as its even
+/// columns, then its odd ones: [rows, K/group, group/2, 2] transposed to
+/// [rows, K/group, 2, group/2].
+Value splitNibbleOrder(OpBuilder &b, Location loc, Value x, int64_t k,
+                       int64_t group) {
+  auto type = cast<RankedTensorType>(x.getType());
+  OpFoldResult rows = tensor::getMixedSizes(b, loc, x)[0];
+  SmallVector<ReassociationIndices> reassociation = {{0}, {1, 2, 3}};
+  Value split = tensor::ExpandShapeOp::create(
+      b, loc,
+      RankedTensorType::get({type.getDimSize(0), k / group, group / 2, 2},
+                            type.getElementType()),
+      x, reassociation,
+      ArrayRef<OpFoldResult>{rows, b.getIndexAttr(k / group),
+                             b.getIndexAttr(group / 2), b.getIndexAttr(2)});
+  Value init = tensor::EmptyOp::create(
+      b, loc,
+      ArrayRef<OpFoldResult>{rows, b.getIndexAttr(k / group),
+                             b.getIndexAttr(2), b.getIndexAttr(group / 2)},
+      type.getElementType());
+  Value swapped = linalg::TransposeOp::create(b, loc, split, init,
+                                              ArrayRef<int64_t>{0, 1, 3, 2})
+                      .getResult()[0];
+  return tensor::CollapseShapeOp::create(b, loc, swapped, reassociation);
+}
 
 struct MatmulToLoops : OpRewritePattern<MatmulOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -87,6 +114,15 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
           rewriter, loc, v, ArrayRef<ReassociationIndices>{outer, {rank - 1}});
     };
     Value x = asRows(op.getInput());
+    // Packed codes: a byte holds codes 2j (low nibble) and 2j + 1 (high).
+    // X is reordered once per call into split-nibble order, each scale
+    // group's columns as their even ones then their odd ones, so that the
+    // bytes of a group meet consecutive X values for their low and for
+    // their high nibbles (no interleaved loads of X in the vectorised
+    // loop). Integer inputs (W8A8) have no packed weights.
+    const bool splitNibbles = packed;
+    if (splitNibbles)
+      x = splitNibbleOrder(rewriter, loc, x, k, bk);
     // Quantized inputs: codes times a per-tensor or per-row scale.
     Value inputScale = op.getInputScale();
     if (inputScale &&
@@ -195,28 +231,22 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
             Value wBase =
                 arith::MulIOp::create(b, l, gIv, index(b, l, bk / perStep));
             SmallVector<Value> partialZeros(tile, zeroPartial);
-            auto tLoop = scf::ForOp::create(
-                b, l, index(b, l, 0), index(b, l, steps), index(b, l, 1),
-                partialZeros,
-                [&](OpBuilder &b, Location l, Value tIv, ValueRange parts) {
+            // One weight byte (or code) at wIdx, its 1 or 2 values meeting
+            // X at columns kIdx[j].
+            auto accumulate = [&](OpBuilder &b, Location l, Value wIdx,
+                                  ArrayRef<Value> kIdx, ValueRange parts) {
                   Emitter e{b, l};
-                  Value wIdx = arith::AddIOp::create(b, l, wBase, tIv);
                   Value code = e.toSignless(tensor::ExtractOp::create(
                       b, l, op.getWeight(), ValueRange{nIv, wIdx}));
                   SmallVector<Value> values =
                       intInput ? SmallVector<Value>{arith::ExtSIOp::create(
                                      b, l, b.getI32Type(), code)}
                                : decode(b, l, e, code, z);
-                  Value k0 = arith::AddIOp::create(
-                      b, l, kBase,
-                      arith::MulIOp::create(b, l, tIv, index(b, l, perStep)));
                   SmallVector<Value> updated(parts.begin(), parts.end());
                   for (auto [j, v] : llvm::enumerate(values)) {
-                    Value kIdx = arith::AddIOp::create(
-                        b, l, k0, index(b, l, int64_t(j)));
                     for (int64_t i = 0; i < tile; ++i) {
                       Value xv = tensor::ExtractOp::create(
-                          b, l, x, ValueRange{rowIdx[i], kIdx});
+                          b, l, x, ValueRange{rowIdx[i], kIdx[j]});
                       if (intInput) {
                         Value xi = e.extendInt(e.toSignless(xv), 32,
                                                !xElement.isUnsignedInteger());
@@ -236,7 +266,32 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
                           arith::MulFOp::create(b, l, xv, v, fm), fm);
                     }
                   }
-                  scf::YieldOp::create(b, l, updated);
+                  return updated;
+            };
+            auto tLoop = scf::ForOp::create(
+                b, l, index(b, l, 0), index(b, l, steps), index(b, l, 1),
+                partialZeros,
+                [&](OpBuilder &b, Location l, Value tIv, ValueRange parts) {
+                  SmallVector<Value> kIdx;
+                  if (splitNibbles) {
+                    // X in split-nibble order (below): byte t of the group
+                    // meets columns t and bk / 2 + t, both contiguous in t.
+                    kIdx = {arith::AddIOp::create(b, l, kBase, tIv)};
+                    kIdx.push_back(arith::AddIOp::create(
+                        b, l, kIdx[0], index(b, l, bk / 2)));
+                  } else {
+                    kIdx = {arith::AddIOp::create(
+                        b, l, kBase,
+                        arith::MulIOp::create(b, l, tIv,
+                                              index(b, l, perStep)))};
+                    if (packed)
+                      kIdx.push_back(arith::AddIOp::create(
+                          b, l, kIdx[0], index(b, l, 1)));
+                  }
+                  scf::YieldOp::create(
+                      b, l,
+                      accumulate(b, l, arith::AddIOp::create(b, l, wBase, tIv),
+                                 kIdx, parts));
                 });
             SmallVector<Value> next;
             for (int64_t i = 0; i < tile; ++i) {
