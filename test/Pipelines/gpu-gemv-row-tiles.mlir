@@ -9,6 +9,8 @@
 // RUN: FileCheck %s --check-prefix=PTX < %t/isa/qopt_kernels.sm_90a.ptx
 // RUN: quant-opt %s --split-input-file --qopt-gpu-pipeline="format=bin chip=sm_80,sm_90a host=0 row-tiles=2 kernels-dir=%t/bin" -o /dev/null 2>&1
 // RUN: quant-opt %s --split-input-file --convert-qopt-matmul-to-gpu="row-tiles=2" 2>&1 | FileCheck %s
+// RUN: not quant-opt %s --split-input-file --convert-qopt-matmul-to-gpu="row-tiles=0" 2>&1 | FileCheck %s --check-prefix=ZERO
+// ZERO: error: row-tiles must be at least 1
 
 // INT4, M = 16 (two 8-row tiles of X): 2 row tiles x 2 X tiles x 2 mma a
 // word x 4 words = 32 mma.sync a K step; N = 256 in 8 blocks of 32 rows.

@@ -49,10 +49,10 @@ def ConvertQOptMatmulToLoops : Pass<"convert-qopt-matmul-to-loops"> {
     precision weight is never materialised and the packed weight is read
     once per input row block. The inner reduction carries
     `fastmath<reassoc, contract>` so that LLVM vectorises it. Packed codes
-    with groups of 32 or more first reorder X (one `linalg.transpose` a
-    call) into split-nibble order, each 32 columns as their 16 even then
-    their 16 odd ones, so that 16 consecutive bytes meet 16 consecutive X
-    values for their low and for their high nibbles.
+    first reorder X (one `linalg.transpose` a call) into split-nibble
+    order, each scale group's columns as its even ones then its odd ones,
+    so that consecutive bytes meet consecutive X values for their low and
+    for their high nibbles.
 
     Example:
 

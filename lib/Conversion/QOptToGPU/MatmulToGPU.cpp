@@ -120,6 +120,20 @@ Value tileConstantWeight(OpBuilder &b, Location loc, Value weight,
       b, loc, DenseElementsAttr::getFromRawBuffer(type, tiled));
 }
 
+/// Whether `v` is an argument of the enclosing function, possibly reshaped
+/// or cast: with weight-layout=tiles, the caller passes such a weight in
+/// tiles; anything the module computes or holds is in rows.
+bool isFunctionArgument(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::CastOp>(
+            def))
+      return false;
+    v = def->getOperand(0);
+  }
+  auto arg = cast<BlockArgument>(v);
+  return isa<FunctionOpInterface>(arg.getOwner()->getParentOp());
+}
+
 /// The weight zero points of `op` as an i32 constant of the scale's shape
 /// (what the weight-only kernels read: 4 bytes, so cp.async can stage them,
 /// and no sub-byte or unsigned element types in the kernel ABI), if they
@@ -341,6 +355,10 @@ struct ConvertQOptMatmulToGPU
       module.emitError() << "tiling options must not be negative";
       return signalPassFailure();
     }
+    if (rowTiles < 1) {
+      module.emitError() << "row-tiles must be at least 1";
+      return signalPassFailure();
+    }
     if (weightLayout != "auto" && weightLayout != "rows" &&
         weightLayout != "tiles") {
       module.emitError() << "unknown weight-layout '" << weightLayout
@@ -361,7 +379,7 @@ struct ConvertQOptMatmulToGPU
       // weight-layout=tiles: the caller passes the weights of weight-only
       // products in the GEMV's tiles, so each must run on the tiled GEMV.
       if (weightLayout == "tiles" && !op.getInputScale() &&
-          !isConstantTensor(op.getWeight()) &&
+          isFunctionArgument(op.getWeight()) &&
           (!plan || !StringRef(plan->name).ends_with("_tw"))) {
         op.emitError() << "weight-layout=tiles: the weight operand is in "
                           "tiles, but no kernel that reads tiles computes "
@@ -501,7 +519,8 @@ struct ConvertQOptMatmulToGPU
                                    c.kPerWarpStep() * c.format.bits / 8);
         c.tiledWeights = bool(tiled);
       } else {
-        c.tiledWeights = weightLayout == "tiles";
+        c.tiledWeights =
+            weightLayout == "tiles" && isFunctionArgument(op.getWeight());
       }
       c.streamingLoads = streamingLoads && c.tiledWeights;
       return tiled;

@@ -31,3 +31,16 @@ func.func @host_cannot_read_tiles(%x: tensor<1x256xf16>, %w: tensor<24x128xi8>, 
       : (tensor<1x256xf16>, tensor<24x128xi8>, tensor<24x2xf32>) -> tensor<1x24xf16>
   return %y : tensor<1x24xf16>
 }
+
+// -----
+
+// A weight the module computes (not an argument, not a constant) is in
+// rows: the GEMV reads rows, and that is no breach of the contract.
+// CHECK-LABEL: func.func @computed_weight
+// CHECK:         call @{{qopt_gemv_i4_f16_f16_m1n32k256_s1x128_sk[0-9]+st1}}_launch(
+func.func @computed_weight(%x: tensor<1x256xf16>, %w: tensor<32x128xi8>, %s: tensor<32x2xf32>) -> tensor<1x32xf16> {
+  %w2 = arith.addi %w, %w : tensor<32x128xi8>
+  %y = qopt.matmul %x, %w2, %s {acc_type = f32, packed = i4}
+      : (tensor<1x256xf16>, tensor<32x128xi8>, tensor<32x2xf32>) -> tensor<1x32xf16>
+  return %y : tensor<1x32xf16>
+}
