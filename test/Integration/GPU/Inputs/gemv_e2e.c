@@ -11,22 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-enum { M = 12, N = 512, K = 1024, G = 128 };
+#include "e2e_common.h"
 
-#define MEMREF2(T)                                                             \
-  struct {                                                                     \
-    T *allocated, *aligned;                                                    \
-    int64_t offset, sizes[2], strides[2];                                      \
-  }
-typedef MEMREF2(_Float16) MemRefF16;
-typedef MEMREF2(int8_t) MemRefI8;
-typedef MEMREF2(float) MemRefF32;
+enum { M = 12, N = 512, K = 1024, G = 128 };
 
 void _mlir_ciface_decode(MemRefF16 *x, MemRefI8 *w, MemRefF32 *s,
                          MemRefF16 *y);
-
-static uint32_t state = 12345;
-static uint32_t next(void) { return state = state * 1664525u + 1013904223u; }
 
 int main(void) {
   static _Float16 x[M * K], y[M * N];
@@ -63,8 +53,7 @@ int main(void) {
         ref += (double)x[m * K + k] * wv;
         mag += fabs((double)x[m * K + k] * wv);
       }
-      double tol = ldexp(fabs(ref), -11) + 2.0 * K * ldexp(mag, -24) +
-                   ldexp(1.0, -24);
+      double tol = gemvBound(ref, mag, K);
       double err = fabs((double)y[m * N + n] - ref);
       if (!(err <= tol)) {
         if (bad++ < 5)

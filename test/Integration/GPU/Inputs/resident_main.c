@@ -13,19 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "e2e_common.h"
+
 enum { M = 2, N = 16, K = 256, G = 128 };
 
-#define MEMREF2(T)                                                             \
-  struct {                                                                     \
-    T *allocated, *aligned;                                                    \
-    int64_t offset, sizes[2], strides[2];                                      \
-  }
-typedef MEMREF2(_Float16) MemRefF16;
-
 void _mlir_ciface_decode(MemRefF16 *x, MemRefF16 *y);
-
-static uint32_t state = 12345;
-static uint32_t next(void) { return state = state * 1664525u + 1013904223u; }
 
 int main(void) {
   static int codes[N * K], zero[N * (K / G)];
@@ -61,8 +53,7 @@ int main(void) {
           ref += (double)x[m * K + k] * wv;
           mag += fabs((double)x[m * K + k] * wv);
         }
-        double tol = ldexp(fabs(ref), -11) + 2.0 * K * ldexp(mag, -24) +
-                     ldexp(1.0, -24);
+        double tol = gemvBound(ref, mag, K);
         if (!(fabs((double)y[m * N + n] - ref) <= tol) && bad++ < 5)
           printf("call %d: y[%d, %d] = %g, expected %g (tolerance %g)\n", call,
                  m, n, (double)y[m * N + n], ref, tol);
