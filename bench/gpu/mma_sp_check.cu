@@ -159,6 +159,40 @@ template <typename T> T fromInt(int v) {
     return T(v);
 }
 
+// Runs sparseMma on host operands (A compressed, the metadata registers, Bt)
+// and returns D [kTiles * 16, 8], poisoned before the run: 0x7F7F7F7F is no
+// f32 or s32 result these sums can give.
+template <typename T, typename Acc, int K, int R, typename Mma>
+std::vector<Acc> runSparseMma(const std::vector<T> &a,
+                              const std::vector<uint32_t> &meta,
+                              const std::vector<T> &bt, Mma mma) {
+  const int rows = kTiles * 16;
+  T *aDev, *bDev;
+  uint32_t *metaDev;
+  Acc *dDev;
+  CHECK_CUDA(cudaMalloc(&aDev, a.size() * sizeof(T)));
+  CHECK_CUDA(cudaMalloc(&bDev, bt.size() * sizeof(T)));
+  CHECK_CUDA(cudaMalloc(&metaDev, meta.size() * 4));
+  CHECK_CUDA(cudaMalloc(&dDev, rows * 8 * sizeof(Acc)));
+  CHECK_CUDA(cudaMemcpy(aDev, a.data(), a.size() * sizeof(T),
+                        cudaMemcpyHostToDevice));
+  CHECK_CUDA(cudaMemcpy(bDev, bt.data(), bt.size() * sizeof(T),
+                        cudaMemcpyHostToDevice));
+  CHECK_CUDA(cudaMemcpy(metaDev, meta.data(), meta.size() * 4,
+                        cudaMemcpyHostToDevice));
+  CHECK_CUDA(cudaMemset(dDev, 0x7F, rows * 8 * sizeof(Acc)));
+  sparseMma<T, Acc, K, R><<<kTiles, 32>>>(aDev, metaDev, bDev, dDev, mma);
+  CHECK_CUDA(cudaGetLastError());
+  std::vector<Acc> got(rows * 8);
+  CHECK_CUDA(cudaMemcpy(got.data(), dDev, got.size() * sizeof(Acc),
+                        cudaMemcpyDeviceToHost));
+  cudaFree(aDev);
+  cudaFree(bDev);
+  cudaFree(metaDev);
+  cudaFree(dDev);
+  return got;
+}
+
 // Builds the operands, runs `kernel` and compares; returns true if equal.
 template <typename T, typename Acc, int K, int R, typename Mma>
 bool check(const char *name, SparseMmaShape shape, int selector, Mma mma,
@@ -185,30 +219,8 @@ bool check(const char *name, SparseMmaShape shape, int selector, Mma mma,
       for (int k = 0; k < cols; ++k)
         want[r * 8 + n] += (long long)dense[r * cols + k] * b[n * cols + k];
 
-  T *aDev, *bDev;
-  uint32_t *metaDev;
-  Acc *dDev;
-  CHECK_CUDA(cudaMalloc(&aDev, aHost.size() * sizeof(T)));
-  CHECK_CUDA(cudaMalloc(&bDev, bHost.size() * sizeof(T)));
-  CHECK_CUDA(cudaMalloc(&metaDev, meta.size() * 4));
-  CHECK_CUDA(cudaMalloc(&dDev, rows * 8 * sizeof(Acc)));
-  CHECK_CUDA(cudaMemcpy(aDev, aHost.data(), aHost.size() * sizeof(T),
-                        cudaMemcpyHostToDevice));
-  CHECK_CUDA(cudaMemcpy(bDev, bHost.data(), bHost.size() * sizeof(T),
-                        cudaMemcpyHostToDevice));
-  CHECK_CUDA(cudaMemcpy(metaDev, meta.data(), meta.size() * 4,
-                        cudaMemcpyHostToDevice));
-  // Poison: 0x7F7F7F7F is no f32 or s32 result these sums can give.
-  CHECK_CUDA(cudaMemset(dDev, 0x7F, rows * 8 * sizeof(Acc)));
-  sparseMma<T, Acc, K, R><<<kTiles, 32>>>(aDev, metaDev, bDev, dDev, mma);
-  CHECK_CUDA(cudaGetLastError());
-  std::vector<Acc> got(rows * 8);
-  CHECK_CUDA(cudaMemcpy(got.data(), dDev, got.size() * sizeof(Acc),
-                        cudaMemcpyDeviceToHost));
-  cudaFree(aDev);
-  cudaFree(bDev);
-  cudaFree(metaDev);
-  cudaFree(dDev);
+  std::vector<Acc> got =
+      runSparseMma<T, Acc, K, R>(aHost, meta, bHost, mma);
 
   int wrong = 0, first = -1;
   for (int i = 0; i < rows * 8; ++i)
@@ -276,30 +288,15 @@ void probe(const char *name, int selector, Mma mma) {
     for (int k = 0; k < cols; ++k)
       bHost[n * cols + k] = fromInt<T>(k < K && k % 4 == 2 ? k / 4 + 1 : 0);
   std::vector<uint32_t> meta(kTiles * kSteps * 32, 0x44444444u);
-  T *aDev, *bDev;
-  uint32_t *metaDev;
-  Acc *dDev;
-  CHECK_CUDA(cudaMalloc(&aDev, aHost.size() * sizeof(T)));
-  CHECK_CUDA(cudaMalloc(&bDev, bHost.size() * sizeof(T)));
-  CHECK_CUDA(cudaMalloc(&metaDev, meta.size() * 4));
-  CHECK_CUDA(cudaMalloc(&dDev, rows * 8 * sizeof(Acc)));
-  CHECK_CUDA(cudaMemcpy(aDev, aHost.data(), aHost.size() * sizeof(T),
-                        cudaMemcpyHostToDevice));
-  CHECK_CUDA(cudaMemcpy(bDev, bHost.data(), bHost.size() * sizeof(T),
-                        cudaMemcpyHostToDevice));
   std::printf("%s selector %d: lane: nibble 0..7 -> row/chunk\n", name,
               selector);
-  std::vector<Acc> got(rows * 8);
   for (int lane = 0; lane < 32; ++lane) {
     std::printf("  lane %2d:", lane);
     for (int nibble = 0; nibble < 8; ++nibble) {
       meta[lane] = 0x44444444u ^ (0xAu << (4 * nibble));
-      CHECK_CUDA(cudaMemcpy(metaDev, meta.data(), meta.size() * 4,
-                            cudaMemcpyHostToDevice));
+      std::vector<Acc> got =
+          runSparseMma<T, Acc, K, R>(aHost, meta, bHost, mma);
       meta[lane] = 0x44444444u;
-      sparseMma<T, Acc, K, R><<<kTiles, 32>>>(aDev, metaDev, bDev, dDev, mma);
-      CHECK_CUDA(cudaMemcpy(got.data(), dDev, got.size() * sizeof(Acc),
-                            cudaMemcpyDeviceToHost));
       std::string where;
       for (int r = 0; r < 16; ++r)
         if (got[r * 8] != Acc(0))
@@ -309,10 +306,6 @@ void probe(const char *name, int selector, Mma mma) {
     }
     std::printf("\n");
   }
-  cudaFree(aDev);
-  cudaFree(bDev);
-  cudaFree(metaDev);
-  cudaFree(dDev);
 }
 
 } // namespace
