@@ -15,13 +15,13 @@
 // CHECK: scf.for %[[G:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f32)
 // CHECK: %[[S:.*]] = tensor.extract %{{.*}}[%[[N]], %[[G]]] : tensor<64x2xf32>
 // CHECK: scf.for %{{.*}} iter_args(%[[P:.*]] = %{{.*}}) -> (f32)
-// CHECK: %[[LOW:.*]] = arith.addi %{{.*}}, %{{.*}} : index
-// CHECK: %[[HIGH:.*]] = arith.addi %[[LOW]], %c64 : index
 // CHECK: %[[B:.*]] = tensor.extract %{{.*}} : tensor<64x128xi8>
 // CHECK: arith.shli %[[B]]
 // CHECK: arith.shrsi
 // CHECK: arith.shrsi %[[B]]
 // CHECK: arith.sitofp %{{.*}} : i8 to f32
+// CHECK: %[[LOW:.*]] = arith.addi %{{.*}}, %{{.*}} : index
+// CHECK: %[[HIGH:.*]] = arith.addi %[[LOW]], %c64 : index
 // CHECK: tensor.extract %[[X]][%{{.*}}, %[[LOW]]] : tensor<2x256xf32>
 // CHECK: arith.mulf %{{.*}} fastmath<reassoc,contract>
 // CHECK: arith.addf %[[P]], %{{.*}} fastmath<reassoc,contract>

@@ -120,8 +120,7 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
     // bytes of a group meet consecutive X values for their low and for
     // their high nibbles (no interleaved loads of X in the vectorised
     // loop). Integer inputs (W8A8) have no packed weights.
-    const bool splitNibbles = packed;
-    if (splitNibbles)
+    if (packed)
       x = splitNibbleOrder(rewriter, loc, x, k, bk);
     // Quantized inputs: codes times a per-tensor or per-row scale.
     Value inputScale = op.getInputScale();
@@ -231,17 +230,26 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
             Value wBase =
                 arith::MulIOp::create(b, l, gIv, index(b, l, bk / perStep));
             SmallVector<Value> partialZeros(tile, zeroPartial);
-            // One weight byte (or code) at wIdx, its 1 or 2 values meeting
-            // X at columns kIdx[j].
-            auto accumulate = [&](OpBuilder &b, Location l, Value wIdx,
-                                  ArrayRef<Value> kIdx, ValueRange parts) {
+            auto tLoop = scf::ForOp::create(
+                b, l, index(b, l, 0), index(b, l, steps), index(b, l, 1),
+                partialZeros,
+                [&](OpBuilder &b, Location l, Value tIv, ValueRange parts) {
                   Emitter e{b, l};
+                  Value wIdx = arith::AddIOp::create(b, l, wBase, tIv);
                   Value code = e.toSignless(tensor::ExtractOp::create(
                       b, l, op.getWeight(), ValueRange{nIv, wIdx}));
                   SmallVector<Value> values =
                       intInput ? SmallVector<Value>{arith::ExtSIOp::create(
                                      b, l, b.getI32Type(), code)}
                                : decode(b, l, e, code, z);
+                  // Code t of the group meets X column t; with packed
+                  // codes, byte t's low and high codes meet columns t and
+                  // bk / 2 + t of X in split-nibble order (above).
+                  SmallVector<Value> kIdx = {
+                      arith::AddIOp::create(b, l, kBase, tIv)};
+                  if (packed)
+                    kIdx.push_back(arith::AddIOp::create(
+                        b, l, kIdx[0], index(b, l, bk / 2)));
                   SmallVector<Value> updated(parts.begin(), parts.end());
                   for (auto [j, v] : llvm::enumerate(values)) {
                     for (int64_t i = 0; i < tile; ++i) {
@@ -266,32 +274,7 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
                           arith::MulFOp::create(b, l, xv, v, fm), fm);
                     }
                   }
-                  return updated;
-            };
-            auto tLoop = scf::ForOp::create(
-                b, l, index(b, l, 0), index(b, l, steps), index(b, l, 1),
-                partialZeros,
-                [&](OpBuilder &b, Location l, Value tIv, ValueRange parts) {
-                  SmallVector<Value> kIdx;
-                  if (splitNibbles) {
-                    // X in split-nibble order (below): byte t of the group
-                    // meets columns t and bk / 2 + t, both contiguous in t.
-                    kIdx = {arith::AddIOp::create(b, l, kBase, tIv)};
-                    kIdx.push_back(arith::AddIOp::create(
-                        b, l, kIdx[0], index(b, l, bk / 2)));
-                  } else {
-                    kIdx = {arith::AddIOp::create(
-                        b, l, kBase,
-                        arith::MulIOp::create(b, l, tIv,
-                                              index(b, l, perStep)))};
-                    if (packed)
-                      kIdx.push_back(arith::AddIOp::create(
-                          b, l, kIdx[0], index(b, l, 1)));
-                  }
-                  scf::YieldOp::create(
-                      b, l,
-                      accumulate(b, l, arith::AddIOp::create(b, l, wBase, tIv),
-                                 kIdx, parts));
+                  scf::YieldOp::create(b, l, updated);
                 });
             SmallVector<Value> next;
             for (int64_t i = 0; i < tile; ++i) {
