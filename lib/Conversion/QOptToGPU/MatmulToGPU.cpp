@@ -57,18 +57,24 @@ using namespace mlir::qopt::gpu_kernels;
 
 namespace {
 
+/// `v` without the reshapes and casts in front of it: the tensor whose
+/// bytes it views.
+Value stripViews(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::CastOp>(
+            def))
+      break;
+    v = def->getOperand(0);
+  }
+  return v;
+}
+
 /// Whether `v` is a compile-time constant, possibly reshaped: such a tensor
 /// bufferizes to a view of a constant memref.global, whose host address
 /// and contents never change.
 bool isConstantTensor(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (def->hasTrait<OpTrait::ConstantLike>())
-      return true;
-    if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(def))
-      return false;
-    v = def->getOperand(0);
-  }
-  return false;
+  Operation *def = stripViews(v).getDefiningOp();
+  return def && def->hasTrait<OpTrait::ConstantLike>();
 }
 
 /// A constant weight ([N, bytes] of one-byte elements, N a multiple of 16)
@@ -124,14 +130,8 @@ Value tileConstantWeight(OpBuilder &b, Location loc, Value weight,
 /// or cast: with weight-layout=tiles, the caller passes such a weight in
 /// tiles; anything the module computes or holds is in rows.
 bool isFunctionArgument(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::CastOp>(
-            def))
-      return false;
-    v = def->getOperand(0);
-  }
-  auto arg = cast<BlockArgument>(v);
-  return isa<FunctionOpInterface>(arg.getOwner()->getParentOp());
+  auto arg = dyn_cast<BlockArgument>(stripViews(v));
+  return arg && isa<FunctionOpInterface>(arg.getOwner()->getParentOp());
 }
 
 /// The weight zero points of `op` as an i32 constant of the scale's shape
@@ -320,6 +320,7 @@ struct KernelPlan {
   std::array<int64_t, 3> grid, block;
   std::function<gpu::GPUFuncOp(OpBuilder &, Location)> build;
   SmallVector<Value> inputs;
+  bool readsTiledWeight = false; // the kernel reads W in 16-row tiles
 };
 
 struct ConvertQOptMatmulToGPU
@@ -380,7 +381,7 @@ struct ConvertQOptMatmulToGPU
       // products in the GEMV's tiles, so each must run on the tiled GEMV.
       if (weightLayout == "tiles" && !op.getInputScale() &&
           isFunctionArgument(op.getWeight()) &&
-          (!plan || !StringRef(plan->name).ends_with("_tw"))) {
+          (!plan || !plan->readsTiledWeight)) {
         op.emitError() << "weight-layout=tiles: the weight operand is in "
                           "tiles, but no kernel that reads tiles computes "
                           "the product ("
@@ -496,6 +497,7 @@ struct ConvertQOptMatmulToGPU
       plan.inputs = {flatten(op.getInput()),
                      tiledWeight ? tiledWeight : op.getWeight(),
                      asF32(op.getScale())};
+      plan.readsTiledWeight = c.tiledWeights;
       if (c.zeroPoints)
         plan.inputs.push_back(arith::ConstantOp::create(
             b, op.getLoc(), *getZeroPointsAsI32(op)));
@@ -516,7 +518,7 @@ struct ConvertQOptMatmulToGPU
       Value tiled;
       if (isConstantTensor(op.getWeight())) {
         tiled = tileConstantWeight(b, op.getLoc(), op.getWeight(),
-                                   c.kPerWarpStep() * c.format.bits / 8);
+                                   WeightOnlyGemvConfig::kStepBytes);
         c.tiledWeights = bool(tiled);
       } else {
         c.tiledWeights =

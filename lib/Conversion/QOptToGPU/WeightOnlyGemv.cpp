@@ -95,7 +95,7 @@ WeightReader::WeightReader(KernelBuilder &kb, const WeightOnlyGemvConfig &c,
     : kb(kb), config(c), w(w) {
   if (!c.tiledWeights)
     return;
-  const int64_t stepBytes = c.kPerWarpStep() * c.format.bits / 8;
+  const int64_t stepBytes = WeightOnlyGemvConfig::kStepBytes;
   const int64_t steps = c.k / c.kPerWarpStep();
   OpBuilder &b = kb.builder();
   tiles = memref::ReinterpretCastOp::create(

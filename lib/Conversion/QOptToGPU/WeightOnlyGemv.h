@@ -38,6 +38,9 @@ struct WeightOnlyGemvConfig {
   int64_t kPerThread() const { return 16 * 8 / format.bits; }
   /// K values a warp covers in one step (4 threads share a weight row).
   int64_t kPerWarpStep() const { return 4 * kPerThread(); }
+  /// Bytes of a weight row in one K step (4 threads x 16 bytes): the row
+  /// of a 16-row tile when the weights are tiled.
+  static constexpr int64_t kStepBytes = 64;
   /// Whether scale groups are smaller than a warp's K step (per-row
   /// groups of kPerThread() and its multiples below the step): the swap-AB
   /// kernels then scale the dequantized weights (in the half type) before
