@@ -78,12 +78,11 @@ Value KernelBuilder::loadStreaming16(Value buffer, ValueRange indices) {
           /*is_align_stack=*/false, LLVM::TailCallKind::None,
           LLVM::AsmDialectAttr(), ArrayAttr())
           .getResult(0);
-  Value v = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(VectorType::get({4}, i32), int32_t(0)));
+  SmallVector<Value> elements;
   for (int64_t i = 0; i < 4; ++i)
-    v = vector::InsertOp::create(
-        b, loc, LLVM::ExtractValueOp::create(b, loc, words, i), v, i);
-  return v;
+    elements.push_back(LLVM::ExtractValueOp::create(b, loc, words, i));
+  return vector::FromElementsOp::create(b, loc, VectorType::get({4}, i32),
+                                        elements);
 }
 
 Value KernelBuilder::shuffle(Value v, ArrayRef<int64_t> positions) {
