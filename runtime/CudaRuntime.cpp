@@ -82,15 +82,18 @@ struct Driver {
   X(cuCtxSynchronize)                                                          \
   X(cuMemsetD32Async)                                                          \
   X(cuMemsetD16Async)
+// Optional ones, null where the driver lacks them: cuTensorMapEncodeTiled
+// (drivers before CUDA 12; only TMA kernels need it) and the stream-ordered
+// allocator (CUDA 11.2 drivers on).
+#define QOPT_OPTIONAL_DRIVER_FUNCTIONS(X)                                      \
+  X(cuTensorMapEncodeTiled)                                                    \
+  X(cuMemAllocAsync)                                                           \
+  X(cuMemFreeAsync)                                                            \
+  X(cuDeviceGetDefaultMemPool)                                                 \
+  X(cuMemPoolSetAttribute)
 #define QOPT_DECLARE(name) decltype(&::name) name = nullptr;
   QOPT_DRIVER_FUNCTIONS(QOPT_DECLARE)
-  // Optional: drivers before CUDA 12 lack it; only TMA kernels need it.
-  QOPT_DECLARE(cuTensorMapEncodeTiled)
-  // Optional: the stream-ordered allocator (CUDA 11.2 drivers on).
-  QOPT_DECLARE(cuMemAllocAsync)
-  QOPT_DECLARE(cuMemFreeAsync)
-  QOPT_DECLARE(cuDeviceGetDefaultMemPool)
-  QOPT_DECLARE(cuMemPoolSetAttribute)
+  QOPT_OPTIONAL_DRIVER_FUNCTIONS(QOPT_DECLARE)
 #undef QOPT_DECLARE
   CUcontext context = nullptr;
   /// Device buffers of a stream come from the device's memory pool, freed
@@ -140,11 +143,7 @@ const Driver &driver() {
 #define QOPT_RESOLVE_OPTIONAL(name)                                            \
   d.name = reinterpret_cast<decltype(d.name)>(                                 \
       dlsym(library, QOPT_STRINGIFY(name)));
-    QOPT_RESOLVE_OPTIONAL(cuTensorMapEncodeTiled)
-    QOPT_RESOLVE_OPTIONAL(cuMemAllocAsync)
-    QOPT_RESOLVE_OPTIONAL(cuMemFreeAsync)
-    QOPT_RESOLVE_OPTIONAL(cuDeviceGetDefaultMemPool)
-    QOPT_RESOLVE_OPTIONAL(cuMemPoolSetAttribute)
+    QOPT_OPTIONAL_DRIVER_FUNCTIONS(QOPT_RESOLVE_OPTIONAL)
 #undef QOPT_RESOLVE_OPTIONAL
     CHECK(d, cuInit(0));
     int count = 0;
