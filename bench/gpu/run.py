@@ -453,8 +453,10 @@ def main():
           f"{args.runs} calls between two events / {args.runs}")
     print(header)
     print("-" * len(header))
-    for directory, manifest, launch in (
-            (d, m, launch) for d, m in tables for launch in m["launches"]):
+    table_launches = [(directory, manifest, launch)
+                      for directory, manifest in tables
+                      for launch in manifest["launches"]]
+    for directory, manifest, launch in table_launches:
         case = parse_case(launch["function"])
         family, act, m, n, k = case
         if args.only and args.only not in launch["function"]:
