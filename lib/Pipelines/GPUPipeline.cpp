@@ -32,9 +32,7 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   detail::buildFrontEnd(pm, options.resultsToOutParams);
 
   // One or more chips; the first one sizes the kernels' grids.
-  SmallVector<StringRef> chips;
-  StringRef(options.chip).split(chips, ',', /*MaxSplit=*/-1,
-                                /*KeepEmpty=*/false);
+  SmallVector<StringRef> chips = qopt::splitChipList(options.chip);
   if (chips.empty())
     chips.push_back("sm_90a");
   bool bundle = chips.size() > 1 && options.format == "fatbin";

@@ -40,6 +40,17 @@ inline bool hasFP8MmaSync(llvm::StringRef chip) {
   return chip.trim() != "sm_80";
 }
 
+/// The chips of a `chip` option ("sm_80,sm_90a"): split at commas, trimmed,
+/// empty entries dropped.
+inline llvm::SmallVector<llvm::StringRef> splitChipList(llvm::StringRef list) {
+  llvm::SmallVector<llvm::StringRef> chips;
+  list.split(chips, ',', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+  for (llvm::StringRef &chip : chips)
+    chip = chip.trim();
+  llvm::erase_if(chips, [](llvm::StringRef c) { return c.empty(); });
+  return chips;
+}
+
 #define GEN_PASS_REGISTRATION
 #include "quant-opt/Conversion/Passes.h.inc"
 

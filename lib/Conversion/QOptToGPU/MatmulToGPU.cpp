@@ -334,11 +334,9 @@ struct ConvertQOptMatmulToGPU
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    SmallVector<StringRef> chips;
-    StringRef(chip).split(chips, ',', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+    SmallVector<StringRef> chips = splitChipList(chip);
     fp8Chips = !chips.empty();
-    for (StringRef &c : chips) {
-      c = c.trim();
+    for (StringRef c : chips) {
       if (c != "sm_80" && c != "sm_89" && c != "sm_90a") {
         module.emitError() << "unsupported chip '" << c
                            << "' (expected sm_80, sm_89 or sm_90a)";
