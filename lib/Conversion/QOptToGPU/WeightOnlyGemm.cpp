@@ -175,17 +175,16 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemm(OpBuilder &b, Location loc,
 
         ValueRange weights = current.slice(chunksPerThread, 2);
         ValueRange scales = current.slice(chunksPerThread + 2, 2);
-        SmallVector<Value> zeroBiases;
-        if (zero)
-          for (Value z : current.slice(chunksPerThread + 4, 2))
-            zeroBiases.push_back(getZeroBias(kb, format, z));
-        StepScales stepScales =
-            getStepScales(kb, c, llvm::to_vector(scales));
+        StepScales stepScales = getStepScales(
+            kb, c, llvm::to_vector(scales),
+            zero ? llvm::to_vector(current.slice(chunksPerThread + 4, 2))
+                 : SmallVector<Value>{});
         SmallVector<Value> part(c.mTiles(), accZero);
         for (int64_t word = 0; word < 4; ++word) {
           SmallVector<Value> a =
               getWeightFragments(kb, format, weights[0], weights[1], word,
-                                 zeroBiases, stepScales.beforeProduct);
+                                 stepScales.zeroBiases,
+                                 stepScales.beforeProduct);
           Value kWord = kb.add(kThread, word * wordCodes);
           for (int64_t s = 0; s < mmaPerWord; ++s)
             for (int64_t mt = 0; mt < c.mTiles(); ++mt) {

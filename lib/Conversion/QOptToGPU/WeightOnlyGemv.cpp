@@ -147,8 +147,10 @@ mlir::qopt::gpu_kernels::getCodeScales(KernelBuilder &kb,
 
 StepScales mlir::qopt::gpu_kernels::getStepScales(
     KernelBuilder &kb, const WeightOnlyGemvConfig &c,
-    ArrayRef<Value> rowScales) {
+    ArrayRef<Value> rowScales, ArrayRef<Value> rowZeros) {
   StepScales s;
+  for (Value z : rowZeros)
+    s.zeroBiases.push_back(getZeroBias(kb, c.format, z));
   OpBuilder &b = kb.builder();
   SmallVector<Value> scales = getCodeScales(kb, c.format, rowScales);
   s.afterProduct = scales;
@@ -409,23 +411,21 @@ mlir::qopt::gpu_kernels::buildWeightOnlyGemv(OpBuilder &b, Location loc,
   auto computeStep = [&](SmallVector<Value> acc, Value kFirst,
                          ArrayRef<Value> weights, ArrayRef<Value> scales,
                          ArrayRef<Value> zeros) {
-    SmallVector<SmallVector<Value>> zeroBiases(R);
+    // Groups smaller than the step: each thread's chunk is one group,
+    // scaled before the product.
     SmallVector<StepScales> stepScales;
-    for (int64_t rt = 0; rt < R; ++rt) {
-      for (Value z : zeros.empty() ? ArrayRef<Value>{}
-                                   : zeros.slice(2 * rt, 2))
-        zeroBiases[rt].push_back(getZeroBias(kb, format, z));
-      // Groups smaller than the step: each thread's chunk is one group,
-      // scaled before the product.
-      stepScales.push_back(getStepScales(kb, c, scales.slice(2 * rt, 2)));
-    }
+    for (int64_t rt = 0; rt < R; ++rt)
+      stepScales.push_back(getStepScales(
+          kb, c, scales.slice(2 * rt, 2),
+          zeros.empty() ? ArrayRef<Value>{} : zeros.slice(2 * rt, 2)));
     // Two chains of partial sums (even and odd words), so that consecutive
     // mma.sync ops do not wait for each other.
     SmallVector<Value> parts[2] = {SmallVector<Value>(R * mT, accZero),
                                    SmallVector<Value>(R * mT, accZero)};
     auto weightFragments = [&](int64_t rt, int64_t word) {
       return getWeightFragments(kb, format, weights[2 * rt],
-                                weights[2 * rt + 1], word, zeroBiases[rt],
+                                weights[2 * rt + 1], word,
+                                stepScales[rt].zeroBiases,
                                 stepScales[rt].beforeProduct);
     };
     for (int64_t word = 0; word < 4; ++word) {

@@ -109,15 +109,17 @@ SmallVector<Value> getScaleIndices(KernelBuilder &kb,
 SmallVector<Value> getCodeScales(KernelBuilder &kb, const CodeFormat &format,
                                  ArrayRef<Value> scales);
 
-/// How the scales of weight rows g and g + 8 enter a K step: with
-/// prescaled() groups, as half-type factors of the dequantized weights
-/// (`beforeProduct`) and 1 after it; otherwise as the f32 scales of the
-/// step's sums (`afterProduct`).
+/// How the scales (and zero points) of weight rows g and g + 8 enter a K
+/// step: with prescaled() groups, as half-type factors of the dequantized
+/// weights (`beforeProduct`) and 1 after it; otherwise as the f32 scales of
+/// the step's sums (`afterProduct`). `zeroBiases`: getZeroBias of each zero
+/// point (empty without them), what the dequantization subtracts.
 struct StepScales {
-  SmallVector<Value> beforeProduct, afterProduct;
+  SmallVector<Value> beforeProduct, afterProduct, zeroBiases;
 };
 StepScales getStepScales(KernelBuilder &kb, const WeightOnlyGemvConfig &config,
-                         ArrayRef<Value> rowScales);
+                         ArrayRef<Value> rowScales,
+                         ArrayRef<Value> rowZeros = {});
 
 /// Why the GEMV kernel cannot compute this product (empty if it can).
 std::string checkWeightOnlyGemv(const WeightOnlyGemvConfig &config);
