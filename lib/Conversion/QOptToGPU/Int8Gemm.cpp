@@ -70,7 +70,6 @@ std::string Int8GemmConfig::kernelName() const {
 static Value mmaSyncAsm(KernelBuilder &kb, const Int8GemmConfig &c, Value a,
                         Value b, Value acc) {
   OpBuilder &builder = kb.builder();
-  Location loc = kb.location();
   Type i32 = builder.getI32Type();
   Type accType = c.isFP8() ? builder.getF32Type() : i32;
   StringRef accPtx = c.isFP8() ? "f32" : "s32";
@@ -88,14 +87,7 @@ static Value mmaSyncAsm(KernelBuilder &kb, const Int8GemmConfig &c, Value a,
                         .str();
   std::string constraints = llvm::formatv(
       "={0},={0},={0},={0},r,r,r,r,r,r,{0},{0},{0},{0}", accConstraint);
-  Value d = LLVM::InlineAsmOp::create(
-                builder, loc, resultType, operands, ptx, constraints,
-                /*has_side_effects=*/false, /*is_align_stack=*/false,
-                LLVM::TailCallKind::None,
-                LLVM::AsmDialectAttr::get(builder.getContext(),
-                                          LLVM::AsmDialect::AD_ATT),
-                ArrayAttr())
-                .getResult(0);
+  Value d = kb.inlinePtx(resultType, operands, ptx, constraints);
   return getAccumulatorFragment(kb, d, accType);
 }
 

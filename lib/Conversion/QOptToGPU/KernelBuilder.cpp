@@ -52,6 +52,15 @@ Value KernelBuilder::loadVector(Value memref, ValueRange indices,
                                 llvm::MaybeAlign(alignment));
 }
 
+Value KernelBuilder::inlinePtx(Type resultType, ValueRange operands,
+                               StringRef ptx, StringRef constraints) {
+  return LLVM::InlineAsmOp::create(
+             b, loc, TypeRange{resultType}, operands, ptx, constraints,
+             /*has_side_effects=*/false, /*is_align_stack=*/false,
+             LLVM::TailCallKind::None, LLVM::AsmDialectAttr(), ArrayAttr())
+      .getResult(0);
+}
+
 Value KernelBuilder::loadStreaming16(Value buffer, ValueRange indices) {
   auto type = cast<MemRefType>(buffer.getType());
   auto [strides, offset] = type.getStridesAndOffset();
@@ -66,18 +75,13 @@ Value KernelBuilder::loadStreaming16(Value buffer, ValueRange indices) {
   Type i32 = b.getI32Type();
   auto result = LLVM::LLVMStructType::getLiteral(b.getContext(),
                                                  {i32, i32, i32, i32});
-  Value words =
-      LLVM::InlineAsmOp::create(
-          b, loc, TypeRange{result},
-          ValueRange{arith::IndexCastUIOp::create(b, loc, b.getI64Type(),
-                                                  address)},
-          "{ .reg .u64 g; cvta.to.global.u64 g, $4; "
-          "ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {$0, $1, $2, $3}, "
-          "[g]; }",
-          "=r,=r,=r,=r,l", /*has_side_effects=*/false,
-          /*is_align_stack=*/false, LLVM::TailCallKind::None,
-          LLVM::AsmDialectAttr(), ArrayAttr())
-          .getResult(0);
+  Value words = inlinePtx(
+      result,
+      ValueRange{
+          arith::IndexCastUIOp::create(b, loc, b.getI64Type(), address)},
+      "{ .reg .u64 g; cvta.to.global.u64 g, $4; "
+      "ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {$0, $1, $2, $3}, [g]; }",
+      "=r,=r,=r,=r,l");
   SmallVector<Value> elements;
   for (int64_t i = 0; i < 4; ++i)
     elements.push_back(LLVM::ExtractValueOp::create(b, loc, words, i));
@@ -157,13 +161,10 @@ static Value biasCodes(KernelBuilder &kb, const CodeFormat &format,
   if (format.isSigned)
     for (unsigned bit = format.bits - 1; bit < 32; bit += format.bits)
       flip |= (1u << bit) & mask;
-  Value v = LLVM::InlineAsmOp::create(
-                b, loc, TypeRange{b.getI32Type()},
-                ValueRange{word, kb.i32(int32_t(mask)), kb.i32(int32_t(flip))},
-                "lop3.b32 $0, $1, $2, $3, 0x6a;", "=r,r,r,r",
-                /*has_side_effects=*/false, /*is_align_stack=*/false,
-                LLVM::TailCallKind::None, LLVM::AsmDialectAttr(), ArrayAttr())
-                .getResult(0);
+  Value v = kb.inlinePtx(
+      b.getI32Type(),
+      ValueRange{word, kb.i32(int32_t(mask)), kb.i32(int32_t(flip))},
+      "lop3.b32 $0, $1, $2, $3, 0x6a;", "=r,r,r,r");
   return LLVM::BitcastOp::create(b, loc,
                                  VectorType::get({2}, format.halfType), v);
 }

@@ -60,6 +60,11 @@ public:
   Value loadVector(Value memref, ValueRange indices, int64_t size,
                    int64_t alignment);
 
+  /// Inline PTX `ptx` without side effects, with GCC-style `constraints`;
+  /// one result of `resultType` (a literal struct for several registers).
+  Value inlinePtx(Type resultType, ValueRange operands, StringRef ptx,
+                  StringRef constraints);
+
   /// 16 bytes of a global, read-only, statically strided `memref` at
   /// `indices`, as vector<4xi32>, loaded with
   /// ld.global.nc.L1::no_allocate.L2::256B: streamed past L1, and each L2
