@@ -69,6 +69,9 @@ if os.path.exists(runtime_check):
 cuda_bin = "/usr/local/cuda/bin"
 if os.path.exists(os.path.join(cuda_bin, "ptxas")) or shutil.which("ptxas"):
     config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", os.path.join(cuda_bin, "ptxas")
+                                 if os.path.exists(os.path.join(cuda_bin, "ptxas"))
+                                 else shutil.which("ptxas")))
 try:
     import nvidia
     for root in nvidia.__path__:

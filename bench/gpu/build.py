@@ -7,6 +7,8 @@ Writes one MLIR module of weight-only products per configuration, runs
   table/            the GEMVs of the benchmark table (tiling heuristic,
                     weight-layout=tiles: run.py passes tiled weights)
   table-gemm/       its other products (weights in rows)
+  table-wgmma-nN/   its 8-bit GEMMs on wgmma (wgmma=1, N-column tiles):
+                    timed and checked like the table, rows marked [wgmma-nN]
   e2e/decode        test/Integration/GPU/gemv_e2e.mlir compiled ahead of
                     time (quant-compile) with its checking main()
   e2e/resident      the same for constant weights (resident_weights.test):
@@ -191,6 +193,13 @@ def main():
           os.path.join(args.out, "table"), "weight-layout=tiles")
     build(args.quant_opt, [c for c in table_cases() if not gemv(c)],
           os.path.join(args.out, "table-gemm"), "")
+    # The 8-bit GEMMs on wgmma (off by default until measured), at two
+    # tile widths.
+    eight_bit = [c for c in table_cases() if c[0].startswith("w8a8")]
+    for tile_n in (256, 128):
+        build(args.quant_opt, eight_bit,
+              os.path.join(args.out, f"table-wgmma-n{tile_n}"),
+              f"wgmma=1 wgmma-tile-n={tile_n}")
     for rows, warps in ((32, 2), (32, 4), (64, 2), (64, 8)):
         build(args.quant_opt, [("w4a16", "f16", m, nk, nk)
                                for m in (64, 256) for nk in (4096, 8192)],

@@ -2,7 +2,8 @@
 //
 //   convert-qopt-matmul-to-gpu          qopt.matmul → gpu.launch_func of
 //                                       kernels in gpu.module @qopt_kernels
-//   gpu.module(scf-to-cf, nvgpu-to-nvvm, gpu-to-nvvm{bare pointers})
+//   gpu.module(scf-to-cf, nvgpu-to-nvvm, gpu-to-nvvm{bare pointers},
+//              nvvm-to-llvm)
 //   nvvm-attach-target{chip, O3}        once per chip
 //   gpu-module-to-binary{format}        PTX, ptxas → cubin / fatbin
 //   [qopt-bundle-gpu-binaries]          several chips: one fatbin
@@ -18,6 +19,7 @@
 
 #include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -49,6 +51,9 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   kernels.tiledGemm = options.tiledGemm;
   kernels.gemmTileM = options.gemmTileM;
   kernels.gemmWarps = options.gemmWarps;
+  kernels.wgmma = options.wgmma;
+  kernels.wgmmaTileN = options.wgmmaTileN;
+  kernels.wgmmaStages = options.wgmmaStages;
   pm.addPass(qopt::createConvertQOptMatmulToGPU(kernels));
 
   // Kernels to NVVM. Static shapes: memrefs are passed as bare pointers.
@@ -58,6 +63,8 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   ConvertGpuOpsToNVVMOpsOptions toNVVM;
   toNVVM.useBarePtrCallConv = true;
   device.addPass(createConvertGpuOpsToNVVMOps(toNVVM));
+  // NVVM ops without an LLVM intrinsic (wgmma.mma_async) as inline PTX.
+  device.addPass(createConvertNVVMToLLVMPass());
   device.addPass(createCanonicalizerPass());
   device.addPass(createCSEPass());
   device.addPass(createReconcileUnrealizedCastsPass());

@@ -78,7 +78,7 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
   let description = [{
     Replaces each `qopt.matmul` that a GPU kernel family supports by a call
     of a private launch function, declared with a `qopt.gpu_launch`
-    attribute (kernel, grid, block), whose body
+    attribute (kernel, grid, block, dynamic_shared_memory if any), whose body
     `qopt-materialize-gpu-launches` writes after bufferization. The kernels
     are `gpu.func`s in one `gpu.module @qopt_kernels` built from `arith`,
     `vector`, `memref`, `scf`, `gpu` and `nvgpu` ops. Products of equal
@@ -114,7 +114,12 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
       128 × 128 block tiles over 2 × 4 warps, `cp.async` double buffering
       in shared memory, `ldmatrix.x4` fragments,
       `mma.sync.m16n8k32.s32.s8.s8.s32`, exact i32 sums scaled in the
-      epilogue.
+      epilogue. With `wgmma` (every chip `sm_90a`; `N` a multiple of
+      `wgmma-tile-n`, `K` of 128): 128 × `wgmma-tile-n` block tiles, two
+      warpgroups issuing `wgmma.mma_async.m64nNk32` on operands in shared
+      memory with the 128-byte swizzle, `wgmma-stages` `cp.async` stages in
+      dynamic shared memory (`dynamic_shared_memory` in the launch
+      attribute).
 
     A product no family supports stays a `qopt.matmul` (the host pipeline
     then runs it on the CPU) and gets a warning that names the reason.
@@ -173,6 +178,17 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
     Option<"gemmWarps", "gemm-warps", "int64_t", /*default=*/"0",
            "Warps per block of the weight-only GEMM, 16 weight rows each "
            "(0: heuristic)">,
+    Option<"wgmma", "wgmma", "bool", /*default=*/"false",
+           "8-bit GEMMs (W8A8, FP8 x FP8) on wgmma.mma_async (needs every "
+           "chip to be sm_90a; products whose shape the wgmma kernel does "
+           "not tile keep mma.sync). Off until checked on a device: "
+           "verified here to PTX and SASS only">,
+    Option<"wgmmaTileN", "wgmma-tile-n", "int64_t", /*default=*/"256",
+           "Columns of the wgmma GEMM's block tile (a multiple of 32 up "
+           "to 256)">,
+    Option<"wgmmaStages", "wgmma-stages", "int64_t", /*default=*/"0",
+           "cp.async stages of the wgmma GEMM, 128 bytes of K each (0: as "
+           "many as 200 KiB of shared memory hold, at most 8)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

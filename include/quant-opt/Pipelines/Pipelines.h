@@ -88,6 +88,19 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       *this, "gemm-warps",
       llvm::cl::desc("Weight-only GEMM warps per block (0: heuristic)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> wgmma{
+      *this, "wgmma",
+      llvm::cl::desc("8-bit GEMMs on wgmma (every chip sm_90a; off until "
+                     "checked on a device)"),
+      llvm::cl::init(false)};
+  PassOptions::Option<int64_t> wgmmaTileN{
+      *this, "wgmma-tile-n",
+      llvm::cl::desc("Columns of the wgmma GEMM's block tile"),
+      llvm::cl::init(256)};
+  PassOptions::Option<int64_t> wgmmaStages{
+      *this, "wgmma-stages",
+      llvm::cl::desc("cp.async stages of the wgmma GEMM (0: heuristic)"),
+      llvm::cl::init(0)};
   PassOptions::Option<std::string> kernelsDir{
       *this, "kernels-dir",
       llvm::cl::desc("Also write each kernel binary and a manifest of the "

@@ -125,8 +125,9 @@ struct ExportGPUKernels
       };
       SmallVector<Type> types(call.getOperandTypes());
       llvm::append_range(types, call.getResultTypes());
+      auto smem = launch.getAs<IntegerAttr>("dynamic_shared_memory");
       describe(call, cast<SymbolRefAttr>(launch.get("kernel")), dims("grid"),
-               dims("block"), 0, types);
+               dims("block"), smem ? smem.getInt() : 0, types);
     });
     WalkResult listed = module.walk([&](gpu::LaunchFuncOp launch) {
       auto dims = [&](gpu::KernelDim3 d) -> std::optional<llvm::json::Array> {

@@ -55,11 +55,15 @@ std::string Int8GemmConfig::kernelName() const {
     operands += "z";
   if (wType != xType)
     operands += getPtxTypeName(wType).str();
-  return llvm::formatv("qopt_gemm_{6}_{0}_m{1}n{2}k{3}_sx{4}_sw{5}", out, m, n,
-                       k, xScaleShape.empty() ? "t" : "r",
-                       wScaleShape.empty() || wScaleShape[0] == 1 ? "t" : "r",
-                       operands)
-      .str();
+  std::string name =
+      llvm::formatv("qopt_gemm_{6}_{0}_m{1}n{2}k{3}_sx{4}_sw{5}", out, m, n, k,
+                    xScaleShape.empty() ? "t" : "r",
+                    wScaleShape.empty() || wScaleShape[0] == 1 ? "t" : "r",
+                    operands)
+          .str();
+  if (isWgmma())
+    name += llvm::formatv("_wg{0}s{1}", wgmmaBlockN, wgmmaStages).str();
+  return name;
 }
 
 /// D = A·B + C with mma.sync.m16n8k32 as inline PTX, for the operand
@@ -92,11 +96,24 @@ static Value mmaSyncAsm(KernelBuilder &kb, const Int8GemmConfig &c, Value a,
 }
 
 std::string mlir::qopt::gpu_kernels::checkInt8Gemm(const Int8GemmConfig &c) {
-  if (c.m % C::kBlockM != 0 || c.n % C::kBlockN != 0 ||
-      c.k % C::kBlockK != 0)
-    return llvm::formatv("a {0} x {1} x {2} INT8 product (the tiled kernel "
-                         "needs M and N multiples of 128, K of 64)",
-                         c.m, c.n, c.k)
+  if (c.m % C::kBlockM != 0 || c.n % c.blockN() != 0 ||
+      c.k % c.blockK() != 0)
+    return llvm::formatv("a {0} x {1} x {2} 8-bit product (the {3} kernel "
+                         "needs M a multiple of 128, N of {4}, K of {5})",
+                         c.m, c.n, c.k, c.isWgmma() ? "wgmma" : "mma.sync",
+                         c.blockN(), c.blockK())
+        .str();
+  if (c.isWgmma() && (c.wgmmaBlockN % 32 != 0 || c.wgmmaBlockN > 256 ||
+                      c.wgmmaStages < 3))
+    return llvm::formatv("a wgmma tile of {0} columns and {1} stages (N: a "
+                         "multiple of 32 up to 256; at least 3 stages)",
+                         c.wgmmaBlockN, c.wgmmaStages)
+        .str();
+  // The dynamic shared memory of one block on sm_90 (227 KiB).
+  if (c.dynamicSharedBytes() > 227 * 1024)
+    return llvm::formatv("{0} stages of {1} bytes (more shared memory than "
+                         "a block can have)",
+                         c.wgmmaStages, c.wgmmaStageBytes())
         .str();
   return "";
 }
@@ -116,9 +133,28 @@ mlir::qopt::gpu_kernels::getInt8GemmArgumentTypes(MLIRContext *ctx,
   return types;
 }
 
+Int8GemmArguments
+mlir::qopt::gpu_kernels::getInt8GemmArguments(gpu::GPUFuncOp kernel,
+                                              const Int8GemmConfig &c) {
+  Block &entry = kernel.getBody().front();
+  Int8GemmArguments args;
+  args.x = entry.getArgument(0);
+  args.w = entry.getArgument(1);
+  args.sx = entry.getArgument(2);
+  args.sw = entry.getArgument(3);
+  args.y = entry.getArgument(kernel.getNumArguments() - 1);
+  if (c.xZeroPoint) {
+    args.zx = entry.getArgument(4);
+    args.wSum = entry.getArgument(5);
+  }
+  return args;
+}
+
 gpu::GPUFuncOp
 mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
                                        const Int8GemmConfig &c) {
+  if (c.isWgmma())
+    return buildInt8GemmWgmma(b, loc, c);
   MLIRContext *ctx = b.getContext();
   Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
   // [stage][row][byte]: one tile of Xq and one of Wq per stage.
@@ -130,12 +166,8 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
                            {tileType, tileType}, {c.threads()},
                            {c.blocksN(), c.blocksM()});
   KernelBuilder kb(b, loc);
-  Block &entry = func.getBody().front();
-  Value x = entry.getArgument(0), w = entry.getArgument(1),
-        sx = entry.getArgument(2), sw = entry.getArgument(3),
-        y = entry.getArgument(func.getNumArguments() - 1);
-  Value zx = c.xZeroPoint ? entry.getArgument(4) : Value();
-  Value wSum = c.xZeroPoint ? entry.getArgument(5) : Value();
+  Int8GemmArguments args = getInt8GemmArguments(func, c);
+  Value x = args.x, w = args.w;
   Value xTile = func.getWorkgroupAttributions()[0];
   Value wTile = func.getWorkgroupAttributions()[1];
 
@@ -209,8 +241,23 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
         return acc;
       });
 
-  // Epilogue: rows g and g + 8 of each 16-row tile, columns 2t and 2t + 1
-  // of each 8-column tile.
+  storeInt8GemmOutputs(kb, c, args, loop.getResults(), kb.add(m0, warpM),
+                       kb.add(n0, warpN), mTiles, nTiles, g, t);
+  gpu::ReturnOp::create(b, loc);
+  return func;
+}
+
+void mlir::qopt::gpu_kernels::storeInt8GemmOutputs(
+    KernelBuilder &kb, const Int8GemmConfig &c, const Int8GemmArguments &args,
+    ValueRange fragments, Value rowBase, Value colBase, int64_t mTiles,
+    int64_t nTiles, Value g, Value t) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  Type i32 = b.getI32Type(), f32 = b.getF32Type();
+  Value sx = args.sx, sw = args.sw, zx = args.zx, wSum = args.wSum,
+        y = args.y;
+  // Rows g and g + 8 of each 16-row tile, columns 2t and 2t + 1 of each
+  // 8-column tile.
   auto loadScale = [&](Value scale, ArrayRef<int64_t> shape, Value index,
                        bool perRow) -> Value {
     if (shape.empty())
@@ -224,7 +271,7 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
   auto i32Pair = VectorType::get({2}, i32);
   SmallVector<Value> columns, columnScales, columnSums;
   for (int64_t nt = 0; nt < nTiles; ++nt) {
-    Value n = kb.add(kb.add(n0, warpN), kb.add(kb.mul(t, 2), nt * 8));
+    Value n = kb.add(colBase, kb.add(kb.mul(t, 2), nt * 8));
     columns.push_back(n);
     SmallVector<Value> pair;
     for (int e = 0; e < 2; ++e)
@@ -236,7 +283,7 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
   }
   for (int64_t mt = 0; mt < mTiles; ++mt) {
     for (int r = 0; r < 2; ++r) {
-      Value m = kb.add(kb.add(m0, warpM), kb.add(g, mt * 16 + r * 8));
+      Value m = kb.add(rowBase, kb.add(g, mt * 16 + r * 8));
       Value rowScale = vector::BroadcastOp::create(
           b, loc, pairType, loadScale(sx, c.xScaleShape, m, xPerRow));
       // Asymmetric activations: zx of the row (a byte, ui8 or i8).
@@ -252,7 +299,7 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
         Value scales =
             arith::MulFOp::create(b, loc, rowScale, columnScales[nt]);
         Value sums = vector::ExtractOp::create(
-            b, loc, loop.getResult(mt * nTiles + nt), r);
+            b, loc, fragments[mt * nTiles + nt], r);
         // Σ (qx − zx) qw = Σ qx qw − zx Σ qw, exact in i32.
         if (rowZero)
           sums = arith::SubIOp::create(
@@ -264,10 +311,9 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
         if (c.outType != f32)
           out = arith::TruncFOp::create(
               b, loc, VectorType::get({2}, c.outType), out);
-        vector::StoreOp::create(b, loc, out, y, ValueRange{m, n});
+        // Columns n, n + 1 with n even: aligned to the pair.
+        kb.storeVector(out, y, {m, n}, 2 * c.outType.getIntOrFloatBitWidth() / 8);
       }
     }
   }
-  gpu::ReturnOp::create(b, loc);
-  return func;
 }

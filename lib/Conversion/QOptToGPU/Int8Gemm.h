@@ -27,17 +27,42 @@ struct Int8GemmConfig {
   bool xZeroPoint = false, xUnsigned = false;
   SmallVector<int64_t> wScaleShape; // [] or [1, 1] (per tensor), [N, 1]
 
-  // Block tile and warp grid (2 × 4 warps of 64 × 32 outputs each).
+  // The instruction the kernel is built on. MmaSync: block tile 128 x 128,
+  // 2 x 4 warps of 64 x 32 outputs each, K steps of 64 bytes through 2
+  // cp.async stages (every chip). Wgmma (sm_90a): two warpgroups of 64 rows
+  // x wgmmaBlockN columns, K steps of 128 bytes through wgmmaStages
+  // cp.async stages in dynamic shared memory, in wgmma's 128-byte swizzle
+  // (Int8GemmWgmma.cpp).
+  enum class Instruction { MmaSync, Wgmma };
+  Instruction instruction = Instruction::MmaSync;
+  int64_t wgmmaBlockN = 256, wgmmaStages = 4;
+
   static constexpr int64_t kBlockM = 128, kBlockN = 128, kBlockK = 64;
   static constexpr int64_t kWarpsM = 2, kWarpsN = 4, kStages = 2;
   // Shared-memory rows are padded by 16 bytes so that the eight 16-byte
   // rows one ldmatrix reads fall into distinct bank groups.
   static constexpr int64_t kRowBytes = kBlockK + 16;
+  // wgmma: 128-byte shared rows (the swizzle span), 1 KiB swizzle atoms.
+  static constexpr int64_t kWgmmaBlockK = 128, kSwizzleAtomBytes = 1024;
 
   bool isFP8() const { return !xType.isInteger(8); }
+  bool isWgmma() const { return instruction == Instruction::Wgmma; }
   int64_t threads() const { return 32 * kWarpsM * kWarpsN; }
+  int64_t blockN() const { return isWgmma() ? wgmmaBlockN : kBlockN; }
+  int64_t blockK() const { return isWgmma() ? kWgmmaBlockK : kBlockK; }
   int64_t blocksM() const { return m / kBlockM; }
-  int64_t blocksN() const { return n / kBlockN; }
+  int64_t blocksN() const { return n / blockN(); }
+  /// Bytes of one wgmma pipeline stage: the tiles of Xq and Wq.
+  int64_t wgmmaStageBytes() const {
+    return (kBlockM + wgmmaBlockN) * kWgmmaBlockK;
+  }
+  /// Dynamic shared memory the kernel is launched with (wgmma: its stages
+  /// and room to align them to a swizzle atom; mma.sync uses static shared
+  /// memory only).
+  int64_t dynamicSharedBytes() const {
+    return isWgmma() ? wgmmaStages * wgmmaStageBytes() + kSwizzleAtomBytes
+                     : 0;
+  }
   std::string kernelName() const;
 };
 
@@ -51,9 +76,31 @@ SmallVector<Type> getInt8GemmArgumentTypes(MLIRContext *ctx,
                                            const Int8GemmConfig &config);
 
 /// Builds the kernel as a gpu.func at the insertion point (inside a
-/// gpu.module). Launch it on (N / 128, M / 128) blocks of 256 threads.
+/// gpu.module), on the configuration's instruction. Launch it on
+/// (blocksN(), blocksM()) blocks of threads() threads with
+/// dynamicSharedBytes() of dynamic shared memory.
 gpu::GPUFuncOp buildInt8Gemm(OpBuilder &b, Location loc,
                              const Int8GemmConfig &config);
+
+/// The wgmma kernel (Int8GemmWgmma.cpp); buildInt8Gemm calls it.
+gpu::GPUFuncOp buildInt8GemmWgmma(OpBuilder &b, Location loc,
+                                  const Int8GemmConfig &config);
+
+/// The kernel's arguments, as createKernel made them.
+struct Int8GemmArguments {
+  Value x, w, sx, sw, zx, wSum, y; // zx, wSum: null without xZeroPoint
+};
+Int8GemmArguments getInt8GemmArguments(gpu::GPUFuncOp kernel,
+                                       const Int8GemmConfig &config);
+
+/// The epilogue of both kernels: scales, zero-point correction and the
+/// stores of a thread's accumulator fragments (vector<2x2xi32|f32>, the
+/// 16 x 8 tiles of mma.sync's C layout), fragment mt * nTiles + nt being
+/// the tile at output rows rowBase + 16 mt and columns colBase + 8 nt.
+void storeInt8GemmOutputs(KernelBuilder &kb, const Int8GemmConfig &config,
+                          const Int8GemmArguments &args, ValueRange fragments,
+                          Value rowBase, Value colBase, int64_t mTiles,
+                          int64_t nTiles, Value g, Value t);
 
 } // namespace mlir::qopt::gpu_kernels
 

@@ -52,6 +52,12 @@ Value KernelBuilder::loadVector(Value memref, ValueRange indices,
                                 llvm::MaybeAlign(alignment));
 }
 
+void KernelBuilder::storeVector(Value value, Value memref, ValueRange indices,
+                                int64_t alignment) {
+  vector::StoreOp::create(b, loc, value, memref, indices,
+                          /*nontemporal=*/false, llvm::MaybeAlign(alignment));
+}
+
 Value KernelBuilder::inlinePtx(Type resultType, ValueRange operands,
                                StringRef ptx, StringRef constraints) {
   return LLVM::InlineAsmOp::create(

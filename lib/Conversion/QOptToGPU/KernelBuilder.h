@@ -60,6 +60,11 @@ public:
   Value loadVector(Value memref, ValueRange indices, int64_t size,
                    int64_t alignment);
 
+  /// Stores the vector `value` at `indices` with the given byte alignment
+  /// (a pair of f16 aligned to 4 bytes is one st.global.b32).
+  void storeVector(Value value, Value memref, ValueRange indices,
+                   int64_t alignment);
+
   /// Inline PTX `ptx` without side effects, with GCC-style `constraints`;
   /// one result of `resultType` (a literal struct for several registers).
   Value inlinePtx(Type resultType, ValueRange operands, StringRef ptx,

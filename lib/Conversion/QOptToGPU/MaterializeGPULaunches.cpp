@@ -134,9 +134,12 @@ struct MaterializeGPULaunches
           t.getLayout(), t.getMemorySpace());
       d = UnrealizedConversionCastOp::create(b, loc, signless, d).getResult(0);
     }
+    Value smem;
+    if (auto bytes = launch.getAs<IntegerAttr>("dynamic_shared_memory"))
+      smem = arith::ConstantIntOp::create(b, loc, bytes.getInt(), 32);
     auto launchOp = gpu::LaunchFuncOp::create(
         b, loc, kernelRef, dims(grid), dims(block),
-        /*dynamicSharedMemorySize=*/Value(), device, /*asyncTokenType=*/Type());
+        /*dynamicSharedMemorySize=*/smem, device, /*asyncTokenType=*/Type());
     // The kernel's gpu.module (or, once serialized, its gpu.binary).
     if (!SymbolTable::lookupNearestSymbolFrom(launchOp,
                                               kernelRef.getRootReference()))

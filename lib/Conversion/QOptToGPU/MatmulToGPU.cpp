@@ -9,7 +9,8 @@
 //   gpu.module @qopt_kernels { gpu.func @<kernel>(x, w, s, [z,] y) kernel }
 //     (8-bit GEMM: x, w, sx, sw, [zx, Σ_k w,] y)
 //   func.func private @<kernel>_launch(tensor x, tensor w, tensor s [, z])
-//       -> tensor y  attributes {qopt.gpu_launch = {kernel, grid, block}}
+//       -> tensor y  attributes {qopt.gpu_launch = {kernel, grid, block
+//                                   [, dynamic_shared_memory] [, resident]}}
 //   %y = func.call @<kernel>_launch(%x2, %w, %s [, %z32])
 //
 // (%x2: leading dims folded into M; %z32: constant zero points folded to
@@ -241,7 +242,14 @@ FailureOr<WeightOnlyGemvConfig> getGemvConfig(MatmulOp op, std::string &why) {
 /// The 8-bit GEMM configuration of a W8A8 product (INT8 x INT8, or FP8 x
 /// FP8 where every target chip has FP8 tensor cores), or the reason there
 /// is none.
+/// The wgmma options of the pass.
+struct WgmmaChoice {
+  bool useWgmma = false;
+  int64_t tileN = 256, stages = 0;
+};
+
 FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
+                                            const WgmmaChoice &wgmma,
                                             std::string &why) {
   RankedTensorType xType = op.getInput().getType();
   auto isI8 = [](Type t) {
@@ -309,6 +317,17 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
   why = checkInt8Gemm(c);
   if (!why.empty())
     return failure();
+  // wgmma where asked for and the shape tiles; mma.sync otherwise.
+  if (wgmma.useWgmma) {
+    Int8GemmConfig w = c;
+    w.instruction = Int8GemmConfig::Instruction::Wgmma;
+    w.wgmmaBlockN = wgmma.tileN;
+    w.wgmmaStages = wgmma.stages;
+    if (w.wgmmaStages == 0)
+      w.wgmmaStages = std::min<int64_t>(8, 200 * 1024 / w.wgmmaStageBytes());
+    if (checkInt8Gemm(w).empty())
+      return w;
+  }
   return c;
 }
 
@@ -318,6 +337,7 @@ struct KernelPlan {
   std::string name;
   SmallVector<Type> argumentTypes; // memrefs; the result last
   std::array<int64_t, 3> grid, block;
+  int64_t dynamicSharedBytes = 0;
   std::function<gpu::GPUFuncOp(OpBuilder &, Location)> build;
   SmallVector<Value> inputs;
   bool readsTiledWeight = false; // the kernel reads W in 16-row tiles
@@ -352,6 +372,17 @@ struct ConvertQOptMatmulToGPU
     if (splitK < 0 || stages < 0 || prefetch < 0 || gemmTileM < 0 ||
         gemmWarps < 0) {
       module.emitError() << "tiling options must not be negative";
+      return signalPassFailure();
+    }
+    if (wgmma && !llvm::all_of(chips, [](StringRef c) { return c == "sm_90a"; })) {
+      module.emitError() << "wgmma needs every target chip to be sm_90a (got '"
+                         << chip << "')";
+      return signalPassFailure();
+    }
+    if (wgmmaTileN < 32 || wgmmaTileN > 256 || wgmmaTileN % 32 != 0 ||
+        wgmmaStages < 0 || (wgmmaStages > 0 && wgmmaStages < 3)) {
+      module.emitError() << "wgmma-tile-n must be a multiple of 32 up to 256 "
+                            "and wgmma-stages 0 or at least 3";
       return signalPassFailure();
     }
     if (rowTiles < 1) {
@@ -448,13 +479,15 @@ struct ConvertQOptMatmulToGPU
     };
     KernelPlan plan;
     if (op.getInputScale()) {
-      FailureOr<Int8GemmConfig> c = getInt8GemmConfig(op, fp8Chips, why);
+      FailureOr<Int8GemmConfig> c =
+          getInt8GemmConfig(op, fp8Chips, {wgmma, wgmmaTileN, wgmmaStages}, why);
       if (failed(c))
         return std::nullopt;
       plan.name = c->kernelName();
       plan.argumentTypes = getInt8GemmArgumentTypes(op.getContext(), *c);
       plan.grid = {c->blocksN(), c->blocksM(), 1};
       plan.block = {c->threads(), 1, 1};
+      plan.dynamicSharedBytes = c->dynamicSharedBytes();
       plan.build = [c = *c](OpBuilder &b, Location loc) {
         return buildInt8Gemm(b, loc, c);
       };
@@ -609,6 +642,10 @@ struct ConvertQOptMatmulToGPU
           mb.getNamedAttr("kernel", kernelRef),
           mb.getNamedAttr("grid", mb.getDenseI64ArrayAttr(plan.grid)),
           mb.getNamedAttr("block", mb.getDenseI64ArrayAttr(plan.block))};
+      if (plan.dynamicSharedBytes)
+        launch.push_back(mb.getNamedAttr(
+            "dynamic_shared_memory",
+            mb.getI64IntegerAttr(plan.dynamicSharedBytes)));
       if (!resident.empty())
         launch.push_back(
             mb.getNamedAttr("resident", mb.getDenseI64ArrayAttr(resident)));

@@ -120,3 +120,19 @@ module {
 // expected-error @below {{'qopt.gpu_launch' must be a dictionary with a 'kernel' symbol and positive 3-D 'grid' and 'block' arrays}}
 func.func private @k_launch(memref<1x256xf16>, memref<1x64xf16>)
     attributes {qopt.gpu_launch = {block = array<i64: 128, 1>, grid = array<i64: 4, 1, 1>, kernel = @kernels::@k}}
+
+// -----
+
+// Dynamic shared memory (the wgmma GEMM's stages): the launch passes it.
+// CHECK-LABEL: func.func private @k_smem_launch(
+// CHECK:         %[[SMEM:.*]] = arith.constant 197632 : i32
+// CHECK:         gpu.launch_func @kernels::@k_smem blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads in (%{{.*}}, %{{.*}}, %{{.*}}) dynamic_shared_memory_size %[[SMEM]] args(
+module attributes {gpu.container_module} {
+  func.func private @k_smem_launch(memref<128x128xi8>, memref<256x128xi8>, memref<f32>, memref<f32>, memref<128x256xf16>)
+      attributes {qopt.gpu_launch = {block = array<i64: 256, 1, 1>, grid = array<i64: 1, 1, 1>, kernel = @kernels::@k_smem, dynamic_shared_memory = 197632 : i64}}
+  gpu.module @kernels {
+    gpu.func @k_smem(%x: memref<128x128xi8>, %w: memref<256x128xi8>, %sx: memref<f32>, %sw: memref<f32>, %y: memref<128x256xf16>) kernel {
+      gpu.return
+    }
+  }
+}

@@ -86,7 +86,7 @@ func.func @host(%x32: tensor<1x512xf32>, %x: tensor<1x512xf16>,
   // expected-warning @below {{no GPU kernel for scale groups of 16 along K (the kernels take 32, 64 or multiples of 128)}}
   %3 = qopt.matmul %x, %w, %s16 {acc_type = f32, packed = i4}
       : (tensor<1x512xf16>, tensor<256x256xi8>, tensor<256x32xf32>) -> tensor<1x256xf16>
-  // expected-warning @below {{no GPU kernel for a 1 x 256 x 512 INT8 product (the tiled kernel needs M and N multiples of 128, K of 64)}}
+  // expected-warning @below {{no GPU kernel for a 1 x 256 x 512 8-bit product (the mma.sync kernel needs M a multiple of 128, N of 128, K of 64)}}
   %4 = qopt.matmul %xq, %w8, %sw input_scale(%sx) {acc_type = f32}
       : (tensor<1x512xi8>, tensor<256x512xi8>, tensor<256x1xf32>, tensor<f32>) -> tensor<1x256xf32>
   // expected-warning @below {{no GPU kernel for N = 100 is not a multiple of 16}}

@@ -1,0 +1,101 @@
+// The 8-bit GEMM on wgmma (wgmma=1, sm_90a): two warpgroups of
+// wgmma.mma_async.m64nNk32 reading both operands from shared memory in the
+// 128-byte swizzle, cp.async stages in dynamic shared memory, fenced to
+// the async proxy before each step; checked here to the PTX, ptxas and
+// SASS (IGMMA / QGMMA, no spills, no serialized wgmma).
+// REQUIRES: ptxas
+// RUN: rm -rf %t && mkdir -p %t
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 kernels-dir=%t/isa" -o /dev/null
+// RUN: FileCheck %s --check-prefix=PTX < %t/isa/qopt_kernels.sm_90a.ptx
+// RUN: FileCheck %s --check-prefix=MANIFEST < %t/isa/kernels.json
+
+// INT8: N = 512 tiles by 256, 4 stages of 128 × 384 bytes (+1 KiB to align).
+// PTX-LABEL: .entry qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4(
+// PTX: cp.async.cg.shared.global [{{.*}}], [{{.*}}], 16, 16;
+// PTX: cp.async.commit_group;
+// PTX: cp.async.wait_group 1;
+// PTX-NEXT: fence.proxy.async.shared::cta;
+// PTX-NEXT: bar.sync 0;
+// PTX: wgmma.fence.sync.aligned;
+// PTX-COUNT-4: wgmma.mma_async.sync.aligned.m64n256k32.s32.s8.s8
+// PTX: wgmma.commit_group.sync.aligned;
+// PTX: wgmma.wait_group.sync.aligned 1;
+// PTX: wgmma.wait_group.sync.aligned 0;
+// PTX-NOT: mma.sync
+// PTX: st.global.b32
+// FP8 x FP8: f32 accumulators.
+// PTX-LABEL: .entry qopt_gemm_e4m3_bf16_m128n256k256_sxt_swt_wg256s4(
+// PTX-COUNT-4: wgmma.mma_async.sync.aligned.m64n256k32.f32.e4m3.e4m3
+// ui8 activations with a zero point: u8 x s8.
+// PTX-LABEL: .entry qopt_gemm_u8s8z_f16_m256n256k512_sxr_swt_wg256s4(
+// PTX-COUNT-4: wgmma.mma_async.sync.aligned.m64n256k32.s32.u8.s8
+// N = 384 does not tile by 256: the mma.sync kernel.
+// PTX-LABEL: .entry qopt_gemm_s8_f32_m128n384k256_sxt_swt(
+// PTX: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
+
+// MANIFEST: "dynamic_shared_memory": 197632,
+// MANIFEST-NEXT: "function": "per_row_int8",
+
+// Narrower tiles: as many stages as 200 KiB hold (6 of 32 KiB).
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tile-n=128 kernels-dir=%t/n128" -o /dev/null
+// RUN: FileCheck %s --check-prefix=N128 < %t/n128/qopt_kernels.sm_90a.ptx
+// N128-LABEL: .entry qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg128s6(
+// N128: cp.async.wait_group 3;
+// N128-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8
+// N128-LABEL: .entry qopt_gemm_s8_f32_m128n384k256_sxt_swt_wg128s6(
+
+// ptxas: no spills, and no wgmma serialized: when other instructions touch
+// the accumulators of a wgmma in flight, ptxas injects waits and says so
+// ("(C7517) warpgroup.wait is injected ...", "(C7519) warpgroup.arrive is
+// injected ..."), or reports a "Potential Performance Loss".
+// RUN: %ptxas -arch=sm_90a -v %t/isa/qopt_kernels.sm_90a.ptx -o %t/k.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS --implicit-check-not=injected --implicit-check-not="Performance Loss"
+// RUN: %ptxas -arch=sm_90a -v %t/n128/qopt_kernels.sm_90a.ptx -o %t/n128.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS --implicit-check-not=injected --implicit-check-not="Performance Loss"
+// PTXAS-COUNT-4: 0 bytes spill stores, 0 bytes spill loads
+// RUN: %if cuobjdump %{ %cuobjdump -sass %t/k.cubin | FileCheck %s --check-prefix=SASS %}
+// SASS-DAG: IGMMA.64x256x32.S8.S8
+// SASS-DAG: QGMMA.64x256x32.F32.E4M3.E4M3
+// SASS-DAG: IGMMA.64x256x32.U8.S8
+// SASS-DAG: FENCE.VIEW.ASYNC.S
+// SASS-DAG: LDGSTS.E.BYPASS.128
+
+// The host passes the dynamic shared memory to the launch (the runtime
+// opts the kernel into more than 48 KiB; the launch becomes its
+// mgpuLaunchKernel call when the module is translated to LLVM IR).
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa wgmma=1" | FileCheck %s --check-prefix=HOST
+// HOST-LABEL: llvm.func @qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4_launch(
+// HOST: %[[SMEM:.*]] = llvm.mlir.constant(197632 : i32) : i32
+// HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @qopt_kernels::@qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4 blocks in ({{.*}}) threads in ({{.*}}) : i64 dynamic_shared_memory_size %[[SMEM]] args(
+
+// RUN: not quant-opt %s --qopt-gpu-pipeline="chip=sm_80,sm_90a format=isa host=0 wgmma=1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=CHIPS
+// CHIPS: error: wgmma needs every target chip to be sm_90a (got 'sm_80,sm_90a')
+// RUN: not quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tile-n=100" -o /dev/null 2>&1 | FileCheck %s --check-prefix=TILE
+// TILE: error: wgmma-tile-n must be a multiple of 32 up to 256 and wgmma-stages 0 or at least 3
+
+func.func @per_row_int8(%x: tensor<256x512xi8>, %w: tensor<512x512xi8>, %sw: tensor<512x1xf32>,
+                        %sx: tensor<256x1xf32>) -> tensor<256x512xf16> {
+  %y = qopt.matmul %x, %w, %sw input_scale(%sx) {acc_type = f32}
+      : (tensor<256x512xi8>, tensor<512x512xi8>, tensor<512x1xf32>, tensor<256x1xf32>) -> tensor<256x512xf16>
+  return %y : tensor<256x512xf16>
+}
+
+func.func @fp8(%x: tensor<128x256xf8E4M3FN>, %w: tensor<256x256xf8E4M3FN>, %sw: tensor<f32>,
+               %sx: tensor<f32>) -> tensor<128x256xbf16> {
+  %y = qopt.matmul %x, %w, %sw input_scale(%sx) {acc_type = f32}
+      : (tensor<128x256xf8E4M3FN>, tensor<256x256xf8E4M3FN>, tensor<f32>, tensor<f32>) -> tensor<128x256xbf16>
+  return %y : tensor<128x256xbf16>
+}
+
+func.func @asymmetric(%x: tensor<256x512xui8>, %sx: tensor<256x1xf32>, %zx: tensor<256x1xui8>) -> tensor<256x256xf16> {
+  %w = arith.constant dense<3> : tensor<256x512xi8>
+  %sw = arith.constant dense<0.01> : tensor<f32>
+  %y = qopt.matmul %x, %w, %sw input_scale(%sx, %zx) {acc_type = f32}
+      : (tensor<256x512xui8>, tensor<256x512xi8>, tensor<f32>, tensor<256x1xf32>, tensor<256x1xui8>) -> tensor<256x256xf16>
+  return %y : tensor<256x256xf16>
+}
+
+func.func @untiled(%x: tensor<128x256xi8>, %w: tensor<384x256xi8>, %sw: tensor<f32>,
+                   %sx: tensor<f32>) -> tensor<128x384xf32> {
+  %y = qopt.matmul %x, %w, %sw input_scale(%sx) {acc_type = f32}
+      : (tensor<128x256xi8>, tensor<384x256xi8>, tensor<f32>, tensor<f32>) -> tensor<128x384xf32>
+  return %y : tensor<128x384xf32>
+}
