@@ -8,7 +8,8 @@ Writes one MLIR module of weight-only products per configuration, runs
                     weight-layout=tiles: run.py passes tiled weights)
   table-gemm/       its other products (weights in rows)
   table-wgmma-nN/   its 8-bit GEMMs on wgmma (wgmma=1, N-column tiles):
-                    timed and checked like the table, rows marked [wgmma-nN]
+                    timed and checked like the table, rows marked [wgmma-nN];
+                    table-wgmma-nN-sS: M = 4096, N = K = 8192 at S stages
   e2e/decode        test/Integration/GPU/gemv_e2e.mlir compiled ahead of
                     time (quant-compile) with its checking main()
   e2e/resident      the same for constant weights (resident_weights.test):
@@ -200,6 +201,13 @@ def main():
         build(args.quant_opt, eight_bit,
               os.path.join(args.out, f"table-wgmma-n{tile_n}"),
               f"wgmma=1 wgmma-tile-n={tile_n}")
+    # Fewer stages than the heuristic's (4 at 256, 6 at 128) and the most
+    # that fit (7 at 128), on the largest products.
+    largest = [c for c in eight_bit if c[2] == 4096 and c[3] == 8192]
+    for tile_n, stages in ((256, 3), (128, 4), (128, 7)):
+        build(args.quant_opt, largest,
+              os.path.join(args.out, f"table-wgmma-n{tile_n}-s{stages}"),
+              f"wgmma=1 wgmma-tile-n={tile_n} wgmma-stages={stages}")
     for rows, warps in ((32, 2), (32, 4), (64, 2), (64, 8)):
         build(args.quant_opt, [("w4a16", "f16", m, nk, nk)
                                for m in (64, 256) for nk in (4096, 8192)],

@@ -11,25 +11,42 @@
 
 // INT8: N = 512 tiles by 256, 4 stages of 128 × 384 bytes (+1 KiB to align).
 // PTX-LABEL: .entry qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4(
-// PTX: cp.async.cg.shared.global [{{.*}}], [{{.*}}], 16, 16;
+// PTX: cp.async.cg.shared.global [{{.*}}], [{{.*}}], 16;
 // PTX: cp.async.commit_group;
 // PTX: cp.async.wait_group 1;
 // PTX-NEXT: fence.proxy.async.shared::cta;
 // PTX-NEXT: bar.sync 0;
+// Step 0, peeled: its first wgmma computes D = A·B (scale-d false), the
+// other three accumulate.
 // PTX: wgmma.fence.sync.aligned;
-// PTX-COUNT-4: wgmma.mma_async.sync.aligned.m64n256k32.s32.s8.s8
+// PTX: setp.ne.b32 p, 0, 0;
+// PTX-NEXT: wgmma.mma_async.sync.aligned.m64n256k32.s32.s8.s8
+// PTX-COUNT-3: wgmma.mma_async.sync.aligned.m64n256k32.s32.s8.s8
 // PTX: wgmma.commit_group.sync.aligned;
 // PTX: wgmma.wait_group.sync.aligned 1;
+// The other steps chain on the accumulators.
+// PTX: wgmma.fence.sync.aligned;
+// PTX: setp.ne.b32 p, 1, 0;
+// PTX-NEXT: wgmma.mma_async.sync.aligned.m64n256k32.s32.s8.s8
 // PTX: wgmma.wait_group.sync.aligned 0;
+// PTX: cp.async.wait_group 0;
 // PTX-NOT: mma.sync
 // PTX: st.global.b32
-// FP8 x FP8: f32 accumulators.
-// PTX-LABEL: .entry qopt_gemm_e4m3_bf16_m128n256k256_sxt_swt_wg256s4(
-// PTX-COUNT-4: wgmma.mma_async.sync.aligned.m64n256k32.f32.e4m3.e4m3
+// FP8 x FP8: tiles of at most 128 columns; each step starts afresh
+// (scale-d false), retires (wait_group 0) and is added to f32 sums.
+// PTX-LABEL: .entry qopt_gemm_e4m3_bf16_m128n256k256_sxt_swt_wg128s6(
+// PTX: setp.ne.b32 p, 0, 0;
+// PTX-NEXT: wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3
+// PTX-COUNT-3: wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3
+// PTX: wgmma.wait_group.sync.aligned 0;
+// PTX: add.rn.f32
 // ui8 activations with a zero point: u8 x s8.
 // PTX-LABEL: .entry qopt_gemm_u8s8z_f16_m256n256k512_sxr_swt_wg256s4(
 // PTX-COUNT-4: wgmma.mma_async.sync.aligned.m64n256k32.s32.u8.s8
-// N = 384 does not tile by 256: the mma.sync kernel.
+// N = 384 does not tile by 256: the mma.sync kernel, with a warning.
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=KEEPS
+// KEEPS: warning: wgmma: this product keeps mma.sync: no wgmma kernel for a 128 x 384 x 256 8-bit product (the wgmma kernel needs M a multiple of 128, N of 256, K of 128)
+// KEEPS-NOT: warning
 // PTX-LABEL: .entry qopt_gemm_s8_f32_m128n384k256_sxt_swt(
 // PTX: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
 
@@ -42,6 +59,7 @@
 // N128-LABEL: .entry qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg128s6(
 // N128: cp.async.wait_group 3;
 // N128-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8
+// N128-LABEL: .entry qopt_gemm_e4m3_bf16_m128n256k256_sxt_swt_wg128s6(
 // N128-LABEL: .entry qopt_gemm_s8_f32_m128n384k256_sxt_swt_wg128s6(
 
 // ptxas: no spills, and no wgmma serialized: when other instructions touch
@@ -52,8 +70,9 @@
 // RUN: %ptxas -arch=sm_90a -v %t/n128/qopt_kernels.sm_90a.ptx -o %t/n128.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS --implicit-check-not=injected --implicit-check-not="Performance Loss"
 // PTXAS-COUNT-4: 0 bytes spill stores, 0 bytes spill loads
 // RUN: %if cuobjdump %{ %cuobjdump -sass %t/k.cubin | FileCheck %s --check-prefix=SASS %}
-// SASS-DAG: IGMMA.64x256x32.S8.S8
-// SASS-DAG: QGMMA.64x256x32.F32.E4M3.E4M3
+// SASS-DAG: IGMMA.64x256x32.S8.S8 R{{[0-9]+}}, gdesc[UR{{[0-9]+}}], RZ, !UPT
+// SASS-DAG: IGMMA.64x256x32.S8.S8 R{{[0-9]+}}, gdesc[UR{{[0-9]+}}], R{{[0-9]+}}, gsb0
+// SASS-DAG: QGMMA.64x128x32.F32.E4M3.E4M3
 // SASS-DAG: IGMMA.64x256x32.U8.S8
 // SASS-DAG: FENCE.VIEW.ASYNC.S
 // SASS-DAG: LDGSTS.E.BYPASS.128

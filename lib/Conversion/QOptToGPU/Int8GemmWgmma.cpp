@@ -38,6 +38,14 @@
 //   cp.async step s + S − 2         into the stage of step s − 2
 //   wgmma.fence; 4 × wgmma; commit; wait_group 1 (step s − 1 retired)
 //
+// INT8 chains all steps on one set of i32 accumulators (exact); step 0 is
+// peeled so that its first wgmma starts from D = 0 (scale-d false) instead
+// of registers zeroed next to the fence. FP8 starts each step afresh and,
+// with wait_group 0, adds it to f32 sums in registers: Hopper accumulates
+// FP8 products with fewer bits than f32 (DeepSeek-V3 measures about 14),
+// and this bounds that to 128 products (BN ≤ 128 then: two sets of
+// accumulators).
+//
 //===----------------------------------------------------------------------===//
 
 #include "Int8Gemm.h"
@@ -50,6 +58,8 @@
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <functional>
 
 using namespace mlir;
 using namespace mlir::qopt::gpu_kernels;
@@ -147,94 +157,140 @@ mlir::qopt::gpu_kernels::buildInt8GemmWgmma(OpBuilder &b, Location loc,
   Value swizzled = kb.mul(
       arith::XOrIOp::create(b, loc, chunk, kb.rem(firstRow, 8)), 16);
   auto tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
+  // Steps past the end copy nothing; their (empty) groups keep the wait
+  // count uniform.
   auto issue = [&](Value step) {
     Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                         step, kb.index(steps));
-    Value stageBase = kb.add(pad, kb.mul(kb.rem(step, stages), stageBytes));
-    Value k0 = kb.add(
-        kb.mul(arith::MinUIOp::create(b, loc, step, kb.index(steps - 1)),
-               rowBytes),
-        kb.mul(chunk, 16));
-    Value bytes =
-        arith::SelectOp::create(b, loc, valid, kb.index(16), kb.index(0));
-    for (auto [src, row0, rows, tileOffset] :
-         {std::tuple{args.x, m0, blockM, int64_t(0)},
-          std::tuple{args.w, n0, blockN, blockM * rowBytes}}) {
-      for (int64_t first = 0; first < rows; first += threads / chunksPerRow) {
-        Value row = kb.add(firstRow, first);
-        Value dst = kb.add(kb.add(stageBase, tileOffset),
-                           kb.add(kb.mul(row, rowBytes), swizzled));
-        nvgpu::DeviceAsyncCopyOp::create(
-            b, loc, tokenType, smem, ValueRange{dst}, src,
-            ValueRange{kb.add(row0, row), k0}, b.getIndexAttr(16), bytes,
-            /*bypassL1=*/b.getUnitAttr());
+    scf::IfOp::create(b, loc, valid, [&](OpBuilder &, Location) {
+      Value stageBase = kb.add(pad, kb.mul(kb.rem(step, stages), stageBytes));
+      Value k0 = kb.add(kb.mul(step, rowBytes), kb.mul(chunk, 16));
+      for (auto [src, row0, rows, tileOffset] :
+           {std::tuple{args.x, m0, blockM, int64_t(0)},
+            std::tuple{args.w, n0, blockN, blockM * rowBytes}}) {
+        for (int64_t first = 0; first < rows;
+             first += threads / chunksPerRow) {
+          Value row = kb.add(firstRow, first);
+          Value dst = kb.add(kb.add(stageBase, tileOffset),
+                             kb.add(kb.mul(row, rowBytes), swizzled));
+          nvgpu::DeviceAsyncCopyOp::create(
+              b, loc, tokenType, smem, ValueRange{dst}, src,
+              ValueRange{kb.add(row0, row), k0}, b.getIndexAttr(16),
+              /*srcElements=*/Value(), /*bypassL1=*/b.getUnitAttr());
+        }
       }
-    }
+      scf::YieldOp::create(b, loc);
+    });
     NVVM::CpAsyncCommitGroupOp::create(b, loc);
   };
 
-  // Accumulators: one struct of blockN / 2 scalars a thread.
+  // wgmma's accumulators: a struct of blockN / 2 scalars a thread.
   Type accElem = c.isFP8() ? Type(b.getF32Type()) : Type(b.getI32Type());
   const int64_t accCount = blockN / 2;
   auto accType = LLVM::LLVMStructType::getLiteral(
       ctx, SmallVector<Type>(accCount, accElem));
-  Value accZero = LLVM::ZeroOp::create(b, loc, accType);
-
   auto shape = NVVM::MMAShapeAttr::get(ctx, 64, blockN, 32);
   NVVM::WGMMATypes typeA = getWgmmaType(c.xType, c.xUnsigned);
   NVVM::WGMMATypes typeB = getWgmmaType(c.wType, false);
   NVVM::WGMMATypes typeD =
       c.isFP8() ? NVVM::WGMMATypes::f32 : NVVM::WGMMATypes::s32;
+  // The byte offset of this warpgroup's A slice in a stage.
+  Value aOffset = arith::IndexCastOp::create(
+      b, loc, i64Type, kb.mul(warpgroup, 64 * rowBytes));
+
+  // One K step: wait for its copies, start those S - 2 steps ahead, and
+  // commit its 4 wgmmas chained on `acc`; with `fresh`, the first one
+  // ignores `acc` (scale-d = 0: D = A·B), so no register is written
+  // between wgmma.fence and the wgmmas.
+  auto mmaStep = [&](Value step, Value acc, bool fresh) -> Value {
+    NVVM::CpAsyncWaitGroupOp::create(b, loc, b.getI32IntegerAttr(stages - 3));
+    NVVM::FenceProxyOp::create(
+        b, loc, NVVM::ProxyKind::async_shared,
+        NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+    gpu::BarrierOp::create(b, loc);
+    issue(kb.add(step, stages - 2));
+    Value stageOffset = arith::IndexCastOp::create(
+        b, loc, i64Type, kb.mul(kb.rem(step, stages), stageBytes));
+    Value aBase = arith::AddIOp::create(b, loc, stageOffset, aOffset);
+    Value bBase = arith::AddIOp::create(b, loc, stageOffset,
+                                        i64(kb, blockM * rowBytes));
+    NVVM::WgmmaFenceAlignedOp::create(b, loc);
+    for (int64_t kk = 0; kk < rowBytes; kk += 32) {
+      Value descA =
+          descriptor(arith::AddIOp::create(b, loc, aBase, i64(kb, kk)));
+      Value descB =
+          descriptor(arith::AddIOp::create(b, loc, bBase, i64(kb, kk)));
+      acc = NVVM::WgmmaMmaAsyncOp::create(
+          b, loc, accType, acc, descA, descB, shape, typeA, typeB, typeD,
+          fresh && kk == 0 ? NVVM::WGMMAScaleOut::zero
+                           : NVVM::WGMMAScaleOut::one,
+          NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
+          NVVM::MMALayout::row, NVVM::MMALayout::col, /*satfinite=*/nullptr);
+    }
+    NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
+    return acc;
+  };
 
   for (int64_t s = 0; s + 2 < stages; ++s)
     issue(kb.index(s));
-  // The byte offsets of this warpgroup's A slice and of B in stage 0.
-  Value aOffset = arith::IndexCastOp::create(
-      b, loc, i64Type, kb.mul(warpgroup, 64 * rowBytes));
-  auto loop = scf::ForOp::create(
-      b, loc, kb.index(0), kb.index(steps), kb.index(1), ValueRange{accZero},
-      [&](OpBuilder &, Location, Value step, ValueRange carried) {
-        NVVM::CpAsyncWaitGroupOp::create(b, loc,
-                                         b.getI32IntegerAttr(stages - 3));
-        NVVM::FenceProxyOp::create(
-            b, loc, NVVM::ProxyKind::async_shared,
-            NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
-        gpu::BarrierOp::create(b, loc);
-        issue(kb.add(step, stages - 2));
-
-        Value stageOffset = arith::IndexCastOp::create(
-            b, loc, i64Type, kb.mul(kb.rem(step, stages), stageBytes));
-        Value aBase = arith::AddIOp::create(b, loc, stageOffset, aOffset);
-        Value bBase = arith::AddIOp::create(b, loc, stageOffset,
-                                            i64(kb, blockM * rowBytes));
-        Value acc = carried.front();
-        NVVM::WgmmaFenceAlignedOp::create(b, loc);
-        for (int64_t kk = 0; kk < rowBytes; kk += 32) {
-          Value descA = descriptor(
-              arith::AddIOp::create(b, loc, aBase, i64(kb, kk)));
-          Value descB = descriptor(
-              arith::AddIOp::create(b, loc, bBase, i64(kb, kk)));
-          acc = NVVM::WgmmaMmaAsyncOp::create(
-              b, loc, accType, acc, descA, descB, shape, typeA, typeB, typeD,
-              NVVM::WGMMAScaleOut::one, NVVM::WGMMAScaleIn::one,
-              NVVM::WGMMAScaleIn::one, NVVM::MMALayout::row,
-              NVVM::MMALayout::col, /*satfinite=*/nullptr);
-        }
-        NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
-        NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 1);
-        scf::YieldOp::create(b, loc, acc);
-      });
-  NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+  Value undefAcc = LLVM::UndefOp::create(b, loc, accType);
+  // acc(i): accumulator i of the thread once the loop is done.
+  std::function<Value(int64_t)> accElement;
+  if (!c.isFP8()) {
+    // INT8: exact i32 sums, chained across steps with one step in flight
+    // (wait_group 1: the step before retired); step 0 peeled to start
+    // fresh.
+    Value first = mmaStep(kb.index(0), undefAcc, /*fresh=*/true);
+    NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 1);
+    auto loop = scf::ForOp::create(
+        b, loc, kb.index(1), kb.index(steps), kb.index(1), ValueRange{first},
+        [&](OpBuilder &, Location, Value step, ValueRange carried) {
+          Value acc = mmaStep(step, carried.front(), /*fresh=*/false);
+          NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 1);
+          scf::YieldOp::create(b, loc, acc);
+        });
+    NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+    Value acc = loop.getResult(0);
+    accElement = [&, acc](int64_t i) -> Value {
+      return LLVM::ExtractValueOp::create(b, loc, acc, i);
+    };
+  } else {
+    // FP8: Hopper's FP8 wgmma accumulates with fewer bits than f32, so
+    // each step (K = 128) starts fresh and is added to f32 registers once
+    // it retired (as DeepGEMM and cuBLAS without fast accumulation do).
+    auto sumType = VectorType::get({accCount}, b.getF32Type());
+    Value sumZero =
+        arith::ConstantOp::create(b, loc, sumType, b.getZeroAttr(sumType));
+    auto loop = scf::ForOp::create(
+        b, loc, kb.index(0), kb.index(steps), kb.index(1), ValueRange{sumZero},
+        [&](OpBuilder &, Location, Value step, ValueRange carried) {
+          Value part = mmaStep(step, undefAcc, /*fresh=*/true);
+          NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+          SmallVector<Value> parts;
+          for (int64_t i = 0; i < accCount; ++i)
+            parts.push_back(LLVM::ExtractValueOp::create(b, loc, part, i));
+          Value sum = arith::AddFOp::create(
+              b, loc, carried.front(),
+              vector::FromElementsOp::create(b, loc, sumType, parts));
+          scf::YieldOp::create(b, loc, sum);
+        });
+    Value sum = loop.getResult(0);
+    accElement = [&, sum](int64_t i) -> Value {
+      return vector::ExtractOp::create(b, loc, sum, i);
+    };
+  }
+  // Nothing may be in flight when the block exits: the copies past the
+  // end are empty groups, but wait for them all the same.
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, b.getI32IntegerAttr(0));
 
   // The accumulators as 16 × 8 fragments: registers 4j .. 4j + 3 are
   // (row g, columns 8j + 2t, +1) and (row g + 8, the same columns).
-  Value acc = loop.getResult(0);
   auto fragmentType = VectorType::get({2, 2}, accElem);
   SmallVector<Value> fragments;
   for (int64_t j = 0; j < blockN / 8; ++j) {
     SmallVector<Value> elements;
     for (int64_t e = 0; e < 4; ++e)
-      elements.push_back(LLVM::ExtractValueOp::create(b, loc, acc, 4 * j + e));
+      elements.push_back(accElement(4 * j + e));
     fragments.push_back(
         vector::FromElementsOp::create(b, loc, fragmentType, elements));
   }

@@ -321,12 +321,19 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
   if (wgmma.useWgmma) {
     Int8GemmConfig w = c;
     w.instruction = Int8GemmConfig::Instruction::Wgmma;
-    w.wgmmaBlockN = wgmma.tileN;
+    // FP8 keeps a step's wgmma accumulators and f32 sums apart: half the
+    // columns fit the registers.
+    w.wgmmaBlockN = c.isFP8() ? std::min<int64_t>(wgmma.tileN, 128)
+                              : wgmma.tileN;
     w.wgmmaStages = wgmma.stages;
     if (w.wgmmaStages == 0)
       w.wgmmaStages = std::min<int64_t>(8, 200 * 1024 / w.wgmmaStageBytes());
-    if (checkInt8Gemm(w).empty())
+    std::string wgmmaWhy = checkInt8Gemm(w);
+    if (wgmmaWhy.empty())
       return w;
+    op.emitWarning() << "wgmma: this product keeps mma.sync: no wgmma "
+                        "kernel for "
+                     << wgmmaWhy;
   }
   return c;
 }
