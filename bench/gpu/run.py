@@ -195,7 +195,26 @@ def within(y, ref, tol):
     err = (y.double() - ref.double()).abs()
     finite = bool(torch.isfinite(y.float()).all())
     ratio = float((err / tol).max()) if finite else math.inf
-    return finite and ratio <= 1.0, ratio
+    ok = finite and ratio <= 1.0
+    if not ok and y.dim() == 2:
+        describe_mismatch(y, ref, ~(err <= tol))
+    return ok, ratio
+
+
+def describe_mismatch(y, ref, bad):
+    """Where a 2-D result is wrong, in one line: how much, the first bad
+    element, and which rows and columns (for a layout bug: a pattern in
+    row mod 16 / column mod 8 points at a fragment or a swizzle)."""
+    where = bad.nonzero()
+    first = tuple(int(i) for i in where[0])
+    rows = bad.any(dim=1).nonzero().flatten()
+    cols = bad.any(dim=0).nonzero().flatten()
+    print(f"    mismatch: {int(bad.sum())} of {bad.numel()} elements; first "
+          f"at {first}: {float(y[first]):.6g} for {float(ref[first]):.6g}; "
+          f"{rows.numel()} rows (first {rows[:8].tolist()}, mod 16: "
+          f"{sorted(set((rows % 16).tolist()))[:16]}), {cols.numel()} columns "
+          f"(first {cols[:8].tolist()}, mod 8: "
+          f"{sorted(set((cols % 8).tolist()))})")
 
 
 def make_fp8_case(m, n, k, gen):
