@@ -31,6 +31,7 @@ For every case it
 import argparse
 import collections
 import ctypes
+import fnmatch
 import json
 import math
 import os
@@ -441,6 +442,15 @@ def main():
     parser.add_argument("--json")
     parser.add_argument("--only", help="run just the cases whose name "
                         "contains this (no baselines, no sweep): for ncu")
+    parser.add_argument("--tables", default="table*",
+                        help="the table's builds: directories matching this "
+                        "glob (default table*)")
+    parser.add_argument("--skip", default="",
+                        help="leave out table directories matching this "
+                        "glob (run.sh runs kernels not yet checked on a "
+                        "device in a second process, under a timeout)")
+    parser.add_argument("--no-sweeps", action="store_true",
+                        help="time the table only, not the sweep-* builds")
     args = parser.parse_args()
 
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -471,7 +481,9 @@ def main():
     tables = [(os.path.join(args.kernels, d),
                load_manifest(os.path.join(args.kernels, d)))
               for d in sorted(os.listdir(args.kernels))
-              if d == "table" or d.startswith("table-")]
+              if (d == "table" or d.startswith("table-"))
+              and fnmatch.fnmatch(d, args.tables)
+              and not (args.skip and fnmatch.fnmatch(d, args.skip))]
     cublas = {}
     header = (f"{'case':<28} {'kernel us':>9} {'cuBLAS fp16 us':>14} "
               f"{'speedup':>7} {'floor us':>8} {'of floor':>8} "
@@ -543,10 +555,11 @@ def main():
     if args.only:
         return 0
 
-    print("\nTiling sweeps, w4a16 f16: GEMV at M=1 (split-K S, P pipeline "
-          "stages), GEMM (R rows of X, W warps per block)")
+    if not args.no_sweeps:
+        print("\nTiling sweeps, w4a16 f16: GEMV at M=1 (split-K S, P pipeline "
+              "stages), GEMM (R rows of X, W warps per block)")
     for entry in sorted(os.listdir(args.kernels)):
-        if not entry.startswith("sweep-"):
+        if args.no_sweeps or not entry.startswith("sweep-"):
             continue
         directory = os.path.join(args.kernels, entry)
         manifest = load_manifest(directory)
