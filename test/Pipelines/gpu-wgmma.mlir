@@ -43,6 +43,9 @@
 // ui8 activations with a zero point: u8 x s8.
 // PTX-LABEL: .entry qopt_gemm_u8s8z_f16_m256n256k512_sxr_swt_wg256s4(
 // PTX-COUNT-4: wgmma.mma_async.sync.aligned.m64n256k32.s32.u8.s8
+// A model's shape (an MLP's up projection, N = 14336): 4 stages, no spills
+// (PTXAS-COUNT below).
+// PTX-LABEL: .entry qopt_gemm_s8_bf16_m4096n14336k4096_sxr_swr_wg256s4(
 // N = 384 does not tile by 256: the mma.sync kernel, with a warning.
 // RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=KEEPS
 // KEEPS: warning: wgmma: this product keeps mma.sync: no wgmma kernel for a 128 x 384 x 256 8-bit product (the wgmma kernel needs M a multiple of 128, N of 256, K of 128)
@@ -68,7 +71,7 @@
 // injected ..."), or reports a "Potential Performance Loss".
 // RUN: %ptxas -arch=sm_90a -v %t/isa/qopt_kernels.sm_90a.ptx -o %t/k.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS --implicit-check-not=injected --implicit-check-not="Performance Loss"
 // RUN: %ptxas -arch=sm_90a -v %t/n128/qopt_kernels.sm_90a.ptx -o %t/n128.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS --implicit-check-not=injected --implicit-check-not="Performance Loss"
-// PTXAS-COUNT-4: 0 bytes spill stores, 0 bytes spill loads
+// PTXAS-COUNT-5: 0 bytes spill stores, 0 bytes spill loads
 // RUN: %if cuobjdump %{ %cuobjdump -sass %t/k.cubin | FileCheck %s --check-prefix=SASS %}
 // SASS-DAG: IGMMA.64x256x32.S8.S8 R{{[0-9]+}}, gdesc[UR{{[0-9]+}}], RZ, !UPT
 // SASS-DAG: IGMMA.64x256x32.S8.S8 R{{[0-9]+}}, gdesc[UR{{[0-9]+}}], R{{[0-9]+}}, gsb0
@@ -110,6 +113,13 @@ func.func @asymmetric(%x: tensor<256x512xui8>, %sx: tensor<256x1xf32>, %zx: tens
   %y = qopt.matmul %x, %w, %sw input_scale(%sx, %zx) {acc_type = f32}
       : (tensor<256x512xui8>, tensor<256x512xi8>, tensor<f32>, tensor<256x1xf32>, tensor<256x1xui8>) -> tensor<256x256xf16>
   return %y : tensor<256x256xf16>
+}
+
+func.func @mlp_up(%x: tensor<4096x4096xi8>, %w: tensor<14336x4096xi8>, %sw: tensor<14336x1xf32>,
+                  %sx: tensor<4096x1xf32>) -> tensor<4096x14336xbf16> {
+  %y = qopt.matmul %x, %w, %sw input_scale(%sx) {acc_type = f32}
+      : (tensor<4096x4096xi8>, tensor<14336x4096xi8>, tensor<14336x1xf32>, tensor<4096x1xf32>) -> tensor<4096x14336xbf16>
+  return %y : tensor<4096x14336xbf16>
 }
 
 func.func @untiled(%x: tensor<128x256xi8>, %w: tensor<384x256xi8>, %sw: tensor<f32>,
