@@ -157,6 +157,10 @@ def table_cases():
     yield ("w8a16z", "f16", 256, 4096, 4096)
     for m, nk in itertools.product((256, 4096), (4096, 8192)):
         yield ("w8a8", "i8", m, nk, nk)
+    # Any number of tokens: a partial last row tile, and decode (M = 1) on
+    # the GEMM.
+    for m in (1, 1000):
+        yield ("w8a8", "i8", m, 4096, 4096)
     # Asymmetric activations (ui8 with per-row zero points).
     for m in (256, 4096):
         yield ("w8a8u8", "ui8", m, 4096, 4096)

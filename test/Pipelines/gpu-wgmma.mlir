@@ -46,15 +46,38 @@
 // A model's shape (an MLP's up projection, N = 14336): 4 stages, no spills
 // (PTXAS-COUNT below).
 // PTX-LABEL: .entry qopt_gemm_s8_bf16_m4096n14336k4096_sxr_swr_wg256s4(
+// M = 1000 (any number of tokens): 8 row tiles, the last one partial;
+// its rows past M copied as zeros (source size 0) and not stored.
+// PTX-LABEL: .entry qopt_gemm_s8_f16_m1000n512k512_sxr_swr_wg256s4(
+// PTX-DAG: setp.lt.u64 {{.*}}, 1000;
+// PTX-DAG: cp.async.cg.shared.global [{{.*}}], [{{.*}}], 16, %r{{[0-9]+}};
+// PTX: setp.gt.u64 [[ROW:%p[0-9]+]], {{.*}}, 999;
+// PTX: @[[ROW]] bra
+// PTX-NEXT: add.s64
+// PTX: st.global.b32
 // N = 384 does not tile by 256: the mma.sync kernel, with a warning.
 // RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=KEEPS
-// KEEPS: warning: wgmma: this product keeps mma.sync: no wgmma kernel for a 128 x 384 x 256 8-bit product (the wgmma kernel needs M a multiple of 128, N of 256, K of 128)
+// KEEPS: warning: wgmma: this product keeps mma.sync: no wgmma kernel for a 128 x 384 x 256 8-bit product (the wgmma kernel needs N a multiple of 256, K of 128)
 // KEEPS-NOT: warning
 // PTX-LABEL: .entry qopt_gemm_s8_f32_m128n384k256_sxt_swt(
 // PTX: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
 
 // MANIFEST: "dynamic_shared_memory": 197632,
 // MANIFEST-NEXT: "function": "per_row_int8",
+// MANIFEST: "function": "prefill",
+// MANIFEST-NEXT: "grid": [
+// MANIFEST-NEXT: 2,
+// MANIFEST-NEXT: 8,
+
+// The mma.sync kernel takes a partial row tile the same way.
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 kernels-dir=%t/mma" -o /dev/null
+// RUN: FileCheck %s --check-prefix=MMA < %t/mma/qopt_kernels.sm_90a.ptx
+// MMA-LABEL: .entry qopt_gemm_s8_f16_m1000n512k512_sxr_swr(
+// MMA: cp.async.cg.shared.global [{{.*}}], [{{.*}}], 16, %r{{[0-9]+}};
+// MMA: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
+// MMA: setp.gt.u64 [[ROW:%p[0-9]+]], {{.*}}, 999;
+// MMA: @[[ROW]] bra
+// MMA: st.global.b32
 
 // Narrower tiles: as many stages as 200 KiB hold (6 of 32 KiB).
 // RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tile-n=128 kernels-dir=%t/n128" -o /dev/null
@@ -71,7 +94,7 @@
 // injected ..."), or reports a "Potential Performance Loss".
 // RUN: %ptxas -arch=sm_90a -v %t/isa/qopt_kernels.sm_90a.ptx -o %t/k.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS --implicit-check-not=injected --implicit-check-not="Performance Loss"
 // RUN: %ptxas -arch=sm_90a -v %t/n128/qopt_kernels.sm_90a.ptx -o %t/n128.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS --implicit-check-not=injected --implicit-check-not="Performance Loss"
-// PTXAS-COUNT-5: 0 bytes spill stores, 0 bytes spill loads
+// PTXAS-COUNT-6: 0 bytes spill stores, 0 bytes spill loads
 // RUN: %if cuobjdump %{ %cuobjdump -sass %t/k.cubin | FileCheck %s --check-prefix=SASS %}
 // SASS-DAG: IGMMA.64x256x32.S8.S8 R{{[0-9]+}}, gdesc[UR{{[0-9]+}}], RZ, !UPT
 // SASS-DAG: IGMMA.64x256x32.S8.S8 R{{[0-9]+}}, gdesc[UR{{[0-9]+}}], R{{[0-9]+}}, gsb0
@@ -120,6 +143,13 @@ func.func @mlp_up(%x: tensor<4096x4096xi8>, %w: tensor<14336x4096xi8>, %sw: tens
   %y = qopt.matmul %x, %w, %sw input_scale(%sx) {acc_type = f32}
       : (tensor<4096x4096xi8>, tensor<14336x4096xi8>, tensor<14336x1xf32>, tensor<4096x1xf32>) -> tensor<4096x14336xbf16>
   return %y : tensor<4096x14336xbf16>
+}
+
+func.func @prefill(%x: tensor<1000x512xi8>, %w: tensor<512x512xi8>, %sw: tensor<512x1xf32>,
+                   %sx: tensor<1000x1xf32>) -> tensor<1000x512xf16> {
+  %y = qopt.matmul %x, %w, %sw input_scale(%sx) {acc_type = f32}
+      : (tensor<1000x512xi8>, tensor<512x512xi8>, tensor<512x1xf32>, tensor<1000x1xf32>) -> tensor<1000x512xf16>
+  return %y : tensor<1000x512xf16>
 }
 
 func.func @untiled(%x: tensor<128x256xi8>, %w: tensor<384x256xi8>, %sw: tensor<f32>,

@@ -110,7 +110,8 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
       pair of codes), per-step scaling in f32.
     - **INT8 × INT8 tiled GEMM** (W8A8: `i8` activations with
       `input_scale` per tensor or per row, `i8` weights with per-tensor or
-      per-row scales, no zero points; `M`, `N` multiples of 128, `K` of 64):
+      per-row scales, no zero points; any `M`, `N` a multiple of 128, `K` of
+      64):
       128 × 128 block tiles over 2 × 4 warps, `cp.async` double buffering
       in shared memory, `ldmatrix.x4` fragments,
       `mma.sync.m16n8k32.s32.s8.s8.s32`, exact i32 sums scaled in the

@@ -96,10 +96,9 @@ static Value mmaSyncAsm(KernelBuilder &kb, const Int8GemmConfig &c, Value a,
 }
 
 std::string mlir::qopt::gpu_kernels::checkInt8Gemm(const Int8GemmConfig &c) {
-  if (c.m % C::kBlockM != 0 || c.n % c.blockN() != 0 ||
-      c.k % c.blockK() != 0)
+  if (c.n % c.blockN() != 0 || c.k % c.blockK() != 0)
     return llvm::formatv("a {0} x {1} x {2} 8-bit product (the {3} kernel "
-                         "needs M a multiple of 128, N of {4}, K of {5})",
+                         "needs N a multiple of {4}, K of {5})",
                          c.m, c.n, c.k, c.isWgmma() ? "wgmma" : "mma.sync",
                          c.blockN(), c.blockK())
         .str();
@@ -188,10 +187,13 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
     Value stage = kb.rem(step, C::kStages);
     Value k0 = kb.mul(
         arith::MinUIOp::create(b, loc, step, kb.index(steps - 1)), C::kBlockK);
-    for (auto [tile, src, base] :
-         {std::tuple{xTile, x, m0}, std::tuple{wTile, w, n0}})
-      copyTileAsync(kb, tile, stage, src, base, k0, C::kBlockM, C::kBlockK, 16,
-                    tid, c.threads(), valid);
+    // Rows of Xq past M (a partial last row tile) read as zeros.
+    copyTileAsync(kb, xTile, stage, x, m0, k0, C::kBlockM, C::kBlockK, 16,
+                  tid, c.threads(), valid,
+                  c.hasPartialRowTile() ? std::optional<int64_t>(c.m)
+                                        : std::nullopt);
+    copyTileAsync(kb, wTile, stage, w, n0, k0, C::kBlockM, C::kBlockK, 16,
+                  tid, c.threads(), valid);
   };
 
   auto accType = VectorType::get({2, 2}, c.isFP8() ? f32 : i32);
@@ -284,15 +286,29 @@ void mlir::qopt::gpu_kernels::storeInt8GemmOutputs(
   for (int64_t mt = 0; mt < mTiles; ++mt) {
     for (int r = 0; r < 2; ++r) {
       Value m = kb.add(rowBase, kb.add(g, mt * 16 + r * 8));
+      // A partial last row tile: rows past M read row M - 1's scale and
+      // zero point and store nothing.
+      Value mLoad = m, inside;
+      if (c.hasPartialRowTile()) {
+        inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, m,
+                                       kb.index(c.m));
+        mLoad = arith::MinUIOp::create(b, loc, m, kb.index(c.m - 1));
+      }
       Value rowScale = vector::BroadcastOp::create(
-          b, loc, pairType, loadScale(sx, c.xScaleShape, m, xPerRow));
+          b, loc, pairType, loadScale(sx, c.xScaleShape, mLoad, xPerRow));
       // Asymmetric activations: zx of the row (a byte, ui8 or i8).
       Value rowZero;
       if (zx) {
-        Value z = loadScale(zx, c.xScaleShape, m, xPerRow);
+        Value z = loadScale(zx, c.xScaleShape, mLoad, xPerRow);
         z = c.xUnsigned ? Value(arith::ExtUIOp::create(b, loc, i32, z))
                         : Value(arith::ExtSIOp::create(b, loc, i32, z));
         rowZero = vector::BroadcastOp::create(b, loc, i32Pair, z);
+      }
+      std::optional<OpBuilder::InsertionGuard> rowGuard;
+      if (inside) {
+        rowGuard.emplace(b);
+        auto ifOp = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
+        b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
       }
       for (int64_t nt = 0; nt < nTiles; ++nt) {
         Value n = columns[nt];

@@ -11,7 +11,7 @@
 
 namespace mlir::qopt::gpu_kernels {
 
-/// Y[M, N] = sx · sw · (Xq[M, K] · Wq[N, K]ᵀ) with 8-bit codes on both
+/// Y[M, N] = sx · sw · (Xq[M, K] · Wq[N, K]ᵀ) (any M) with 8-bit codes on both
 /// sides — INT8 (exact i32 accumulation; activations symmetric or with a
 /// zero point) or FP8 E4M3 / E5M2 in
 /// any pairing (f32 accumulation, sm_89 and later) — and the tile shape of
@@ -50,7 +50,10 @@ struct Int8GemmConfig {
   int64_t threads() const { return 32 * kWarpsM * kWarpsN; }
   int64_t blockN() const { return isWgmma() ? wgmmaBlockN : kBlockN; }
   int64_t blockK() const { return isWgmma() ? kWgmmaBlockK : kBlockK; }
-  int64_t blocksM() const { return m / kBlockM; }
+  /// Row tiles; the last one partial where M is not a multiple of 128
+  /// (its missing rows read as zeros and are not stored).
+  int64_t blocksM() const { return llvm::divideCeil(m, kBlockM); }
+  bool hasPartialRowTile() const { return m % kBlockM != 0; }
   int64_t blocksN() const { return n / blockN(); }
   /// Bytes of one wgmma pipeline stage: the tiles of Xq and Wq.
   int64_t wgmmaStageBytes() const {

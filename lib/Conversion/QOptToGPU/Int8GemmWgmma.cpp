@@ -173,10 +173,21 @@ mlir::qopt::gpu_kernels::buildInt8GemmWgmma(OpBuilder &b, Location loc,
           Value row = kb.add(firstRow, first);
           Value dst = kb.add(kb.add(stageBase, tileOffset),
                              kb.add(kb.mul(row, rowBytes), swizzled));
+          Value srcRow = kb.add(row0, row), bytes;
+          // Rows of Xq past M (a partial last row tile): zeros, read
+          // from row M - 1.
+          if (src == args.x && c.hasPartialRowTile()) {
+            bytes = arith::SelectOp::create(
+                b, loc,
+                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                      srcRow, kb.index(c.m)),
+                kb.index(16), kb.index(0));
+            srcRow = arith::MinUIOp::create(b, loc, srcRow, kb.index(c.m - 1));
+          }
           nvgpu::DeviceAsyncCopyOp::create(
               b, loc, tokenType, smem, ValueRange{dst}, src,
-              ValueRange{kb.add(row0, row), k0}, b.getIndexAttr(16),
-              /*srcElements=*/Value(), /*bypassL1=*/b.getUnitAttr());
+              ValueRange{srcRow, k0}, b.getIndexAttr(16), bytes,
+              /*bypassL1=*/b.getUnitAttr());
         }
       }
       scf::YieldOp::create(b, loc);

@@ -74,8 +74,8 @@ func.func @w8_bf16(%x: tensor<1x512xbf16>, %w: tensor<256x512xi8>, %s: tensor<25
 // CHECK-NOT:   gpu.module
 func.func @host(%x32: tensor<1x512xf32>, %x: tensor<1x512xf16>,
                 %w: tensor<256x256xi8>, %s: tensor<256x4xf32>, %z: tensor<256x4xui4>,
-                %s16: tensor<256x32xf32>, %xq: tensor<1x512xi8>, %w8: tensor<256x512xi8>,
-                %sx: tensor<f32>, %sw: tensor<256x1xf32>, %w100: tensor<100x256xi8>,
+                %s16: tensor<256x32xf32>, %xq: tensor<1x512xi8>, %w8: tensor<200x512xi8>,
+                %sx: tensor<f32>, %sw: tensor<200x1xf32>, %w100: tensor<100x256xi8>,
                 %s100: tensor<100x4xf32>) {
   // expected-warning @below {{no GPU kernel for f32 activations (the kernels take f16 or bf16)}}
   %0 = qopt.matmul %x32, %w, %s {acc_type = f32, packed = i4}
@@ -86,9 +86,9 @@ func.func @host(%x32: tensor<1x512xf32>, %x: tensor<1x512xf16>,
   // expected-warning @below {{no GPU kernel for scale groups of 16 along K (the kernels take 32, 64 or multiples of 128)}}
   %3 = qopt.matmul %x, %w, %s16 {acc_type = f32, packed = i4}
       : (tensor<1x512xf16>, tensor<256x256xi8>, tensor<256x32xf32>) -> tensor<1x256xf16>
-  // expected-warning @below {{no GPU kernel for a 1 x 256 x 512 8-bit product (the mma.sync kernel needs M a multiple of 128, N of 128, K of 64)}}
+  // expected-warning @below {{no GPU kernel for a 1 x 200 x 512 8-bit product (the mma.sync kernel needs N a multiple of 128, K of 64)}}
   %4 = qopt.matmul %xq, %w8, %sw input_scale(%sx) {acc_type = f32}
-      : (tensor<1x512xi8>, tensor<256x512xi8>, tensor<256x1xf32>, tensor<f32>) -> tensor<1x256xf32>
+      : (tensor<1x512xi8>, tensor<200x512xi8>, tensor<200x1xf32>, tensor<f32>) -> tensor<1x200xf32>
   // expected-warning @below {{no GPU kernel for N = 100 is not a multiple of 16}}
   %5 = qopt.matmul %x, %w100, %s100 {acc_type = f32, packed = i4}
       : (tensor<1x512xf16>, tensor<100x256xi8>, tensor<100x4xf32>) -> tensor<1x100xf16>
