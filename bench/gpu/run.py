@@ -190,6 +190,13 @@ def make_w8a8_case(m, n, k, gen):
     return x, w, sx, sw, exact
 
 
+def as_argument(kernel, index, t):
+    """`t` in the shape kernel argument `index` has: a per-row scale or
+    zero point of one row ([1, 1]) is a per-tensor one ([]) to the
+    compiler."""
+    return t.reshape(kernel.arguments[index]["shape"])
+
+
 def time_int_mm(x, w, runs):
     """cuBLASLt's INT8 product (torch._int_mm) timed, or None where it
     does not take the shape (M <= 16)."""
@@ -207,8 +214,18 @@ def within(y, ref, tol):
     ratio = float((err / tol).max()) if finite else math.inf
     ok = finite and ratio <= 1.0
     if not ok and y.dim() == 2:
-        describe_mismatch(y, ref, ~(err <= tol))
+        MISMATCHES.append(describe_mismatch(y, ref, ~(err <= tol)))
     return ok, ratio
+
+
+# What failed checks found, printed under their row by main().
+MISMATCHES = []
+
+
+def print_mismatches():
+    for line in MISMATCHES:
+        print(line)
+    MISMATCHES.clear()
 
 
 def describe_mismatch(y, ref, bad):
@@ -219,7 +236,7 @@ def describe_mismatch(y, ref, bad):
     first = tuple(int(i) for i in where[0])
     rows = bad.any(dim=1).nonzero().flatten()
     cols = bad.any(dim=0).nonzero().flatten()
-    print(f"    mismatch: {int(bad.sum())} of {bad.numel()} elements; first "
+    return (f"    mismatch: {int(bad.sum())} of {bad.numel()} elements; first "
           f"at {first}: {float(y[first]):.6g} for {float(ref[first]):.6g}; "
           f"{rows.numel()} rows (first {rows[:8].tolist()}, mod 16: "
           f"{sorted(set((rows % 16).tolist()))[:16]}), {cols.numel()} columns "
@@ -273,7 +290,8 @@ def bench_w8a8_zero(kernel, unsigned, m, n, k, runs, l2, bw, gen):
     def codes(t):
         return t.to(torch.uint8).view(torch.int8) if unsigned \
             else t.to(torch.int8)
-    operands = [codes(x), w8, sx, sw, codes(zx),
+    operands = [codes(x), w8, as_argument(kernel, 2, sx), sw,
+                as_argument(kernel, 4, codes(zx)),
                 w.sum(dim=1).to(torch.int32),
                 torch.empty((m, n), dtype=torch.float16, device="cuda")]
     ours, moved = run_and_time(kernel, operands, runs, l2)
@@ -393,6 +411,7 @@ def run_and_time(kernel, operands, runs, l2):
 
 def bench_w8a8(kernel, m, n, k, runs, l2, bw, gen):
     x, w, sx, sw, exact = make_w8a8_case(m, n, k, gen)
+    sx = as_argument(kernel, 2, sx)
     y = torch.empty((m, n), dtype=torch.float16, device="cuda")
     ours, moved = run_and_time(kernel, [x, w, sx, sw, y], runs, l2)
     ok, ratio = check_w8a8(y, exact, sx, sw)
@@ -402,6 +421,7 @@ def bench_w8a8(kernel, m, n, k, runs, l2, bw, gen):
 
 def bench_fp8(kernel, m, n, k, runs, l2, bw, gen):
     x, w, sx, sw, exact, bound = make_fp8_case(m, n, k, gen)
+    sx = as_argument(kernel, 2, sx)
     y = torch.empty((m, n), dtype=torch.float16, device="cuda")
     ours, moved = run_and_time(
         kernel, [x.view(torch.int8), w.view(torch.int8), sx, sw, y], runs, l2)
@@ -486,6 +506,20 @@ def main():
                "empty_kernel_b2b_us": empty.back_to_back,
                "rows": [], "sweep": []}
     failures = 0
+
+    def save():
+        """The JSON so far (after every row: a timeout keeps what ran);
+        a ratio that is not finite is written as null."""
+        if not args.json:
+            return
+        def finite(row):
+            return {key: (None if isinstance(v, float) and not math.isfinite(v)
+                          else v) for key, v in row.items()}
+        with open(args.json, "w") as f:
+            json.dump(dict(results, rows=[finite(r) for r in results["rows"]],
+                           sweep=[finite(r) for r in results["sweep"]]),
+                      f, indent=1)
+
     # The table's kernels: table/ (GEMVs, tiled weights) and table-gemm/.
     tables = [(os.path.join(args.kernels, d),
                load_manifest(os.path.join(args.kernels, d)))
@@ -494,7 +528,7 @@ def main():
               and fnmatch.fnmatch(d, args.tables)
               and not (args.skip and fnmatch.fnmatch(d, args.skip))]
     cublas = {}
-    header = (f"{'case':<28} {'kernel us':>9} {'cuBLAS fp16 us':>14} "
+    header = (f"{'case':<40} {'kernel us':>9} {'cuBLAS fp16 us':>14} "
               f"{'speedup':>7} {'floor us':>8} {'of floor':>8} "
               f"{'b2b us':>8} {'cuBLAS':>8} {'speedup':>7} {'of floor':>8} "
               f"{'err/tol':>7} check")
@@ -527,8 +561,10 @@ def main():
             ok, ratio, ours, floor = bench_kernel(kernel, case, args.runs, l2,
                                                   bw, gen)
         if args.only:
+            failures += not ok
             print(launch["function"], ok, ratio, ours.median,
                   ours.back_to_back)
+            print_mismatches()
             continue
         if (m, n, k) not in cublas:
             cublas[(m, n, k)] = bench_cublas(m, n, k, args.runs, l2, gen)
@@ -544,13 +580,14 @@ def main():
         variant = os.path.basename(directory)
         if variant not in ("table", "table-gemm"):
             label += f" [{variant[len('table-'):]}]"
-        print(f"{label:<28} {ours.median:9.2f} "
+        print(f"{label:<40} {ours.median:9.2f} "
               f"{base.median:14.2f} {base.median / ours.median:6.2f}x "
               f"{floor:8.2f} {floor / ours.median:7.0%} "
               f"{ours.back_to_back:8.2f} {base.back_to_back:8.2f} "
               f"{base.back_to_back / ours.back_to_back:6.2f}x "
               f"{floor / ours.back_to_back:7.0%} "
               f"{ratio:7.3f} {'ok' if ok else 'FAIL'}{extra}")
+        print_mismatches()
         results["rows"].append(dict(case=launch["function"],
                                     variant=variant,
                                     kernel=launch["kernel"],
@@ -559,10 +596,12 @@ def main():
                                     cublas_us=base.median,
                                     cublas_b2b_us=base.back_to_back,
                                     floor_us=floor,
-                                    int_mm_us=int_mm and int_mm.median,
+                                    baseline8=int_mm and baseline8,
+                                    baseline8_us=int_mm and int_mm.median,
                                     err_over_tol=ratio, ok=ok))
+        save()
     if args.only:
-        return 0
+        return 1 if failures else 0
 
     if not args.no_sweeps:
         print("\nTiling sweeps, w4a16 f16: GEMV at M=1 (split-K S, P pipeline "
@@ -583,16 +622,16 @@ def main():
                   f"floor; b2b {ours.back_to_back:8.2f} us "
                   f"{floor / ours.back_to_back:5.0%}  err/tol {ratio:.3f} "
                   f"{'ok' if ok else 'FAIL'}")
+            print_mismatches()
             results["sweep"].append(dict(variant=entry,
                                          case=launch["function"],
                                          us=ours.median,
                                          b2b_us=ours.back_to_back,
                                          floor_us=floor, err_over_tol=ratio,
                                          ok=ok))
+            save()
 
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+    save()
     print(f"\n{failures} correctness failure(s)")
     return 1 if failures else 0
 

@@ -21,7 +21,7 @@ python3 -u bench/gpu/run.py --kernels "$kernels" --skip 'table-wgmma*' \
 # Kernels not yet checked on a device (the wgmma GEMMs) in a process of
 # their own, under a timeout: a hang there cannot take the table with it.
 if compgen -G "$kernels/table-wgmma*" > /dev/null; then
-  timeout 300 python3 -u bench/gpu/run.py --kernels "$kernels" \
+  timeout -k 30 300 python3 -u bench/gpu/run.py --kernels "$kernels" \
     --tables 'table-wgmma*' --no-sweeps --json "$out/gpu-bench-wgmma.json" \
     2>&1 | tee "$out/gpu-bench-wgmma.txt" || status=1
 fi
