@@ -2,6 +2,7 @@
 # lit configuration for quant-opt: FileCheck tests on .mlir files and
 # integration tests (.py) that run quant-run and compare against NumPy.
 
+import importlib.util
 import os
 import shutil
 
@@ -87,6 +88,11 @@ try:
             break
 except ImportError:
     pass
+
+# PyTorch (scripts/setup installs it): bench/gpu/cpu_check.py runs the GPU
+# benchmark's own code on it.
+if importlib.util.find_spec("torch") is not None:
+    config.available_features.add("torch")
 
 # nvcc builds the CUDA checks of bench/gpu (mma_sp_check.cu) here; they
 # run only where there is a device.

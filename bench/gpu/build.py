@@ -170,13 +170,27 @@ def table_cases():
         yield ("w8a8fp8", "e4m3", m, 8192, 8192)
 
 
+# --shrink and --format (bench/gpu/cpu_check.py's test builds small
+# manifests quickly): N, and M from 2048 on, divided by SHRINK (K stays: it
+# decides the split-K and stage configurations the sweeps name; smaller M
+# decide the kernel family), kernels as FORMAT.
+SHRINK = 1
+FORMAT = "fatbin"
+
+
+def shrunk(m, n):
+    return (m // SHRINK if m >= 2048 else m), n // SHRINK
+
+
 def build(quant_opt, cases, out, options):
     os.makedirs(out, exist_ok=True)
     source = os.path.join(out, "cases.mlir")
     with open(source, "w") as f:
-        for case in cases:
+        # (Shrinking can make two cases one.)
+        for case in dict.fromkeys((family, act, *shrunk(m, n), k)
+                                  for family, act, m, n, k in cases):
             f.write(case_function(*case)[1])
-    pipeline = f"qopt-gpu-pipeline{{chip=sm_90a format=fatbin host=0 " \
+    pipeline = f"qopt-gpu-pipeline{{chip=sm_90a format={FORMAT} host=0 " \
                f"kernels-dir={out} {options}}}"
     subprocess.run([quant_opt, f"--pass-pipeline=builtin.module({pipeline})",
                     source, "-o", os.devnull], check=True)
@@ -188,7 +202,16 @@ def main():
     parser.add_argument("--out", default="build/gpu-bench")
     parser.add_argument("--quant-compile", default="build/bin/quant-compile")
     parser.add_argument("--nvcc", default="/usr/local/cuda/bin/nvcc")
+    parser.add_argument("--shrink", type=int, default=1,
+                        help="divide N (and M from 2048) of every case by "
+                        "this (bench/gpu/cpu_check.py's test; not for timing)")
+    parser.add_argument("--format", default="fatbin",
+                        help="kernel binaries: fatbin, or isa (PTX only)")
+    parser.add_argument("--kernels-only", action="store_true",
+                        help="leave out e2e/ and mma_sp_check")
     args = parser.parse_args()
+    global SHRINK, FORMAT
+    SHRINK, FORMAT = args.shrink, args.format
     # The GEMVs (weight-only, M <= 16) read weights in tiles, as they do
     # for the constant weights of a compiled model (run.py tiles the
     # operand); the other products read rows.
@@ -269,6 +292,9 @@ def main():
                                ("w4a16", "f16", 8, 8192, 8192)],
               os.path.join(args.out, f"sweep-m16-sk{split_k}-tw"),
               f"split-k={split_k} stages=1 weight-layout=tiles")
+    if args.kernels_only:
+        print(f"kernels in {args.out}", file=sys.stderr)
+        return
     e2e = os.path.join(args.out, "e2e")
     os.makedirs(e2e, exist_ok=True)
     subprocess.run([args.quant_compile, "test/Integration/GPU/gemv_e2e.mlir",
