@@ -13,7 +13,9 @@
 //                     group holding rows [16 w, +16)
 //   K loop          : 128 bytes a step through S stages of shared memory,
 //                     filled by cp.async (16 bytes a thread and copy) S − 2
-//                     steps ahead, one wgmma group in flight
+//                     steps ahead, one wgmma group in flight (INT8; FP8
+//                     below); rows of Xq past M (a partial last row tile)
+//                     copied as zeros, and not stored
 //
 // Shared memory (dynamic, aligned here to 1 KiB): stage s holds the Xq tile
 // (128 rows) then the Wq tile (BN rows), each row 128 bytes, "K-major with
@@ -36,7 +38,8 @@
 //   bar.sync                        everyone's are; and every warpgroup has
 //                                   retired its wgmma of step s − 2
 //   cp.async step s + S − 2         into the stage of step s − 2
-//   wgmma.fence; 4 × wgmma; commit; wait_group 1 (step s − 1 retired)
+//   wgmma.fence; 4 × wgmma; commit; wait_group 1 (step s − 1 retired;
+//                                   FP8: wait_group 0)
 //
 // INT8 chains all steps on one set of i32 accumulators (exact); step 0 is
 // peeled so that its first wgmma starts from D = 0 (scale-d false) instead
