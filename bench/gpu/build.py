@@ -7,6 +7,8 @@ Writes one MLIR module of weight-only products per configuration, runs
   table/            the GEMVs of the benchmark table (tiling heuristic,
                     weight-layout=tiles: run.py passes tiled weights)
   table-gemm/       its other products (weights in rows)
+  table-gemv8/      its 8-bit products with M <= 16 on the 8-bit GEMV
+                    (int8-gemv=1), rows marked [gemv8]
   table-wgmma-nN/   its 8-bit GEMMs on wgmma (wgmma=1, N-column tiles):
                     timed and checked like the table, rows marked [wgmma-nN];
                     table-wgmma-nN-sS: M = 4096, N = K = 8192 at S stages
@@ -157,10 +159,14 @@ def table_cases():
     yield ("w8a16z", "f16", 256, 4096, 4096)
     for m, nk in itertools.product((256, 4096), (4096, 8192)):
         yield ("w8a8", "i8", m, nk, nk)
-    # Any number of tokens: a partial last row tile, and decode (M = 1) on
-    # the GEMM.
+    # Any number of tokens: a partial last row tile, and decode sizes
+    # (M = 1, 16: the GEMM here, the GEMV in table-gemv8).
     for m in (1, 1000):
         yield ("w8a8", "i8", m, 4096, 4096)
+    for m, nk in ((1, 8192), (16, 4096), (16, 8192)):
+        yield ("w8a8", "i8", m, nk, nk)
+    yield ("w8a8u8", "ui8", 16, 4096, 4096)
+    yield ("w8a8fp8", "e4m3", 1, 8192, 8192)
     # Asymmetric activations (ui8 with per-row zero points).
     for m in (256, 4096):
         yield ("w8a8u8", "ui8", m, 4096, 4096)
@@ -221,10 +227,16 @@ def main():
           os.path.join(args.out, "table"), "weight-layout=tiles")
     build(args.quant_opt, [c for c in table_cases() if not gemv(c)],
           os.path.join(args.out, "table-gemm"), "")
+    # The 8-bit products at decode sizes on the 8-bit GEMV (int8-gemv=1,
+    # off by default until measured).
+    build(args.quant_opt, [c for c in table_cases()
+                           if c[0].startswith("w8a8") and c[2] <= 16],
+          os.path.join(args.out, "table-gemv8"), "int8-gemv=1")
     # The 8-bit GEMMs on wgmma (off by default until measured), at two
     # tile widths.
     # FP8 takes tiles of at most 128 columns: only in the -n128 builds.
-    eight_bit = [c for c in table_cases() if c[0].startswith("w8a8")]
+    eight_bit = [c for c in table_cases()
+                 if c[0].startswith("w8a8") and c[2] > 16]
     def for_tile(cases, tile_n):
         return [c for c in cases if tile_n <= 128 or c[0] != "w8a8fp8"]
     for tile_n in (256, 128):

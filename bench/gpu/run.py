@@ -464,6 +464,11 @@ def bench_cublas(m, n, k, runs, l2, gen):
     return t
 
 
+def matches(name, globs):
+    """Whether `name` matches one of the comma-separated `globs`."""
+    return any(fnmatch.fnmatch(name, g) for g in globs.split(",") if g)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kernels", default="build/gpu-bench")
@@ -472,12 +477,13 @@ def main():
     parser.add_argument("--only", help="run just the cases whose name "
                         "contains this (no baselines, no sweep): for ncu")
     parser.add_argument("--tables", default="table*",
-                        help="the table's builds: directories matching this "
-                        "glob (default table*)")
+                        help="the table's builds: directories matching one "
+                        "of these comma-separated globs (default table*)")
     parser.add_argument("--skip", default="",
-                        help="leave out table directories matching this "
-                        "glob (run.sh runs kernels not yet checked on a "
-                        "device in a second process, under a timeout)")
+                        help="leave out table directories matching one of "
+                        "these comma-separated globs (run.sh runs kernels "
+                        "not yet checked on a device in a second process, "
+                        "under a timeout)")
     parser.add_argument("--no-sweeps", action="store_true",
                         help="time the table only, not the sweep-* builds")
     args = parser.parse_args()
@@ -525,8 +531,7 @@ def main():
                load_manifest(os.path.join(args.kernels, d)))
               for d in sorted(os.listdir(args.kernels))
               if (d == "table" or d.startswith("table-"))
-              and fnmatch.fnmatch(d, args.tables)
-              and not (args.skip and fnmatch.fnmatch(d, args.skip))]
+              and matches(d, args.tables) and not matches(d, args.skip)]
     cublas = {}
     header = (f"{'case':<40} {'kernel us':>9} {'cuBLAS fp16 us':>14} "
               f"{'speedup':>7} {'floor us':>8} {'of floor':>8} "

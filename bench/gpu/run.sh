@@ -16,13 +16,16 @@ nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem \
 "$kernels/e2e/resident" 2>&1 | tee -a "$out/gpu-e2e.txt" || true
 # Unbuffered (-u): what a run printed survives a timeout.
 status=0
-python3 -u bench/gpu/run.py --kernels "$kernels" --skip 'table-wgmma*' \
+python3 -u bench/gpu/run.py --kernels "$kernels" --skip 'table-wgmma*,table-gemv8' \
   --json "$out/gpu-bench.json" 2>&1 | tee "$out/gpu-bench.txt" || status=1
-# Kernels not yet checked on a device (the wgmma GEMMs) in a process of
-# their own, under a timeout: a hang there cannot take the table with it.
-if compgen -G "$kernels/table-wgmma*" > /dev/null; then
+# Kernels not yet checked on a device (the wgmma GEMMs, the 8-bit GEMV) in
+# a process of their own, under a timeout: a hang there cannot take the
+# table with it.
+if compgen -G "$kernels/table-wgmma*" > /dev/null ||
+   [ -d "$kernels/table-gemv8" ]; then
   timeout -k 30 300 python3 -u bench/gpu/run.py --kernels "$kernels" \
-    --tables 'table-wgmma*' --no-sweeps --json "$out/gpu-bench-wgmma.json" \
+    --tables 'table-wgmma*,table-gemv8' --no-sweeps \
+    --json "$out/gpu-bench-wgmma.json" \
     2>&1 | tee "$out/gpu-bench-wgmma.txt" || status=1
 fi
 exit $status

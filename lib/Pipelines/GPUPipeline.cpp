@@ -51,6 +51,7 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   kernels.tiledGemm = options.tiledGemm;
   kernels.gemmTileM = options.gemmTileM;
   kernels.gemmWarps = options.gemmWarps;
+  kernels.int8Gemv = options.int8Gemv;
   kernels.wgmma = options.wgmma;
   kernels.wgmmaTileN = options.wgmmaTileN;
   kernels.wgmmaStages = options.wgmmaStages;

@@ -115,7 +115,9 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
       128 × 128 block tiles over 2 × 4 warps, `cp.async` double buffering
       in shared memory, `ldmatrix.x4` fragments,
       `mma.sync.m16n8k32.s32.s8.s8.s32`, exact i32 sums scaled in the
-      epilogue. With `wgmma` (every chip `sm_90a`; `N` a multiple of
+      epilogue. With `int8-gemv`, products with `M` ≤ 16 run on a GEMV
+      instead (`N` a multiple of 16): the weight as `mma.sync`'s operand A,
+      split-K across warps. With `wgmma` (every chip `sm_90a`; `N` a multiple of
       `wgmma-tile-n`, `K` of 128): 128 × `wgmma-tile-n` block tiles, two
       warpgroups issuing `wgmma.mma_async.m64nNk32` on operands in shared
       memory with the 128-byte swizzle, `wgmma-stages` `cp.async` stages in
@@ -179,6 +181,11 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
     Option<"gemmWarps", "gemm-warps", "int64_t", /*default=*/"0",
            "Warps per block of the weight-only GEMM, 16 weight rows each "
            "(0: heuristic)">,
+    Option<"int8Gemv", "int8-gemv", "bool", /*default=*/"false",
+           "8-bit products with M <= 16 (decode) on the 8-bit GEMV "
+           "(mma.sync.m16n8k32 with the weight as operand A, split-K) "
+           "instead of the GEMM's 128-row tiles. Off until checked on a "
+           "device: verified here to PTX and SASS only">,
     Option<"wgmma", "wgmma", "bool", /*default=*/"false",
            "8-bit GEMMs (W8A8, FP8 x FP8) on wgmma.mma_async (needs every "
            "chip to be sm_90a; products whose shape the wgmma kernel does "

@@ -88,6 +88,11 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       *this, "gemm-warps",
       llvm::cl::desc("Weight-only GEMM warps per block (0: heuristic)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> int8Gemv{
+      *this, "int8-gemv",
+      llvm::cl::desc("8-bit products with M <= 16 on the 8-bit GEMV (off "
+                     "until checked on a device)"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> wgmma{
       *this, "wgmma",
       llvm::cl::desc("8-bit GEMMs on wgmma (every chip sm_90a; off until "

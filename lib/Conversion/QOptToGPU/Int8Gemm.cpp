@@ -56,11 +56,13 @@ std::string Int8GemmConfig::kernelName() const {
   if (wType != xType)
     operands += getPtxTypeName(wType).str();
   std::string name =
-      llvm::formatv("qopt_gemm_{6}_{0}_m{1}n{2}k{3}_sx{4}_sw{5}", out, m, n, k,
+      llvm::formatv("qopt_{7}_{6}_{0}_m{1}n{2}k{3}_sx{4}_sw{5}", out, m, n, k,
                     xScaleShape.empty() ? "t" : "r",
                     wScaleShape.empty() || wScaleShape[0] == 1 ? "t" : "r",
-                    operands)
+                    operands, gemv ? "gemv" : "gemm")
           .str();
+  if (gemv)
+    name += llvm::formatv("_sk{0}u{1}", gemvSplitK, gemvUnroll).str();
   if (isWgmma())
     name += llvm::formatv("_wg{0}s{1}", wgmmaBlockN, wgmmaStages).str();
   return name;
@@ -95,7 +97,28 @@ static Value mmaSyncAsm(KernelBuilder &kb, const Int8GemmConfig &c, Value a,
   return getAccumulatorFragment(kb, d, accType);
 }
 
+Value mlir::qopt::gpu_kernels::int8MmaSync(KernelBuilder &kb,
+                                           const Int8GemmConfig &c, Value a,
+                                           Value b, Value acc) {
+  if (c.isFP8() || c.xUnsigned)
+    return mmaSyncAsm(kb, c, a, b, acc);
+  return nvgpu::MmaSyncOp::create(kb.builder(), kb.location(), a, b, acc,
+                                  ArrayRef<int64_t>{16, 8, 32});
+}
+
 std::string mlir::qopt::gpu_kernels::checkInt8Gemm(const Int8GemmConfig &c) {
+  if (c.gemv) {
+    const int64_t steps = c.k / C::kGemvStepBytes;
+    if (c.m > C::kGemvMaxM || c.n % 16 != 0 || c.k % C::kGemvStepBytes != 0 ||
+        c.gemvSplitK < 1 || c.gemvUnroll < 1 ||
+        steps % (c.gemvSplitK * c.gemvUnroll) != 0)
+      return llvm::formatv("a {0} x {1} x {2} 8-bit product on the GEMV "
+                           "(M up to 16, N a multiple of 16, K of 64, split "
+                           "{3} x unroll {4} dividing the K steps)",
+                           c.m, c.n, c.k, c.gemvSplitK, c.gemvUnroll)
+          .str();
+    return "";
+  }
   if (c.n % c.blockN() != 0 || c.k % c.blockK() != 0)
     return llvm::formatv("a {0} x {1} x {2} 8-bit product (the {3} kernel "
                          "needs N a multiple of {4}, K of {5})",
@@ -152,6 +175,8 @@ mlir::qopt::gpu_kernels::getInt8GemmArguments(gpu::GPUFuncOp kernel,
 gpu::GPUFuncOp
 mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
                                        const Int8GemmConfig &c) {
+  if (c.gemv)
+    return buildInt8Gemv(b, loc, c);
   if (c.isWgmma())
     return buildInt8GemmWgmma(b, loc, c);
   MLIRContext *ctx = b.getContext();
@@ -232,13 +257,8 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
           }
           for (int64_t mt = 0; mt < mTiles; ++mt)
             for (int64_t nt = 0; nt < nTiles; ++nt)
-              acc[mt * nTiles + nt] =
-                  c.isFP8() || c.xUnsigned
-                      ? mmaSyncAsm(kb, c, a[mt], bFrags[nt],
-                                   acc[mt * nTiles + nt])
-                      : Value(nvgpu::MmaSyncOp::create(
-                            b, loc, a[mt], bFrags[nt], acc[mt * nTiles + nt],
-                            ArrayRef<int64_t>{16, 8, 32}));
+              acc[mt * nTiles + nt] = int8MmaSync(kb, c, a[mt], bFrags[nt],
+                                                  acc[mt * nTiles + nt]);
         }
         return acc;
       });
@@ -247,6 +267,18 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
                        kb.add(n0, warpN), mTiles, nTiles, g, t);
   gpu::ReturnOp::create(b, loc);
   return func;
+}
+
+Value mlir::qopt::gpu_kernels::loadInt8GemmScale(KernelBuilder &kb,
+                                                 Value scale,
+                                                 ArrayRef<int64_t> shape,
+                                                 Value index, bool perRow) {
+  OpBuilder &b = kb.builder();
+  if (shape.empty())
+    return memref::LoadOp::create(b, kb.location(), scale, ValueRange{});
+  return memref::LoadOp::create(
+      b, kb.location(), scale,
+      ValueRange{perRow ? index : kb.index(0), kb.index(0)});
 }
 
 void mlir::qopt::gpu_kernels::storeInt8GemmOutputs(
@@ -261,11 +293,8 @@ void mlir::qopt::gpu_kernels::storeInt8GemmOutputs(
   // Rows g and g + 8 of each 16-row tile, columns 2t and 2t + 1 of each
   // 8-column tile.
   auto loadScale = [&](Value scale, ArrayRef<int64_t> shape, Value index,
-                       bool perRow) -> Value {
-    if (shape.empty())
-      return memref::LoadOp::create(b, loc, scale, ValueRange{});
-    return memref::LoadOp::create(
-        b, loc, scale, ValueRange{perRow ? index : kb.index(0), kb.index(0)});
+                       bool perRow) {
+    return loadInt8GemmScale(kb, scale, shape, index, perRow);
   };
   bool xPerRow = !c.xScaleShape.empty() && c.xScaleShape[0] != 1;
   bool wPerRow = !c.wScaleShape.empty() && c.wScaleShape[0] != 1;

@@ -37,6 +37,14 @@ struct Int8GemmConfig {
   Instruction instruction = Instruction::MmaSync;
   int64_t wgmmaBlockN = 256, wgmmaStages = 4;
 
+  // The GEMV (M ≤ 16, decode; Int8Gemv.cpp): mma.sync.m16n8k32 with Wq as
+  // operand A, 16 rows a block, and Xq as operand B (8 tokens a tile);
+  // gemvSplitK warps a block, each taking every gemvSplitK-th K step of 64
+  // bytes, gemvUnroll steps' loads issued together.
+  bool gemv = false;
+  int64_t gemvSplitK = 8, gemvUnroll = 1;
+  static constexpr int64_t kGemvStepBytes = 64, kGemvMaxM = 16;
+
   static constexpr int64_t kBlockM = 128, kBlockN = 128, kBlockK = 64;
   static constexpr int64_t kWarpsM = 2, kWarpsN = 4, kStages = 2;
   // Shared-memory rows are padded by 16 bytes so that the eight 16-byte
@@ -47,14 +55,20 @@ struct Int8GemmConfig {
 
   bool isFP8() const { return !xType.isInteger(8); }
   bool isWgmma() const { return instruction == Instruction::Wgmma; }
-  int64_t threads() const { return 32 * kWarpsM * kWarpsN; }
+  int64_t threads() const {
+    return 32 * (gemv ? gemvSplitK : kWarpsM * kWarpsN);
+  }
   int64_t blockN() const { return isWgmma() ? wgmmaBlockN : kBlockN; }
   int64_t blockK() const { return isWgmma() ? kWgmmaBlockK : kBlockK; }
   /// Row tiles; the last one partial where M is not a multiple of 128
   /// (its missing rows read as zeros and are not stored).
-  int64_t blocksM() const { return llvm::divideCeil(m, kBlockM); }
+  int64_t blocksM() const {
+    return gemv ? 1 : llvm::divideCeil(m, kBlockM);
+  }
   bool hasPartialRowTile() const { return m % kBlockM != 0; }
-  int64_t blocksN() const { return n / blockN(); }
+  int64_t blocksN() const { return n / (gemv ? 16 : blockN()); }
+  /// Token tiles of 8 (the GEMV's mma.sync N dimension).
+  int64_t gemvTokenTiles() const { return llvm::divideCeil(m, 8); }
   /// Bytes of one wgmma pipeline stage: the tiles of Xq and Wq.
   int64_t wgmmaStageBytes() const {
     return (kBlockM + wgmmaBlockN) * kWgmmaBlockK;
@@ -89,12 +103,32 @@ gpu::GPUFuncOp buildInt8Gemm(OpBuilder &b, Location loc,
 gpu::GPUFuncOp buildInt8GemmWgmma(OpBuilder &b, Location loc,
                                   const Int8GemmConfig &config);
 
+/// The GEMV (Int8Gemv.cpp); buildInt8Gemm calls it.
+gpu::GPUFuncOp buildInt8Gemv(OpBuilder &b, Location loc,
+                             const Int8GemmConfig &config);
+
+/// Chooses gemvSplitK and gemvUnroll for the GEMV: enough warps and loads
+/// in flight to stream Wq (`smCount` SMs).
+void chooseInt8GemvTiling(Int8GemmConfig &config, int64_t smCount);
+
+/// D = A·B + C with mma.sync.m16n8k32 on the configuration's operand types:
+/// `a` vector<4x4xi8>, `b` vector<2x4xi8> (the codes' bytes), `c`
+/// vector<2x2xi32|f32> (f32 for FP8), in the register order of the PTX
+/// fragments.
+Value int8MmaSync(KernelBuilder &kb, const Int8GemmConfig &config, Value a,
+                  Value b, Value acc);
+
 /// The kernel's arguments, as createKernel made them.
 struct Int8GemmArguments {
   Value x, w, sx, sw, zx, wSum, y; // zx, wSum: null without xZeroPoint
 };
 Int8GemmArguments getInt8GemmArguments(gpu::GPUFuncOp kernel,
                                        const Int8GemmConfig &config);
+
+/// Element `index` of a per-row ([R, 1], `perRow`) scale or zero point,
+/// or the one of a per-tensor one ([] or [1, 1]).
+Value loadInt8GemmScale(KernelBuilder &kb, Value scale,
+                        ArrayRef<int64_t> shape, Value index, bool perRow);
 
 /// The epilogue of both kernels: scales, zero-point correction and the
 /// stores of a thread's accumulator fragments (vector<2x2xi32|f32>, the

@@ -242,10 +242,12 @@ FailureOr<WeightOnlyGemvConfig> getGemvConfig(MatmulOp op, std::string &why) {
 /// The 8-bit GEMM configuration of a W8A8 product (INT8 x INT8, or FP8 x
 /// FP8 where every target chip has FP8 tensor cores), or the reason there
 /// is none.
-/// The wgmma options of the pass.
+/// The 8-bit kernel options of the pass.
 struct WgmmaChoice {
   bool useWgmma = false;
   int64_t tileN = 256, stages = 0;
+  bool useGemv = false;
+  int64_t smCount = 132;
 };
 
 FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
@@ -314,6 +316,14 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
     c.xScaleShape = {};
   else
     c.xScaleShape = {c.m, 1};
+  // Decode sizes on the GEMV where asked for and the shape fits it.
+  if (wgmma.useGemv && c.m <= Int8GemmConfig::kGemvMaxM) {
+    Int8GemmConfig v = c;
+    v.gemv = true;
+    chooseInt8GemvTiling(v, wgmma.smCount);
+    if (checkInt8Gemm(v).empty())
+      return v;
+  }
   why = checkInt8Gemm(c);
   if (!why.empty())
     return failure();
@@ -487,7 +497,9 @@ struct ConvertQOptMatmulToGPU
     KernelPlan plan;
     if (op.getInputScale()) {
       FailureOr<Int8GemmConfig> c =
-          getInt8GemmConfig(op, fp8Chips, {wgmma, wgmmaTileN, wgmmaStages}, why);
+          getInt8GemmConfig(op, fp8Chips,
+                            {wgmma, wgmmaTileN, wgmmaStages, int8Gemv, smCount},
+                            why);
       if (failed(c))
         return std::nullopt;
       plan.name = c->kernelName();
