@@ -8,7 +8,7 @@ Writes one MLIR module of weight-only products per configuration, runs
                     weight-layout=tiles: run.py passes tiled weights)
   table-gemm/       its other products (weights in rows)
   table-gemv8/      its 8-bit products with M <= 16 on the 8-bit GEMV
-                    (int8-gemv=1), rows marked [gemv8]
+                    (int8-gemv=1, weights in tiles), rows marked [gemv8]
   table-wgmma-nN/   its 8-bit GEMMs on wgmma (wgmma=1, N-column tiles):
                     timed and checked like the table, rows marked [wgmma-nN];
                     table-wgmma-nN-sS: M = 4096, N = K = 8192 at S stages
@@ -228,10 +228,12 @@ def main():
     build(args.quant_opt, [c for c in table_cases() if not gemv(c)],
           os.path.join(args.out, "table-gemm"), "")
     # The 8-bit products at decode sizes on the 8-bit GEMV (int8-gemv=1,
-    # off by default until measured).
+    # off by default until measured), reading W in tiles as it does for a
+    # compiled model's constant weights (run.py tiles the operand).
     build(args.quant_opt, [c for c in table_cases()
                            if c[0].startswith("w8a8") and c[2] <= 16],
-          os.path.join(args.out, "table-gemv8"), "int8-gemv=1")
+          os.path.join(args.out, "table-gemv8"),
+          "int8-gemv=1 weight-layout=tiles")
     # The 8-bit GEMMs on wgmma (off by default until measured), at two
     # tile widths.
     # FP8 takes tiles of at most 128 columns: only in the -n128 builds.

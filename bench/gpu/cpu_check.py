@@ -215,10 +215,12 @@ def untile(w):
         .reshape(n, nbytes)
 
 
-def eight_bit_product(family, tensors, swap_scales):
-    """Y of the 8-bit GEMM: x, w, sx, sw[, zx, Σ_k w], y (with
+def eight_bit_product(kernel, family, tensors, swap_scales):
+    """Y of the 8-bit GEMM or GEMV: x, w, sx, sw[, zx, Σ_k w], y (with
     `swap_scales`, sx and sw trade places where their shapes match)."""
     x, w, sx, sw = tensors[:4]
+    if kernel.name.endswith("_tw"):
+        w = untile(w)
     assert sx.dtype == torch.float32 and sw.dtype == torch.float32
     if family == "w8a8fp8":
         acc = x.view(torch.float8_e4m3fn).double() @ \
@@ -270,7 +272,8 @@ def emulate(kernel, tensors):
     y = tensors[-1]
     assert list(y.shape) == [m, n]
     if family.startswith("w8a8"):
-        out = eight_bit_product(family, tensors, faulty and FAULT == "swap")
+        out = eight_bit_product(kernel, family, tensors,
+                                faulty and FAULT == "swap")
     else:
         out = weight_only_product(kernel, family, act, n, k, tensors)
     out = out.to(y.dtype)

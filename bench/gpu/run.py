@@ -190,6 +190,12 @@ def make_w8a8_case(m, n, k, gen):
     return x, w, sx, sw, exact
 
 
+def weight_operand(kernel, w):
+    """W as the kernel reads it: in the GEMV's tiles for a `_tw` kernel
+    (the layout the compiler gives a constant weight), else as it is."""
+    return tile_weights(w) if kernel.name.endswith("_tw") else w
+
+
 def as_argument(kernel, index, t):
     """`t` in the shape kernel argument `index` has: a per-row scale or
     zero point of one row ([1, 1]) is a per-tensor one ([]) to the
@@ -290,7 +296,8 @@ def bench_w8a8_zero(kernel, unsigned, m, n, k, runs, l2, bw, gen):
     def codes(t):
         return t.to(torch.uint8).view(torch.int8) if unsigned \
             else t.to(torch.int8)
-    operands = [codes(x), w8, as_argument(kernel, 2, sx), sw,
+    operands = [codes(x), weight_operand(kernel, w8), as_argument(kernel, 2, sx),
+                sw,
                 as_argument(kernel, 4, codes(zx)),
                 w.sum(dim=1).to(torch.int32),
                 torch.empty((m, n), dtype=torch.float16, device="cuda")]
@@ -413,7 +420,8 @@ def bench_w8a8(kernel, m, n, k, runs, l2, bw, gen):
     x, w, sx, sw, exact = make_w8a8_case(m, n, k, gen)
     sx = as_argument(kernel, 2, sx)
     y = torch.empty((m, n), dtype=torch.float16, device="cuda")
-    ours, moved = run_and_time(kernel, [x, w, sx, sw, y], runs, l2)
+    ours, moved = run_and_time(kernel, [x, weight_operand(kernel, w), sx, sw,
+                                        y], runs, l2)
     ok, ratio = check_w8a8(y, exact, sx, sw)
     int_mm = time_int_mm(x, w, runs)
     return ok, ratio, ours, moved / bw * 1e6, int_mm
@@ -424,7 +432,8 @@ def bench_fp8(kernel, m, n, k, runs, l2, bw, gen):
     sx = as_argument(kernel, 2, sx)
     y = torch.empty((m, n), dtype=torch.float16, device="cuda")
     ours, moved = run_and_time(
-        kernel, [x.view(torch.int8), w.view(torch.int8), sx, sw, y], runs, l2)
+        kernel, [x.view(torch.int8), weight_operand(kernel, w.view(torch.int8)),
+                 sx, sw, y], runs, l2)
     ok, ratio = check_fp8(y, exact, bound, sx, sw, k)
     try:  # cuBLASLt FP8 (per-tensor scales), where this torch has it
         one = torch.ones((), device="cuda")
@@ -439,9 +448,8 @@ def bench_fp8(kernel, m, n, k, runs, l2, bw, gen):
 def bench_kernel(kernel, case, runs, l2, bw, gen):
     family, act, m, n, k = case
     x, w, s, z, deq = make_case(family, act, m, n, k, gen)
-    if kernel.name.endswith("_tw"):
-        # The kernel reads W as [N/16][K steps][16 rows][64 bytes] tiles.
-        w = tile_weights(w)
+    # A `_tw` kernel reads W as [N/16][K steps][16 rows][64 bytes] tiles.
+    w = weight_operand(kernel, w)
     y = torch.empty((m, n), dtype=TORCH_TYPES[act], device="cuda")
     operands = [x, w, s] + ([] if z is None else [z]) + [y]
     ours, moved = run_and_time(kernel, operands, runs, l2)

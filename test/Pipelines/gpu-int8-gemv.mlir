@@ -24,8 +24,12 @@
 // 12 tokens: two token tiles (0-7, 8-15), a row of W feeding both.
 // PTX-LABEL: .entry qopt_gemv_s8_bf16_m12n11008k4096_sxr_swr_sk8u1(
 // PTX-COUNT-4: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
-// ui8 activations with a zero point: u8 x s8, the weight's row sums.
-// PTX-LABEL: .entry qopt_gemv_u8s8z_f32_m4n1024k4096_sxr_swr_sk8u4(
+// ui8 activations with a zero point: u8 x s8, the weight's row sums. The
+// weight is a constant: tiled at compile time as for the weight-only GEMV
+// ([N/16][K/64][16][64 bytes], test/Conversion/QOptToGPU/tiled-weights.test)
+// and streamed past L1 (_sk8u4s_tw).
+// PTX-LABEL: .entry qopt_gemv_u8s8z_f32_m4n1024k4096_sxr_swr_sk8u4s_tw(
+// PTX: ld.global.nc.L1::no_allocate.L2::256B.v4.u32
 // PTX: mma.sync.aligned.m16n8k32.row.col.s32.u8.s8.s32
 // PTX: mul.lo.s32
 // PTX: sub.s32
@@ -45,6 +49,12 @@
 // SASS-DAG: IMMA.16832.S8.S8
 // SASS-DAG: IMMA.16832.U8.S8
 // SASS-DAG: LDG.E.128.CONSTANT
+
+// weight-layout=rows: never tiled.
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 int8-gemv=1 weight-layout=rows kernels-dir=%t/rows" -o /dev/null
+// RUN: FileCheck %s --check-prefix=ROWS < %t/rows/qopt_kernels.sm_90a.ptx
+// ROWS: .entry qopt_gemv_u8s8z_f32_m4n1024k4096_sxr_swr_sk8u4(
+// ROWS-NOT: no_allocate
 
 // Without int8-gemv: the GEMM's 128-row tiles.
 // RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 kernels-dir=%t/gemm" -o /dev/null

@@ -62,7 +62,9 @@ std::string Int8GemmConfig::kernelName() const {
                     operands, gemv ? "gemv" : "gemm")
           .str();
   if (gemv)
-    name += llvm::formatv("_sk{0}u{1}", gemvSplitK, gemvUnroll).str();
+    name += llvm::formatv("_sk{0}u{1}{2}{3}", gemvSplitK, gemvUnroll,
+                          streamingLoads ? "s" : "", tiledWeights ? "_tw" : "")
+                .str();
   if (isWgmma())
     name += llvm::formatv("_wg{0}s{1}", wgmmaBlockN, wgmmaStages).str();
   return name;

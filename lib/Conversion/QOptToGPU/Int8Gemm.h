@@ -43,6 +43,10 @@ struct Int8GemmConfig {
   // bytes, gemvUnroll steps' loads issued together.
   bool gemv = false;
   int64_t gemvSplitK = 8, gemvUnroll = 1;
+  // The GEMV's Wq: in the weight-only GEMV's tiles [N / 16][K / 64][16][64]
+  // (a warp's step is 1 KiB in a row), and loaded past L1 with a 256-byte
+  // L2 prefetch (loadStreaming16).
+  bool tiledWeights = false, streamingLoads = false;
   static constexpr int64_t kGemvStepBytes = 64, kGemvMaxM = 16;
 
   static constexpr int64_t kBlockM = 128, kBlockN = 128, kBlockK = 64;

@@ -25,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Int8Gemm.h"
+#include "WeightOnlyGemv.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -78,8 +79,11 @@ gpu::GPUFuncOp mlir::qopt::gpu_kernels::buildInt8Gemv(OpBuilder &b,
   Int8GemmArguments args = getInt8GemmArguments(func, c);
   Value partial = func.getWorkgroupAttributions()[0];
   ThreadIds ids = getThreadIds(kb);
-  Value row0 = kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x), 16);
+  Value rowTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value row0 = kb.mul(rowTile, 16);
   Value rowG = kb.add(row0, ids.g), rowG8 = kb.add(rowG, 8);
+  WeightReader weights(kb, args.w, c.n, c.k, c.tiledWeights,
+                       c.streamingLoads);
 
   // The token row of each tile this lane loads (g, g + 8), clamped into
   // Xq, and whether it exists (else its codes are zeros).
@@ -121,8 +125,13 @@ gpu::GPUFuncOp mlir::qopt::gpu_kernels::buildInt8Gemv(OpBuilder &b,
           Value byte = kb.add(kb.mul(step, C::kGemvStepBytes),
                               kb.mul(ids.t, 16));
           Step s;
-          s.wG = kb.loadVector(args.w, {rowG, byte}, 16, 16);
-          s.wG8 = kb.loadVector(args.w, {rowG8, byte}, 16, 16);
+          s.wG = vector::BitCastOp::create(
+              b, loc, chunkType,
+              weights.load(rowG, byte, rowTile, step, ids.g, ids.t));
+          s.wG8 = vector::BitCastOp::create(
+              b, loc, chunkType,
+              weights.load(rowG8, byte, rowTile, step, kb.add(ids.g, 8),
+                           ids.t));
           for (int64_t tile = 0; tile < tiles; ++tile)
             s.x.push_back(arith::SelectOp::create(
                 b, loc, tokenValid[tile],

@@ -502,6 +502,23 @@ struct ConvertQOptMatmulToGPU
                             why);
       if (failed(c))
         return std::nullopt;
+      // The GEMV reads W as the weight-only GEMV does under weight-layout:
+      // a constant in tiles, permuted here; the caller's weight in tiles
+      // with weight-layout=tiles; streaming loads with tiles.
+      Value weight = op.getWeight();
+      if (c->gemv && weightLayout != "rows") {
+        if (isConstantTensor(weight)) {
+          if (Value tiled = tileConstantWeight(
+                  b, op.getLoc(), weight, WeightOnlyGemvConfig::kStepBytes)) {
+            weight = tiled;
+            c->tiledWeights = true;
+          }
+        } else {
+          c->tiledWeights =
+              weightLayout == "tiles" && isFunctionArgument(weight);
+        }
+        c->streamingLoads = streamingLoads && c->tiledWeights;
+      }
       plan.name = c->kernelName();
       plan.argumentTypes = getInt8GemmArgumentTypes(op.getContext(), *c);
       plan.grid = {c->blocksN(), c->blocksM(), 1};
@@ -521,7 +538,7 @@ struct ConvertQOptMatmulToGPU
       };
       Value sx = perRowOrTensor(asF32(op.getInputScale()));
       Value sw = asF32(op.getScale());
-      plan.inputs = {flatten(op.getInput()), op.getWeight(), sx, sw};
+      plan.inputs = {flatten(op.getInput()), weight, sx, sw};
       if (c->xZeroPoint)
         plan.inputs.append(
             {perRowOrTensor(op.getInputZeroPoint()),

@@ -90,21 +90,27 @@ std::string mlir::qopt::gpu_kernels::getWeightReadSuffix(
          (c.tiledWeights ? "_tw" : "");
 }
 
-WeightReader::WeightReader(KernelBuilder &kb, const WeightOnlyGemvConfig &c,
-                           Value w)
-    : kb(kb), config(c), w(w) {
-  if (!c.tiledWeights)
+WeightReader::WeightReader(KernelBuilder &kb, Value w, int64_t rows,
+                           int64_t rowBytes, bool tiled, bool streaming)
+    : kb(kb), w(w), streaming(streaming) {
+  if (!tiled)
     return;
   const int64_t stepBytes = WeightOnlyGemvConfig::kStepBytes;
-  const int64_t steps = c.k / c.kPerWarpStep();
+  const int64_t steps = rowBytes / stepBytes;
   OpBuilder &b = kb.builder();
   tiles = memref::ReinterpretCastOp::create(
       b, kb.location(),
-      MemRefType::get({c.n / 16, steps, 16, stepBytes}, b.getI8Type()), w,
-      /*offset=*/0, ArrayRef<int64_t>{c.n / 16, steps, 16, stepBytes},
+      MemRefType::get({rows / 16, steps, 16, stepBytes}, b.getI8Type()), w,
+      /*offset=*/0, ArrayRef<int64_t>{rows / 16, steps, 16, stepBytes},
       ArrayRef<int64_t>{steps * 16 * stepBytes, 16 * stepBytes, stepBytes,
                         1});
 }
+
+WeightReader::WeightReader(KernelBuilder &kb, const WeightOnlyGemvConfig &c,
+                           Value w)
+    : WeightReader(kb, w, c.n,
+                   c.k / c.kPerWarpStep() * WeightOnlyGemvConfig::kStepBytes,
+                   c.tiledWeights, c.streamingLoads) {}
 
 Value WeightReader::load(Value row, Value byte, Value rowTile, Value step,
                          Value rowInTile, Value t) {
@@ -112,7 +118,7 @@ Value WeightReader::load(Value row, Value byte, Value rowTile, Value step,
       tiles ? SmallVector<Value>{rowTile, step, rowInTile, kb.mul(t, 16)}
             : SmallVector<Value>{row, byte};
   Value buffer = tiles ? tiles : w;
-  if (config.streamingLoads)
+  if (streaming)
     return kb.loadStreaming16(buffer, at);
   return vector::BitCastOp::create(
       kb.builder(), kb.location(),

@@ -75,13 +75,16 @@ std::string getWeightOnlyKernelName(const WeightOnlyGemvConfig &config,
 /// "_tw" in tiles.
 std::string getWeightReadSuffix(const WeightOnlyGemvConfig &config);
 
-/// How a weight-only kernel reads 16 bytes of W: row `row` from byte `byte`
-/// (rows), or, with config.tiledWeights, the same bytes from the tiles
-/// [N / 16][K steps][16][64 bytes] (`rowTile` = row / 16, `step` the K
-/// step, `rowInTile`, `t` the thread's 16 bytes), with loadStreaming16 if
-/// config.streamingLoads. Build one per kernel (it views W once).
+/// How a kernel reads 16 bytes of a weight W ([rows, rowBytes] bytes): row
+/// `row` from byte `byte` (rows), or, `tiled`, the same bytes from the
+/// tiles [rows / 16][rowBytes / 64][16][64] (`rowTile` = row / 16, `step`
+/// the 64-byte K step, `rowInTile`, `t` the thread's 16 bytes), with
+/// loadStreaming16 if `streaming`. Build one per kernel (it views W once).
 class WeightReader {
 public:
+  WeightReader(KernelBuilder &kb, Value w, int64_t rows, int64_t rowBytes,
+               bool tiled, bool streaming);
+  /// A weight-only kernel's W, as its configuration says.
   WeightReader(KernelBuilder &kb, const WeightOnlyGemvConfig &config,
                Value w);
   /// vector<4xi32>.
@@ -90,8 +93,8 @@ public:
 
 private:
   KernelBuilder &kb;
-  const WeightOnlyGemvConfig &config;
   Value w, tiles;
+  bool streaming;
 };
 
 /// Why no weight-only kernel takes these operands (codes, activations,
