@@ -24,13 +24,14 @@
 // 12 tokens: two token tiles (0-7, 8-15), a row of W feeding both.
 // PTX-LABEL: .entry qopt_gemv_s8_bf16_m12n11008k4096_sxr_swr_sk8u1(
 // PTX-COUNT-4: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
-// ui8 activations with a zero point: u8 x s8, the weight's row sums. The
+// ui8 activations with a zero point: s8 (W, operand A) x u8 (X, operand
+// B), the weight's row sums. The
 // weight is a constant: tiled at compile time as for the weight-only GEMV
 // ([N/16][K/64][16][64 bytes], test/Conversion/QOptToGPU/tiled-weights.test)
 // and streamed past L1 (_sk8u4s_tw).
 // PTX-LABEL: .entry qopt_gemv_u8s8z_f32_m4n1024k4096_sxr_swr_sk8u4s_tw(
 // PTX: ld.global.nc.L1::no_allocate.L2::256B.v4.u32
-// PTX: mma.sync.aligned.m16n8k32.row.col.s32.u8.s8.s32
+// PTX: mma.sync.aligned.m16n8k32.row.col.s32.s8.u8.s32
 // PTX: mul.lo.s32
 // PTX: sub.s32
 // FP8 x FP8: f32 sums.
@@ -47,7 +48,7 @@
 // PTXAS-COUNT-4: 0 bytes spill stores, 0 bytes spill loads
 // RUN: %if cuobjdump %{ %cuobjdump -sass %t/k.cubin | FileCheck %s --check-prefix=SASS %}
 // SASS-DAG: IMMA.16832.S8.S8
-// SASS-DAG: IMMA.16832.U8.S8
+// SASS-DAG: IMMA.16832.S8.U8
 // SASS-DAG: LDG.E.128.CONSTANT
 
 // weight-layout=rows: never tiled.
@@ -55,6 +56,11 @@
 // RUN: FileCheck %s --check-prefix=ROWS < %t/rows/qopt_kernels.sm_90a.ptx
 // ROWS: .entry qopt_gemv_u8s8z_f32_m4n1024k4096_sxr_swr_sk8u4(
 // ROWS-NOT: no_allocate
+
+// weight-layout=tiles: the caller's weights are tiles, which only the GEMV
+// reads; without int8-gemv that is an error, not a silent row read.
+// RUN: not quant-opt %s --qopt-gpu-pipeline="format=isa host=0 weight-layout=tiles" -o /dev/null 2>&1 | FileCheck %s --check-prefix=TILES
+// TILES: error: weight-layout=tiles: the weight operand is in tiles, but no kernel that reads tiles computes the product (qopt_gemm_s8_f16_m1n4096k4096_sxt_swr reads rows)
 
 // Without int8-gemv: the GEMM's 128-row tiles.
 // RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 kernels-dir=%t/gemm" -o /dev/null

@@ -164,9 +164,10 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
            "GEMV weight layout: auto (constant weights are tiled at compile "
            "time, [N/16][K steps][16][64 bytes], so a warp step reads 1 KiB "
            "in a row; others are read as they are), rows (never tiled) or "
-           "tiles (as auto, and the caller passes the other weights of "
-           "weight-only products tiled, as bench/gpu does: each such "
-           "product must then run on the GEMV, else it is an error)">,
+           "tiles (as auto, and the caller passes its other weights "
+           "tiled, as bench/gpu does: each such product must then run on "
+           "a GEMV that reads tiles, the weight-only one or, with "
+           "int8-gemv, the 8-bit one; else it is an error)">,
     Option<"gemmTiledWeights", "gemm-tiled-weights", "bool",
            /*default=*/"false",
            "The X-tile GEMM (16 < M <= 64) reads W as the GEMV does under "

@@ -75,6 +75,7 @@ std::string Int8GemmConfig::kernelName() const {
 /// (f32 accumulators; nvvm.mma.sync takes no FP8 in LLVM 22 either) and
 /// u8 x s8 (s32). `a` vector<4x4xi8>, `b` vector<2x4xi8> (the bytes of the
 /// codes), `c` vector<2x2xf32|i32>, in the register order of the fragments.
+/// The GEMM's A is Xq and its B Wq; the GEMV's the other way round.
 static Value mmaSyncAsm(KernelBuilder &kb, const Int8GemmConfig &c, Value a,
                         Value b, Value acc) {
   OpBuilder &builder = kb.builder();
@@ -88,8 +89,10 @@ static Value mmaSyncAsm(KernelBuilder &kb, const Int8GemmConfig &c, Value a,
   auto resultType = LLVM::LLVMStructType::getLiteral(
       builder.getContext(), SmallVector<Type>(4, accType));
   StringRef xPtx = c.xUnsigned ? "u8" : getPtxTypeName(c.xType);
+  StringRef wPtx = getPtxTypeName(c.wType);
+  StringRef aPtx = c.gemv ? wPtx : xPtx, bPtx = c.gemv ? xPtx : wPtx;
   std::string ptx = ("mma.sync.aligned.m16n8k32.row.col." + accPtx + "." +
-                     xPtx + "." + getPtxTypeName(c.wType) + "." + accPtx +
+                     aPtx + "." + bPtx + "." + accPtx +
                      " {$0, $1, $2, $3}, {$4, $5, $6, $7}, {$8, $9}, "
                      "{$10, $11, $12, $13};")
                         .str();
@@ -111,7 +114,7 @@ Value mlir::qopt::gpu_kernels::int8MmaSync(KernelBuilder &kb,
 std::string mlir::qopt::gpu_kernels::checkInt8Gemm(const Int8GemmConfig &c) {
   if (c.gemv) {
     const int64_t steps = c.k / C::kGemvStepBytes;
-    if (c.m > C::kGemvMaxM || c.n % 16 != 0 || c.k % C::kGemvStepBytes != 0 ||
+    if (c.m < 1 || c.m > C::kGemvMaxM || c.n % 16 != 0 || c.k % C::kGemvStepBytes != 0 ||
         c.gemvSplitK < 1 || c.gemvUnroll < 1 ||
         steps % (c.gemvSplitK * c.gemvUnroll) != 0)
       return llvm::formatv("a {0} x {1} x {2} 8-bit product on the GEMV "

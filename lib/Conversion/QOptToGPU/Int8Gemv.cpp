@@ -10,8 +10,8 @@
 //                    (g, t) loads 16 bytes at byte 16 t of Wq rows g and
 //                    g + 8 and of Xq row g (and g + 8: tokens 8-15), U steps'
 //                    loads issued together (U = gemvUnroll)
-//   per 16 bytes   : 2 × mma.sync.m16n8k32 (s8 · s8 → s32; u8 · s8 for ui8
-//                    activations; FP8 → f32), per token tile
+//   per 16 bytes   : 2 × mma.sync.m16n8k32 (s8 · s8 → s32; s8 · u8 for ui8
+//                    activations, A being Wq; FP8 → f32), per token tile
 //   then           : partial sums through shared memory, summed by warp 0
 //                    (exact in i32), scaled as the GEMM's epilogue does
 //
@@ -37,6 +37,9 @@ using namespace mlir;
 using namespace mlir::qopt::gpu_kernels;
 
 using C = Int8GemmConfig;
+
+// The GEMV's K step is the weight tiles' (WeightReader).
+static_assert(C::kGemvStepBytes == WeightOnlyGemvConfig::kStepBytes);
 
 void mlir::qopt::gpu_kernels::chooseInt8GemvTiling(Int8GemmConfig &c,
                                                    int64_t smCount) {

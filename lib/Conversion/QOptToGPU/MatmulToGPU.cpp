@@ -423,10 +423,9 @@ struct ConvertQOptMatmulToGPU
     for (MatmulOp op : matmuls) {
       std::string why;
       std::optional<KernelPlan> plan = planKernel(op, why);
-      // weight-layout=tiles: the caller passes the weights of weight-only
-      // products in the GEMV's tiles, so each must run on the tiled GEMV.
-      if (weightLayout == "tiles" && !op.getInputScale() &&
-          isFunctionArgument(op.getWeight()) &&
+      // weight-layout=tiles: the caller passes its weights in the GEMV's
+      // tiles, so each product must run on a GEMV that reads them.
+      if (weightLayout == "tiles" && isFunctionArgument(op.getWeight()) &&
           (!plan || !plan->readsTiledWeight)) {
         op.emitError() << "weight-layout=tiles: the weight operand is in "
                           "tiles, but no kernel that reads tiles computes "
@@ -524,6 +523,7 @@ struct ConvertQOptMatmulToGPU
       plan.grid = {c->blocksN(), c->blocksM(), 1};
       plan.block = {c->threads(), 1, 1};
       plan.dynamicSharedBytes = c->dynamicSharedBytes();
+      plan.readsTiledWeight = c->tiledWeights;
       plan.build = [c = *c](OpBuilder &b, Location loc) {
         return buildInt8Gemm(b, loc, c);
       };
