@@ -112,9 +112,11 @@ Value mlir::qopt::gpu_kernels::int8MmaSync(KernelBuilder &kb,
 }
 
 std::string mlir::qopt::gpu_kernels::checkInt8Gemm(const Int8GemmConfig &c) {
+  if (c.m < 1)
+    return "0 rows of input";
   if (c.gemv) {
     const int64_t steps = c.k / C::kGemvStepBytes;
-    if (c.m < 1 || c.m > C::kGemvMaxM || c.n % 16 != 0 || c.k % C::kGemvStepBytes != 0 ||
+    if (c.m > C::kGemvMaxM || c.n % 16 != 0 || c.k % C::kGemvStepBytes != 0 ||
         c.gemvSplitK < 1 || c.gemvUnroll < 1 ||
         steps % (c.gemvSplitK * c.gemvUnroll) != 0)
       return llvm::formatv("a {0} x {1} x {2} 8-bit product on the GEMV "

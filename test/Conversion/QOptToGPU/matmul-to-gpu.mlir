@@ -70,13 +70,17 @@ func.func @w8_bf16(%x: tensor<1x512xbf16>, %w: tensor<256x512xi8>, %s: tensor<25
 
 // What no kernel family takes stays on the host, each with its reason.
 // CHECK-LABEL: func.func @host
-// CHECK-COUNT-5: qopt.matmul
+// CHECK-COUNT-6: qopt.matmul
 // CHECK-NOT:   gpu.module
 func.func @host(%x32: tensor<1x512xf32>, %x: tensor<1x512xf16>,
                 %w: tensor<256x256xi8>, %s: tensor<256x4xf32>, %z: tensor<256x4xui4>,
                 %s16: tensor<256x32xf32>, %xq: tensor<1x512xi8>, %w8: tensor<200x512xi8>,
                 %sx: tensor<f32>, %sw: tensor<200x1xf32>, %w100: tensor<100x256xi8>,
-                %s100: tensor<100x4xf32>) {
+                %s100: tensor<100x4xf32>, %x0: tensor<0x512xi8>, %w128: tensor<128x512xi8>,
+                %sw128: tensor<128x1xf32>) {
+  // expected-warning @below {{no GPU kernel for 0 rows of input}}
+  %6 = qopt.matmul %x0, %w128, %sw128 input_scale(%sx) {acc_type = f32}
+      : (tensor<0x512xi8>, tensor<128x512xi8>, tensor<128x1xf32>, tensor<f32>) -> tensor<0x128xf32>
   // expected-warning @below {{no GPU kernel for f32 activations (the kernels take f16 or bf16)}}
   %0 = qopt.matmul %x32, %w, %s {acc_type = f32, packed = i4}
       : (tensor<1x512xf32>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<1x256xf32>
