@@ -239,19 +239,20 @@ FailureOr<WeightOnlyGemvConfig> getGemvConfig(MatmulOp op, std::string &why) {
   return c;
 }
 
-/// The 8-bit GEMM configuration of a W8A8 product (INT8 x INT8, or FP8 x
-/// FP8 where every target chip has FP8 tensor cores), or the reason there
-/// is none.
-/// The 8-bit kernel options of the pass.
-struct WgmmaChoice {
+/// The pass options that choose among the 8-bit kernels.
+struct Int8KernelChoice {
   bool useWgmma = false;
   int64_t tileN = 256, stages = 0;
   bool useGemv = false;
   int64_t smCount = 132;
 };
 
+/// The 8-bit kernel configuration of a W8A8 product (INT8 x INT8, or FP8 x
+/// FP8 where every target chip has FP8 tensor cores): the GEMV for decode
+/// sizes with int8-gemv, else the GEMM (on wgmma with wgmma where it
+/// tiles), or the reason there is none.
 FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
-                                            const WgmmaChoice &wgmma,
+                                            const Int8KernelChoice &choice,
                                             std::string &why) {
   RankedTensorType xType = op.getInput().getType();
   auto isI8 = [](Type t) {
@@ -317,10 +318,10 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
   else
     c.xScaleShape = {c.m, 1};
   // Decode sizes on the GEMV where asked for and the shape fits it.
-  if (wgmma.useGemv && c.m <= Int8GemmConfig::kGemvMaxM) {
+  if (choice.useGemv && c.m <= Int8GemmConfig::kGemvMaxM) {
     Int8GemmConfig v = c;
     v.gemv = true;
-    chooseInt8GemvTiling(v, wgmma.smCount);
+    chooseInt8GemvTiling(v, choice.smCount);
     if (checkInt8Gemm(v).empty())
       return v;
   }
@@ -328,14 +329,14 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
   if (!why.empty())
     return failure();
   // wgmma where asked for and the shape tiles; mma.sync otherwise.
-  if (wgmma.useWgmma) {
+  if (choice.useWgmma) {
     Int8GemmConfig w = c;
     w.instruction = Int8GemmConfig::Instruction::Wgmma;
     // FP8 keeps a step's wgmma accumulators and f32 sums apart: half the
     // columns fit the registers.
-    w.wgmmaBlockN = c.isFP8() ? std::min<int64_t>(wgmma.tileN, 128)
-                              : wgmma.tileN;
-    w.wgmmaStages = wgmma.stages;
+    w.wgmmaBlockN = c.isFP8() ? std::min<int64_t>(choice.tileN, 128)
+                              : choice.tileN;
+    w.wgmmaStages = choice.stages;
     if (w.wgmmaStages == 0)
       w.wgmmaStages = std::min<int64_t>(8, 200 * 1024 / w.wgmmaStageBytes());
     std::string wgmmaWhy = checkInt8Gemm(w);
@@ -493,6 +494,30 @@ struct ConvertQOptMatmulToGPU
         return arith::ExtFOp::create(b, op.getLoc(), target, v);
       return arith::TruncFOp::create(b, op.getLoc(), target, v);
     };
+    // How a GEMV that can read tiles (weight-only, 8-bit) reads W: a
+    // constant weight in tiles, permuted here (constants this cannot read,
+    // behind a reshape, keep rows); the caller's weight in tiles with
+    // weight-layout=tiles. Tiles (measured on an H100, docs/perf/gpu.md:
+    // the weight-only GEMV 12 % faster for INT4, 27 % for INT8 at
+    // N = K = 8192) come with streaming loads (11 % more there; 3 % slower
+    // on rows, so never there). Returns the tiled constant, if any.
+    auto chooseWeightRead = [&](bool &tiledWeights, bool &streaming,
+                                bool readsTiles) -> Value {
+      tiledWeights = streaming = false;
+      if (!readsTiles || weightLayout == "rows")
+        return {};
+      Value tiled;
+      if (isConstantTensor(op.getWeight())) {
+        tiled = tileConstantWeight(b, op.getLoc(), op.getWeight(),
+                                   WeightOnlyGemvConfig::kStepBytes);
+        tiledWeights = bool(tiled);
+      } else {
+        tiledWeights =
+            weightLayout == "tiles" && isFunctionArgument(op.getWeight());
+      }
+      streaming = streamingLoads && tiledWeights;
+      return tiled;
+    };
     KernelPlan plan;
     if (op.getInputScale()) {
       FailureOr<Int8GemmConfig> c =
@@ -501,23 +526,10 @@ struct ConvertQOptMatmulToGPU
                             why);
       if (failed(c))
         return std::nullopt;
-      // The GEMV reads W as the weight-only GEMV does under weight-layout:
-      // a constant in tiles, permuted here; the caller's weight in tiles
-      // with weight-layout=tiles; streaming loads with tiles.
-      Value weight = op.getWeight();
-      if (c->gemv && weightLayout != "rows") {
-        if (isConstantTensor(weight)) {
-          if (Value tiled = tileConstantWeight(
-                  b, op.getLoc(), weight, WeightOnlyGemvConfig::kStepBytes)) {
-            weight = tiled;
-            c->tiledWeights = true;
-          }
-        } else {
-          c->tiledWeights =
-              weightLayout == "tiles" && isFunctionArgument(weight);
-        }
-        c->streamingLoads = streamingLoads && c->tiledWeights;
-      }
+      // The 8-bit GEMV reads W as the weight-only one does.
+      Value tiled =
+          chooseWeightRead(c->tiledWeights, c->streamingLoads, c->gemv);
+      Value weight = tiled ? tiled : op.getWeight();
       plan.name = c->kernelName();
       plan.argumentTypes = getInt8GemmArgumentTypes(op.getContext(), *c);
       plan.grid = {c->blocksN(), c->blocksM(), 1};
@@ -570,30 +582,6 @@ struct ConvertQOptMatmulToGPU
             b, op.getLoc(), *getZeroPointsAsI32(op)));
       return plan;
     };
-    // How a kernel that can read tiles reads W: a constant weight in tiles,
-    // permuted here (constants this cannot read, behind a reshape, keep
-    // rows); the caller's weight in tiles with weight-layout=tiles. Tiles
-    // (measured on an H100, docs/perf/gpu.md: the GEMV 12 % faster for
-    // INT4, 27 % for INT8 at N = K = 8192) come with streaming loads
-    // (11 % more there; 3 % slower on rows, so never there). Returns the
-    // tiled constant, if any.
-    auto chooseWeightRead = [&](WeightOnlyGemvConfig &c,
-                                bool readsTiles) -> Value {
-      c.tiledWeights = c.streamingLoads = false;
-      if (!readsTiles || weightLayout == "rows")
-        return {};
-      Value tiled;
-      if (isConstantTensor(op.getWeight())) {
-        tiled = tileConstantWeight(b, op.getLoc(), op.getWeight(),
-                                   WeightOnlyGemvConfig::kStepBytes);
-        c.tiledWeights = bool(tiled);
-      } else {
-        c.tiledWeights =
-            weightLayout == "tiles" && isFunctionArgument(op.getWeight());
-      }
-      c.streamingLoads = streamingLoads && c.tiledWeights;
-      return tiled;
-    };
     // Measured on an H200 (docs/perf/gpu.md): up to 64 rows the X-tile
     // GEMM with 32-row tiles is faster, the tiled GEMM beyond.
     if (config->m > 64 && tiledGemm) {
@@ -612,7 +600,8 @@ struct ConvertQOptMatmulToGPU
       why = checkWeightOnlyGemm(gemm);
       if (!why.empty())
         return std::nullopt;
-      Value tiledWeight = chooseWeightRead(gemm, gemmTiledWeights);
+      Value tiledWeight = chooseWeightRead(
+          gemm.tiledWeights, gemm.streamingLoads, gemmTiledWeights);
       return weightOnly(gemm, {gemm.blocksN(), gemm.blocksM(), 1},
                         gemm.threads(), buildWeightOnlyGemm, tiledWeight);
     }
@@ -624,7 +613,8 @@ struct ConvertQOptMatmulToGPU
     why = checkWeightOnlyGemv(*config);
     if (!why.empty())
       return std::nullopt;
-    Value tiledWeight = chooseWeightRead(*config, config->stages == 1);
+    Value tiledWeight = chooseWeightRead(
+        config->tiledWeights, config->streamingLoads, config->stages == 1);
     return weightOnly(*config, {config->blocks(), 1, 1}, config->threads(),
                       buildWeightOnlyGemv, tiledWeight);
   }
