@@ -3,6 +3,8 @@
 //   FAKE_CUDA_DEVICES=N     devices reported (default 1)
 //   FAKE_CUDA_FAIL=name:code  make driver function `name` return `code`
 //   FAKE_CUDA_TRACE=1       print each allocation, free and copy (and size)
+//   FAKE_CUDA_TRACE_LAUNCHES=1  print each launch (grid, block, dynamic shared
+//                           memory) and each function attribute set
 //   FAKE_CUDA_NO_POOLS=1    report no memory-pool support
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +106,24 @@ CUresult cuMemFree_v2(unsigned long long ptr) {
   return outcome("cuMemFree_v2");
 }
 
+// FAKE_CUDA_TRACE_LAUNCHES=1: launches and attributes, for FileCheck.
+CUresult cuFuncSetAttribute(void *function, int attribute, int value) {
+  if (getenv("FAKE_CUDA_TRACE_LAUNCHES"))
+    printf("fake_cuda: cuFuncSetAttribute %d %d\n", attribute, value);
+  (void)function;
+  return outcome("cuFuncSetAttribute");
+}
+
+CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz,
+                        unsigned bx, unsigned by, unsigned bz, unsigned shared,
+                        void *stream, void **params, void **extra) {
+  if (getenv("FAKE_CUDA_TRACE_LAUNCHES"))
+    printf("fake_cuda: cuLaunchKernel grid %u,%u,%u block %u,%u,%u shared %u\n",
+           gx, gy, gz, bx, by, bz, shared);
+  (void)function, (void)stream, (void)params, (void)extra;
+  return outcome("cuLaunchKernel");
+}
+
 // Prints what a TMA descriptor was encoded from, for FileCheck.
 CUresult cuTensorMapEncodeTiled(void *map, int type, unsigned rank,
                                 void *address, const unsigned long long *dims,
@@ -134,8 +154,6 @@ FAKE(cuModuleLoadData)
 FAKE(cuModuleLoadDataEx)
 FAKE(cuModuleUnload)
 FAKE(cuModuleGetFunction)
-FAKE(cuFuncSetAttribute)
-FAKE(cuLaunchKernel)
 FAKE(cuStreamDestroy_v2)
 FAKE(cuStreamSynchronize)
 FAKE(cuStreamWaitEvent)
