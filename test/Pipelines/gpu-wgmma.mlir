@@ -91,7 +91,9 @@
 // ptxas: no spills, and no wgmma serialized: when other instructions touch
 // the accumulators of a wgmma in flight, ptxas injects waits and says so
 // ("(C7517) warpgroup.wait is injected ...", "(C7519) warpgroup.arrive is
-// injected ..."), or reports a "Potential Performance Loss".
+// injected ..."), or reports a "Potential Performance Loss". So this also
+// proves that no accumulator is read (epilogue, FP8 sums) before its
+// wgmma.wait_group: LLVM could have scheduled such a read early.
 // RUN: %ptxas -arch=sm_90a -v %t/isa/qopt_kernels.sm_90a.ptx -o %t/k.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS --implicit-check-not=injected --implicit-check-not="Performance Loss"
 // RUN: %ptxas -arch=sm_90a -v %t/n128/qopt_kernels.sm_90a.ptx -o %t/n128.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS --implicit-check-not=injected --implicit-check-not="Performance Loss"
 // PTXAS-COUNT-6: 0 bytes spill stores, 0 bytes spill loads

@@ -132,6 +132,12 @@ std::string mlir::qopt::gpu_kernels::checkInt8Gemm(const Int8GemmConfig &c) {
                          c.m, c.n, c.k, c.isWgmma() ? "wgmma" : "mma.sync",
                          c.blockN(), c.blockK())
         .str();
+  // FP8 keeps a step's accumulators and the f32 sums in registers: at
+  // most 128 columns.
+  if (c.isWgmma() && c.isFP8() && c.wgmmaBlockN > 128)
+    return llvm::formatv("FP8 on a wgmma tile of {0} columns (at most 128)",
+                         c.wgmmaBlockN)
+        .str();
   if (c.isWgmma() && (c.wgmmaBlockN % 32 != 0 || c.wgmmaBlockN > 256 ||
                       c.wgmmaStages < 3))
     return llvm::formatv("a wgmma tile of {0} columns and {1} stages (N: a "
