@@ -285,13 +285,45 @@ mlir::qopt::gpu_kernels::buildInt8Gemm(OpBuilder &b, Location loc,
 Value mlir::qopt::gpu_kernels::loadInt8GemmScale(KernelBuilder &kb,
                                                  Value scale,
                                                  ArrayRef<int64_t> shape,
-                                                 Value index, bool perRow) {
+                                                 Value index) {
   OpBuilder &b = kb.builder();
   if (shape.empty())
     return memref::LoadOp::create(b, kb.location(), scale, ValueRange{});
+  bool perRow = shape[0] != 1;
   return memref::LoadOp::create(
       b, kb.location(), scale,
       ValueRange{perRow ? index : kb.index(0), kb.index(0)});
+}
+
+Value mlir::qopt::gpu_kernels::loadInt8GemmZero(KernelBuilder &kb,
+                                                const Int8GemmConfig &c,
+                                                Value zx, Value index) {
+  OpBuilder &b = kb.builder();
+  Type i32 = b.getI32Type();
+  Value z = loadInt8GemmScale(kb, zx, c.xScaleShape, index);
+  return c.xUnsigned ? Value(arith::ExtUIOp::create(b, kb.location(), i32, z))
+                     : Value(arith::ExtSIOp::create(b, kb.location(), i32, z));
+}
+
+Value mlir::qopt::gpu_kernels::finishInt8Sums(KernelBuilder &kb,
+                                              const Int8GemmConfig &c,
+                                              Value sums, Value zero,
+                                              Value weightSums, Value scales) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  // Σ (qx − zx) qw = Σ qx qw − zx Σ qw, exact in i32.
+  if (zero)
+    sums = arith::SubIOp::create(
+        b, loc, sums, arith::MulIOp::create(b, loc, zero, weightSums));
+  if (!c.isFP8())
+    sums = arith::SIToFPOp::create(b, loc, scales.getType(), sums);
+  Value out = arith::MulFOp::create(b, loc, sums, scales);
+  if (c.outType.isF32())
+    return out;
+  Type outType = c.outType;
+  if (auto vector = dyn_cast<VectorType>(out.getType()))
+    outType = vector.clone(c.outType);
+  return arith::TruncFOp::create(b, loc, outType, out);
 }
 
 void mlir::qopt::gpu_kernels::storeInt8GemmOutputs(
@@ -305,12 +337,6 @@ void mlir::qopt::gpu_kernels::storeInt8GemmOutputs(
         y = args.y;
   // Rows g and g + 8 of each 16-row tile, columns 2t and 2t + 1 of each
   // 8-column tile.
-  auto loadScale = [&](Value scale, ArrayRef<int64_t> shape, Value index,
-                       bool perRow) {
-    return loadInt8GemmScale(kb, scale, shape, index, perRow);
-  };
-  bool xPerRow = !c.xScaleShape.empty() && c.xScaleShape[0] != 1;
-  bool wPerRow = !c.wScaleShape.empty() && c.wScaleShape[0] != 1;
   auto pairType = VectorType::get({2}, f32);
   auto i32Pair = VectorType::get({2}, i32);
   SmallVector<Value> columns, columnScales, columnSums;
@@ -319,7 +345,7 @@ void mlir::qopt::gpu_kernels::storeInt8GemmOutputs(
     columns.push_back(n);
     SmallVector<Value> pair;
     for (int e = 0; e < 2; ++e)
-      pair.push_back(loadScale(sw, c.wScaleShape, kb.add(n, e), wPerRow));
+      pair.push_back(loadInt8GemmScale(kb, sw, c.wScaleShape, kb.add(n, e)));
     columnScales.push_back(
         vector::FromElementsOp::create(b, loc, pairType, pair));
     if (wSum)
@@ -337,15 +363,12 @@ void mlir::qopt::gpu_kernels::storeInt8GemmOutputs(
         mLoad = arith::MinUIOp::create(b, loc, m, kb.index(c.m - 1));
       }
       Value rowScale = vector::BroadcastOp::create(
-          b, loc, pairType, loadScale(sx, c.xScaleShape, mLoad, xPerRow));
-      // Asymmetric activations: zx of the row (a byte, ui8 or i8).
+          b, loc, pairType, loadInt8GemmScale(kb, sx, c.xScaleShape, mLoad));
+      // Asymmetric activations: zx of the row.
       Value rowZero;
-      if (zx) {
-        Value z = loadScale(zx, c.xScaleShape, mLoad, xPerRow);
-        z = c.xUnsigned ? Value(arith::ExtUIOp::create(b, loc, i32, z))
-                        : Value(arith::ExtSIOp::create(b, loc, i32, z));
-        rowZero = vector::BroadcastOp::create(b, loc, i32Pair, z);
-      }
+      if (zx)
+        rowZero = vector::BroadcastOp::create(
+            b, loc, i32Pair, loadInt8GemmZero(kb, c, zx, mLoad));
       std::optional<OpBuilder::InsertionGuard> rowGuard;
       if (inside) {
         rowGuard.emplace(b);
@@ -358,17 +381,8 @@ void mlir::qopt::gpu_kernels::storeInt8GemmOutputs(
             arith::MulFOp::create(b, loc, rowScale, columnScales[nt]);
         Value sums = vector::ExtractOp::create(
             b, loc, fragments[mt * nTiles + nt], r);
-        // Σ (qx − zx) qw = Σ qx qw − zx Σ qw, exact in i32.
-        if (rowZero)
-          sums = arith::SubIOp::create(
-              b, loc, sums,
-              arith::MulIOp::create(b, loc, rowZero, columnSums[nt]));
-        if (!c.isFP8())
-          sums = arith::SIToFPOp::create(b, loc, pairType, sums);
-        Value out = arith::MulFOp::create(b, loc, sums, scales);
-        if (c.outType != f32)
-          out = arith::TruncFOp::create(
-              b, loc, VectorType::get({2}, c.outType), out);
+        Value out = finishInt8Sums(kb, c, sums, rowZero,
+                                   rowZero ? columnSums[nt] : Value(), scales);
         // Columns n, n + 1 with n even: aligned to the pair.
         kb.storeVector(out, y, {m, n}, 2 * c.outType.getIntOrFloatBitWidth() / 8);
       }

@@ -129,10 +129,22 @@ struct Int8GemmArguments {
 Int8GemmArguments getInt8GemmArguments(gpu::GPUFuncOp kernel,
                                        const Int8GemmConfig &config);
 
-/// Element `index` of a per-row ([R, 1], `perRow`) scale or zero point,
+/// Element `index` of a per-row scale or zero point (shape [R, 1], R > 1),
 /// or the one of a per-tensor one ([] or [1, 1]).
 Value loadInt8GemmScale(KernelBuilder &kb, Value scale,
-                        ArrayRef<int64_t> shape, Value index, bool perRow);
+                        ArrayRef<int64_t> shape, Value index);
+
+/// The activation zero point of row `index` as i32 (zx holds bytes: ui8
+/// or i8 codes).
+Value loadInt8GemmZero(KernelBuilder &kb, const Int8GemmConfig &config,
+                       Value zx, Value index);
+
+/// Accumulated sums (i32, or f32 for FP8; a scalar or a vector) as outputs
+/// of the configuration's type: minus `zero` · `weightSums` with
+/// asymmetric activations (both null otherwise; exact in i32), converted to
+/// f32, times `scales` (sx · sw, f32 of the same shape), rounded to Y's type.
+Value finishInt8Sums(KernelBuilder &kb, const Int8GemmConfig &config,
+                     Value sums, Value zero, Value weightSums, Value scales);
 
 /// The epilogue of both kernels: scales, zero-point correction and the
 /// stores of a thread's accumulator fragments (vector<2x2xi32|f32>, the

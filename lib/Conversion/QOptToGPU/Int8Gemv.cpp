@@ -171,13 +171,10 @@ gpu::GPUFuncOp mlir::qopt::gpu_kernels::buildInt8Gemv(OpBuilder &b,
   Value warp0 = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                       ids.warp, kb.index(0));
   scf::IfOp::create(b, loc, warp0, [&](OpBuilder &, Location) {
-    bool xPerRow = !c.xScaleShape.empty() && c.xScaleShape[0] != 1;
-    bool wPerRow = !c.wScaleShape.empty() && c.wScaleShape[0] != 1;
     // The scales (and Σ_k Wq) of rows g and g + 8.
     SmallVector<Value> rowScales, rowSums;
     for (Value n : {rowG, rowG8}) {
-      rowScales.push_back(loadInt8GemmScale(kb, args.sw, c.wScaleShape, n,
-                                            wPerRow));
+      rowScales.push_back(loadInt8GemmScale(kb, args.sw, c.wScaleShape, n));
       if (args.wSum)
         rowSums.push_back(memref::LoadOp::create(b, loc, args.wSum, n));
     }
@@ -199,27 +196,15 @@ gpu::GPUFuncOp mlir::qopt::gpu_kernels::buildInt8Gemv(OpBuilder &b,
             b, loc, arith::CmpIPredicate::ult, token, kb.index(c.m));
         scf::IfOp::create(b, loc, inside, [&](OpBuilder &, Location) {
           Value tokenScale =
-              loadInt8GemmScale(kb, args.sx, c.xScaleShape, token, xPerRow);
-          Value zero;
-          if (args.zx) {
-            zero = loadInt8GemmScale(kb, args.zx, c.xScaleShape, token,
-                                     xPerRow);
-            zero = c.xUnsigned ? Value(arith::ExtUIOp::create(b, loc, i32, zero))
-                               : Value(arith::ExtSIOp::create(b, loc, i32, zero));
-          }
+              loadInt8GemmScale(kb, args.sx, c.xScaleShape, token);
+          Value zero =
+              args.zx ? loadInt8GemmZero(kb, c, args.zx, token) : Value();
           for (int64_t r = 0; r < 2; ++r) {
-            Value sum = vector::ExtractOp::create(b, loc, sums, 2 * r + e);
-            // Σ (qx − zx) qw = Σ qx qw − zx Σ qw, exact in i32.
-            if (zero)
-              sum = arith::SubIOp::create(
-                  b, loc, sum, arith::MulIOp::create(b, loc, zero, rowSums[r]));
-            if (!c.isFP8())
-              sum = arith::SIToFPOp::create(b, loc, f32, sum);
-            Value out = arith::MulFOp::create(
-                b, loc, sum,
-                arith::MulFOp::create(b, loc, tokenScale, rowScales[r]));
-            if (c.outType != f32)
-              out = arith::TruncFOp::create(b, loc, c.outType, out);
+            Value scale =
+                arith::MulFOp::create(b, loc, tokenScale, rowScales[r]);
+            Value out = finishInt8Sums(
+                kb, c, vector::ExtractOp::create(b, loc, sums, 2 * r + e),
+                zero, zero ? rowSums[r] : Value(), scale);
             memref::StoreOp::create(b, loc, out, args.y,
                                     ValueRange{token, r ? rowG8 : rowG});
           }
