@@ -77,7 +77,7 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   bool fp8 = llvm::all_of(chips, qopt::hasFP8MmaSync);
   for (StringRef chip : chips) {
     GpuNVVMAttachTargetOptions target;
-    target.chip = chip.trim().str();
+    target.chip = chip.str();
     target.features = fp8 ? "+ptx84" : "+ptx80";
     target.optLevel = 3;
     pm.addPass(createGpuNVVMAttachTarget(target));

@@ -37,7 +37,7 @@ void populateQuantStorageTypeConversion(TypeConverter &converter);
 /// Whether an NVIDIA target chip of qopt-gpu-pipeline (sm_80, sm_89,
 /// sm_90a) runs FP8 mma.sync: every chip but sm_80.
 inline bool hasFP8MmaSync(llvm::StringRef chip) {
-  return chip.trim() != "sm_80";
+  return chip != "sm_80";
 }
 
 /// The chips of a `chip` option ("sm_80,sm_90a"): split at commas, trimmed,

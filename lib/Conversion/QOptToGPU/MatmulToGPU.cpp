@@ -39,6 +39,7 @@
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/SymbolTable.h"
 
 #include "llvm/ADT/StringMap.h"
@@ -98,19 +99,13 @@ Value tileConstantWeight(OpBuilder &b, Location loc, Value weight,
       return weight; // every layout of a splat is the same
     bytes = dense.getRawData();
   } else {
-    // dense_resource blobs of bytes (signless or unsigned).
-    std::optional<ArrayRef<int8_t>> i8;
-    std::optional<ArrayRef<uint8_t>> u8;
-    if (auto r = dyn_cast<DenseI8ResourceElementsAttr>(value))
-      i8 = r.tryGetAsArrayRef();
-    else if (auto r = dyn_cast<DenseUI8ResourceElementsAttr>(value))
-      u8 = r.tryGetAsArrayRef();
-    if (i8)
-      bytes = {reinterpret_cast<const char *>(i8->data()), i8->size()};
-    else if (u8)
-      bytes = {reinterpret_cast<const char *>(u8->data()), u8->size()};
-    else
+    // A dense_resource blob (its elements are bytes: checked above).
+    auto resource = dyn_cast<DenseResourceElementsAttr>(value);
+    AsmResourceBlob *blob =
+        resource ? resource.getRawHandle().getBlob() : nullptr;
+    if (!blob)
       return {};
+    bytes = blob->getData();
   }
   const int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
   if (int64_t(bytes.size()) != rows * cols)
@@ -506,15 +501,10 @@ struct ConvertQOptMatmulToGPU
       tiledWeights = streaming = false;
       if (!readsTiles || weightLayout == "rows")
         return {};
-      Value tiled;
-      if (isConstantTensor(op.getWeight())) {
-        tiled = tileConstantWeight(b, op.getLoc(), op.getWeight(),
-                                   WeightOnlyGemvConfig::kStepBytes);
-        tiledWeights = bool(tiled);
-      } else {
-        tiledWeights =
-            weightLayout == "tiles" && isFunctionArgument(op.getWeight());
-      }
+      Value tiled = tileConstantWeight(b, op.getLoc(), op.getWeight(),
+                                       WeightOnlyGemvConfig::kStepBytes);
+      tiledWeights = tiled || (weightLayout == "tiles" &&
+                               isFunctionArgument(op.getWeight()));
       streaming = streamingLoads && tiledWeights;
       return tiled;
     };
