@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -435,6 +436,25 @@ size_t tensorMapElementBytes(CUtensorMapDataType type) {
   return bytes[index];
 }
 
+/// A device copy of `map`, complete when this returns (the copy is from
+/// pageable memory, which may still be in flight on return otherwise).
+/// Never freed.
+CUdeviceptr uploadTensorMap(const Driver &d, const CUtensorMap &map) {
+  CUdeviceptr deviceMap = 0;
+  CHECK(d, cuMemAlloc(&deviceMap, sizeof(map)));
+  CHECK(d, cuMemcpyHtoD(deviceMap, &map, sizeof(map)));
+  CHECK(d, cuCtxSynchronize());
+  return deviceMap;
+}
+
+const Driver &tensorMapDriver() {
+  const Driver &d = driver();
+  if (!d.cuTensorMapEncodeTiled)
+    fatal("the CUDA driver lacks cuTensorMapEncodeTiled (TMA needs a CUDA 12 "
+          "driver)");
+  return d;
+}
+
 } // namespace
 
 /// Encodes a TMA descriptor for a ranked memref (its descriptor
@@ -451,10 +471,7 @@ QOPT_EXPORT void *mgpuTensorMapEncodeTiledMemref(
     CUtensorMapInterleave interleave, CUtensorMapSwizzle swizzle,
     CUtensorMapL2promotion l2Promotion, CUtensorMapFloatOOBfill oobFill,
     int64_t *boxDims) {
-  const Driver &d = driver();
-  if (!d.cuTensorMapEncodeTiled)
-    fatal("the CUDA driver lacks cuTensorMapEncodeTiled (TMA needs a CUDA 12 "
-          "driver)");
+  const Driver &d = tensorMapDriver();
   if (rank < 1 || rank > 5)
     fatal("mgpuTensorMapEncodeTiledMemref: rank %lld; TMA takes 1 to 5",
           static_cast<long long>(rank));
@@ -480,8 +497,76 @@ QOPT_EXPORT void *mgpuTensorMapEncodeTiledMemref(
                aligned + offset * static_cast<int64_t>(elementBytes),
                globalDim, globalStrides, box, elementStrides, interleave,
                swizzle, l2Promotion, oobFill));
-  CUdeviceptr deviceMap = 0;
-  CHECK(d, cuMemAlloc(&deviceMap, sizeof(map)));
-  CHECK(d, cuMemcpyHtoD(deviceMap, &map, sizeof(map)));
-  return reinterpret_cast<void *>(deviceMap);
+  return reinterpret_cast<void *>(uploadTensorMap(d, map));
+}
+
+/// The device address of a tensor map of the row-major `rows` × `cols`
+/// device buffer at `base` (elements of `elementBytes` = 1, 2 or 4 bytes),
+/// for boxes of `boxRows` × `boxCols` elements: swizzled over a box row
+/// that spans 32, 64 or 128 bytes (unswizzled otherwise), rows and columns
+/// past the buffer read as zeros, L2 lines of 256 bytes. Host code lowered
+/// from qopt.gpu_tensor_map calls it before a launch. A map is encoded and
+/// uploaded on the first call with its arguments (waiting for the upload),
+/// and the same copy returned afterwards, so the call is pure: 128 bytes of
+/// device memory for each distinct buffer address the launches see, which
+/// the stream-ordered allocator keeps to a few.
+QOPT_EXPORT uint64_t qoptTensorMap(const void *base, int64_t rows,
+                                   int64_t cols, int64_t elementBytes,
+                                   int64_t boxRows, int64_t boxCols) {
+  const Driver &d = tensorMapDriver();
+  CUtensorMapDataType type;
+  switch (elementBytes) {
+  case 1:
+    type = CU_TENSOR_MAP_DATA_TYPE_UINT8;
+    break;
+  case 2:
+    type = CU_TENSOR_MAP_DATA_TYPE_UINT16;
+    break;
+  case 4:
+    type = CU_TENSOR_MAP_DATA_TYPE_UINT32;
+    break;
+  default:
+    fatal("qoptTensorMap: elements of %lld bytes (1, 2 or 4)",
+          static_cast<long long>(elementBytes));
+  }
+  static std::mutex mutex;
+  static std::map<std::tuple<const void *, int64_t, int64_t, int64_t,
+                             int64_t, int64_t>,
+                  CUdeviceptr>
+      maps;
+  std::lock_guard<std::mutex> lock(mutex);
+  CUdeviceptr &deviceMap =
+      maps[{base, rows, cols, elementBytes, boxRows, boxCols}];
+  if (deviceMap)
+    return deviceMap;
+  CUtensorMapSwizzle swizzle;
+  switch (boxCols * elementBytes) {
+  case 32:
+    swizzle = CU_TENSOR_MAP_SWIZZLE_32B;
+    break;
+  case 64:
+    swizzle = CU_TENSOR_MAP_SWIZZLE_64B;
+    break;
+  case 128:
+    swizzle = CU_TENSOR_MAP_SWIZZLE_128B;
+    break;
+  default:
+    swizzle = CU_TENSOR_MAP_SWIZZLE_NONE;
+  }
+  // Innermost dimension first.
+  cuuint64_t globalDim[2] = {static_cast<cuuint64_t>(cols),
+                             static_cast<cuuint64_t>(rows)};
+  cuuint64_t globalStride[1] = {static_cast<cuuint64_t>(cols * elementBytes)};
+  cuuint32_t box[2] = {static_cast<cuuint32_t>(boxCols),
+                       static_cast<cuuint32_t>(boxRows)};
+  cuuint32_t elementStrides[2] = {1, 1};
+  CUtensorMap map;
+  CHECK(d, cuTensorMapEncodeTiled(
+               &map, type, 2, const_cast<void *>(base), globalDim,
+               globalStride, box, elementStrides,
+               CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle,
+               CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+               CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
+  deviceMap = uploadTensorMap(d, map);
+  return deviceMap;
 }

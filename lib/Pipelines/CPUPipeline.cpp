@@ -74,6 +74,7 @@ void qopt::detail::buildHostLowering(OpPassManager &pm,
   if (gpuLaunches) {
     pm.addPass(qopt::createMaterializeGPULaunches());
     pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+    pm.addPass(qopt::createLowerGPUTensorMaps());
   }
 
   // Loops, then LLVM.

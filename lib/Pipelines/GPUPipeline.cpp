@@ -55,6 +55,7 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   kernels.wgmma = options.wgmma;
   kernels.wgmmaTileN = options.wgmmaTileN;
   kernels.wgmmaStages = options.wgmmaStages;
+  kernels.wgmmaTma = options.wgmmaTma;
   pm.addPass(qopt::createConvertQOptMatmulToGPU(kernels));
 
   // Kernels to NVVM. Static shapes: memrefs are passed as bare pointers.

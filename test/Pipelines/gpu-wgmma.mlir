@@ -113,6 +113,103 @@
 // HOST: %[[SMEM:.*]] = llvm.mlir.constant(197632 : i32) : i32
 // HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @qopt_kernels::@qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4 blocks in ({{.*}}) threads in ({{.*}}) : i64 dynamic_shared_memory_size %[[SMEM]] args(
 
+// TMA (wgmma-tma=1): warpgroup 0 produces, 1 and 2 consume. One thread
+// initialises a full (1 arrival + the stage's bytes) and an empty (8
+// consumer warps) mbarrier a stage, fences them to the async proxy, and
+// acquires (the maps were written by a copy, the generic proxy) and
+// prefetches the two tensor maps; the producer gives registers back
+// (setmaxnreg 40), and its first thread, per step, waits for the stage to
+// be empty, expects 128 x 384 bytes on its full barrier and starts the two
+// tensor copies (Xq's 128 rows and Wq's 256 at K byte 128 s); the
+// consumers take 232 registers, wait on the full barrier, run the step's
+// wgmmas and, once they retired (wait_group 1: the step before), lane 0 of
+// each warp arrives on that step's empty barrier. No cp.async.
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tma=1 kernels-dir=%t/tma" -o /dev/null
+// RUN: FileCheck %s --check-prefix=TMA < %t/tma/qopt_kernels.sm_90a.ptx
+// RUN: FileCheck %s --check-prefix=TMA-MANIFEST < %t/tma/kernels.json
+// TMA-LABEL: .entry qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4_tma(
+// TMA: .maxntid 384, 1, 1
+// TMA-COUNT-8: mbarrier.init.shared.b64
+// TMA-NEXT: fence.mbarrier_init.release.cluster;
+// TMA-NEXT: fence.proxy.async.shared::cta;
+// TMA-NEXT: fence.proxy.tensormap::generic.acquire.sys [{{.*}}], 128;
+// TMA-NEXT: prefetch.tensormap
+// TMA-NEXT: fence.proxy.tensormap::generic.acquire.sys [{{.*}}], 128;
+// TMA-NEXT: prefetch.tensormap
+// TMA: bar.sync 0;
+// TMA: setmaxnreg.dec.sync.aligned.u32 40;
+// TMA: mbarrier.try_wait.parity.shared.b64
+// TMA: mov.b32 [[BYTES:%r[0-9]+]], 49152;
+// TMA-NEXT: mbarrier.arrive.expect_tx.shared.b64 {{.*}}, {{\[}}[[FULL:%rd[0-9]+\+196608]]], [[BYTES]];
+// TMA: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [{{.*}}], [{{.*}}], {{\[}}[[FULL]]];
+// TMA-NEXT: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [{{.*}}+16384], [{{.*}}], {{\[}}[[FULL]]];
+// TMA: setmaxnreg.inc.sync.aligned.u32 232;
+// TMA: mbarrier.try_wait.parity.shared.b64
+// TMA: wgmma.fence.sync.aligned;
+// TMA-COUNT-4: wgmma.mma_async.sync.aligned.m64n256k32.s32.s8.s8
+// TMA: wgmma.wait_group.sync.aligned 1;
+// TMA: mbarrier.try_wait.parity.shared.b64
+// TMA: wgmma.wait_group.sync.aligned 1;
+// TMA: mbarrier.arrive.shared.b64
+// TMA: wgmma.wait_group.sync.aligned 0;
+// TMA-NOT: cp.async.cg
+// TMA: st.global.b32
+// FP8: each step retires (wait_group 0) before its stage goes back.
+// TMA-LABEL: .entry qopt_gemm_e4m3_bf16_m128n256k256_sxt_swt_wg128s6_tma(
+// TMA: mov.b32 {{%r[0-9]+}}, 32768;
+// TMA: wgmma.wait_group.sync.aligned 0;
+// TMA-NOT: wgmma.mma_async
+// TMA: mbarrier.arrive.shared.b64
+// TMA: add.rn.f32
+// TMA-LABEL: .entry qopt_gemm_u8s8z_f16_m256n256k512_sxr_swt_wg256s4_tma(
+// TMA-LABEL: .entry qopt_gemm_s8_bf16_m4096n14336k4096_sxr_swr_wg256s4_tma(
+// TMA-LABEL: .entry qopt_gemm_s8_f16_m1000n512k512_sxr_swr_wg256s4_tma(
+// TMA-MANIFEST: "block": [
+// TMA-MANIFEST-NEXT: 384,
+// TMA-MANIFEST: "dynamic_shared_memory": 197696,
+// TMA-MANIFEST: "tensor_maps": [
+// TMA-MANIFEST-NEXT: {
+// TMA-MANIFEST-NEXT: "box": [
+// TMA-MANIFEST-NEXT: 128,
+// TMA-MANIFEST-NEXT: 128
+// TMA-MANIFEST-NEXT: ],
+// TMA-MANIFEST-NEXT: "operand": 0
+// TMA-MANIFEST-NEXT: },
+// TMA-MANIFEST-NEXT: {
+// TMA-MANIFEST-NEXT: "box": [
+// TMA-MANIFEST-NEXT: 256,
+// TMA-MANIFEST-NEXT: 128
+// TMA-MANIFEST-NEXT: ],
+// TMA-MANIFEST-NEXT: "operand": 1
+// RUN: %ptxas -arch=sm_90a -v %t/tma/qopt_kernels.sm_90a.ptx -o %t/tma.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS --implicit-check-not=injected --implicit-check-not="Performance Loss"
+// The consumers use registers past the 168 a thread of 384 launches with
+// (setmaxnreg took effect).
+// RUN: %if cuobjdump %{ %cuobjdump -sass %t/tma.cubin | FileCheck %s --check-prefix=TMA-SASS %}
+// TMA-SASS-DAG: UTMALDG.2D
+// TMA-SASS-DAG: UTMACCTL.IV
+// TMA-SASS-DAG: UTMACCTL.PF
+// TMA-SASS-DAG: USETMAXREG.DEALLOC.CTAPOOL 0x28
+// TMA-SASS-DAG: USETMAXREG.TRY_ALLOC.CTAPOOL UP{{[0-9]}}, 0xe8
+// TMA-SASS-DAG: SYNCS.ARRIVE.TRANS64.A1T0
+// TMA-SASS-DAG: IGMMA.64x256x32.S8.S8 R{{[0-9]+}}, gdesc[UR{{[0-9]+}}], RZ, !UPT
+// TMA-SASS-DAG: QGMMA.64x128x32.F32.E4M3.E4M3
+// TMA-SASS-DAG: R2{{[0-2][0-9]}}
+// The host makes the maps between the copies and the launch, on the
+// launch's stream (no synchronisation: qopt.gpu_tensor_map is pure).
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa wgmma=1 wgmma-tma=1" | FileCheck %s --check-prefix=TMA-HOST
+// TMA-HOST: llvm.func @qoptTensorMap(!llvm.ptr, i64, i64, i64, i64, i64) -> i64
+// TMA-HOST-LABEL: llvm.func @qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4_tma_launch(
+// TMA-HOST: llvm.call @mgpuStreamCreate()
+// TMA-HOST-NOT: llvm.call @mgpuStreamSynchronize
+// TMA-HOST: llvm.call @qoptTensorMap
+// TMA-HOST-NOT: llvm.call @mgpuStreamSynchronize
+// TMA-HOST: llvm.call @qoptTensorMap
+// TMA-HOST-NOT: llvm.call @mgpuStreamSynchronize
+// TMA-HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @qopt_kernels::@qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4_tma {{.*}} args({{.*}} : i64, {{.*}} : i64, {{.*}} : !llvm.ptr)
+// TMA-HOST: llvm.call @mgpuStreamSynchronize
+// RUN: not quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma-tma=1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=TMA-ALONE
+// TMA-ALONE: error: wgmma-tma loads the wgmma GEMM's tiles: it needs wgmma
+
 // RUN: not quant-opt %s --qopt-gpu-pipeline="chip=sm_80,sm_90a format=isa host=0 wgmma=1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=CHIPS
 // CHIPS: error: wgmma needs every target chip to be sm_90a (got 'sm_80,sm_90a')
 // RUN: not quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tile-n=100" -o /dev/null 2>&1 | FileCheck %s --check-prefix=TILE

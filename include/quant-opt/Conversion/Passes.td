@@ -122,7 +122,9 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
       warpgroups issuing `wgmma.mma_async.m64nNk32` on operands in shared
       memory with the 128-byte swizzle, `wgmma-stages` `cp.async` stages in
       dynamic shared memory (`dynamic_shared_memory` in the launch
-      attribute).
+      attribute). With `wgmma-tma` as well, a producer warpgroup loads the
+      tiles with TMA and the launch passes tensor maps of `Xq` and `Wq`
+      (`tensor_maps` in the launch attribute).
 
     A product no family supports stays a `qopt.matmul` (the host pipeline
     then runs it on the CPU) and gets a warning that names the reason.
@@ -196,8 +198,13 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
            "Columns of the wgmma GEMM's block tile (a multiple of 32 up "
            "to 256)">,
     Option<"wgmmaStages", "wgmma-stages", "int64_t", /*default=*/"0",
-           "cp.async stages of the wgmma GEMM, 128 bytes of K each (0: as "
-           "many as 200 KiB of shared memory hold, at most 8)">,
+           "Stages of the wgmma GEMM, 128 bytes of K each (0: as many as "
+           "200 KiB of shared memory hold, at most 8)">,
+    Option<"wgmmaTma", "wgmma-tma", "bool", /*default=*/"false",
+           "The wgmma GEMM's tiles loaded by TMA (cp.async.bulk.tensor) "
+           "from a producer warpgroup, handed to two consumer warpgroups "
+           "through mbarriers, instead of cp.async from every thread. Off "
+           "until checked on a device: verified here to PTX and SASS only">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -227,12 +234,34 @@ def MaterializeGPULaunches : Pass<"qopt-materialize-gpu-launches", "::mlir::Modu
     the launch on one stream. Operands listed in the attribute's `resident`
     array (compile-time constants: weights, scales) are not copied per call:
     `qoptDeviceConstant(host pointer, bytes)` of libqopt_cuda_runtime
-    uploads each once and returns the same device copy afterwards.
+    uploads each once and returns the same device copy afterwards. For the
+    attribute's `tensor_maps` ([operand, box rows, box columns] each), the
+    body makes a `qopt.gpu_tensor_map` of that operand's device buffer and
+    passes them, in order, after the inputs.
   }];
   let dependentDialects = [
+    "::mlir::qopt::QOptDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::func::FuncDialect",
     "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
+def LowerGPUTensorMaps : Pass<"qopt-lower-gpu-tensor-maps", "::mlir::ModuleOp"> {
+  let summary = "Lower qopt.gpu_tensor_map to calls of the CUDA runtime";
+  let description = [{
+    Replaces each `qopt.gpu_tensor_map` by a call of
+    `qoptTensorMap(base, rows, columns, element bytes, box rows, box
+    columns)` of libqopt_cuda_runtime, which returns the device address of
+    the tensor map (encoded once per argument list, then cached). Runs after
+    `gpu-async-region`: the op is pure, so that pass keeps the launch's
+    stream going across it, which the call (an operation with unknown
+    effects) would not.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
     "::mlir::LLVM::LLVMDialect",
     "::mlir::memref::MemRefDialect",
   ];

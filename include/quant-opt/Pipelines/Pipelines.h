@@ -104,8 +104,13 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::init(256)};
   PassOptions::Option<int64_t> wgmmaStages{
       *this, "wgmma-stages",
-      llvm::cl::desc("cp.async stages of the wgmma GEMM (0: heuristic)"),
+      llvm::cl::desc("Stages of the wgmma GEMM (0: heuristic)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> wgmmaTma{
+      *this, "wgmma-tma",
+      llvm::cl::desc("The wgmma GEMM's tiles loaded by TMA from a producer "
+                     "warpgroup (off until checked on a device)"),
+      llvm::cl::init(false)};
   PassOptions::Option<std::string> kernelsDir{
       *this, "kernels-dir",
       llvm::cl::desc("Also write each kernel binary and a manifest of the "

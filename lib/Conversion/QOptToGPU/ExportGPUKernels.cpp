@@ -128,6 +128,17 @@ struct ExportGPUKernels
       auto smem = launch.getAs<IntegerAttr>("dynamic_shared_memory");
       describe(call, cast<SymbolRefAttr>(launch.get("kernel")), dims("grid"),
                dims("block"), smem ? smem.getInt() : 0, types);
+      // TMA tensor maps the kernel takes after the inputs: of which input,
+      // and the box (rows, columns).
+      if (auto maps = launch.getAs<ArrayAttr>("tensor_maps")) {
+        llvm::json::Array list;
+        for (auto entry : maps.getAsRange<DenseI64ArrayAttr>())
+          list.push_back(llvm::json::Object{
+              {"operand", entry[0]},
+              {"box", llvm::json::Array{entry[1], entry[2]}}});
+        launches.back().getAsObject()->insert(
+            {"tensor_maps", std::move(list)});
+      }
     });
     WalkResult listed = module.walk([&](gpu::LaunchFuncOp launch) {
       auto dims = [&](gpu::KernelDim3 d) -> std::optional<llvm::json::Array> {

@@ -66,7 +66,9 @@ std::string Int8GemmConfig::kernelName() const {
                           streamingLoads ? "s" : "", tiledWeights ? "_tw" : "")
                 .str();
   if (isWgmma())
-    name += llvm::formatv("_wg{0}s{1}", wgmmaBlockN, wgmmaStages).str();
+    name += llvm::formatv("_wg{0}s{1}{2}", wgmmaBlockN, wgmmaStages,
+                          wgmmaTma ? "_tma" : "")
+                .str();
   return name;
 }
 
@@ -164,6 +166,8 @@ mlir::qopt::gpu_kernels::getInt8GemmArgumentTypes(MLIRContext *ctx,
   if (c.xZeroPoint)
     types.append({MemRefType::get(c.xScaleShape, b.getI8Type()),
                   MemRefType::get({c.n}, b.getI32Type())});
+  for (size_t i = 0, e = c.tensorMaps().size(); i < e; ++i)
+    types.push_back(b.getI64Type());
   types.push_back(MemRefType::get({c.m, c.n}, c.outType));
   return types;
 }
@@ -178,9 +182,14 @@ mlir::qopt::gpu_kernels::getInt8GemmArguments(gpu::GPUFuncOp kernel,
   args.sx = entry.getArgument(2);
   args.sw = entry.getArgument(3);
   args.y = entry.getArgument(kernel.getNumArguments() - 1);
+  unsigned next = 4;
   if (c.xZeroPoint) {
-    args.zx = entry.getArgument(4);
-    args.wSum = entry.getArgument(5);
+    args.zx = entry.getArgument(next++);
+    args.wSum = entry.getArgument(next++);
+  }
+  if (!c.tensorMaps().empty()) {
+    args.xMap = entry.getArgument(next++);
+    args.wMap = entry.getArgument(next++);
   }
   return args;
 }

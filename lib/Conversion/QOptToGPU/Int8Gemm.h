@@ -30,12 +30,17 @@ struct Int8GemmConfig {
   // The instruction the kernel is built on. MmaSync: block tile 128 x 128,
   // 2 x 4 warps of 64 x 32 outputs each, K steps of 64 bytes through 2
   // cp.async stages (every chip). Wgmma (sm_90a): two warpgroups of 64 rows
-  // x wgmmaBlockN columns, K steps of 128 bytes through wgmmaStages
-  // cp.async stages in dynamic shared memory, in wgmma's 128-byte swizzle
-  // (Int8GemmWgmma.cpp).
+  // x wgmmaBlockN columns, K steps of 128 bytes through wgmmaStages stages
+  // (cp.async, or TMA with wgmmaTma) in dynamic shared memory, in wgmma's
+  // 128-byte swizzle (Int8GemmWgmma.cpp).
   enum class Instruction { MmaSync, Wgmma };
   Instruction instruction = Instruction::MmaSync;
   int64_t wgmmaBlockN = 256, wgmmaStages = 4;
+  // wgmma with TMA: a third (producer) warpgroup fills the stages with
+  // cp.async.bulk.tensor, and mbarriers pass them between it and the two
+  // consumer warpgroups; the kernel takes a tensor map of Xq and of Wq
+  // (TensorMap below) before Y.
+  bool wgmmaTma = false;
 
   // The GEMV (M ≤ 16, decode; Int8Gemv.cpp): mma.sync.m16n8k32 with Wq as
   // operand A, 16 rows a block, and Xq as operand B (8 tokens a tile);
@@ -60,6 +65,8 @@ struct Int8GemmConfig {
   bool isFP8() const { return !xType.isInteger(8); }
   bool isWgmma() const { return instruction == Instruction::Wgmma; }
   int64_t threads() const {
+    if (isWgmma() && wgmmaTma)
+      return 3 * 128;
     return 32 * (gemv ? gemvSplitK : kWarpsM * kWarpsN);
   }
   int64_t blockN() const { return isWgmma() ? wgmmaBlockN : kBlockN; }
@@ -77,12 +84,28 @@ struct Int8GemmConfig {
   int64_t wgmmaStageBytes() const {
     return (kBlockM + wgmmaBlockN) * kWgmmaBlockK;
   }
-  /// Dynamic shared memory the kernel is launched with (wgmma: its stages
-  /// and room to align them to a swizzle atom; mma.sync uses static shared
-  /// memory only).
+  /// Dynamic shared memory the kernel is launched with (wgmma: its stages,
+  /// room to align them to a swizzle atom and, with TMA, two mbarriers a
+  /// stage; mma.sync uses static shared memory only).
   int64_t dynamicSharedBytes() const {
-    return isWgmma() ? wgmmaStages * wgmmaStageBytes() + kSwizzleAtomBytes
-                     : 0;
+    if (!isWgmma())
+      return 0;
+    return wgmmaStages * wgmmaStageBytes() + kSwizzleAtomBytes +
+           (wgmmaTma ? 2 * 8 * wgmmaStages : 0);
+  }
+  /// A TMA tensor map the kernel takes (wgmmaTma): of its operand
+  /// `operand` (a row-major 2-D buffer of bytes), loading boxes of
+  /// `boxRows` rows × `boxCols` bytes into shared memory in the swizzle
+  /// that spans a box row (128 bytes).
+  struct TensorMap {
+    int64_t operand, boxRows, boxCols;
+  };
+  /// The tensor maps, in the order the kernel takes them (after its memref
+  /// inputs, before Y): Xq, then Wq.
+  SmallVector<TensorMap> tensorMaps() const {
+    if (!isWgmma() || !wgmmaTma)
+      return {};
+    return {{0, kBlockM, kWgmmaBlockK}, {1, wgmmaBlockN, kWgmmaBlockK}};
   }
   std::string kernelName() const;
 };
@@ -90,9 +113,10 @@ struct Int8GemmConfig {
 /// Why the INT8 GEMM kernel cannot compute this product (empty if it can).
 std::string checkInt8Gemm(const Int8GemmConfig &config);
 
-/// The kernel's memref argument types, in order: Xq, Wq (bytes: i8 for
-/// ui8 and FP8 codes too), sx, sw, [zx (bytes, xScaleShape), Σ_k Wq (i32,
-/// [N]) with xZeroPoint], Y.
+/// The kernel's argument types, in order: Xq, Wq (bytes: i8 for ui8 and
+/// FP8 codes too), sx, sw, [zx (bytes, xScaleShape), Σ_k Wq (i32, [N]) with
+/// xZeroPoint], [the tensor maps (i64: the address of a CUtensorMap in
+/// global memory) with wgmmaTma], Y.
 SmallVector<Type> getInt8GemmArgumentTypes(MLIRContext *ctx,
                                            const Int8GemmConfig &config);
 
@@ -125,6 +149,7 @@ Value int8MmaSync(KernelBuilder &kb, const Int8GemmConfig &config, Value a,
 /// The kernel's arguments, as createKernel made them.
 struct Int8GemmArguments {
   Value x, w, sx, sw, zx, wSum, y; // zx, wSum: null without xZeroPoint
+  Value xMap, wMap;                // null without wgmmaTma
 };
 Int8GemmArguments getInt8GemmArguments(gpu::GPUFuncOp kernel,
                                        const Int8GemmConfig &config);

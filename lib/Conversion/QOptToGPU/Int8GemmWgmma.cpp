@@ -3,9 +3,9 @@
 // Y = sx · sw · (Xq · Wqᵀ) as Int8Gemm.cpp computes it, on sm_90a's
 // warpgroup MMA, which reads both operands from shared memory:
 //
-//   block           : outputs [128 bm, +128) × [BN bn, +BN), 256 threads;
-//                     (bm, bn) from the block id in groups of 8 block rows
-//                     (L2 reuse)
+//   block           : outputs [128 bm, +128) × [BN bn, +BN), 256 threads
+//                     (384 with TMA, below); (bm, bn) from the block id in
+//                     groups of 8 block rows (L2 reuse)
 //   warpgroup wg    : rows [64 wg, +64) of the block, all BN columns: one
 //                     wgmma.mma_async.m64nBNk32 per 32 bytes of K, its
 //                     accumulators (BN / 2 registers a thread) in the
@@ -32,7 +32,7 @@
 // The hardware applies the XOR to address bits 4-6 with bits 7-9, so tiles
 // aligned to 1 KiB and the swizzled stores above agree for every kk.
 //
-// Ordering, per step s (every thread):
+// Ordering of the cp.async variant, per step s (every thread):
 //   cp.async.wait_group S − 3       this thread's copies of step s landed
 //   fence.proxy.async.shared::cta   ... and are visible to wgmma (async proxy)
 //   bar.sync                        everyone's are; and every warpgroup has
@@ -48,6 +48,14 @@
 // FP8 products with fewer bits than f32 (DeepSeek-V3 measures about 14),
 // and this bounds that to 128 products (BN ≤ 128 then: two sets of
 // accumulators).
+//
+// With TMA (wgmmaTma), a third warpgroup fills the stages: warpgroup 0's
+// first thread loads both tiles of a step with cp.async.bulk.tensor (the
+// tensor maps encode the same swizzle, and zeros past M), and per stage a
+// "full" mbarrier (its bytes arrived) and an "empty" one (8 consumer warps
+// retired their wgmmas of it) pass it between producer and consumers
+// (warpgroups 1 and 2, the rows above); all S stages are in flight, and
+// setmaxnreg moves the producer's registers to the consumers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -82,75 +90,180 @@ static Value i64(KernelBuilder &kb, int64_t v) {
   return arith::ConstantIntOp::create(kb.builder(), kb.location(), v, 64);
 }
 
-gpu::GPUFuncOp
-mlir::qopt::gpu_kernels::buildInt8GemmWgmma(OpBuilder &b, Location loc,
-                                            const Int8GemmConfig &c) {
+namespace {
+
+/// How a K step's tiles reach the consumer warpgroups and how its stage is
+/// handed back: the cp.async pipeline (every warpgroup copies and
+/// computes) or the TMA one (a producer warpgroup copies).
+struct StagePipeline {
+  /// Before the wgmmas of `step`: its tiles are in shared memory and
+  /// visible to wgmma.
+  std::function<void(Value step)> acquire;
+  /// Once this thread's wgmmas of `step` retired: its stage may be refilled.
+  std::function<void(Value step)> release;
+  /// After the K loop: nothing this thread started is left in flight.
+  std::function<void()> drain = [] {};
+};
+
+/// Where a block's consumer warpgroups are and what they share.
+struct ConsumerPlace {
+  Value warpgroup; // 0 or 1: rows [64 warpgroup, +64) of the block
+  Value warpRow;   // the warp's first row in the block (16 per warp)
+  Value m0, n0;    // the block's first output row and column
+  Value descriptorBase;
+};
+
+} // namespace
+
+/// The consumers' K loop (wgmma on the stages as `pipeline` delivers them,
+/// INT8 chained on i32 accumulators, FP8 summed per step in f32) and the
+/// epilogue.
+static void buildWgmmaConsumer(KernelBuilder &kb, const C &c,
+                               const Int8GemmArguments &args,
+                               const ThreadIds &ids, const ConsumerPlace &at,
+                               const StagePipeline &pipeline) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
   MLIRContext *ctx = b.getContext();
-  Type i8 = b.getI8Type(), i64Type = b.getI64Type();
+  Type i64Type = b.getI64Type();
+  constexpr int64_t blockM = C::kBlockM, rowBytes = C::kWgmmaBlockK;
+  const int64_t blockN = c.wgmmaBlockN, stages = c.wgmmaStages;
+  const int64_t stageBytes = c.wgmmaStageBytes();
+  const int64_t steps = c.k / rowBytes;
+
+  // Descriptor of the operand slice at byte `offset` (i64) of the stages:
+  // the base's address field plus offset >> 4 (no carry out of its 14
+  // bits: the stages end below 2^18).
+  auto descriptor = [&](Value offset) -> Value {
+    return arith::AddIOp::create(
+        b, loc, at.descriptorBase,
+        arith::ShRUIOp::create(b, loc, offset, i64(kb, 4)));
+  };
+
+  // wgmma's accumulators: a struct of blockN / 2 scalars a thread.
+  Type accElem = c.isFP8() ? Type(b.getF32Type()) : Type(b.getI32Type());
+  const int64_t accCount = blockN / 2;
+  auto accType = LLVM::LLVMStructType::getLiteral(
+      ctx, SmallVector<Type>(accCount, accElem));
+  auto shape = NVVM::MMAShapeAttr::get(ctx, 64, blockN, 32);
+  NVVM::WGMMATypes typeA = getWgmmaType(c.xType, c.xUnsigned);
+  NVVM::WGMMATypes typeB = getWgmmaType(c.wType, false);
+  NVVM::WGMMATypes typeD =
+      c.isFP8() ? NVVM::WGMMATypes::f32 : NVVM::WGMMATypes::s32;
+  // The byte offset of this warpgroup's A slice in a stage.
+  Value aOffset = arith::IndexCastOp::create(
+      b, loc, i64Type, kb.mul(at.warpgroup, 64 * rowBytes));
+
+  // One K step: its tiles acquired, its 4 wgmmas chained on `acc` and
+  // committed; with `fresh`, the first one ignores `acc` (scale-d = 0:
+  // D = A·B), so no register is written between wgmma.fence and the
+  // wgmmas.
+  auto mmaStep = [&](Value step, Value acc, bool fresh) -> Value {
+    pipeline.acquire(step);
+    Value stageOffset = arith::IndexCastOp::create(
+        b, loc, i64Type, kb.mul(kb.rem(step, stages), stageBytes));
+    Value aBase = arith::AddIOp::create(b, loc, stageOffset, aOffset);
+    Value bBase = arith::AddIOp::create(b, loc, stageOffset,
+                                        i64(kb, blockM * rowBytes));
+    NVVM::WgmmaFenceAlignedOp::create(b, loc);
+    for (int64_t kk = 0; kk < rowBytes; kk += 32) {
+      Value descA =
+          descriptor(arith::AddIOp::create(b, loc, aBase, i64(kb, kk)));
+      Value descB =
+          descriptor(arith::AddIOp::create(b, loc, bBase, i64(kb, kk)));
+      acc = NVVM::WgmmaMmaAsyncOp::create(
+          b, loc, accType, acc, descA, descB, shape, typeA, typeB, typeD,
+          fresh && kk == 0 ? NVVM::WGMMAScaleOut::zero
+                           : NVVM::WGMMAScaleOut::one,
+          NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
+          NVVM::MMALayout::row, NVVM::MMALayout::col, /*satfinite=*/nullptr);
+    }
+    NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
+    return acc;
+  };
+
+  Value undefAcc = LLVM::UndefOp::create(b, loc, accType);
+  // acc(i): accumulator i of the thread once the loop is done.
+  std::function<Value(int64_t)> accElement;
+  if (!c.isFP8()) {
+    // INT8: exact i32 sums, chained across steps with one step in flight
+    // (wait_group 1: the step before retired, and its stage goes back);
+    // step 0 peeled to start fresh.
+    Value first = mmaStep(kb.index(0), undefAcc, /*fresh=*/true);
+    NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 1);
+    auto loop = scf::ForOp::create(
+        b, loc, kb.index(1), kb.index(steps), kb.index(1), ValueRange{first},
+        [&](OpBuilder &, Location, Value step, ValueRange carried) {
+          Value acc = mmaStep(step, carried.front(), /*fresh=*/false);
+          NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 1);
+          pipeline.release(kb.add(step, -1));
+          scf::YieldOp::create(b, loc, acc);
+        });
+    NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+    Value acc = loop.getResult(0);
+    accElement = [&, acc](int64_t i) -> Value {
+      return LLVM::ExtractValueOp::create(b, loc, acc, i);
+    };
+  } else {
+    // FP8: Hopper's FP8 wgmma accumulates with fewer bits than f32, so
+    // each step (K = 128) starts fresh and is added to f32 registers once
+    // it retired (as DeepGEMM and cuBLAS without fast accumulation do).
+    auto sumType = VectorType::get({accCount}, b.getF32Type());
+    Value sumZero =
+        arith::ConstantOp::create(b, loc, sumType, b.getZeroAttr(sumType));
+    auto loop = scf::ForOp::create(
+        b, loc, kb.index(0), kb.index(steps), kb.index(1), ValueRange{sumZero},
+        [&](OpBuilder &, Location, Value step, ValueRange carried) {
+          Value part = mmaStep(step, undefAcc, /*fresh=*/true);
+          NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+          pipeline.release(step);
+          SmallVector<Value> parts;
+          for (int64_t i = 0; i < accCount; ++i)
+            parts.push_back(LLVM::ExtractValueOp::create(b, loc, part, i));
+          Value sum = arith::AddFOp::create(
+              b, loc, carried.front(),
+              vector::FromElementsOp::create(b, loc, sumType, parts));
+          scf::YieldOp::create(b, loc, sum);
+        });
+    Value sum = loop.getResult(0);
+    accElement = [&, sum](int64_t i) -> Value {
+      return vector::ExtractOp::create(b, loc, sum, i);
+    };
+  }
+  pipeline.drain();
+
+  // The accumulators as 16 × 8 fragments: registers 4j .. 4j + 3 are
+  // (row g, columns 8j + 2t, +1) and (row g + 8, the same columns).
+  auto fragmentType = VectorType::get({2, 2}, accElem);
+  SmallVector<Value> fragments;
+  for (int64_t j = 0; j < blockN / 8; ++j) {
+    SmallVector<Value> elements;
+    for (int64_t e = 0; e < 4; ++e)
+      elements.push_back(accElement(4 * j + e));
+    fragments.push_back(
+        vector::FromElementsOp::create(b, loc, fragmentType, elements));
+  }
+  storeInt8GemmOutputs(kb, c, args, fragments, kb.add(at.m0, at.warpRow),
+                       at.n0, /*mTiles=*/1, /*nTiles=*/blockN / 8, ids.g,
+                       ids.t);
+}
+
+/// The cp.async pipeline: every thread copies its share of step s + S - 2
+/// once step s's tiles landed and step s - 2's wgmmas retired everywhere
+/// (one barrier a step).
+static StagePipeline getCpAsyncPipeline(KernelBuilder &kb, const C &c,
+                                        const Int8GemmArguments &args,
+                                        const ThreadIds &ids, Value smem,
+                                        Value pad, Value m0, Value n0) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  MLIRContext *ctx = b.getContext();
   constexpr int64_t blockM = C::kBlockM, rowBytes = C::kWgmmaBlockK;
   constexpr int64_t chunksPerRow = rowBytes / 16;
   const int64_t blockN = c.wgmmaBlockN, stages = c.wgmmaStages;
   const int64_t stageBytes = c.wgmmaStageBytes();
   const int64_t steps = c.k / rowBytes;
   const int64_t threads = c.threads();
-
-  OpBuilder::InsertionGuard guard(b);
-  auto func = createKernel(b, loc, c.kernelName(),
-                           getInt8GemmArgumentTypes(ctx, c), /*workgroup=*/{},
-                           {threads}, {c.blocksN(), c.blocksM()});
-  KernelBuilder kb(b, loc);
-  Int8GemmArguments args = getInt8GemmArguments(func, c);
-  ThreadIds ids = getThreadIds(kb);
-  // Blocks in groups of kGroupM block rows, column by column within a
-  // group (linear block id b: group b / (G · blocksN), then row-fastest),
-  // so that the blocks running at once share a few row tiles of Xq and
-  // column tiles of Wq in L2 instead of sweeping all of Wq per row tile.
-  constexpr int64_t kGroupM = 8;
-  const int64_t blocksM = c.blocksM(), blocksN = c.blocksN();
-  const int64_t perGroup = kGroupM * blocksN;
-  Value block = kb.add(
-      kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y), blocksN),
-      gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
-  Value firstM = kb.mul(kb.div(block, perGroup), kGroupM);
-  Value groupRows = arith::MinUIOp::create(
-      b, loc, arith::SubIOp::create(b, loc, kb.index(blocksM), firstM),
-      kb.index(kGroupM));
-  Value inGroup = kb.rem(block, perGroup);
-  Value m0 = kb.mul(kb.add(firstM, kb.rem(inGroup, groupRows)), blockM);
-  Value n0 = kb.mul(kb.div(inGroup, groupRows), blockN);
-  // Warp w holds rows [16 w, +16) of the block: warpgroup w / 4 its 64-row
-  // slice, warp w mod 4 a quarter of it.
-  Value warpM = kb.mul(ids.warp, 16);
-  Value warpgroup = kb.div(ids.warp, 4);
-
-  // The stages, from the first 1 KiB boundary of the dynamic shared memory
-  // (launched with dynamicSharedBytes(), one atom more than they need).
-  auto smemType = getSharedMemRefType({ShapedType::kDynamic}, i8);
-  Value smem = gpu::DynamicSharedMemoryOp::create(b, loc, smemType);
-  Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
-  Value pad = arith::AndIOp::create(
-      b, loc, arith::SubIOp::create(b, loc, kb.index(0), address),
-      kb.index(C::kSwizzleAtomBytes - 1));
-  Value tilesAddress = arith::IndexCastOp::create(
-      b, loc, i64Type, kb.add(address, pad));
-
-  // Descriptor of the operand slice at byte `offset` (i64) of the stages.
-  // Every field but the address is constant; the address, below 2^18, is
-  // added as (tiles + offset) >> 4 without carrying out of its 14 bits.
-  constexpr int64_t kLeadingByteOffset = 16, kStrideByteOffset = 1024;
-  Value descriptorBase = arith::OrIOp::create(
-      b, loc,
-      arith::AndIOp::create(
-          b, loc,
-          arith::ShRUIOp::create(b, loc, tilesAddress, i64(kb, 4)),
-          i64(kb, 0x3FFF)),
-      i64(kb, (kLeadingByteOffset >> 4) << 16 |
-                  (kStrideByteOffset >> 4) << 32 | int64_t(1) << 62));
-  auto descriptor = [&](Value offset) -> Value {
-    return arith::AddIOp::create(
-        b, loc, descriptorBase,
-        arith::ShRUIOp::create(b, loc, offset, i64(kb, 4)));
-  };
 
   // cp.async of K step `step` into its stage. Thread tid copies chunks
   // tid + i · threads: row (tid + i · threads) / 8, chunk tid mod 8, whose
@@ -162,7 +275,8 @@ mlir::qopt::gpu_kernels::buildInt8GemmWgmma(OpBuilder &b, Location loc,
   auto tokenType = nvgpu::DeviceAsyncTokenType::get(ctx);
   // Steps past the end copy nothing; their (empty) groups keep the wait
   // count uniform.
-  auto issue = [&](Value step) {
+  auto issue = [=, &kb](Value step) {
+    OpBuilder &b = kb.builder();
     Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                         step, kb.index(steps));
     scf::IfOp::create(b, loc, valid, [&](OpBuilder &, Location) {
@@ -198,118 +312,261 @@ mlir::qopt::gpu_kernels::buildInt8GemmWgmma(OpBuilder &b, Location loc,
     NVVM::CpAsyncCommitGroupOp::create(b, loc);
   };
 
-  // wgmma's accumulators: a struct of blockN / 2 scalars a thread.
-  Type accElem = c.isFP8() ? Type(b.getF32Type()) : Type(b.getI32Type());
-  const int64_t accCount = blockN / 2;
-  auto accType = LLVM::LLVMStructType::getLiteral(
-      ctx, SmallVector<Type>(accCount, accElem));
-  auto shape = NVVM::MMAShapeAttr::get(ctx, 64, blockN, 32);
-  NVVM::WGMMATypes typeA = getWgmmaType(c.xType, c.xUnsigned);
-  NVVM::WGMMATypes typeB = getWgmmaType(c.wType, false);
-  NVVM::WGMMATypes typeD =
-      c.isFP8() ? NVVM::WGMMATypes::f32 : NVVM::WGMMATypes::s32;
-  // The byte offset of this warpgroup's A slice in a stage.
-  Value aOffset = arith::IndexCastOp::create(
-      b, loc, i64Type, kb.mul(warpgroup, 64 * rowBytes));
-
-  // One K step: wait for its copies, start those S - 2 steps ahead, and
-  // commit its 4 wgmmas chained on `acc`; with `fresh`, the first one
-  // ignores `acc` (scale-d = 0: D = A·B), so no register is written
-  // between wgmma.fence and the wgmmas.
-  auto mmaStep = [&](Value step, Value acc, bool fresh) -> Value {
+  for (int64_t s = 0; s + 2 < stages; ++s)
+    issue(kb.index(s));
+  StagePipeline pipeline;
+  pipeline.acquire = [=, &kb](Value step) {
+    OpBuilder &b = kb.builder();
+    // This thread's copies of the step landed, are visible to wgmma (the
+    // async proxy), and everyone's are; every warpgroup has retired its
+    // wgmmas of step - 2, whose stage the copies of step + S - 2 refill.
     NVVM::CpAsyncWaitGroupOp::create(b, loc, b.getI32IntegerAttr(stages - 3));
     NVVM::FenceProxyOp::create(
         b, loc, NVVM::ProxyKind::async_shared,
         NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
     gpu::BarrierOp::create(b, loc);
     issue(kb.add(step, stages - 2));
-    Value stageOffset = arith::IndexCastOp::create(
-        b, loc, i64Type, kb.mul(kb.rem(step, stages), stageBytes));
-    Value aBase = arith::AddIOp::create(b, loc, stageOffset, aOffset);
-    Value bBase = arith::AddIOp::create(b, loc, stageOffset,
-                                        i64(kb, blockM * rowBytes));
-    NVVM::WgmmaFenceAlignedOp::create(b, loc);
-    for (int64_t kk = 0; kk < rowBytes; kk += 32) {
-      Value descA =
-          descriptor(arith::AddIOp::create(b, loc, aBase, i64(kb, kk)));
-      Value descB =
-          descriptor(arith::AddIOp::create(b, loc, bBase, i64(kb, kk)));
-      acc = NVVM::WgmmaMmaAsyncOp::create(
-          b, loc, accType, acc, descA, descB, shape, typeA, typeB, typeD,
-          fresh && kk == 0 ? NVVM::WGMMAScaleOut::zero
-                           : NVVM::WGMMAScaleOut::one,
-          NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
-          NVVM::MMALayout::row, NVVM::MMALayout::col, /*satfinite=*/nullptr);
-    }
-    NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
-    return acc;
   };
+  // The barrier in acquire hands stages back.
+  pipeline.release = [](Value) {};
+  // Nothing may be in flight when the block exits: the copies past the end
+  // are empty groups, but wait for them all the same.
+  pipeline.drain = [&kb, loc] {
+    NVVM::CpAsyncWaitGroupOp::create(kb.builder(), loc,
+                                     kb.builder().getI32IntegerAttr(0));
+  };
+  return pipeline;
+}
 
-  for (int64_t s = 0; s + 2 < stages; ++s)
-    issue(kb.index(s));
-  Value undefAcc = LLVM::UndefOp::create(b, loc, accType);
-  // acc(i): accumulator i of the thread once the loop is done.
-  std::function<Value(int64_t)> accElement;
-  if (!c.isFP8()) {
-    // INT8: exact i32 sums, chained across steps with one step in flight
-    // (wait_group 1: the step before retired); step 0 peeled to start
-    // fresh.
-    Value first = mmaStep(kb.index(0), undefAcc, /*fresh=*/true);
-    NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 1);
-    auto loop = scf::ForOp::create(
-        b, loc, kb.index(1), kb.index(steps), kb.index(1), ValueRange{first},
-        [&](OpBuilder &, Location, Value step, ValueRange carried) {
-          Value acc = mmaStep(step, carried.front(), /*fresh=*/false);
-          NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 1);
-          scf::YieldOp::create(b, loc, acc);
-        });
-    NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
-    Value acc = loop.getResult(0);
-    accElement = [&, acc](int64_t i) -> Value {
-      return LLVM::ExtractValueOp::create(b, loc, acc, i);
-    };
-  } else {
-    // FP8: Hopper's FP8 wgmma accumulates with fewer bits than f32, so
-    // each step (K = 128) starts fresh and is added to f32 registers once
-    // it retired (as DeepGEMM and cuBLAS without fast accumulation do).
-    auto sumType = VectorType::get({accCount}, b.getF32Type());
-    Value sumZero =
-        arith::ConstantOp::create(b, loc, sumType, b.getZeroAttr(sumType));
-    auto loop = scf::ForOp::create(
-        b, loc, kb.index(0), kb.index(steps), kb.index(1), ValueRange{sumZero},
-        [&](OpBuilder &, Location, Value step, ValueRange carried) {
-          Value part = mmaStep(step, undefAcc, /*fresh=*/true);
-          NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
-          SmallVector<Value> parts;
-          for (int64_t i = 0; i < accCount; ++i)
-            parts.push_back(LLVM::ExtractValueOp::create(b, loc, part, i));
-          Value sum = arith::AddFOp::create(
-              b, loc, carried.front(),
-              vector::FromElementsOp::create(b, loc, sumType, parts));
-          scf::YieldOp::create(b, loc, sum);
-        });
-    Value sum = loop.getResult(0);
-    accElement = [&, sum](int64_t i) -> Value {
-      return vector::ExtractOp::create(b, loc, sum, i);
-    };
-  }
-  // Nothing may be in flight when the block exits: the copies past the
-  // end are empty groups, but wait for them all the same.
-  NVVM::CpAsyncWaitGroupOp::create(b, loc, b.getI32IntegerAttr(0));
+/// Register budgets of the TMA kernel's warpgroups (setmaxnreg): the
+/// producer gives registers back for the consumers' accumulators. The
+/// block's pool is what it launched with, 384 threads × 168 registers
+/// (ptxas's count under .maxntid 384), and setmaxnreg.inc waits until the
+/// pool has room: the budgets must fit it, or the consumers hang.
+static constexpr int32_t kProducerRegisters = 40, kConsumerRegisters = 232;
+static_assert(128 * kProducerRegisters + 256 * kConsumerRegisters <=
+                  384 * 168,
+              "the warpgroups' registers exceed the block's pool");
 
-  // The accumulators as 16 × 8 fragments: registers 4j .. 4j + 3 are
-  // (row g, columns 8j + 2t, +1) and (row g + 8, the same columns).
-  auto fragmentType = VectorType::get({2, 2}, accElem);
-  SmallVector<Value> fragments;
-  for (int64_t j = 0; j < blockN / 8; ++j) {
-    SmallVector<Value> elements;
-    for (int64_t e = 0; e < 4; ++e)
-      elements.push_back(accElement(4 * j + e));
-    fragments.push_back(
-        vector::FromElementsOp::create(b, loc, fragmentType, elements));
+gpu::GPUFuncOp
+mlir::qopt::gpu_kernels::buildInt8GemmWgmma(OpBuilder &b, Location loc,
+                                            const Int8GemmConfig &c) {
+  MLIRContext *ctx = b.getContext();
+  Type i64Type = b.getI64Type(), i32Type = b.getI32Type();
+  constexpr int64_t blockM = C::kBlockM, rowBytes = C::kWgmmaBlockK;
+  const int64_t blockN = c.wgmmaBlockN, stages = c.wgmmaStages;
+  const int64_t stageBytes = c.wgmmaStageBytes();
+  const int64_t steps = c.k / rowBytes;
+
+  OpBuilder::InsertionGuard guard(b);
+  auto func = createKernel(b, loc, c.kernelName(),
+                           getInt8GemmArgumentTypes(ctx, c), /*workgroup=*/{},
+                           {c.threads()}, {c.blocksN(), c.blocksM()});
+  KernelBuilder kb(b, loc);
+  Int8GemmArguments args = getInt8GemmArguments(func, c);
+  ThreadIds ids = getThreadIds(kb);
+  // Blocks in groups of kGroupM block rows, column by column within a
+  // group (linear block id b: group b / (G · blocksN), then row-fastest),
+  // so that the blocks running at once share a few row tiles of Xq and
+  // column tiles of Wq in L2 instead of sweeping all of Wq per row tile.
+  constexpr int64_t kGroupM = 8;
+  const int64_t blocksM = c.blocksM(), blocksN = c.blocksN();
+  const int64_t perGroup = kGroupM * blocksN;
+  Value block = kb.add(
+      kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y), blocksN),
+      gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
+  Value firstM = kb.mul(kb.div(block, perGroup), kGroupM);
+  Value groupRows = arith::MinUIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, kb.index(blocksM), firstM),
+      kb.index(kGroupM));
+  Value inGroup = kb.rem(block, perGroup);
+  ConsumerPlace at;
+  at.m0 = kb.mul(kb.add(firstM, kb.rem(inGroup, groupRows)), blockM);
+  at.n0 = kb.mul(kb.div(inGroup, groupRows), blockN);
+
+  // The stages, from the first 1 KiB boundary of the dynamic shared memory
+  // (launched with dynamicSharedBytes(), one atom more than they need).
+  auto smemType = getSharedMemRefType({ShapedType::kDynamic}, b.getI8Type());
+  Value smem = gpu::DynamicSharedMemoryOp::create(b, loc, smemType);
+  Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
+  Value pad = arith::AndIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, kb.index(0), address),
+      kb.index(C::kSwizzleAtomBytes - 1));
+  Value tilesAddress = arith::IndexCastOp::create(
+      b, loc, i64Type, kb.add(address, pad));
+
+  // Every descriptor field but the address is constant: the address of
+  // the stages, (tiles >> 4) masked to its 14 bits, then the offsets.
+  constexpr int64_t kLeadingByteOffset = 16, kStrideByteOffset = 1024;
+  at.descriptorBase = arith::OrIOp::create(
+      b, loc,
+      arith::AndIOp::create(
+          b, loc,
+          arith::ShRUIOp::create(b, loc, tilesAddress, i64(kb, 4)),
+          i64(kb, 0x3FFF)),
+      i64(kb, (kLeadingByteOffset >> 4) << 16 |
+                  (kStrideByteOffset >> 4) << 32 | int64_t(1) << 62));
+
+  if (!c.wgmmaTma) {
+    // Warp w: warpgroup w / 4, rows [16 w, +16) of the block.
+    at.warpgroup = kb.div(ids.warp, 4);
+    at.warpRow = kb.mul(ids.warp, 16);
+    StagePipeline pipeline =
+        getCpAsyncPipeline(kb, c, args, ids, smem, pad, at.m0, at.n0);
+    buildWgmmaConsumer(kb, c, args, ids, at, pipeline);
+    gpu::ReturnOp::create(b, loc);
+    return func;
   }
-  storeInt8GemmOutputs(kb, c, args, fragments, kb.add(m0, warpM), n0,
-                       /*mTiles=*/1, /*nTiles=*/blockN / 8, ids.g, ids.t);
+
+  // TMA. Warpgroup 0 produces: its first thread waits for a stage to be
+  // empty, expects its bytes on the stage's full barrier and starts the
+  // two tensor copies, which complete that barrier. Warpgroups 1 and 2
+  // consume: they wait on the full barrier and, once their wgmmas of a step
+  // retired, lane 0 of each of their 8 warps arrives on its empty barrier.
+  // Phase parity of step s: (s / S) mod 2 (the producer's first pass waits
+  // for parity 1, which a fresh barrier reports complete).
+  // Pointers to shared memory at a byte offset from the stages: in the
+  // CTA's window (3) or, for TMA destinations (PTX 8.0 names only
+  // shared::cluster), in the cluster's (7), where the executing CTA's
+  // shared memory has the same addresses.
+  auto sharedPtr = [&](Value byteOffset, unsigned space = 3) -> Value {
+    return LLVM::IntToPtrOp::create(
+        b, loc, LLVM::LLVMPointerType::get(ctx, space),
+        arith::AddIOp::create(b, loc, tilesAddress, byteOffset).getResult());
+  };
+  auto asI64 = [&](Value v) {
+    return arith::IndexCastOp::create(b, loc, i64Type, v).getResult();
+  };
+  auto asI32 = [&](Value v) {
+    return arith::IndexCastOp::create(b, loc, i32Type, v).getResult();
+  };
+  // Barrier `which` (0: full, 1: empty) of stage `stage`, after the stages.
+  auto barrier = [&](int64_t which, Value stage) {
+    return sharedPtr(asI64(
+        kb.add(kb.mul(stage, 8), stages * stageBytes + which * 8 * stages)));
+  };
+  auto parity = [&](Value step) {
+    return asI32(kb.rem(kb.div(step, stages), 2));
+  };
+  constexpr int64_t kConsumerWarps = 8;
+  auto genericPtr = [&](Value address) -> Value {
+    return LLVM::IntToPtrOp::create(b, loc, LLVM::LLVMPointerType::get(ctx),
+                                    address);
+  };
+  Value xMap = genericPtr(args.xMap), wMap = genericPtr(args.wMap);
+  Value isThread0 = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                          ids.tid, kb.index(0));
+  scf::IfOp::create(b, loc, isThread0, [&](OpBuilder &, Location) {
+    for (int64_t s = 0; s < stages; ++s) {
+      NVVM::MBarrierInitOp::create(b, loc, barrier(0, kb.index(s)),
+                                   arith::ConstantIntOp::create(b, loc, 1, 32),
+                                   /*predicate=*/Value());
+      NVVM::MBarrierInitOp::create(
+          b, loc, barrier(1, kb.index(s)),
+          arith::ConstantIntOp::create(b, loc, kConsumerWarps, 32),
+          /*predicate=*/Value());
+    }
+    // The initialised barriers visible to the async proxy (the TMA unit
+    // completes transactions on them), as CUTLASS and DeepGEMM fence them.
+    NVVM::FenceMbarrierInitOp::create(b, loc);
+    NVVM::FenceProxyOp::create(
+        b, loc, NVVM::ProxyKind::async_shared,
+        NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+    // The maps were written to global memory by a copy (the generic
+    // proxy); TMA reads them through the tensormap proxy (CUDA Programming
+    // Guide, tensor maps in global memory). Only this thread issues TMA.
+    Value mapBytes = arith::ConstantIntOp::create(b, loc, 128, 32);
+    for (Value map : {xMap, wMap}) {
+      NVVM::FenceProxyAcquireOp::create(
+          b, loc, NVVM::MemScopeKindAttr::get(ctx, NVVM::MemScopeKind::SYS),
+          map, mapBytes);
+      NVVM::PrefetchOp::create(b, loc, /*cacheLevel=*/nullptr,
+                               /*evictPriority=*/nullptr, map,
+                               /*predicate=*/Value(), b.getUnitAttr());
+    }
+    scf::YieldOp::create(b, loc);
+  });
+  gpu::BarrierOp::create(b, loc);
+
+  Value isProducer = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                           ids.warp, kb.index(4));
+  auto setMaxRegisters = [&](int32_t count, NVVM::SetMaxRegisterAction a) {
+    NVVM::SetMaxRegisterOp::create(
+        b, loc, b.getI32IntegerAttr(count),
+        NVVM::SetMaxRegisterActionAttr::get(ctx, a));
+  };
+  auto cta = NVVM::MemScopeKindAttr::get(ctx, NVVM::MemScopeKind::CTA);
+  // The suspend-time hint of the barrier waits (ns), as CUTLASS's.
+  Value ticks = arith::ConstantIntOp::create(b, loc, 0x989680, 32);
+  scf::IfOp::create(
+      b, loc, isProducer,
+      [&](OpBuilder &, Location) {
+        setMaxRegisters(kProducerRegisters,
+                        NVVM::SetMaxRegisterAction::decrease);
+        scf::IfOp::create(b, loc, isThread0, [&](OpBuilder &, Location) {
+          Value txBytes = arith::ConstantIntOp::create(b, loc, stageBytes, 32);
+          Value m0 = asI32(at.m0), n0 = asI32(at.n0);
+          scf::ForOp::create(
+              b, loc, kb.index(0), kb.index(steps), kb.index(1), ValueRange{},
+              [&](OpBuilder &, Location, Value step, ValueRange) {
+                Value stage = kb.rem(step, stages);
+                Value emptyParity = arith::XOrIOp::create(
+                    b, loc, parity(step),
+                    arith::ConstantIntOp::create(b, loc, 1, 32));
+                NVVM::MBarrierTryWaitParityOp::create(
+                    b, loc, barrier(1, stage), emptyParity, ticks);
+                Value full = barrier(0, stage);
+                NVVM::MBarrierArriveExpectTxOp::create(
+                    b, loc, /*res=*/Type(), full, txBytes, cta,
+                    /*relaxed=*/nullptr, /*predicate=*/Value());
+                Value k0 = asI32(kb.mul(step, rowBytes));
+                Value stageOffset = asI64(kb.mul(stage, stageBytes));
+                for (auto [map, row0, tileOffset] :
+                     {std::tuple{xMap, m0, int64_t(0)},
+                      std::tuple{wMap, n0, blockM * rowBytes}})
+                  NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
+                      b, loc,
+                      sharedPtr(arith::AddIOp::create(b, loc, stageOffset,
+                                                      i64(kb, tileOffset)),
+                                /*space=*/7),
+                      map, ValueRange{k0, row0}, full,
+                      /*im2colOffsets=*/ValueRange{},
+                      /*multicastMask=*/Value(), /*l2CacheHint=*/Value(),
+                      NVVM::TMALoadModeAttr::get(ctx, NVVM::TMALoadMode::TILE),
+                      /*isCTAOnly=*/nullptr, /*group=*/nullptr,
+                      /*predicate=*/Value());
+                scf::YieldOp::create(b, loc);
+              });
+          scf::YieldOp::create(b, loc);
+        });
+        scf::YieldOp::create(b, loc);
+      },
+      [&](OpBuilder &, Location) {
+        setMaxRegisters(kConsumerRegisters,
+                        NVVM::SetMaxRegisterAction::increase);
+        // Consumer warp w (4 ≤ w < 12): warpgroup w / 4 - 1, rows
+        // [16 (w - 4), +16) of the block.
+        Value consumerWarp = kb.add(ids.warp, -4);
+        at.warpgroup = kb.div(consumerWarp, 4);
+        at.warpRow = kb.mul(consumerWarp, 16);
+        Value isLane0 = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::eq, ids.lane, kb.index(0));
+        StagePipeline pipeline;
+        pipeline.acquire = [&](Value step) {
+          NVVM::MBarrierTryWaitParityOp::create(
+              b, loc, barrier(0, kb.rem(step, stages)), parity(step), ticks);
+        };
+        pipeline.release = [&](Value step) {
+          scf::IfOp::create(b, loc, isLane0, [&](OpBuilder &, Location) {
+            NVVM::MBarrierArriveOp::create(
+                b, loc, /*res=*/Type(), barrier(1, kb.rem(step, stages)),
+                /*count=*/Value(), cta);
+            scf::YieldOp::create(b, loc);
+          });
+        };
+        buildWgmmaConsumer(kb, c, args, ids, at, pipeline);
+        scf::YieldOp::create(b, loc);
+      });
   gpu::ReturnOp::create(b, loc);
   return func;
 }

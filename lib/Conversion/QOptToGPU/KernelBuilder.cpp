@@ -360,7 +360,10 @@ gpu::GPUFuncOp mlir::qopt::gpu_kernels::createKernel(
   // Every kernel writes only its last argument, a buffer of its own (the
   // launch allocates it), and reads the others: noalias and readonly let
   // the backend load them through the read-only data path (ld.global.nc).
+  // (Scalars, such as the addresses of TMA tensor maps, take neither.)
   for (unsigned i = 0, e = arguments.size(); i < e; ++i) {
+    if (!isa<MemRefType>(arguments[i]))
+      continue;
     func.setArgAttr(i, "llvm.noalias", b.getUnitAttr());
     if (i + 1 < e)
       func.setArgAttr(i, "llvm.readonly", b.getUnitAttr());

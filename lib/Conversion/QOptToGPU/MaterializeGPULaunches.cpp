@@ -6,7 +6,8 @@
 //   host-side work first (the result's host buffer, and the resident
 //   operands: constant inputs uploaded once by the runtime,
 //   qoptDeviceConstant, and kept on the device), then device copies of the
-//   other inputs (gpu.alloc, gpu.memcpy), gpu.alloc of Y, gpu.launch_func,
+//   other inputs (gpu.alloc, gpu.memcpy), gpu.alloc of Y, the TMA tensor
+//   maps the kernel takes (qopt.gpu_tensor_map), gpu.launch_func,
 //   Y copied into the caller's buffer (or a new one), gpu.dealloc of the
 //   per-call buffers
 //
@@ -133,6 +134,21 @@ struct MaterializeGPULaunches
           t.getShape(), b.getIntegerType(elem.getIntOrFloatBitWidth()),
           t.getLayout(), t.getMemorySpace());
       d = UnrealizedConversionCastOp::create(b, loc, signless, d).getResult(0);
+    }
+    // TMA tensor maps of device buffers, passed after the inputs.
+    // qopt.gpu_tensor_map is pure, so gpu-async-region keeps the stream
+    // going across it.
+    if (auto maps = launch.getAs<ArrayAttr>("tensor_maps")) {
+      SmallVector<Value> mapValues;
+      for (auto entry : maps.getAsRange<DenseI64ArrayAttr>()) {
+        auto op = qopt::GPUTensorMapOp::create(
+            b, loc, b.getI64Type(), device[entry[0]],
+            b.getDenseI64ArrayAttr({entry[1], entry[2]}));
+        if (failed(op.verify()))
+          return failure();
+        mapValues.push_back(op);
+      }
+      device.insert(device.end() - 1, mapValues.begin(), mapValues.end());
     }
     Value smem;
     if (auto bytes = launch.getAs<IntegerAttr>("dynamic_shared_memory"))

@@ -7,10 +7,11 @@
 // convert-qopt-matmul-to-gpu (tensors), for each supported qopt.matmul:
 //
 //   gpu.module @qopt_kernels { gpu.func @<kernel>(x, w, s, [z,] y) kernel }
-//     (8-bit GEMM: x, w, sx, sw, [zx, Σ_k w,] y)
+//     (8-bit GEMM: x, w, sx, sw, [zx, Σ_k w,] [maps of x and w,] y)
 //   func.func private @<kernel>_launch(tensor x, tensor w, tensor s [, z])
 //       -> tensor y  attributes {qopt.gpu_launch = {kernel, grid, block
-//                                   [, dynamic_shared_memory] [, resident]}}
+//                                   [, dynamic_shared_memory] [, resident]
+//                                   [, tensor_maps]}}
 //   %y = func.call @<kernel>_launch(%x2, %w, %s [, %z32])
 //
 // (%x2: leading dims folded into M; %z32: constant zero points folded to
@@ -238,6 +239,7 @@ FailureOr<WeightOnlyGemvConfig> getGemvConfig(MatmulOp op, std::string &why) {
 struct Int8KernelChoice {
   bool useWgmma = false;
   int64_t tileN = 256, stages = 0;
+  bool tma = false;
   bool useGemv = false;
   int64_t smCount = 132;
 };
@@ -331,6 +333,7 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
     // columns fit the registers.
     w.wgmmaBlockN = c.isFP8() ? std::min<int64_t>(choice.tileN, 128)
                               : choice.tileN;
+    w.wgmmaTma = choice.tma;
     w.wgmmaStages = choice.stages;
     if (w.wgmmaStages == 0)
       w.wgmmaStages = std::min<int64_t>(8, 200 * 1024 / w.wgmmaStageBytes());
@@ -348,9 +351,11 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
 /// tensors the kernel reads, in order.
 struct KernelPlan {
   std::string name;
-  SmallVector<Type> argumentTypes; // memrefs; the result last
+  SmallVector<Type> argumentTypes; // the kernel's; the result last
   std::array<int64_t, 3> grid, block;
   int64_t dynamicSharedBytes = 0;
+  // TMA tensor maps the launch makes of its inputs and passes after them.
+  SmallVector<Int8GemmConfig::TensorMap> tensorMaps;
   std::function<gpu::GPUFuncOp(OpBuilder &, Location)> build;
   SmallVector<Value> inputs;
   bool readsTiledWeight = false; // the kernel reads W in 16-row tiles
@@ -396,6 +401,11 @@ struct ConvertQOptMatmulToGPU
         wgmmaStages < 0 || (wgmmaStages > 0 && wgmmaStages < 3)) {
       module.emitError() << "wgmma-tile-n must be a multiple of 32 up to 256 "
                             "and wgmma-stages 0 or at least 3";
+      return signalPassFailure();
+    }
+    if (wgmmaTma && !wgmma) {
+      module.emitError() << "wgmma-tma loads the wgmma GEMM's tiles: it "
+                            "needs wgmma";
       return signalPassFailure();
     }
     if (rowTiles < 1) {
@@ -512,7 +522,8 @@ struct ConvertQOptMatmulToGPU
     if (op.getInputScale()) {
       FailureOr<Int8GemmConfig> c =
           getInt8GemmConfig(op, fp8Chips,
-                            {wgmma, wgmmaTileN, wgmmaStages, int8Gemv, smCount},
+                            {wgmma, wgmmaTileN, wgmmaStages, wgmmaTma, int8Gemv,
+                             smCount},
                             why);
       if (failed(c))
         return std::nullopt;
@@ -525,6 +536,7 @@ struct ConvertQOptMatmulToGPU
       plan.grid = {c->blocksN(), c->blocksM(), 1};
       plan.block = {c->threads(), 1, 1};
       plan.dynamicSharedBytes = c->dynamicSharedBytes();
+      plan.tensorMaps = c->tensorMaps();
       plan.readsTiledWeight = c->tiledWeights;
       plan.build = [c = *c](OpBuilder &b, Location loc) {
         return buildInt8Gemm(b, loc, c);
@@ -665,6 +677,14 @@ struct ConvertQOptMatmulToGPU
       if (!resident.empty())
         launch.push_back(
             mb.getNamedAttr("resident", mb.getDenseI64ArrayAttr(resident)));
+      if (!plan.tensorMaps.empty()) {
+        SmallVector<Attribute> maps;
+        for (const Int8GemmConfig::TensorMap &m : plan.tensorMaps)
+          maps.push_back(
+              mb.getDenseI64ArrayAttr({m.operand, m.boxRows, m.boxCols}));
+        launch.push_back(
+            mb.getNamedAttr("tensor_maps", mb.getArrayAttr(maps)));
+      }
       launcher->setAttr(kGPULaunchAttrName, mb.getDictionaryAttr(launch));
     }
     Value y = func::CallOp::create(b, loc, launcher, plan.inputs).getResult(0);

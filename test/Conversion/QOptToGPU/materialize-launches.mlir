@@ -136,3 +136,48 @@ module attributes {gpu.container_module} {
     }
   }
 }
+
+// -----
+
+// TMA tensor maps of device buffers (the copied Xq and the resident Wq)
+// go to the kernel after the inputs, before Y.
+// CHECK-LABEL: func.func private @tma_launch_c1
+// CHECK:         %[[WD:.*]] = builtin.unrealized_conversion_cast %{{.*}} to memref<256x512xi8>
+// CHECK:         %[[XD:.*]] = gpu.alloc () : memref<300x512xi8>
+// CHECK:         gpu.memcpy %[[XD]]
+// CHECK:         %[[YD:.*]] = gpu.alloc () : memref<300x256xf16>
+// CHECK:         %[[XM:.*]] = qopt.gpu_tensor_map %[[XD]] box [128, 128] : memref<300x512xi8>
+// CHECK:         %[[WM:.*]] = qopt.gpu_tensor_map %[[WD]] box [256, 128] : memref<256x512xi8>
+// CHECK:         gpu.launch_func @kernels::@tma {{.*}} args(%[[XD]] : memref<300x512xi8>, %[[WD]] : memref<256x512xi8>, %[[XM]] : i64, %[[WM]] : i64, %[[YD]] : memref<300x256xf16>)
+module attributes {gpu.container_module} {
+  func.func private @tma_launch_c1(memref<300x512xi8>, memref<256x512xi8>, memref<300x256xf16>)
+      attributes {qopt.gpu_launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 1, 3, 1>, kernel = @kernels::@tma, resident = array<i64: 1>,
+                                     tensor_maps = [array<i64: 0, 128, 128>, array<i64: 1, 256, 128>]}}
+  gpu.module @kernels {
+    gpu.func @tma(%x: memref<300x512xi8>, %w: memref<256x512xi8>, %xm: i64, %wm: i64, %y: memref<300x256xf16>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// A map the buffer cannot have (TMA strides: rows of 16-byte multiples).
+module attributes {gpu.container_module} {
+  // expected-error @below {{'qopt.gpu_tensor_map' op needs rows of a multiple of 16 bytes (TMA strides); got 100}}
+  func.func private @tma_launch(memref<300x100xi8>, memref<300x256xf16>)
+      attributes {qopt.gpu_launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 1, 3, 1>, kernel = @kernels::@tma,
+                                     tensor_maps = [array<i64: 0, 128, 64>]}}
+  gpu.module @kernels {
+    gpu.func @tma(%x: memref<300x100xi8>, %xm: i64, %y: memref<300x256xf16>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// expected-error @below {{'qopt.gpu_launch' 'tensor_maps' must be an array of [argument index, box rows, box columns] arrays}}
+func.func private @tma_launch(memref<300x512xi8>, memref<300x256xf16>)
+    attributes {qopt.gpu_launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 1, 3, 1>, kernel = @kernels::@tma,
+                                   tensor_maps = [array<i64: 2, 128, 128>]}}

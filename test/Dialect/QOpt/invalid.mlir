@@ -485,3 +485,35 @@ func.func @matmul_input_zero_point_needs_input_scale(%x: tensor<4x64xf32>, %w: t
   %y = "qopt.matmul"(%x, %w, %s, %zx) <{acc_type = f32, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 1>}> : (tensor<4x64xf32>, tensor<8x64xi8>, tensor<8x1xf32>, tensor<ui8>) -> tensor<4x8xf32>
   return
 }
+
+// -----
+
+func.func @tensor_map_rank(%b: memref<4x64x128xi8>) -> i64 {
+  // expected-error @+1 {{needs a row-major 2-D memref of 1-, 2- or 4-byte elements; got 'memref<4x64x128xi8>'}}
+  %m = qopt.gpu_tensor_map %b box [64, 128] : memref<4x64x128xi8>
+  return %m : i64
+}
+
+// -----
+
+func.func @tensor_map_strided(%b: memref<64x128xi8, strided<[256, 1]>>) -> i64 {
+  // expected-error @+1 {{needs a row-major 2-D memref}}
+  %m = qopt.gpu_tensor_map %b box [64, 128] : memref<64x128xi8, strided<[256, 1]>>
+  return %m : i64
+}
+
+// -----
+
+func.func @tensor_map_row_bytes(%b: memref<64x100xi8>) -> i64 {
+  // expected-error @+1 {{needs rows of a multiple of 16 bytes (TMA strides); got 100}}
+  %m = qopt.gpu_tensor_map %b box [64, 64] : memref<64x100xi8>
+  return %m : i64
+}
+
+// -----
+
+func.func @tensor_map_box(%b: memref<512x128xi8>) -> i64 {
+  // expected-error @+1 {{needs a box of 2 dimensions of 1 to 256 elements, its rows a multiple of 16 bytes}}
+  %m = qopt.gpu_tensor_map %b box [512, 128] : memref<512x128xi8>
+  return %m : i64
+}

@@ -116,3 +116,10 @@ func.func @matmul_asymmetric_input(%xq: tensor<4x64xui8>, %w: tensor<16x64xi8>, 
   %a = qopt.matmul %xq, %w, %sw input_scale(%sx, %zx) {acc_type = f32} : (tensor<4x64xui8>, tensor<16x64xi8>, tensor<16x1xf32>, tensor<4x1xf32>, tensor<4x1xui8>) -> tensor<4x16xf32>
   return %a : tensor<4x16xf32>
 }
+
+// CHECK-LABEL: func @gpu_tensor_map
+// CHECK: qopt.gpu_tensor_map %{{.*}} box [128, 128] : memref<4096x8192xi8>
+func.func @gpu_tensor_map(%x: memref<4096x8192xi8>) -> i64 {
+  %m = qopt.gpu_tensor_map %x box [128, 128] : memref<4096x8192xi8>
+  return %m : i64
+}

@@ -86,6 +86,23 @@ LogicalResult QOptDialect::verifyOperationAttribute(Operation *op,
                              "increasing array of argument indices of the "
                              "function");
     }
+    // Optional: TMA tensor maps of inputs, [operand, box rows, box
+    // columns] each, passed to the kernel after the inputs.
+    if (Attribute maps = launch.get("tensor_maps")) {
+      auto list = dyn_cast<ArrayAttr>(maps);
+      auto fn = dyn_cast<FunctionOpInterface>(op);
+      int64_t inputs = fn ? int64_t(fn.getNumArguments()) : 0;
+      bool valid = list && fn;
+      for (Attribute a : list ? list.getValue() : ArrayRef<Attribute>()) {
+        auto entry = dyn_cast<DenseI64ArrayAttr>(a);
+        valid &= entry && entry.size() == 3 && entry[0] >= 0 &&
+                 entry[0] < inputs && entry[1] > 0 && entry[2] > 0;
+      }
+      if (!valid)
+        return op->emitError("'qopt.gpu_launch' 'tensor_maps' must be an "
+                             "array of [argument index, box rows, box "
+                             "columns] arrays");
+    }
     return success();
   }
   if (attr.getName() == "qopt.out_params") {

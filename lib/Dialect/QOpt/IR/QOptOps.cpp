@@ -495,6 +495,30 @@ LogicalResult ObserveOp::verify() {
   return success();
 }
 
+LogicalResult GPUTensorMapOp::verify() {
+  MemRefType type = getBuffer().getType();
+  unsigned bits = type.getElementTypeBitWidth();
+  if (type.getRank() != 2 || !type.getLayout().isIdentity() ||
+      (bits != 8 && bits != 16 && bits != 32))
+    return emitOpError("needs a row-major 2-D memref of 1-, 2- or 4-byte "
+                       "elements; got ")
+           << type;
+  int64_t elementBytes = bits / 8;
+  // TMA: global row strides and box rows in multiples of 16 bytes, at
+  // most 256 elements a box dimension.
+  if (type.getDimSize(1) * elementBytes % 16 != 0)
+    return emitOpError("needs rows of a multiple of 16 bytes (TMA strides); "
+                       "got ")
+           << type.getDimSize(1) * elementBytes;
+  ArrayRef<int64_t> box = getBox();
+  if (box.size() != 2 ||
+      llvm::any_of(box, [](int64_t d) { return d < 1 || d > 256; }) ||
+      box[1] * elementBytes % 16 != 0)
+    return emitOpError("needs a box of 2 dimensions of 1 to 256 elements, "
+                       "its rows a multiple of 16 bytes");
+  return success();
+}
+
 void ObserveOp::getEffects(
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {

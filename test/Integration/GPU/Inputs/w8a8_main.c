@@ -1,5 +1,5 @@
-// Calls @prefill and @decode of Inputs/w8a8_model.mlir once each, marking
-// the calls, for the stand-in driver's trace of their launches
+// Calls @prefill, @decode and @prefill again (Inputs/w8a8_model.mlir),
+// marking the calls, for the stand-in driver's trace of their launches
 // (wgmma_launch.test); the data is zeros: nothing is checked here.
 #include <stdio.h>
 
@@ -33,6 +33,10 @@ int main(void) {
   printf("call decode\n");
   fflush(stdout);
   _mlir_ciface_decode(&x1, &wm, &swm, &sx1, &y1);
+
+  printf("call prefill again\n");
+  fflush(stdout);
+  _mlir_ciface_prefill(&xm, &wm, &swm, &sxm, &ym);
 
   printf("done\n");
   return 0;

@@ -294,4 +294,37 @@ def QOpt_ObserveOp : QOpt_Op<"observe",
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// gpu_tensor_map
+//===----------------------------------------------------------------------===//
+
+def QOpt_GPUTensorMapOp : QOpt_Op<"gpu_tensor_map", [Pure]> {
+  let summary = "The device address of a TMA tensor map of a device buffer";
+  let description = [{
+    Returns the device address (`i64`) of a CUDA tensor map (`CUtensorMap`,
+    128 bytes in global memory) of `buffer`, a row-major 2-D device buffer
+    of 1-, 2- or 4-byte elements, for `cp.async.bulk.tensor` loads of
+    `box` = [rows, columns] elements into shared memory. The loads are
+    swizzled over a box row when it is 32, 64 or 128 bytes wide (the
+    pattern `wgmma` reads), not swizzled otherwise; rows past the buffer
+    read as zeros.
+
+    `qopt-materialize-gpu-launches` makes these for the kernels that load
+    with TMA (the `tensor_maps` of a `qopt.gpu_launch`), and
+    `qopt-lower-gpu-tensor-maps` lowers them to calls of
+    `qoptTensorMap` in `libqopt_cuda_runtime`, which encodes a map once per
+    address, shape and box and returns the same device copy afterwards.
+    The op is therefore pure, which lets `gpu-async-region` leave it
+    between the operations of one stream instead of synchronising there.
+
+    ```mlir
+    %map = qopt.gpu_tensor_map %x box [128, 128] : memref<4096x8192xi8>
+    ```
+  }];
+  let arguments = (ins AnyStaticShapeMemRef:$buffer, DenseI64ArrayAttr:$box);
+  let results = (outs I64:$map);
+  let assemblyFormat = "$buffer `box` $box attr-dict `:` type($buffer)";
+  let hasVerifier = 1;
+}
+
 #endif // QUANT_OPT_DIALECT_QOPT_IR_QOPTOPS_TD
