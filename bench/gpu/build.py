@@ -12,6 +12,11 @@ Writes one MLIR module of weight-only products per configuration, runs
   table-wgmma-nN/   its 8-bit GEMMs on wgmma (wgmma=1, N-column tiles):
                     timed and checked like the table, rows marked [wgmma-nN];
                     table-wgmma-nN-sS: M = 4096, N = K = 8192 at S stages
+  table-wgmma-tma-nN/
+                    the same GEMMs with tiles loaded by TMA (wgmma=1
+                    wgmma-tma=1; run.py passes the kernels' tensor maps),
+                    rows marked [wgmma-tma-nN]; table-wgmma-tma-nN-sS: at
+                    S stages
   e2e/decode        test/Integration/GPU/gemv_e2e.mlir compiled ahead of
                     time (quant-compile) with its checking main()
   e2e/resident      the same for constant weights (resident_weights.test):
@@ -253,6 +258,20 @@ def main():
         build(args.quant_opt, for_tile(largest, tile_n),
               os.path.join(args.out, f"table-wgmma-n{tile_n}-s{stages}"),
               f"wgmma=1 wgmma-tile-n={tile_n} wgmma-stages={stages}")
+    # The same with tiles loaded by TMA from a producer warpgroup
+    # (wgmma-tma=1, off by default until checked on a device): at the
+    # heuristic's stages (4 at 256, the most that fit; 6 at 128), and
+    # fewer on the largest products (168 registers a thread: one block an
+    # SM at any stage count).
+    for tile_n in (256, 128):
+        build(args.quant_opt, for_tile(eight_bit, tile_n),
+              os.path.join(args.out, f"table-wgmma-tma-n{tile_n}"),
+              f"wgmma=1 wgmma-tma=1 wgmma-tile-n={tile_n}")
+    for tile_n, stages in ((256, 3), (128, 4)):
+        build(args.quant_opt, for_tile(largest, tile_n),
+              os.path.join(args.out, f"table-wgmma-tma-n{tile_n}-s{stages}"),
+              f"wgmma=1 wgmma-tma=1 wgmma-tile-n={tile_n} "
+              f"wgmma-stages={stages}")
     for rows, warps in ((32, 2), (32, 4), (64, 2), (64, 8)):
         build(args.quant_opt, [("w4a16", "f16", m, nk, nk)
                                for m in (64, 256) for nk in (4096, 8192)],

@@ -6,7 +6,9 @@ A GPU run is rare and short; a crash in run.py loses it. This runs run.py's
 main() end to end over a kernels directory of bench/gpu/build.py (its
 kernels.json manifests; the binaries are not loaded): every table and
 sweep build, argument order and shapes against the manifest, launch
-geometry and dynamic shared memory, the correctness checks, the printing
+geometry and dynamic shared memory, the TMA kernels' tensor maps (each
+encoded as the runtime's qoptTensorMap encodes it for its operand, once,
+and passed after the inputs), the correctness checks, the printing
 and the JSON. Each "launch" computes what the kernel computes, in f64 from
 its operands, independently of run.py; run.py's checks must pass on that,
 and must fail on a planted error:
@@ -27,6 +29,7 @@ import collections
 import ctypes
 import importlib.util
 import os
+import struct
 import sys
 
 import torch
@@ -106,6 +109,10 @@ PROTOTYPES = {
                                   c.POINTER(c.c_void_p), c.c_void_p),
     "cuFuncSetAttribute": c.CFUNCTYPE(c.c_int, c.c_void_p, c.c_int, c.c_int),
     "cuGetErrorName": c.CFUNCTYPE(c.c_int, c.c_int, c.POINTER(c.c_char_p)),
+    "cuTensorMapEncodeTiled": c.CFUNCTYPE(
+        c.c_int, c.c_void_p, c.c_int, c.c_uint32, c.c_void_p,
+        c.POINTER(c.c_uint64), c.POINTER(c.c_uint64), c.POINTER(c.c_uint32),
+        c.POINTER(c.c_uint32), c.c_int, c.c_int, c.c_int, c.c_int),
 }
 
 
@@ -130,17 +137,94 @@ def _set_attribute(function, attribute, value):
     return 0
 
 
+# The fake tensor map: a tag and what it describes (qoptTensorMap's key).
+MAP_TAG = b"QOPT-MAP"
+MAP_FORMAT = "<8sQ5q"
+ENCODED = set()  # keys of the maps encoded
+
+
+def map_key(t, box):
+    """What a tensor map of `t` for boxes of box = [rows, columns]
+    describes: address, rows, columns, element bytes, box rows, box
+    columns."""
+    rows, cols = t.shape
+    return (t.data_ptr(), rows, cols, t.element_size(), *box)
+
+
+def _encode_tensor_map(tensor_map, data_type, rank, address, dims, strides,
+                       box, element_strides, interleave, swizzle, l2, fill):
+    """cuTensorMapEncodeTiled, called while a launch is made: the map must
+    be the one libqopt_cuda_runtime's qoptTensorMap encodes for one of the
+    launch's TMA operands, and not one encoded before (run.py caches
+    them)."""
+    try:
+        kernel, tensors = PENDING[-1]
+        operands = [(tensors[m["operand"]], m["box"])
+                    for m in kernel.manifest_maps]
+        t, (box_rows, box_cols) = next(
+            ((t, b) for t, b in operands if t.data_ptr() == address),
+            (None, (None, None)))
+        assert t is not None, f"{address:#x} is no TMA operand's"
+        rows, cols = t.shape
+        size = t.element_size()
+        assert tensor_map % 64 == 0, "a CUtensorMap is aligned to 64 bytes"
+        assert data_type == {1: 0, 2: 1, 4: 2}[size], "data type"
+        assert rank == 2
+        assert [dims[0], dims[1]] == [cols, rows], "dimensions"
+        assert strides[0] == cols * size, "row stride"
+        assert [box[0], box[1]] == [box_cols, box_rows], "box"
+        assert [element_strides[0], element_strides[1]] == [1, 1]
+        assert interleave == 0, "interleave NONE"
+        assert swizzle == {32: 1, 64: 2, 128: 3}.get(box_cols * size, 0), \
+            "swizzle"
+        assert l2 == 3, "L2 promotion 256B"
+        assert fill == 0, "out-of-bounds fill NONE (zeros)"
+        key = map_key(t, [box_rows, box_cols])
+        assert key not in ENCODED, f"encoded again: {key}"
+        ENCODED.add(key)
+        c.memmove(tensor_map,
+                  struct.pack(MAP_FORMAT, MAP_TAG, *key).ljust(128, b"\xa5"),
+                  128)
+        STATS["tensor maps encoded"] += 1
+        return 0
+    except Exception:  # noqa: BLE001 - cannot cross the C callback
+        import traceback
+        traceback.print_exc()
+        STATS["failed tensor maps"] += 1
+        return 1  # CUDA_ERROR_INVALID_VALUE
+
+
+def read_map(address):
+    """The key of the fake tensor map at `address` (a device address)."""
+    assert address and address % 64 == 0, f"map address {address:#x}"
+    tag, *key = struct.unpack_from(MAP_FORMAT, c.string_at(address, 128))
+    assert tag == MAP_TAG, f"no tensor map at {address:#x}"
+    return tuple(key)
+
+
 def _launch(function, gx, gy, gz, bx, by, bz, smem, stream, params, extra):
     try:
         kernel, tensors = PENDING.pop()
         assert FUNCTIONS[function] == kernel.name
         assert [gx, gy, gz] == kernel.grid and [bx, by, bz] == kernel.block
         assert smem == kernel.smem and extra is None
-        for i, t in enumerate(tensors):
+        # The inputs, the maps of their TMA operands, then Y.
+        *inputs, y = tensors
+        maps = kernel.manifest_maps
+        for i, t in enumerate(inputs):
             pointer = c.c_void_p.from_address(params[i]).value
             assert pointer == t.data_ptr(), f"argument {i}"
+        for j, m in enumerate(maps):
+            address = c.c_uint64.from_address(params[len(inputs) + j]).value
+            assert read_map(address) == map_key(inputs[m["operand"]],
+                                                m["box"]), \
+                f"argument {len(inputs) + j}: tensor map {j}"
+        last = len(inputs) + len(maps)
+        pointer = c.c_void_p.from_address(params[last]).value
+        assert pointer == y.data_ptr(), f"argument {last} (Y)"
         emulate(kernel, tensors)
         STATS["launches"] += 1
+        STATS["launches with tensor maps"] += bool(kernel.manifest_maps)
         return 0
     except Exception:  # noqa: BLE001 - cannot cross the C callback
         import traceback
@@ -160,7 +244,8 @@ class FakeCuda:
                            "cuModuleGetFunction": _get_function,
                            "cuLaunchKernel": _launch,
                            "cuFuncSetAttribute": _set_attribute,
-                           "cuGetErrorName": _error_name}
+                           "cuGetErrorName": _error_name,
+                           "cuTensorMapEncodeTiled": _encode_tensor_map}
         for name, prototype in PROTOTYPES.items():
             setattr(self, name, prototype(implementations[name]))
 
@@ -182,6 +267,7 @@ _kernel_init = run.Kernel.__init__
 def _init(self, driver, directory, manifest, launch):
     _kernel_init(self, driver, directory, manifest, launch)
     self.function = launch["function"]
+    self.manifest_maps = launch.get("tensor_maps", [])
 
 
 _kernel_call = run.Kernel.__call__
@@ -292,5 +378,6 @@ if __name__ == "__main__":
     try:
         status = run.main()
     finally:
-        print(f"cpu_check: {dict(STATS)}", file=sys.stderr)
-    sys.exit(status if STATS["failed launches"] == 0 else 1)
+        print(f"cpu_check: {dict(sorted(STATS.items()))}", file=sys.stderr)
+    failed = STATS["failed launches"] + STATS["failed tensor maps"]
+    sys.exit(status if failed == 0 else 1)

@@ -5,7 +5,9 @@ Needs the CUDA driver and PyTorch (for data, the fp32 reference and the
 cuBLAS baseline); no MLIR. The kernels come from bench/gpu/build.py, run
 where quant-opt is built. Each kernel is loaded with cuModuleLoadData and
 launched with cuLaunchKernel on PyTorch's current stream; arguments are
-bare device pointers in the order kernels.json lists them.
+bare device pointers in the order kernels.json lists them, and for a
+kernel that loads its tiles by TMA (`tensor_maps` in kernels.json), the
+device addresses of its tensor maps after the inputs, before the output.
 
 For every case it
   - checks the kernel against an fp32 reference (PyTorch matmul of the
@@ -46,6 +48,17 @@ from build import FAMILIES  # noqa: E402  (the families this run measures)
 
 CU_SUCCESS = 0
 CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8
+# A CUtensorMap: 128 opaque bytes, aligned to 64.
+CU_TENSOR_MAP_BYTES = 128
+CU_TENSOR_MAP_ALIGNMENT = 64
+# CUtensorMapDataType by element bytes (UINT8, UINT16, UINT32).
+CU_TENSOR_MAP_DATA_TYPES = {1: 0, 2: 1, 4: 2}
+CU_TENSOR_MAP_INTERLEAVE_NONE = 0
+# CUtensorMapSwizzle by the bytes of a box row (32B, 64B, 128B; else NONE).
+CU_TENSOR_MAP_SWIZZLES = {32: 1, 64: 2, 128: 3}
+CU_TENSOR_MAP_SWIZZLE_NONE = 0
+CU_TENSOR_MAP_L2_PROMOTION_L2_256B = 3
+CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE = 0
 
 
 class Driver:
@@ -63,8 +76,17 @@ class Driver:
                                                 ctypes.c_int]
         self.lib.cuGetErrorName.argtypes = [ctypes.c_int,
                                             ctypes.POINTER(ctypes.c_char_p)]
+        # A CUDA 12 driver's: TMA kernels need it, the others do not.
+        if hasattr(self.lib, "cuTensorMapEncodeTiled"):
+            u32, u64 = ctypes.c_uint32, ctypes.c_uint64
+            self.lib.cuTensorMapEncodeTiled.argtypes = [
+                ctypes.c_void_p, ctypes.c_int, u32, ctypes.c_void_p,
+                ctypes.POINTER(u64), ctypes.POINTER(u64), ctypes.POINTER(u32),
+                ctypes.POINTER(u32), ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                ctypes.c_int]
         self.modules = {}
         self.keep = []
+        self.tensor_maps = {}
 
     def check(self, result, what):
         if result != CU_SUCCESS:
@@ -87,6 +109,43 @@ class Driver:
             f"cuModuleGetFunction({kernel})")
         return func
 
+    def tensor_map(self, t, box):
+        """The device address of a TMA tensor map of the row-major 2-D
+        tensor `t` for boxes of box = [rows, columns] elements, as
+        libqopt_cuda_runtime's qoptTensorMap makes it: swizzled over a box
+        row of 32, 64 or 128 bytes, rows and columns past the tensor read as
+        zeros, L2 lines of 256 bytes. Encoded and uploaded once for each
+        buffer, shape and box, so that calls over rotating operand sets
+        find theirs (a map depends on nothing else)."""
+        rows, cols = t.shape
+        size = t.element_size()
+        box_rows, box_cols = box
+        key = (t.data_ptr(), rows, cols, size, box_rows, box_cols)
+        if key not in self.tensor_maps:
+            buffer = (ctypes.c_uint8 * (CU_TENSOR_MAP_BYTES +
+                                        CU_TENSOR_MAP_ALIGNMENT - 1))()
+            host = (ctypes.c_uint8 * CU_TENSOR_MAP_BYTES).from_buffer(
+                buffer, -ctypes.addressof(buffer) % CU_TENSOR_MAP_ALIGNMENT)
+            # Innermost dimension first.
+            self.check(self.lib.cuTensorMapEncodeTiled(
+                host, CU_TENSOR_MAP_DATA_TYPES[size], 2, t.data_ptr(),
+                (ctypes.c_uint64 * 2)(cols, rows),
+                (ctypes.c_uint64 * 1)(cols * size),
+                (ctypes.c_uint32 * 2)(box_cols, box_rows),
+                (ctypes.c_uint32 * 2)(1, 1), CU_TENSOR_MAP_INTERLEAVE_NONE,
+                CU_TENSOR_MAP_SWIZZLES.get(box_cols * size,
+                                           CU_TENSOR_MAP_SWIZZLE_NONE),
+                CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
+                f"cuTensorMapEncodeTiled({rows}x{cols}, box {box})")
+            # (A synchronous copy: complete before any launch reads it;
+            # allocations are aligned far beyond 64 bytes.)
+            device = torch.empty(CU_TENSOR_MAP_BYTES, dtype=torch.uint8,
+                                 device="cuda")
+            device.copy_(torch.frombuffer(host, dtype=torch.uint8))
+            self.tensor_maps[key] = device
+        return self.tensor_maps[key].data_ptr()
+
 
 class Kernel:
     """One launch of kernels.json, callable on torch tensors."""
@@ -102,6 +161,9 @@ class Kernel:
         self.block = launch["block"]
         self.smem = launch["dynamic_shared_memory"]
         self.arguments = launch["arguments"]
+        # A TMA kernel's tensor maps of its inputs ({"operand": index into
+        # the inputs, "box": [rows, columns]}), passed after them.
+        self.tensor_maps = launch.get("tensor_maps", [])
         # Beyond 48 KiB, dynamic shared memory is opted into per kernel
         # (as libqopt_cuda_runtime's mgpuLaunchKernel does).
         if self.smem > 48 * 1024:
@@ -110,14 +172,21 @@ class Kernel:
                 self.smem), f"cuFuncSetAttribute({self.name})")
 
     def __call__(self, *tensors):
+        """Launches the kernel on its inputs and output Y (the manifest's
+        arguments), passing the tensor maps it takes before Y."""
         assert len(tensors) == len(self.arguments)
         for t, a in zip(tensors, self.arguments):
             assert list(t.shape) == a["shape"] and t.is_contiguous(), \
                 (self.name, list(t.shape), a)
-        pointers = [ctypes.c_void_p(t.data_ptr()) for t in tensors]
-        params = (ctypes.c_void_p * len(pointers))(
-            *[ctypes.cast(ctypes.pointer(p), ctypes.c_void_p)
-              for p in pointers])
+        *inputs, y = tensors
+        maps = [ctypes.c_uint64(self.driver.tensor_map(inputs[m["operand"]],
+                                                       m["box"]))
+                for m in self.tensor_maps]
+        values = [ctypes.c_void_p(t.data_ptr()) for t in inputs] + maps + \
+            [ctypes.c_void_p(y.data_ptr())]
+        params = (ctypes.c_void_p * len(values))(
+            *[ctypes.cast(ctypes.pointer(v), ctypes.c_void_p)
+              for v in values])
         stream = torch.cuda.current_stream().cuda_stream
         self.driver.check(self.driver.lib.cuLaunchKernel(
             self.func, *self.grid, *self.block, self.smem,
@@ -367,8 +436,10 @@ def time_calls(calls, runs, warmup=10):
     its own, the event and launch overhead included), and the time of all
     `runs` calls between one event pair, divided by `runs` (the cost of a
     call in a stream of back-to-back launches, as Marlin's and most
-    kernel benchmarks report it)."""
-    for i in range(warmup):
+    kernel benchmarks report it). The warm-up makes every call at least
+    once (a TMA kernel encodes its tensor maps on a new operand set's
+    first call, which would otherwise land between the events)."""
+    for i in range(max(warmup, len(calls))):
         calls[i % len(calls)]()
     torch.cuda.synchronize()
     starts = [torch.cuda.Event(enable_timing=True) for _ in range(runs + 1)]

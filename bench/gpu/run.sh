@@ -18,9 +18,9 @@ nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem \
 status=0
 python3 -u bench/gpu/run.py --kernels "$kernels" --skip 'table-wgmma*,table-gemv8' \
   --json "$out/gpu-bench.json" 2>&1 | tee "$out/gpu-bench.txt" || status=1
-# Kernels not yet checked on a device (the wgmma GEMMs, the 8-bit GEMV) in
-# a process of their own, under a timeout: a hang there cannot take the
-# table with it.
+# Kernels not yet checked on a device (the wgmma GEMMs, those on TMA last;
+# the 8-bit GEMV) in a process of their own, under a timeout: a hang there
+# cannot take the table with it.
 if compgen -G "$kernels/table-wgmma*" > /dev/null ||
    [ -d "$kernels/table-gemv8" ]; then
   timeout -k 30 300 python3 -u bench/gpu/run.py --kernels "$kernels" \
