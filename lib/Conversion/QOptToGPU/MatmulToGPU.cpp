@@ -84,7 +84,9 @@ bool isConstantTensor(Value v) {
 /// as the GEMV's tiles: [N / 16][bytes / stepBytes][16][stepBytes], in a
 /// constant of the same type, so that a warp's K step over 16 rows is one
 /// contiguous run. Null if `weight` is not a constant whose bytes can be
-/// read here (a dense attribute or a dense_resource blob).
+/// read here (a dense attribute or a dense_resource blob), possibly
+/// reshaped: a reshape of a constant keeps its bytes in order (and the
+/// canonicalizer folds those of dense attributes, not of blobs).
 Value tileConstantWeight(OpBuilder &b, Location loc, Value weight,
                          int64_t stepBytes) {
   auto type = cast<RankedTensorType>(weight.getType());
@@ -93,7 +95,7 @@ Value tileConstantWeight(OpBuilder &b, Location loc, Value weight,
     return {};
   ArrayRef<char> bytes;
   Attribute value;
-  if (!matchPattern(weight, m_Constant(&value)))
+  if (!matchPattern(stripViews(weight), m_Constant(&value)))
     return {};
   if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
     if (dense.isSplat())

@@ -3,7 +3,8 @@ above 16 the X-tile GEMM) with constant weights of distinct bytes, and
 DIR/check.txt, the FileCheck lines of their weights as the kernels tile
 them: [N/16][K steps][16 rows][64 bytes], computed here with NumPy. The
 third product's weight is a dense_resource blob, as importers write
-weights."""
+weights; the fourth's a blob of [2, N/2, bytes] collapsed to [N, bytes]
+(what the canonicalizer cannot fold)."""
 
 import sys
 
@@ -15,7 +16,7 @@ family = "gemv" if m <= 16 else "gemm"
 cases = []  # (name, N, K, bytes a row, weight bytes [N, B], attributes)
 rng = np.random.default_rng(7)
 for name, n, k, packed in (("i4", 32, 256, True), ("i8", 16, 128, False),
-                           ("blob", 16, 256, True)):
+                           ("blob", 16, 256, True), ("blob3d", 32, 256, True)):
     nbytes = k // 2 if packed else k
     w = rng.integers(0, 256, (n, nbytes), dtype=np.uint8)
     attrs = "{acc_type = f32, packed = i4}" if packed else "{acc_type = f32}"
@@ -25,19 +26,28 @@ with open(f"{out}/model.mlir", "w") as f:
     for name, n, k, nbytes, w, attrs in cases:
         wt = f"tensor<{n}x{nbytes}xi8>"
         st = f"tensor<{n}x1xf32>"
-        value = f'dense_resource<{name}>' if name == "blob" else \
+        value = f'dense_resource<{name}>' if name.startswith("blob") else \
             f'dense<"0x{w.tobytes().hex().upper()}">'
+        if name == "blob3d":
+            w3t = f"tensor<2x{n // 2}x{nbytes}xi8>"
+            weight = (f"%w3 = arith.constant {value} : {w3t}\n"
+                      f"  %w = tensor.collapse_shape %w3 [[0, 1], [2]] : "
+                      f"{w3t} into {wt}")
+        else:
+            weight = f"%w = arith.constant {value} : {wt}"
         f.write(f"""func.func @{name}(%x: tensor<{m}x{k}xf16>, %s: {st}) -> tensor<{m}x{n}xf16> {{
-  %w = arith.constant {value} : {wt}
+  {weight}
   %y = qopt.matmul %x, %w, %s {attrs}
       : (tensor<{m}x{k}xf16>, {wt}, {st}) -> tensor<{m}x{n}xf16>
   return %y : tensor<{m}x{n}xf16>
 }}
 """)
-    # The blob: a 4-byte little-endian alignment, then the bytes.
-    blob = cases[-1][4]
+    # The blobs: a 4-byte little-endian alignment, then the bytes.
+    blobs = ",\n".join(
+        f'      {name}: "0x01000000{w.tobytes().hex().upper()}"'
+        for name, n, k, nbytes, w, attrs in cases if name.startswith("blob"))
     f.write('{-#\n  dialect_resources: {\n    builtin: {\n'
-            f'      blob: "0x01000000{blob.tobytes().hex().upper()}"\n'
+            f'{blobs}\n'
             '    }\n  }\n#-}\n')
 
 with open(f"{out}/check.txt", "w") as f:
