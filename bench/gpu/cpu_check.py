@@ -16,6 +16,8 @@ and must fail on a planted error:
   FAULT=scale  one element of the result 1 % off
   FAULT=nan    one element left as run.py poisoned it
   FAULT=swap   the two scale operands swapped (where their shapes match)
+  FAULT=hang   the launch never returns (run.py's --row-timeout must end
+               the process, naming the row)
   FAULT_ONLY   a substring of the function names the fault applies to
 
   python3 bench/gpu/build.py --out DIR --shrink 16 --format isa --kernels-only
@@ -31,6 +33,7 @@ import importlib.util
 import os
 import struct
 import sys
+import time
 
 import torch
 
@@ -355,6 +358,8 @@ def weight_only_product(kernel, family, act, n, k, tensors):
 def emulate(kernel, tensors):
     family, act, m, n, k = run.parse_case(kernel.function)
     faulty = FAULT_ONLY in kernel.function
+    if faulty and FAULT == "hang":
+        time.sleep(3600)
     y = tensors[-1]
     assert list(y.shape) == [m, n]
     if family.startswith("w8a8"):

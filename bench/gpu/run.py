@@ -33,6 +33,7 @@ For every case it
 import argparse
 import collections
 import ctypes
+import faulthandler
 import fnmatch
 import json
 import math
@@ -578,6 +579,11 @@ def main():
                         "under a timeout)")
     parser.add_argument("--no-sweeps", action="store_true",
                         help="time the table only, not the sweep-* builds")
+    parser.add_argument("--row-timeout", type=float, default=0,
+                        help="seconds a table row may take: past them, the "
+                        "process prints where it was and exits (a kernel "
+                        "that hangs costs this, not the caller's whole "
+                        "timeout); 0: none")
     args = parser.parse_args()
 
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -641,6 +647,14 @@ def main():
         family, act, m, n, k = case
         if args.only and args.only not in launch["function"]:
             continue
+        if args.row_timeout:
+            # A hung kernel blocks the next synchronisation forever; the
+            # watchdog (a C thread: it needs no GIL) names the row, dumps
+            # the stack and exits.
+            print(f"(row: {launch['kernel']} [{os.path.basename(directory)}]"
+                  f", watchdog {args.row_timeout:g} s)", file=sys.stderr,
+                  flush=True)
+            faulthandler.dump_traceback_later(args.row_timeout, exit=True)
         kernel = Kernel(driver, directory, manifest, launch)
         int_mm = None
         baseline8 = "torch._int_mm int8"
@@ -697,6 +711,8 @@ def main():
                                     baseline8_us=int_mm and int_mm.median,
                                     err_over_tol=ratio, ok=ok))
         save()
+        faulthandler.cancel_dump_traceback_later()
+    faulthandler.cancel_dump_traceback_later()
     if args.only:
         return 1 if failures else 0
 

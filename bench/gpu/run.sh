@@ -20,11 +20,12 @@ python3 -u bench/gpu/run.py --kernels "$kernels" --skip 'table-wgmma*,table-gemv
   --json "$out/gpu-bench.json" 2>&1 | tee "$out/gpu-bench.txt" || status=1
 # Kernels not yet checked on a device (the wgmma GEMMs, those on TMA last;
 # the 8-bit GEMV) in a process of their own, under a timeout: a hang there
-# cannot take the table with it.
+# cannot take the table with it. A row that takes more than 60 s (one
+# hangs: a row takes seconds) ends the process there, with its name.
 if compgen -G "$kernels/table-wgmma*" > /dev/null ||
    [ -d "$kernels/table-gemv8" ]; then
   timeout -k 30 300 python3 -u bench/gpu/run.py --kernels "$kernels" \
-    --tables 'table-wgmma*,table-gemv8' --no-sweeps \
+    --tables 'table-wgmma*,table-gemv8' --no-sweeps --row-timeout 60 \
     --json "$out/gpu-bench-wgmma.json" \
     2>&1 | tee "$out/gpu-bench-wgmma.txt" || status=1
 fi
