@@ -348,77 +348,23 @@ static_assert(128 * kProducerRegisters + 256 * kConsumerRegisters <=
                   384 * 168,
               "the warpgroups' registers exceed the block's pool");
 
-gpu::GPUFuncOp
-mlir::qopt::gpu_kernels::buildInt8GemmWgmma(OpBuilder &b, Location loc,
-                                            const Int8GemmConfig &c) {
+/// The TMA kernel's body after the common prologue: the stages' mbarriers,
+/// then warpgroup 0 as the producer and warpgroups 1 and 2 as consumers of
+/// the tiles at `tilesAddress` (shared memory, 1 KiB aligned).
+static void buildTmaPipeline(KernelBuilder &kb, const C &c,
+                             const Int8GemmArguments &args,
+                             const ThreadIds &ids, ConsumerPlace at,
+                             Value tilesAddress) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
   MLIRContext *ctx = b.getContext();
   Type i64Type = b.getI64Type(), i32Type = b.getI32Type();
   constexpr int64_t blockM = C::kBlockM, rowBytes = C::kWgmmaBlockK;
-  const int64_t blockN = c.wgmmaBlockN, stages = c.wgmmaStages;
+  const int64_t stages = c.wgmmaStages;
   const int64_t stageBytes = c.wgmmaStageBytes();
   const int64_t steps = c.k / rowBytes;
 
-  OpBuilder::InsertionGuard guard(b);
-  auto func = createKernel(b, loc, c.kernelName(),
-                           getInt8GemmArgumentTypes(ctx, c), /*workgroup=*/{},
-                           {c.threads()}, {c.blocksN(), c.blocksM()});
-  KernelBuilder kb(b, loc);
-  Int8GemmArguments args = getInt8GemmArguments(func, c);
-  ThreadIds ids = getThreadIds(kb);
-  // Blocks in groups of kGroupM block rows, column by column within a
-  // group (linear block id b: group b / (G · blocksN), then row-fastest),
-  // so that the blocks running at once share a few row tiles of Xq and
-  // column tiles of Wq in L2 instead of sweeping all of Wq per row tile.
-  constexpr int64_t kGroupM = 8;
-  const int64_t blocksM = c.blocksM(), blocksN = c.blocksN();
-  const int64_t perGroup = kGroupM * blocksN;
-  Value block = kb.add(
-      kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y), blocksN),
-      gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
-  Value firstM = kb.mul(kb.div(block, perGroup), kGroupM);
-  Value groupRows = arith::MinUIOp::create(
-      b, loc, arith::SubIOp::create(b, loc, kb.index(blocksM), firstM),
-      kb.index(kGroupM));
-  Value inGroup = kb.rem(block, perGroup);
-  ConsumerPlace at;
-  at.m0 = kb.mul(kb.add(firstM, kb.rem(inGroup, groupRows)), blockM);
-  at.n0 = kb.mul(kb.div(inGroup, groupRows), blockN);
-
-  // The stages, from the first 1 KiB boundary of the dynamic shared memory
-  // (launched with dynamicSharedBytes(), one atom more than they need).
-  auto smemType = getSharedMemRefType({ShapedType::kDynamic}, b.getI8Type());
-  Value smem = gpu::DynamicSharedMemoryOp::create(b, loc, smemType);
-  Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
-  Value pad = arith::AndIOp::create(
-      b, loc, arith::SubIOp::create(b, loc, kb.index(0), address),
-      kb.index(C::kSwizzleAtomBytes - 1));
-  Value tilesAddress = arith::IndexCastOp::create(
-      b, loc, i64Type, kb.add(address, pad));
-
-  // Every descriptor field but the address is constant: the address of
-  // the stages, (tiles >> 4) masked to its 14 bits, then the offsets.
-  constexpr int64_t kLeadingByteOffset = 16, kStrideByteOffset = 1024;
-  at.descriptorBase = arith::OrIOp::create(
-      b, loc,
-      arith::AndIOp::create(
-          b, loc,
-          arith::ShRUIOp::create(b, loc, tilesAddress, i64(kb, 4)),
-          i64(kb, 0x3FFF)),
-      i64(kb, (kLeadingByteOffset >> 4) << 16 |
-                  (kStrideByteOffset >> 4) << 32 | int64_t(1) << 62));
-
-  if (!c.wgmmaTma) {
-    // Warp w: warpgroup w / 4, rows [16 w, +16) of the block.
-    at.warpgroup = kb.div(ids.warp, 4);
-    at.warpRow = kb.mul(ids.warp, 16);
-    StagePipeline pipeline =
-        getCpAsyncPipeline(kb, c, args, ids, smem, pad, at.m0, at.n0);
-    buildWgmmaConsumer(kb, c, args, ids, at, pipeline);
-    gpu::ReturnOp::create(b, loc);
-    return func;
-  }
-
-  // TMA. Warpgroup 0 produces: its first thread waits for a stage to be
+  // Warpgroup 0 produces: its first thread waits for a stage to be
   // empty, expects its bytes on the stage's full barrier and starts the
   // two tensor copies, which complete that barrier. Warpgroups 1 and 2
   // consume: they wait on the full barrier and, once their wgmmas of a step
@@ -567,6 +513,77 @@ mlir::qopt::gpu_kernels::buildInt8GemmWgmma(OpBuilder &b, Location loc,
         buildWgmmaConsumer(kb, c, args, ids, at, pipeline);
         scf::YieldOp::create(b, loc);
       });
+}
+
+gpu::GPUFuncOp
+mlir::qopt::gpu_kernels::buildInt8GemmWgmma(OpBuilder &b, Location loc,
+                                            const Int8GemmConfig &c) {
+  MLIRContext *ctx = b.getContext();
+  Type i64Type = b.getI64Type();
+  constexpr int64_t blockM = C::kBlockM;
+  const int64_t blockN = c.wgmmaBlockN;
+
+  OpBuilder::InsertionGuard guard(b);
+  auto func = createKernel(b, loc, c.kernelName(),
+                           getInt8GemmArgumentTypes(ctx, c), /*workgroup=*/{},
+                           {c.threads()}, {c.blocksN(), c.blocksM()});
+  KernelBuilder kb(b, loc);
+  Int8GemmArguments args = getInt8GemmArguments(func, c);
+  ThreadIds ids = getThreadIds(kb);
+  // Blocks in groups of kGroupM block rows, column by column within a
+  // group (linear block id b: group b / (G · blocksN), then row-fastest),
+  // so that the blocks running at once share a few row tiles of Xq and
+  // column tiles of Wq in L2 instead of sweeping all of Wq per row tile.
+  constexpr int64_t kGroupM = 8;
+  const int64_t blocksM = c.blocksM(), blocksN = c.blocksN();
+  const int64_t perGroup = kGroupM * blocksN;
+  Value block = kb.add(
+      kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y), blocksN),
+      gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
+  Value firstM = kb.mul(kb.div(block, perGroup), kGroupM);
+  Value groupRows = arith::MinUIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, kb.index(blocksM), firstM),
+      kb.index(kGroupM));
+  Value inGroup = kb.rem(block, perGroup);
+  ConsumerPlace at;
+  at.m0 = kb.mul(kb.add(firstM, kb.rem(inGroup, groupRows)), blockM);
+  at.n0 = kb.mul(kb.div(inGroup, groupRows), blockN);
+
+  // The stages, from the first 1 KiB boundary of the dynamic shared memory
+  // (launched with dynamicSharedBytes(), one atom more than they need).
+  auto smemType = getSharedMemRefType({ShapedType::kDynamic}, b.getI8Type());
+  Value smem = gpu::DynamicSharedMemoryOp::create(b, loc, smemType);
+  Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
+  Value pad = arith::AndIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, kb.index(0), address),
+      kb.index(C::kSwizzleAtomBytes - 1));
+  Value tilesAddress = arith::IndexCastOp::create(
+      b, loc, i64Type, kb.add(address, pad));
+
+  // Every descriptor field but the address is constant: the address of
+  // the stages, (tiles >> 4) masked to its 14 bits, then the offsets.
+  constexpr int64_t kLeadingByteOffset = 16, kStrideByteOffset = 1024;
+  at.descriptorBase = arith::OrIOp::create(
+      b, loc,
+      arith::AndIOp::create(
+          b, loc,
+          arith::ShRUIOp::create(b, loc, tilesAddress, i64(kb, 4)),
+          i64(kb, 0x3FFF)),
+      i64(kb, (kLeadingByteOffset >> 4) << 16 |
+                  (kStrideByteOffset >> 4) << 32 | int64_t(1) << 62));
+
+  if (!c.wgmmaTma) {
+    // Warp w: warpgroup w / 4, rows [16 w, +16) of the block.
+    at.warpgroup = kb.div(ids.warp, 4);
+    at.warpRow = kb.mul(ids.warp, 16);
+    StagePipeline pipeline =
+        getCpAsyncPipeline(kb, c, args, ids, smem, pad, at.m0, at.n0);
+    buildWgmmaConsumer(kb, c, args, ids, at, pipeline);
+    gpu::ReturnOp::create(b, loc);
+    return func;
+  }
+
+  buildTmaPipeline(kb, c, args, ids, at, tilesAddress);
   gpu::ReturnOp::create(b, loc);
   return func;
 }
