@@ -110,7 +110,7 @@ class Driver:
             f"cuModuleGetFunction({kernel})")
         return func
 
-    def tensor_map(self, t, box):
+    def tensor_map(self, t, box, swizzle_bytes):
         """The device address of a TMA tensor map of the row-major 2-D
         tensor `t` for boxes of box = [rows, columns] elements, as
         libqopt_cuda_runtime's qoptTensorMap makes it: swizzled over a box
@@ -121,6 +121,11 @@ class Driver:
         rows, cols = t.shape
         size = t.element_size()
         box_rows, box_cols = box
+        # The swizzle the kernel reads (kernels.json), which the encoding
+        # derives from the bytes of a box row.
+        assert swizzle_bytes == (box_cols * size if box_cols * size in
+                                 CU_TENSOR_MAP_SWIZZLES else 0), \
+            (box, size, swizzle_bytes)
         key = (t.data_ptr(), rows, cols, size, box_rows, box_cols)
         if key not in self.tensor_maps:
             buffer = (ctypes.c_uint8 * (CU_TENSOR_MAP_BYTES +
@@ -180,8 +185,8 @@ class Kernel:
             assert list(t.shape) == a["shape"] and t.is_contiguous(), \
                 (self.name, list(t.shape), a)
         *inputs, y = tensors
-        maps = [ctypes.c_uint64(self.driver.tensor_map(inputs[m["operand"]],
-                                                       m["box"]))
+        maps = [ctypes.c_uint64(self.driver.tensor_map(
+                    inputs[m["operand"]], m["box"], m["swizzle_bytes"]))
                 for m in self.tensor_maps]
         values = [ctypes.c_void_p(t.data_ptr()) for t in inputs] + maps + \
             [ctypes.c_void_p(y.data_ptr())]

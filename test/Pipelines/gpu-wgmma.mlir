@@ -173,14 +173,16 @@
 // TMA-MANIFEST-NEXT: 128,
 // TMA-MANIFEST-NEXT: 128
 // TMA-MANIFEST-NEXT: ],
-// TMA-MANIFEST-NEXT: "operand": 0
+// TMA-MANIFEST-NEXT: "operand": 0,
+// TMA-MANIFEST-NEXT: "swizzle_bytes": 128
 // TMA-MANIFEST-NEXT: },
 // TMA-MANIFEST-NEXT: {
 // TMA-MANIFEST-NEXT: "box": [
 // TMA-MANIFEST-NEXT: 256,
 // TMA-MANIFEST-NEXT: 128
 // TMA-MANIFEST-NEXT: ],
-// TMA-MANIFEST-NEXT: "operand": 1
+// TMA-MANIFEST-NEXT: "operand": 1,
+// TMA-MANIFEST-NEXT: "swizzle_bytes": 128
 // RUN: %ptxas -arch=sm_90a -v %t/tma/qopt_kernels.sm_90a.ptx -o %t/tma.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS --implicit-check-not=injected --implicit-check-not="Performance Loss"
 // The consumers use registers past the 168 a thread of 384 launches with
 // (setmaxnreg took effect).

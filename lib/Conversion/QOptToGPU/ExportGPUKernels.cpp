@@ -129,13 +129,21 @@ struct ExportGPUKernels
       describe(call, cast<SymbolRefAttr>(launch.get("kernel")), dims("grid"),
                dims("block"), smem ? smem.getInt() : 0, types);
       // TMA tensor maps the kernel takes after the inputs: of which input,
-      // and the box (rows, columns).
+      // the box (rows, columns) and the swizzle the kernel reads (the span
+      // of a box row when it is 32, 64 or 128 bytes, as qoptTensorMap
+      // encodes it; 0: none), for launchers that encode their own.
       if (auto maps = launch.getAs<ArrayAttr>("tensor_maps")) {
         llvm::json::Array list;
-        for (auto entry : maps.getAsRange<DenseI64ArrayAttr>())
+        for (auto entry : maps.getAsRange<DenseI64ArrayAttr>()) {
+          auto operand = cast<ShapedType>(types[entry[0]]);
+          int64_t rowBytes =
+              entry[2] * operand.getElementTypeBitWidth() / 8;
+          bool swizzled = rowBytes == 32 || rowBytes == 64 || rowBytes == 128;
           list.push_back(llvm::json::Object{
               {"operand", entry[0]},
-              {"box", llvm::json::Array{entry[1], entry[2]}}});
+              {"box", llvm::json::Array{entry[1], entry[2]}},
+              {"swizzle_bytes", swizzled ? rowBytes : 0}});
+        }
         launches.back().getAsObject()->insert(
             {"tensor_maps", std::move(list)});
       }
