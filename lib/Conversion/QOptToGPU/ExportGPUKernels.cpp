@@ -134,15 +134,15 @@ struct ExportGPUKernels
       // encodes it; 0: none), for launchers that encode their own.
       if (auto maps = launch.getAs<ArrayAttr>("tensor_maps")) {
         llvm::json::Array list;
+        // (The dialect's verifier has checked that each names a 2-D
+        // input of 1-, 2- or 4-byte elements.)
         for (auto entry : maps.getAsRange<DenseI64ArrayAttr>()) {
           auto operand = cast<ShapedType>(types[entry[0]]);
-          int64_t rowBytes =
-              entry[2] * operand.getElementTypeBitWidth() / 8;
-          bool swizzled = rowBytes == 32 || rowBytes == 64 || rowBytes == 128;
+          int64_t rowBytes = entry[2] * operand.getElementTypeBitWidth() / 8;
           list.push_back(llvm::json::Object{
               {"operand", entry[0]},
               {"box", llvm::json::Array{entry[1], entry[2]}},
-              {"swizzle_bytes", swizzled ? rowBytes : 0}});
+              {"swizzle_bytes", qopt::getTensorMapSwizzleBytes(rowBytes)}});
         }
         launches.back().getAsObject()->insert(
             {"tensor_maps", std::move(list)});

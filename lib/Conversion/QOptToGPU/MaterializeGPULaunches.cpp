@@ -24,6 +24,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/IR/Verifier.h"
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_MATERIALIZEGPULAUNCHES
@@ -141,10 +142,16 @@ struct MaterializeGPULaunches
     if (auto maps = launch.getAs<ArrayAttr>("tensor_maps")) {
       SmallVector<Value> mapValues;
       for (auto entry : maps.getAsRange<DenseI64ArrayAttr>()) {
+        // (The result, the last argument after buffer-results-to-out-params,
+        // is not an input.)
+        if (entry[0] >= int64_t(inputs.size()))
+          return func.emitError()
+                 << kGPULaunchAttrName << " 'tensor_maps' names argument "
+                 << entry[0] << ", which is not an input";
         auto op = qopt::GPUTensorMapOp::create(
             b, loc, b.getI64Type(), device[entry[0]],
             b.getDenseI64ArrayAttr({entry[1], entry[2]}));
-        if (failed(op.verify()))
+        if (failed(mlir::verify(op)))
           return failure();
         mapValues.push_back(op);
       }

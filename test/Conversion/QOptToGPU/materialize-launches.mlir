@@ -164,7 +164,7 @@ module attributes {gpu.container_module} {
 
 // A map the buffer cannot have (TMA strides: rows of 16-byte multiples).
 module attributes {gpu.container_module} {
-  // expected-error @below {{'qopt.gpu_tensor_map' op needs rows of a multiple of 16 bytes (TMA strides); got 100}}
+  // expected-error @below {{'qopt.gpu_launch' tensor map of argument 0: needs rows of a multiple of 16 bytes (TMA strides); got 100}}
   func.func private @tma_launch(memref<300x100xi8>, memref<300x256xf16>)
       attributes {qopt.gpu_launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 1, 3, 1>, kernel = @kernels::@tma,
                                      tensor_maps = [array<i64: 0, 128, 64>]}}
@@ -181,3 +181,40 @@ module attributes {gpu.container_module} {
 func.func private @tma_launch(memref<300x512xi8>, memref<300x256xf16>)
     attributes {qopt.gpu_launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 1, 3, 1>, kernel = @kernels::@tma,
                                    tensor_maps = [array<i64: 2, 128, 128>]}}
+
+// -----
+
+// The result (the last argument after buffer-results-to-out-params) is
+// not an input: no map of it.
+module attributes {gpu.container_module} {
+  // expected-error @below {{qopt.gpu_launch 'tensor_maps' names argument 1, which is not an input}}
+  func.func private @tma_launch(memref<300x512xi8>, memref<300x256xf16>)
+      attributes {qopt.gpu_launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 1, 3, 1>, kernel = @kernels::@tma,
+                                     tensor_maps = [array<i64: 1, 128, 64>]}}
+  gpu.module @kernels {
+    gpu.func @tma(%x: memref<300x512xi8>, %ym: i64, %y: memref<300x256xf16>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// expected-error @below {{'qopt.gpu_launch' tensor map of argument 0: needs a box of 2 dimensions of 1 to 256 elements, its rows a multiple of 16 bytes}}
+func.func private @tma_launch(memref<300x512xi8>, memref<300x256xf16>)
+    attributes {qopt.gpu_launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 1, 3, 1>, kernel = @kernels::@tma,
+                                   tensor_maps = [array<i64: 0, 512, 128>]}}
+
+// -----
+
+// expected-error @below {{'qopt.gpu_launch' tensor map of argument 0: needs a static, row-major 2-D buffer of 1-, 2- or 4-byte elements; got 'memref<300x512xindex>'}}
+func.func private @tma_launch(memref<300x512xindex>, memref<300x256xf16>)
+    attributes {qopt.gpu_launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 1, 3, 1>, kernel = @kernels::@tma,
+                                   tensor_maps = [array<i64: 0, 128, 16>]}}
+
+// -----
+
+// expected-error @below {{'qopt.gpu_launch' 'tensor_maps' must be an array of [argument index, box rows, box columns] arrays on a function}}
+func.func private @tma_launch(memref<300x512xi8>, memref<300x256xf16>)
+    attributes {qopt.gpu_launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 1, 3, 1>, kernel = @kernels::@tma,
+                                   tensor_maps = [array<i64: 0, 128>]}}

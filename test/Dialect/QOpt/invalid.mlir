@@ -489,7 +489,7 @@ func.func @matmul_input_zero_point_needs_input_scale(%x: tensor<4x64xf32>, %w: t
 // -----
 
 func.func @tensor_map_rank(%b: memref<4x64x128xi8>) -> i64 {
-  // expected-error @+1 {{needs a row-major 2-D memref of 1-, 2- or 4-byte elements; got 'memref<4x64x128xi8>'}}
+  // expected-error @+1 {{needs a static, row-major 2-D buffer of 1-, 2- or 4-byte elements; got 'memref<4x64x128xi8>'}}
   %m = qopt.gpu_tensor_map %b box [64, 128] : memref<4x64x128xi8>
   return %m : i64
 }
@@ -497,7 +497,7 @@ func.func @tensor_map_rank(%b: memref<4x64x128xi8>) -> i64 {
 // -----
 
 func.func @tensor_map_strided(%b: memref<64x128xi8, strided<[256, 1]>>) -> i64 {
-  // expected-error @+1 {{needs a row-major 2-D memref}}
+  // expected-error @+1 {{needs a static, row-major 2-D buffer}}
   %m = qopt.gpu_tensor_map %b box [64, 128] : memref<64x128xi8, strided<[256, 1]>>
   return %m : i64
 }
@@ -515,5 +515,29 @@ func.func @tensor_map_row_bytes(%b: memref<64x100xi8>) -> i64 {
 func.func @tensor_map_box(%b: memref<512x128xi8>) -> i64 {
   // expected-error @+1 {{needs a box of 2 dimensions of 1 to 256 elements, its rows a multiple of 16 bytes}}
   %m = qopt.gpu_tensor_map %b box [512, 128] : memref<512x128xi8>
+  return %m : i64
+}
+
+// -----
+
+func.func @tensor_map_index_elements(%b: memref<4x16xindex>) -> i64 {
+  // expected-error @+1 {{needs a static, row-major 2-D buffer of 1-, 2- or 4-byte elements; got 'memref<4x16xindex>'}}
+  %m = qopt.gpu_tensor_map %b box [1, 16] : memref<4x16xindex>
+  return %m : i64
+}
+
+// -----
+
+func.func @tensor_map_f64(%b: memref<4x16xf64>) -> i64 {
+  // expected-error @+1 {{needs a static, row-major 2-D buffer of 1-, 2- or 4-byte elements}}
+  %m = qopt.gpu_tensor_map %b box [1, 2] : memref<4x16xf64>
+  return %m : i64
+}
+
+// -----
+
+func.func @tensor_map_empty(%b: memref<0x16xi8>) -> i64 {
+  // expected-error @+1 {{needs a non-empty buffer; got 'memref<0x16xi8>'}}
+  %m = qopt.gpu_tensor_map %b box [1, 16] : memref<0x16xi8>
   return %m : i64
 }

@@ -91,17 +91,26 @@ LogicalResult QOptDialect::verifyOperationAttribute(Operation *op,
     if (Attribute maps = launch.get("tensor_maps")) {
       auto list = dyn_cast<ArrayAttr>(maps);
       auto fn = dyn_cast<FunctionOpInterface>(op);
-      int64_t inputs = fn ? int64_t(fn.getNumArguments()) : 0;
-      bool valid = list && fn;
-      for (Attribute a : list ? list.getValue() : ArrayRef<Attribute>()) {
-        auto entry = dyn_cast<DenseI64ArrayAttr>(a);
-        valid &= entry && entry.size() == 3 && entry[0] >= 0 &&
-                 entry[0] < inputs && entry[1] > 0 && entry[2] > 0;
-      }
-      if (!valid)
+      if (!list || !fn)
         return op->emitError("'qopt.gpu_launch' 'tensor_maps' must be an "
                              "array of [argument index, box rows, box "
-                             "columns] arrays");
+                             "columns] arrays on a function");
+      for (Attribute a : list) {
+        auto entry = dyn_cast<DenseI64ArrayAttr>(a);
+        if (!entry || entry.size() != 3 || entry[0] < 0 ||
+            entry[0] >= int64_t(fn.getNumArguments()))
+          return op->emitError("'qopt.gpu_launch' 'tensor_maps' must be an "
+                               "array of [argument index, box rows, box "
+                               "columns] arrays on a function");
+        // (Once the host code is lowered to LLVM, arguments are no longer
+        // shaped: nothing to check then.)
+        auto type = dyn_cast<ShapedType>(fn.getArgumentTypes()[entry[0]]);
+        std::string error =
+            type ? getTensorMapError(type, {entry[1], entry[2]}) : "";
+        if (!error.empty())
+          return op->emitError("'qopt.gpu_launch' tensor map of argument ")
+                 << entry[0] << ": " << error;
+      }
     }
     return success();
   }

@@ -8,6 +8,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 using namespace mlir::qopt;
@@ -495,27 +496,45 @@ LogicalResult ObserveOp::verify() {
   return success();
 }
 
-LogicalResult GPUTensorMapOp::verify() {
-  MemRefType type = getBuffer().getType();
-  unsigned bits = type.getElementTypeBitWidth();
-  if (type.getRank() != 2 || !type.getLayout().isIdentity() ||
-      (bits != 8 && bits != 16 && bits != 32))
-    return emitOpError("needs a row-major 2-D memref of 1-, 2- or 4-byte "
-                       "elements; got ")
-           << type;
+std::string mlir::qopt::getTensorMapError(ShapedType type,
+                                          ArrayRef<int64_t> box) {
+  std::string error;
+  llvm::raw_string_ostream os(error);
+  auto memref = dyn_cast<MemRefType>(type);
+  Type elem = type.getElementType();
+  unsigned bits = elem.isIntOrFloat() ? elem.getIntOrFloatBitWidth() : 0;
+  if (!type.hasRank() || type.getRank() != 2 || !type.hasStaticShape() ||
+      (memref && !memref.getLayout().isIdentity()) ||
+      (bits != 8 && bits != 16 && bits != 32)) {
+    os << "needs a static, row-major 2-D buffer of 1-, 2- or 4-byte "
+          "elements; got '"
+       << type << "'";
+    return error;
+  }
   int64_t elementBytes = bits / 8;
-  // TMA: global row strides and box rows in multiples of 16 bytes, at
-  // most 256 elements a box dimension.
-  if (type.getDimSize(1) * elementBytes % 16 != 0)
-    return emitOpError("needs rows of a multiple of 16 bytes (TMA strides); "
-                       "got ")
-           << type.getDimSize(1) * elementBytes;
-  ArrayRef<int64_t> box = getBox();
+  // TMA: a non-empty tensor, global row strides and box rows in multiples
+  // of 16 bytes, at most 256 elements a box dimension.
+  if (type.getNumElements() == 0) {
+    os << "needs a non-empty buffer; got '" << type << "'";
+    return error;
+  }
+  if (type.getDimSize(1) * elementBytes % 16 != 0) {
+    os << "needs rows of a multiple of 16 bytes (TMA strides); got "
+       << type.getDimSize(1) * elementBytes;
+    return error;
+  }
   if (box.size() != 2 ||
       llvm::any_of(box, [](int64_t d) { return d < 1 || d > 256; }) ||
       box[1] * elementBytes % 16 != 0)
-    return emitOpError("needs a box of 2 dimensions of 1 to 256 elements, "
-                       "its rows a multiple of 16 bytes");
+    os << "needs a box of 2 dimensions of 1 to 256 elements, its rows a "
+          "multiple of 16 bytes";
+  return error;
+}
+
+LogicalResult GPUTensorMapOp::verify() {
+  std::string error = getTensorMapError(getBuffer().getType(), getBox());
+  if (!error.empty())
+    return emitOpError(error);
   return success();
 }
 

@@ -49,9 +49,26 @@ FailureOr<SmallVector<int64_t>> getBlockSizes(ArrayRef<int64_t> dataShape,
 std::string getLocationName(Location loc);
 
 /// The attribute of a launch function of convert-qopt-matmul-to-gpu: a
-/// dictionary with the `kernel` symbol and 3-D `grid` and `block` arrays
+/// dictionary with the `kernel` symbol and 3-D `grid` and `block` arrays,
+/// and optionally `dynamic_shared_memory`, `resident` and `tensor_maps`
 /// (checked by the dialect's attribute verifier).
 constexpr StringLiteral kGPULaunchAttrName = "qopt.gpu_launch";
+
+/// Why a TMA tensor map of a buffer of `type` cannot load boxes of `box` =
+/// [rows, columns] elements (empty if it can): the buffer must be 2-D,
+/// row-major, of 1-, 2- or 4-byte elements, non-empty, its rows a multiple
+/// of 16 bytes; the box 2-D, 1 to 256 elements a dimension, its rows a
+/// multiple of 16 bytes. Shared by qopt.gpu_tensor_map and the
+/// `tensor_maps` of qopt.gpu_launch.
+std::string getTensorMapError(ShapedType type, ArrayRef<int64_t> box);
+
+/// The swizzle a tensor map of boxes `boxRowBytes` bytes wide loads with:
+/// the span of a box row when it is 32, 64 or 128 bytes, else 0 (none).
+inline int64_t getTensorMapSwizzleBytes(int64_t boxRowBytes) {
+  return boxRowBytes == 32 || boxRowBytes == 64 || boxRowBytes == 128
+             ? boxRowBytes
+             : 0;
+}
 
 } // namespace mlir::qopt
 
