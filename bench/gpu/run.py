@@ -118,6 +118,9 @@ class Driver:
         zeros, L2 lines of 256 bytes. Encoded and uploaded once for each
         buffer, shape and box, so that calls over rotating operand sets
         find theirs (a map depends on nothing else)."""
+        if not hasattr(self.lib, "cuTensorMapEncodeTiled"):
+            raise RuntimeError("this CUDA driver has no cuTensorMapEncodeTiled"
+                               " (TMA kernels need a CUDA 12 driver)")
         rows, cols = t.shape
         size = t.element_size()
         box_rows, box_cols = box

@@ -78,7 +78,8 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
   let description = [{
     Replaces each `qopt.matmul` that a GPU kernel family supports by a call
     of a private launch function, declared with a `qopt.gpu_launch`
-    attribute (kernel, grid, block, dynamic_shared_memory if any), whose body
+    attribute (kernel, grid, block; dynamic_shared_memory, resident operands
+    and TMA tensor_maps where the kernel has them), whose body
     `qopt-materialize-gpu-launches` writes after bufferization. The kernels
     are `gpu.func`s in one `gpu.module @qopt_kernels` built from `arith`,
     `vector`, `memref`, `scf`, `gpu` and `nvgpu` ops. Products of equal
@@ -120,8 +121,8 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
       split-K across warps. With `wgmma` (every chip `sm_90a`; `N` a multiple of
       `wgmma-tile-n`, `K` of 128): 128 × `wgmma-tile-n` block tiles, two
       warpgroups issuing `wgmma.mma_async.m64nNk32` on operands in shared
-      memory with the 128-byte swizzle, `wgmma-stages` `cp.async` stages in
-      dynamic shared memory (`dynamic_shared_memory` in the launch
+      memory with the 128-byte swizzle, `wgmma-stages` stages in dynamic
+      shared memory (`dynamic_shared_memory` in the launch
       attribute). With `wgmma-tma` as well, a producer warpgroup loads the
       tiles with TMA and the launch passes tensor maps of `Xq` and `Wq`
       (`tensor_maps` in the launch attribute).
@@ -305,7 +306,9 @@ def ExportGPUKernels : Pass<"qopt-export-gpu-kernels", "::mlir::ModuleOp"> {
           "binary": "qopt_kernels", "kernel": "qopt_gemv_i4_...",
           "grid": [256, 1, 1], "block": [256, 1, 1],
           "dynamic_shared_memory": 0,
-          "arguments": [ {"shape": [1, 4096], "type": "f16"}, ... ]
+          "arguments": [ {"shape": [1, 4096], "type": "f16"}, ... ],
+          "tensor_maps": [ {"operand": 0, "box": [128, 128],
+                            "swizzle_bytes": 128}, ... ]
         }
       ],
       "binaries": [
@@ -316,7 +319,11 @@ def ExportGPUKernels : Pass<"qopt-export-gpu-kernels", "::mlir::ModuleOp"> {
     ```
 
     Kernels take their memref arguments as bare device pointers, in the
-    listed order (the result last). Run it after `gpu-module-to-binary`
+    listed order (the result last); a kernel that loads by TMA (the launch
+    lists `tensor_maps`, only then) also takes, after the inputs and before
+    the result, the 64-bit device address of a `CUtensorMap` of each listed
+    input, encoded for that box with the listed swizzle (as the runtime's
+    `qoptTensorMap` does). Run it after `gpu-module-to-binary`
     and before the host lowering (`qopt-gpu-pipeline{kernels-dir=...}`
     does).
   }];

@@ -503,7 +503,8 @@ struct ConvertQOptMatmulToGPU
     };
     // How a GEMV that can read tiles (weight-only, 8-bit) reads W: a
     // constant weight in tiles, permuted here (constants this cannot read,
-    // behind a reshape, keep rows); the caller's weight in tiles with
+    // neither a dense attribute nor a blob, keep rows); the caller's weight
+    // in tiles with
     // weight-layout=tiles. Tiles (measured on an H100, docs/perf/gpu.md:
     // the weight-only GEMV 12 % faster for INT4, 27 % for INT8 at
     // N = K = 8192) come with streaming loads (11 % more there; 3 % slower
