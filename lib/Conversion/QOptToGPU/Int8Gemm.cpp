@@ -166,8 +166,7 @@ mlir::qopt::gpu_kernels::getInt8GemmArgumentTypes(MLIRContext *ctx,
   if (c.xZeroPoint)
     types.append({MemRefType::get(c.xScaleShape, b.getI8Type()),
                   MemRefType::get({c.n}, b.getI32Type())});
-  for (size_t i = 0, e = c.tensorMaps().size(); i < e; ++i)
-    types.push_back(b.getI64Type());
+  types.append(c.tensorMaps().size(), b.getI64Type());
   types.push_back(MemRefType::get({c.m, c.n}, c.outType));
   return types;
 }

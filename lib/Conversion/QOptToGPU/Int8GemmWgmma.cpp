@@ -251,7 +251,7 @@ static void buildWgmmaConsumer(KernelBuilder &kb, const C &c,
 /// The cp.async pipeline: every thread copies its share of step s + S - 2
 /// once step s's tiles landed and step s - 2's wgmmas retired everywhere
 /// (one barrier a step).
-static StagePipeline getCpAsyncPipeline(KernelBuilder &kb, const C &c,
+static StagePipeline buildCpAsyncPipeline(KernelBuilder &kb, const C &c,
                                         const Int8GemmArguments &args,
                                         const ThreadIds &ids, Value smem,
                                         Value pad, Value m0, Value n0) {
@@ -353,8 +353,9 @@ static_assert(128 * kProducerRegisters + 256 * kConsumerRegisters <=
 /// the tiles at `tilesAddress` (shared memory, 1 KiB aligned).
 static void buildTmaPipeline(KernelBuilder &kb, const C &c,
                              const Int8GemmArguments &args,
-                             const ThreadIds &ids, ConsumerPlace at,
+                             const ThreadIds &ids, const ConsumerPlace &block,
                              Value tilesAddress) {
+  ConsumerPlace at = block; // the consumers' warps filled in below
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
   MLIRContext *ctx = b.getContext();
@@ -577,7 +578,7 @@ mlir::qopt::gpu_kernels::buildInt8GemmWgmma(OpBuilder &b, Location loc,
     at.warpgroup = kb.div(ids.warp, 4);
     at.warpRow = kb.mul(ids.warp, 16);
     StagePipeline pipeline =
-        getCpAsyncPipeline(kb, c, args, ids, smem, pad, at.m0, at.n0);
+        buildCpAsyncPipeline(kb, c, args, ids, smem, pad, at.m0, at.n0);
     buildWgmmaConsumer(kb, c, args, ids, at, pipeline);
     gpu::ReturnOp::create(b, loc);
     return func;

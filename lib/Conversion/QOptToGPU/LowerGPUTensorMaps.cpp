@@ -13,6 +13,7 @@
 #include "quant-opt/Dialect/QOpt/IR/QOpt.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/FunctionCallUtils.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
@@ -39,14 +40,11 @@ struct LowerGPUTensorMaps
     Type i64 = IntegerType::get(ctx, 64);
     // An llvm.func, not a func.func: the host pipeline requests C wrappers
     // (_mlir_ciface_) for every func.func, declarations included.
-    auto runtime = module.lookupSymbol<LLVM::LLVMFuncOp>(kTensorMapFn);
-    if (!runtime) {
-      auto b = OpBuilder::atBlockBegin(module.getBody());
-      runtime = LLVM::LLVMFuncOp::create(
-          b, module.getLoc(), kTensorMapFn,
-          LLVM::LLVMFunctionType::get(i64,
-                                      {ptrType, i64, i64, i64, i64, i64}));
-    }
+    OpBuilder declare(ctx);
+    FailureOr<LLVM::LLVMFuncOp> runtime = LLVM::lookupOrCreateFn(
+        declare, module, kTensorMapFn, {ptrType, i64, i64, i64, i64, i64}, i64);
+    if (failed(runtime))
+      return signalPassFailure();
     for (GPUTensorMapOp op : maps) {
       OpBuilder b(op);
       Location loc = op.getLoc();
@@ -62,7 +60,7 @@ struct LowerGPUTensorMaps
       ArrayRef<int64_t> box = op.getBox();
       Value map =
           LLVM::CallOp::create(
-              b, loc, runtime,
+              b, loc, *runtime,
               ValueRange{address, constant(type.getDimSize(0)),
                          constant(type.getDimSize(1)),
                          constant(type.getElementTypeBitWidth() / 8),

@@ -21,6 +21,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/FunctionCallUtils.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/SymbolTable.h"
@@ -194,21 +195,18 @@ struct MaterializeGPULaunches
     auto ptrType = LLVM::LLVMPointerType::get(ctx);
     // An llvm.func, not a func.func: the host pipeline requests C wrappers
     // (_mlir_ciface_) for every func.func, declarations included.
-    auto module = func->getParentOfType<ModuleOp>();
-    auto runtime = module.lookupSymbol<LLVM::LLVMFuncOp>(kDeviceConstantFn);
-    if (!runtime) {
-      OpBuilder mb(func);
-      runtime = LLVM::LLVMFuncOp::create(
-          mb, loc, kDeviceConstantFn,
-          LLVM::LLVMFunctionType::get(ptrType, {ptrType, mb.getI64Type()}));
-    }
+    FailureOr<LLVM::LLVMFuncOp> runtime = LLVM::lookupOrCreateFn(
+        b, func->getParentOfType<ModuleOp>(), kDeviceConstantFn,
+        {ptrType, b.getI64Type()}, ptrType);
+    if (failed(runtime))
+      return failure();
     int64_t bits = t.getNumElements() * t.getElementTypeBitWidth();
     Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, host);
     Value base64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), base);
     Value address = LLVM::IntToPtrOp::create(b, loc, ptrType, base64);
     Value bytes = arith::ConstantIntOp::create(b, loc, (bits + 7) / 8, 64);
     Value device =
-        LLVM::CallOp::create(b, loc, runtime, ValueRange{address, bytes})
+        LLVM::CallOp::create(b, loc, *runtime, ValueRange{address, bytes})
             .getResult();
     LLVMTypeConverter converter(ctx);
     Value descriptor =

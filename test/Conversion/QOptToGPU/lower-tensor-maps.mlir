@@ -2,7 +2,8 @@
 // RUN: quant-opt %s --gpu-async-region --qopt-lower-gpu-tensor-maps | FileCheck %s --check-prefix=ASYNC
 
 // qopt.gpu_tensor_map becomes a call of the runtime's qoptTensorMap(base,
-// rows, columns, element bytes, box rows, box columns), declared once.
+// rows, columns, element bytes, box rows, box columns), declared once (the
+// module's declaration is reused).
 // CHECK:       llvm.func @qoptTensorMap(!llvm.ptr, i64, i64, i64, i64, i64) -> i64
 // CHECK-NOT:   llvm.func @qoptTensorMap
 // CHECK-LABEL: func.func @launch
@@ -17,6 +18,11 @@
 // CHECK:         %[[XM:.*]] = llvm.call @qoptTensorMap(%[[XP]], %[[C300]], %[[C512]], %[[C1]], %[[C128]], %{{.*}})
 // CHECK:         %[[WM:.*]] = llvm.call @qoptTensorMap(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}})
 // CHECK:         gpu.launch_func @kernels::@k {{.*}} args(%[[X]] : memref<300x512xi8>, %{{.*}} : memref<256x512xi8>, %[[XM]] : i64, %[[WM]] : i64, %{{.*}} : memref<300x256xf16>)
+// 2-byte elements (f16): 64 rows x 32 elements a box.
+// CHECK-DAG:     %[[C2:.*]] = arith.constant 2 : i64
+// CHECK-DAG:     %[[C64:.*]] = arith.constant 64 : i64
+// CHECK-DAG:     %[[C32:.*]] = arith.constant 32 : i64
+// CHECK:         llvm.call @qoptTensorMap(%{{.*}}, %{{.*}}, %{{.*}}, %[[C2]], %[[C64]], %[[C32]])
 // CHECK-NOT:     qopt.gpu_tensor_map
 
 // The op is pure, so gpu-async-region keeps the copies, the maps and the
@@ -31,6 +37,7 @@
 // ASYNC:         gpu.launch_func async
 // ASYNC:         gpu.wait [
 module attributes {gpu.container_module} {
+  llvm.func @qoptTensorMap(!llvm.ptr, i64, i64, i64, i64, i64) -> i64
   func.func @launch(%xh: memref<300x512xi8>, %w: memref<256x512xi8>, %yh: memref<300x256xf16>) {
     %x = gpu.alloc () : memref<300x512xi8>
     gpu.memcpy %x, %xh : memref<300x512xi8>, memref<300x512xi8>
@@ -41,10 +48,13 @@ module attributes {gpu.container_module} {
     gpu.launch_func @kernels::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
         args(%x : memref<300x512xi8>, %w : memref<256x512xi8>, %xm : i64, %wm : i64, %y : memref<300x256xf16>)
     gpu.memcpy %yh, %y : memref<300x256xf16>, memref<300x256xf16>
+    %ym = qopt.gpu_tensor_map %y box [64, 32] : memref<300x256xf16>
+    llvm.call @use(%ym) : (i64) -> ()
     gpu.dealloc %x : memref<300x512xi8>
     gpu.dealloc %y : memref<300x256xf16>
     return
   }
+  llvm.func @use(i64)
   gpu.module @kernels {
     gpu.func @k(%x: memref<300x512xi8>, %w: memref<256x512xi8>, %xm: i64, %wm: i64, %y: memref<300x256xf16>) kernel {
       gpu.return
