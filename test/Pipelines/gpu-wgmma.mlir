@@ -215,6 +215,14 @@
 // TMA-HOST-NOT: llvm.call @mgpuStreamSynchronize
 // TMA-HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @qopt_kernels::@qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4_tma {{.*}} args({{.*}} : i64, {{.*}} : i64, {{.*}} : !llvm.ptr)
 // TMA-HOST: llvm.call @mgpuStreamSynchronize
+// FP8 codes, and ui8 activations with a resident (constant) weight: the
+// maps of the bytes they are viewed as (the weight's of its device copy).
+// TMA-HOST-LABEL: llvm.func @qopt_gemm_e4m3_bf16_m128n256k256_sxt_swt_wg128s6_tma_launch(
+// TMA-HOST-COUNT-2: llvm.call @qoptTensorMap
+// TMA-HOST-LABEL: llvm.func @qopt_gemm_u8s8z_f16_m256n256k512_sxr_swt_wg256s4_tma_launch_c1_c3_c5(
+// TMA-HOST: llvm.call @qoptDeviceConstant
+// TMA-HOST: llvm.call @qoptTensorMap
+// TMA-HOST: llvm.call @qoptTensorMap
 // RUN: not quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma-tma=1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=TMA-ALONE
 // TMA-ALONE: error: wgmma-tma loads the wgmma GEMM's tiles: it needs wgmma
 

@@ -315,7 +315,9 @@ def QOpt_GPUTensorMapOp : QOpt_Op<"gpu_tensor_map", [Pure]> {
     `qoptTensorMap` in `libqopt_cuda_runtime`, which encodes a map once per
     address, shape and box and returns the same device copy afterwards.
     The op is therefore pure, which lets `gpu-async-region` leave it
-    between the operations of one stream instead of synchronising there.
+    between the operations of one stream instead of synchronising there
+    (its first evaluation for a buffer waits for the map's upload; hoisting
+    or dropping it, as a pure op may be, changes nothing else).
 
     ```mlir
     %map = qopt.gpu_tensor_map %x box [128, 128] : memref<4096x8192xi8>
