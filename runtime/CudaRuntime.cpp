@@ -25,6 +25,7 @@
 #include <map>
 #include <mutex>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -223,8 +224,32 @@ QOPT_EXPORT void *mgpuModuleLoadJIT(void *data, int optLevel) {
   return module;
 }
 
+namespace {
+
+/// The dynamic shared memory each kernel has been opted into beyond the
+/// default 48 KiB, so that a launch asks the driver only once per kernel
+/// (cuFuncSetAttribute takes the driver's lock: about a microsecond, a
+/// tenth of a decode-sized launch).
+struct SharedMemoryOptIns {
+  std::mutex mutex;
+  std::unordered_map<CUfunction, int32_t> bytes;
+};
+
+SharedMemoryOptIns &sharedMemoryOptIns() {
+  static SharedMemoryOptIns optIns;
+  return optIns;
+}
+
+} // namespace
+
 QOPT_EXPORT void mgpuModuleUnload(void *module) {
   const Driver &d = driver();
+  // Its functions' handles may be reused by a module loaded later.
+  {
+    SharedMemoryOptIns &optIns = sharedMemoryOptIns();
+    std::lock_guard<std::mutex> lock(optIns.mutex);
+    optIns.bytes.clear();
+  }
   CUresult result = d.cuModuleUnload(static_cast<CUmodule>(module));
   // Host code unloads its modules from a global destructor; at process exit
   // the driver may already have shut down, and the module is gone with it.
@@ -252,10 +277,18 @@ QOPT_EXPORT void mgpuLaunchKernel(void *function, intptr_t gridX,
                                   size_t /*paramsCount*/) {
   const Driver &d = driver();
   auto f = static_cast<CUfunction>(function);
-  // Beyond 48 KiB, dynamic shared memory must be opted into per kernel.
-  if (smem > 48 * 1024)
-    CHECK(d, cuFuncSetAttribute(
-                 f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem));
+  // Beyond 48 KiB, dynamic shared memory must be opted into per kernel
+  // (once: the attribute stays set).
+  if (smem > 48 * 1024) {
+    SharedMemoryOptIns &optIns = sharedMemoryOptIns();
+    std::lock_guard<std::mutex> lock(optIns.mutex);
+    int32_t &optedIn = optIns.bytes[f];
+    if (optedIn < smem) {
+      CHECK(d, cuFuncSetAttribute(
+                   f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem));
+      optedIn = smem;
+    }
+  }
   CHECK(d, cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, blockZ,
                           smem, asStream(stream), params, extra));
 }

@@ -106,6 +106,20 @@ CUresult cuMemFree_v2(unsigned long long ptr) {
   return outcome("cuMemFree_v2");
 }
 
+// One handle per kernel name (the runtime keeps per-kernel state).
+CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
+  static char names[64][128], handles[64];
+  static int count;
+  int i = 0;
+  while (i < count && strncmp(names[i], name, sizeof(names[i]) - 1))
+    ++i;
+  if (i == count && count < 64)
+    snprintf(names[count++], sizeof(names[0]), "%s", name);
+  *function = &handles[i % 64];
+  (void)module;
+  return outcome("cuModuleGetFunction");
+}
+
 // FAKE_CUDA_TRACE_LAUNCHES=1: launches and attributes, for FileCheck.
 CUresult cuFuncSetAttribute(void *function, int attribute, int value) {
   if (getenv("FAKE_CUDA_TRACE_LAUNCHES"))
@@ -153,7 +167,6 @@ FAKE(cuCtxSetCurrent)
 FAKE(cuModuleLoadData)
 FAKE(cuModuleLoadDataEx)
 FAKE(cuModuleUnload)
-FAKE(cuModuleGetFunction)
 FAKE(cuStreamDestroy_v2)
 FAKE(cuStreamSynchronize)
 FAKE(cuStreamWaitEvent)
