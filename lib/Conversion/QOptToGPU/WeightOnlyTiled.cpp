@@ -210,7 +210,9 @@ mlir::qopt::gpu_kernels::buildWeightOnlyTiled(OpBuilder &b, Location loc,
           if (c.outType != f32)
             out = arith::TruncFOp::create(
                 b, loc, VectorType::get({2}, c.outType), out);
-          vector::StoreOp::create(b, loc, out, y, ValueRange{m, n});
+          // The pair (n even) as one 4-byte store (8 for f32).
+          kb.storeVector(out, y, {m, n},
+                         2 * c.outType.getIntOrFloatBitWidth() / 8);
         }
         scf::YieldOp::create(b, loc);
       });
