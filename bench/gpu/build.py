@@ -94,14 +94,20 @@ func.func @{name}(%x: {xt}, %sw: tensor<{n}x1xf32>, %sx: {st},
 """
 
 
-def fp8_function(m, n, k):
-    """FP8 E4M3 x E4M3 with per-row scales on both sides."""
-    name = f"w8a8fp8_e4m3_m{m}_n{n}_k{k}"
-    f8 = "f8E4M3FN"
-    types = (f"tensor<{m}x{k}x{f8}>, tensor<{n}x{k}x{f8}>, "
+# The FP8 pairs of the table ("act": X's format, then W's where it differs).
+FP8_PAIRS = {"e4m3": ("f8E4M3FN", "f8E4M3FN"),
+             "e4m3e5m2": ("f8E4M3FN", "f8E5M2")}
+
+
+def fp8_function(act, m, n, k):
+    """FP8 x FP8 (E4M3 x E4M3, or E4M3 x E5M2 weights) with per-row scales
+    on both sides."""
+    name = f"w8a8fp8_{act}_m{m}_n{n}_k{k}"
+    fx, fw = FP8_PAIRS[act]
+    types = (f"tensor<{m}x{k}x{fx}>, tensor<{n}x{k}x{fw}>, "
              f"tensor<{n}x1xf32>, tensor<{m}x1xf32>")
     return name, f"""
-func.func @{name}(%x: tensor<{m}x{k}x{f8}>, %w: tensor<{n}x{k}x{f8}>,
+func.func @{name}(%x: tensor<{m}x{k}x{fx}>, %w: tensor<{n}x{k}x{fw}>,
                   %sw: tensor<{n}x1xf32>, %sx: tensor<{m}x1xf32>) -> tensor<{m}x{n}xf16> {{
   %y = qopt.matmul %x, %w, %sw input_scale(%sx) {{acc_type = f32}}
       : ({types}) -> tensor<{m}x{n}xf16>
@@ -114,7 +120,7 @@ def case_function(family, act, m, n, k):
     if family == "w8a8":
         return w8a8_function(m, n, k)
     if family == "w8a8fp8":
-        return fp8_function(m, n, k)
+        return fp8_function(act, m, n, k)
     if family in ("w8a8u8", "w8a8z"):
         return w8a8_zero_function(family, m, n, k)
     storage, packed, group, zero = FAMILIES[family]
@@ -179,6 +185,9 @@ def table_cases():
     # FP8 x FP8 (on sm_90a mma.sync FP8 runs as f16 HMMA: docs/passes/gpu.md).
     for m in (256, 4096):
         yield ("w8a8fp8", "e4m3", m, 8192, 8192)
+    # A mixed pair (E5M2 weights): the other operand types of the same
+    # instructions.
+    yield ("w8a8fp8", "e4m3e5m2", 256, 8192, 8192)
 
 
 # --shrink and --format (bench/gpu/cpu_check.py's test builds small

@@ -312,8 +312,12 @@ def eight_bit_product(kernel, family, tensors, swap_scales):
         w = untile(w)
     assert sx.dtype == torch.float32 and sw.dtype == torch.float32
     if family == "w8a8fp8":
+        # The case's formats, from its name (independently of run.py).
+        act = kernel.function.split("_")[1]
+        w_type = {"e4m3": torch.float8_e4m3fn,
+                  "e4m3e5m2": torch.float8_e5m2}[act]
         acc = x.view(torch.float8_e4m3fn).double() @ \
-            w.view(torch.float8_e4m3fn).double().t()
+            w.view(w_type).double().t()
     else:
         assert x.dtype == torch.int8 and w.dtype == torch.int8
         unsigned = family == "w8a8u8"

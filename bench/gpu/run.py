@@ -333,22 +333,28 @@ def describe_mismatch(y, ref, bad):
 FP8_CASES = {}
 
 
-def make_fp8_case(m, n, k, gen):
-    """E4M3 codes on both sides (normal values spread over the format's
-    range), per-row scales; the reference product in f64 (products of FP8
-    values are exact there). One case a shape, kept for the other builds of
-    that shape: the two f64 products of M = 4096, N = K = 8192 take
-    seconds."""
-    if (m, n, k) not in FP8_CASES:
-        FP8_CASES[(m, n, k)] = new_fp8_case(m, n, k, gen)
-    return FP8_CASES[(m, n, k)]
+# The FP8 pairs of bench/gpu/build.py's cases: X's format, W's.
+FP8_TYPES = {"e4m3": (torch.float8_e4m3fn, torch.float8_e4m3fn),
+             "e4m3e5m2": (torch.float8_e4m3fn, torch.float8_e5m2)}
 
 
-def new_fp8_case(m, n, k, gen):
-    def codes(rows):
+def make_fp8_case(act, m, n, k, gen):
+    """FP8 codes (`act`: E4M3 on both sides, or E5M2 weights; normal values
+    spread over E4M3's range), per-row scales; the reference product in f64
+    (products of FP8 values are exact there). One case a shape and pair,
+    kept for the other builds of it: the two f64 products of M = 4096,
+    N = K = 8192 take seconds."""
+    if (act, m, n, k) not in FP8_CASES:
+        FP8_CASES[(act, m, n, k)] = new_fp8_case(act, m, n, k, gen)
+    return FP8_CASES[(act, m, n, k)]
+
+
+def new_fp8_case(act, m, n, k, gen):
+    def codes(rows, dtype):
         v = torch.randn(rows, k, generator=gen, device="cuda") * 16
-        return v.clamp(-448, 448).to(torch.float8_e4m3fn)
-    x, w = codes(m), codes(n)
+        return v.clamp(-448, 448).to(dtype)
+    x_type, w_type = FP8_TYPES[act]
+    x, w = codes(m, x_type), codes(n, w_type)
     sx = torch.rand(m, 1, generator=gen, device="cuda") * 0.02 + 0.005
     sw = torch.rand(n, 1, generator=gen, device="cuda") * 0.002 + 0.0005
     exact = x.double() @ w.double().t()
@@ -520,8 +526,8 @@ def bench_w8a8(kernel, m, n, k, runs, l2, bw, gen):
     return ok, ratio, ours, moved / bw * 1e6, int_mm
 
 
-def bench_fp8(kernel, m, n, k, runs, l2, bw, gen):
-    x, w, sx, sw, exact, bound = make_fp8_case(m, n, k, gen)
+def bench_fp8(kernel, act, m, n, k, runs, l2, bw, gen):
+    x, w, sx, sw, exact, bound = make_fp8_case(act, m, n, k, gen)
     sx = as_argument(kernel, 2, sx)
     y = torch.empty((m, n), dtype=torch.float16, device="cuda")
     ours, moved = run_and_time(
@@ -674,7 +680,7 @@ def main():
                 kernel, family == "w8a8u8", m, n, k, args.runs, l2, bw, gen)
         elif family == "w8a8fp8":
             baseline8 = "torch._scaled_mm fp8"
-            ok, ratio, ours, floor, int_mm = bench_fp8(kernel, m, n, k,
+            ok, ratio, ours, floor, int_mm = bench_fp8(kernel, act, m, n, k,
                                                        args.runs, l2, bw, gen)
         else:
             ok, ratio, ours, floor = bench_kernel(kernel, case, args.runs, l2,
