@@ -392,7 +392,7 @@ void mlir::qopt::gpu_kernels::storeInt8GemmOutputs(
         Value out = finishInt8Sums(kb, c, sums, rowZero,
                                    rowZero ? columnSums[nt] : Value(), scales);
         // Columns n, n + 1 with n even: aligned to the pair.
-        kb.storeVector(out, y, {m, n}, 2 * c.outType.getIntOrFloatBitWidth() / 8);
+        kb.storeVector(out, y, {m, n});
       }
     }
   }

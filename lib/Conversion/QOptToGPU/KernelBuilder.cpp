@@ -52,10 +52,12 @@ Value KernelBuilder::loadVector(Value memref, ValueRange indices,
                                 llvm::MaybeAlign(alignment));
 }
 
-void KernelBuilder::storeVector(Value value, Value memref, ValueRange indices,
-                                int64_t alignment) {
+void KernelBuilder::storeVector(Value value, Value memref,
+                                ValueRange indices) {
+  auto type = cast<VectorType>(value.getType());
+  int64_t bytes = type.getNumElements() * type.getElementTypeBitWidth() / 8;
   vector::StoreOp::create(b, loc, value, memref, indices,
-                          /*nontemporal=*/false, llvm::MaybeAlign(alignment));
+                          /*nontemporal=*/false, llvm::MaybeAlign(bytes));
 }
 
 Value KernelBuilder::inlinePtx(Type resultType, ValueRange operands,

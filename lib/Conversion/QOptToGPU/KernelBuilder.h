@@ -60,10 +60,10 @@ public:
   Value loadVector(Value memref, ValueRange indices, int64_t size,
                    int64_t alignment);
 
-  /// Stores the vector `value` at `indices` with the given byte alignment
-  /// (a pair of f16 aligned to 4 bytes is one st.global.b32).
-  void storeVector(Value value, Value memref, ValueRange indices,
-                   int64_t alignment);
+  /// Stores the vector `value` at `indices`, which the caller guarantees to
+  /// be aligned to the vector's size: one store instruction (a pair of f16
+  /// is one st.global.b32, of f32 one st.global.v2.f32).
+  void storeVector(Value value, Value memref, ValueRange indices);
 
   /// Inline PTX `ptx` without side effects, with GCC-style `constraints`;
   /// one result of `resultType` (a literal struct for several registers).

@@ -504,11 +504,10 @@ struct ConvertQOptMatmulToGPU
     // How a GEMV that can read tiles (weight-only, 8-bit) reads W: a
     // constant weight in tiles, permuted here (constants this cannot read,
     // neither a dense attribute nor a blob, keep rows); the caller's weight
-    // in tiles with
-    // weight-layout=tiles. Tiles (measured on an H100, docs/perf/gpu.md:
-    // the weight-only GEMV 12 % faster for INT4, 27 % for INT8 at
-    // N = K = 8192) come with streaming loads (11 % more there; 3 % slower
-    // on rows, so never there). Returns the tiled constant, if any.
+    // in tiles with weight-layout=tiles. Tiles (measured on an H100,
+    // docs/perf/gpu.md: the weight-only GEMV 12 % faster for INT4, 27 % for
+    // INT8 at N = K = 8192) come with streaming loads (11 % more there; 3 %
+    // slower on rows, so never there). Returns the tiled constant, if any.
     auto chooseWeightRead = [&](bool &tiledWeights, bool &streaming,
                                 bool readsTiles) -> Value {
       tiledWeights = streaming = false;

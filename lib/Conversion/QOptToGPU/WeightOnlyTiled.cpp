@@ -211,8 +211,7 @@ mlir::qopt::gpu_kernels::buildWeightOnlyTiled(OpBuilder &b, Location loc,
             out = arith::TruncFOp::create(
                 b, loc, VectorType::get({2}, c.outType), out);
           // The pair (n even) as one 4-byte store (8 for f32).
-          kb.storeVector(out, y, {m, n},
-                         2 * c.outType.getIntOrFloatBitWidth() / 8);
+          kb.storeVector(out, y, {m, n});
         }
         scf::YieldOp::create(b, loc);
       });
