@@ -469,25 +469,6 @@ size_t tensorMapElementBytes(CUtensorMapDataType type) {
   return bytes[index];
 }
 
-/// A device copy of `map`, complete when this returns (the copy is from
-/// pageable memory, which may still be in flight on return otherwise).
-/// Never freed.
-CUdeviceptr uploadTensorMap(const Driver &d, const CUtensorMap &map) {
-  CUdeviceptr deviceMap = 0;
-  CHECK(d, cuMemAlloc(&deviceMap, sizeof(map)));
-  CHECK(d, cuMemcpyHtoD(deviceMap, &map, sizeof(map)));
-  CHECK(d, cuCtxSynchronize());
-  return deviceMap;
-}
-
-const Driver &tensorMapDriver() {
-  const Driver &d = driver();
-  if (!d.cuTensorMapEncodeTiled)
-    fatal("the CUDA driver lacks cuTensorMapEncodeTiled (TMA needs a CUDA 12 "
-          "driver)");
-  return d;
-}
-
 } // namespace
 
 /// Encodes a TMA descriptor for a ranked memref (its descriptor
@@ -504,7 +485,10 @@ QOPT_EXPORT void *mgpuTensorMapEncodeTiledMemref(
     CUtensorMapInterleave interleave, CUtensorMapSwizzle swizzle,
     CUtensorMapL2promotion l2Promotion, CUtensorMapFloatOOBfill oobFill,
     int64_t *boxDims) {
-  const Driver &d = tensorMapDriver();
+  const Driver &d = driver();
+  if (!d.cuTensorMapEncodeTiled)
+    fatal("the CUDA driver lacks cuTensorMapEncodeTiled (TMA needs a CUDA 12 "
+          "driver)");
   if (rank < 1 || rank > 5)
     fatal("mgpuTensorMapEncodeTiledMemref: rank %lld; TMA takes 1 to 5",
           static_cast<long long>(rank));
@@ -530,7 +514,12 @@ QOPT_EXPORT void *mgpuTensorMapEncodeTiledMemref(
                aligned + offset * static_cast<int64_t>(elementBytes),
                globalDim, globalStrides, box, elementStrides, interleave,
                swizzle, l2Promotion, oobFill));
-  return reinterpret_cast<void *>(uploadTensorMap(d, map));
+  CUdeviceptr deviceMap = 0;
+  CHECK(d, cuMemAlloc(&deviceMap, sizeof(map)));
+  CHECK(d, cuMemcpyHtoD(deviceMap, &map, sizeof(map)));
+  // From pageable memory the copy may still be in flight on return.
+  CHECK(d, cuCtxSynchronize());
+  return reinterpret_cast<void *>(deviceMap);
 }
 
 /// The device address of a tensor map of the row-major `rows` × `cols`
@@ -546,7 +535,6 @@ QOPT_EXPORT void *mgpuTensorMapEncodeTiledMemref(
 QOPT_EXPORT uint64_t qoptTensorMap(const void *base, int64_t rows,
                                    int64_t cols, int64_t elementBytes,
                                    int64_t boxRows, int64_t boxCols) {
-  const Driver &d = tensorMapDriver();
   CUtensorMapDataType type;
   switch (elementBytes) {
   case 1:
@@ -565,10 +553,10 @@ QOPT_EXPORT uint64_t qoptTensorMap(const void *base, int64_t rows,
   static std::mutex mutex;
   static std::map<std::tuple<const void *, int64_t, int64_t, int64_t,
                              int64_t, int64_t>,
-                  CUdeviceptr>
+                  uint64_t>
       maps;
   std::lock_guard<std::mutex> lock(mutex);
-  CUdeviceptr &deviceMap =
+  uint64_t &deviceMap =
       maps[{base, rows, cols, elementBytes, boxRows, boxCols}];
   if (deviceMap)
     return deviceMap;
@@ -586,20 +574,15 @@ QOPT_EXPORT uint64_t qoptTensorMap(const void *base, int64_t rows,
   default:
     swizzle = CU_TENSOR_MAP_SWIZZLE_NONE;
   }
-  // Innermost dimension first.
-  cuuint64_t globalDim[2] = {static_cast<cuuint64_t>(cols),
-                             static_cast<cuuint64_t>(rows)};
-  cuuint64_t globalStride[1] = {static_cast<cuuint64_t>(cols * elementBytes)};
-  cuuint32_t box[2] = {static_cast<cuuint32_t>(boxCols),
-                       static_cast<cuuint32_t>(boxRows)};
-  cuuint32_t elementStrides[2] = {1, 1};
-  CUtensorMap map;
-  CHECK(d, cuTensorMapEncodeTiled(
-               &map, type, 2, const_cast<void *>(base), globalDim,
-               globalStride, box, elementStrides,
-               CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle,
-               CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
-               CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
-  deviceMap = uploadTensorMap(d, map);
+  // The buffer as a row-major memref descriptor {allocated, aligned,
+  // offset, sizes, strides}, encoded and uploaded as for
+  // nvgpu.tma.create.descriptor.
+  auto address = reinterpret_cast<int64_t>(base);
+  int64_t descriptor[7] = {address, address, 0, rows, cols, cols, 1};
+  int64_t box[2] = {boxRows, boxCols};
+  deviceMap = reinterpret_cast<uint64_t>(mgpuTensorMapEncodeTiledMemref(
+      2, descriptor, type, CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle,
+      CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE,
+      box));
   return deviceMap;
 }
