@@ -228,8 +228,8 @@ namespace {
 
 /// The dynamic shared memory each kernel has been opted into beyond the
 /// default 48 KiB, so that a launch asks the driver only once per kernel
-/// (cuFuncSetAttribute takes the driver's lock: about a microsecond, a
-/// tenth of a decode-sized launch).
+/// (cuFuncSetAttribute is a driver call under its lock, not free on a
+/// path that runs every launch).
 struct SharedMemoryOptIns {
   std::mutex mutex;
   std::unordered_map<CUfunction, int32_t> bytes;
