@@ -118,41 +118,42 @@ class Driver:
         zeros, L2 lines of 256 bytes. Encoded and uploaded once for each
         buffer, shape and box, so that calls over rotating operand sets
         find theirs (a map depends on nothing else)."""
-        if not hasattr(self.lib, "cuTensorMapEncodeTiled"):
-            raise RuntimeError("this CUDA driver has no cuTensorMapEncodeTiled"
-                               " (TMA kernels need a CUDA 12 driver)")
         rows, cols = t.shape
         size = t.element_size()
         box_rows, box_cols = box
+        key = (t.data_ptr(), rows, cols, size, box_rows, box_cols)
+        if key in self.tensor_maps:  # Every timed call but the first.
+            return self.tensor_maps[key].data_ptr()
+        if not hasattr(self.lib, "cuTensorMapEncodeTiled"):
+            raise RuntimeError("this CUDA driver has no cuTensorMapEncodeTiled"
+                               " (TMA kernels need a CUDA 12 driver)")
         # The swizzle the kernel reads (kernels.json), which the encoding
         # derives from the bytes of a box row.
         assert swizzle_bytes == (box_cols * size if box_cols * size in
                                  CU_TENSOR_MAP_SWIZZLES else 0), \
             (box, size, swizzle_bytes)
-        key = (t.data_ptr(), rows, cols, size, box_rows, box_cols)
-        if key not in self.tensor_maps:
-            buffer = (ctypes.c_uint8 * (CU_TENSOR_MAP_BYTES +
-                                        CU_TENSOR_MAP_ALIGNMENT - 1))()
-            host = (ctypes.c_uint8 * CU_TENSOR_MAP_BYTES).from_buffer(
-                buffer, -ctypes.addressof(buffer) % CU_TENSOR_MAP_ALIGNMENT)
-            # Innermost dimension first.
-            self.check(self.lib.cuTensorMapEncodeTiled(
-                host, CU_TENSOR_MAP_DATA_TYPES[size], 2, t.data_ptr(),
-                (ctypes.c_uint64 * 2)(cols, rows),
-                (ctypes.c_uint64 * 1)(cols * size),
-                (ctypes.c_uint32 * 2)(box_cols, box_rows),
-                (ctypes.c_uint32 * 2)(1, 1), CU_TENSOR_MAP_INTERLEAVE_NONE,
-                CU_TENSOR_MAP_SWIZZLES.get(box_cols * size,
-                                           CU_TENSOR_MAP_SWIZZLE_NONE),
-                CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
-                CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
-                f"cuTensorMapEncodeTiled({rows}x{cols}, box {box})")
-            # (A synchronous copy: complete before any launch reads it;
-            # allocations are aligned far beyond 64 bytes.)
-            device = torch.empty(CU_TENSOR_MAP_BYTES, dtype=torch.uint8,
-                                 device="cuda")
-            device.copy_(torch.frombuffer(host, dtype=torch.uint8))
-            self.tensor_maps[key] = device
+        buffer = (ctypes.c_uint8 * (CU_TENSOR_MAP_BYTES +
+                                    CU_TENSOR_MAP_ALIGNMENT - 1))()
+        host = (ctypes.c_uint8 * CU_TENSOR_MAP_BYTES).from_buffer(
+            buffer, -ctypes.addressof(buffer) % CU_TENSOR_MAP_ALIGNMENT)
+        # Innermost dimension first.
+        self.check(self.lib.cuTensorMapEncodeTiled(
+            host, CU_TENSOR_MAP_DATA_TYPES[size], 2, t.data_ptr(),
+            (ctypes.c_uint64 * 2)(cols, rows),
+            (ctypes.c_uint64 * 1)(cols * size),
+            (ctypes.c_uint32 * 2)(box_cols, box_rows),
+            (ctypes.c_uint32 * 2)(1, 1), CU_TENSOR_MAP_INTERLEAVE_NONE,
+            CU_TENSOR_MAP_SWIZZLES.get(box_cols * size,
+                                       CU_TENSOR_MAP_SWIZZLE_NONE),
+            CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+            CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
+            f"cuTensorMapEncodeTiled({rows}x{cols}, box {box})")
+        # (A synchronous copy: complete before any launch reads it;
+        # allocations are aligned far beyond 64 bytes.)
+        device = torch.empty(CU_TENSOR_MAP_BYTES, dtype=torch.uint8,
+                             device="cuda")
+        device.copy_(torch.frombuffer(host, dtype=torch.uint8))
+        self.tensor_maps[key] = device
         return self.tensor_maps[key].data_ptr()
 
 
