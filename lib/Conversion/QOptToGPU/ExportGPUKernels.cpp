@@ -112,13 +112,13 @@ struct ExportGPUKernels
           {"dynamic_shared_memory", smem},
           {"arguments", std::move(arguments)}});
     };
-    module.walk([&](func::CallOp call) {
+    WalkResult called = module.walk([&](func::CallOp call) {
       auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
       auto launch = callee ? callee->getAttrOfType<DictionaryAttr>(
                                  qopt::kGPULaunchAttrName)
                            : DictionaryAttr();
       if (!launch)
-        return;
+        return WalkResult::advance();
       auto dims = [&](StringRef name) {
         return llvm::json::Array(
             cast<DenseI64ArrayAttr>(launch.get(name)).asArrayRef());
@@ -134,10 +134,15 @@ struct ExportGPUKernels
       // encodes it; 0: none), for launchers that encode their own.
       if (auto maps = launch.getAs<ArrayAttr>("tensor_maps")) {
         llvm::json::Array list;
-        // (The dialect's verifier has checked that each names a 2-D
-        // input of 1-, 2- or 4-byte elements.)
+        // (The dialect's verifier has checked that each names an input and,
+        // where it is shaped, a 2-D one of 1-, 2- or 4-byte elements.)
         for (auto entry : maps.getAsRange<DenseI64ArrayAttr>()) {
-          auto operand = cast<ShapedType>(types[entry[0]]);
+          auto operand = dyn_cast<ShapedType>(types[entry[0]]);
+          if (!operand) {
+            call.emitError() << "a tensor map of operand " << entry[0]
+                             << " needs a buffer; got " << types[entry[0]];
+            return WalkResult::interrupt();
+          }
           int64_t rowBytes = entry[2] * operand.getElementTypeBitWidth() / 8;
           list.push_back(llvm::json::Object{
               {"operand", entry[0]},
@@ -147,7 +152,10 @@ struct ExportGPUKernels
         launches.back().getAsObject()->insert(
             {"tensor_maps", std::move(list)});
       }
+      return WalkResult::advance();
     });
+    if (called.wasInterrupted())
+      return signalPassFailure();
     WalkResult listed = module.walk([&](gpu::LaunchFuncOp launch) {
       auto dims = [&](gpu::KernelDim3 d) -> std::optional<llvm::json::Array> {
         llvm::json::Array a;

@@ -25,7 +25,6 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/SymbolTable.h"
-#include "mlir/IR/Verifier.h"
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_MATERIALIZEGPULAUNCHES
@@ -95,10 +94,6 @@ struct MaterializeGPULaunches
                            : Value(memref::AllocOp::create(b, loc, yType));
     device.assign(inputs.size(), Value());
     for (int64_t i : resident) {
-      if (i >= int64_t(inputs.size()))
-        return func.emitError()
-               << kGPULaunchAttrName << " 'resident' names argument " << i
-               << ", which is not an input";
       FailureOr<Value> d = getDeviceConstant(b, loc, func, inputs[i]);
       if (failed(d))
         return failure();
@@ -142,20 +137,11 @@ struct MaterializeGPULaunches
     // going across it.
     if (auto maps = launch.getAs<ArrayAttr>("tensor_maps")) {
       SmallVector<Value> mapValues;
-      for (auto entry : maps.getAsRange<DenseI64ArrayAttr>()) {
-        // (The result, the last argument after buffer-results-to-out-params,
-        // is not an input.)
-        if (entry[0] >= int64_t(inputs.size()))
-          return func.emitError()
-                 << kGPULaunchAttrName << " 'tensor_maps' names argument "
-                 << entry[0] << ", which is not an input";
-        auto op = qopt::GPUTensorMapOp::create(
+      // (The dialect's verifier has checked each against its input.)
+      for (auto entry : maps.getAsRange<DenseI64ArrayAttr>())
+        mapValues.push_back(qopt::GPUTensorMapOp::create(
             b, loc, b.getI64Type(), device[entry[0]],
-            b.getDenseI64ArrayAttr({entry[1], entry[2]}));
-        if (failed(mlir::verify(op)))
-          return failure();
-        mapValues.push_back(op);
-      }
+            b.getDenseI64ArrayAttr({entry[1], entry[2]})));
       device.insert(device.end() - 1, mapValues.begin(), mapValues.end());
     }
     Value smem;

@@ -83,7 +83,7 @@ module attributes {gpu.container_module} {
 module attributes {gpu.container_module} {
   // The result (the last argument after buffer-results-to-out-params) is
   // not an input: it cannot be resident.
-  // expected-error @below {{qopt.gpu_launch 'resident' names argument 1, which is not an input}}
+  // expected-error @below {{'qopt.gpu_launch' 'resident' must be an increasing array of input indices of the function (not its result)}}
   func.func private @k_launch_c1(memref<1x256xf16>, memref<1x64xf16>)
       attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 4, 1, 1>, kernel = @kernels::@k, resident = array<i64: 1>}}
   gpu.module @kernels {
@@ -95,7 +95,7 @@ module attributes {gpu.container_module} {
 
 // -----
 
-// expected-error @below {{'qopt.gpu_launch' 'resident' must be an increasing array of argument indices of the function}}
+// expected-error @below {{'qopt.gpu_launch' 'resident' must be an increasing array of input indices of the function (not its result)}}
 func.func private @k_launch_c3(memref<1x256xf16>, memref<1x64xf16>)
     attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 4, 1, 1>, kernel = @kernels::@k, resident = array<i64: 3>}}
 
@@ -177,7 +177,7 @@ module attributes {gpu.container_module} {
 
 // -----
 
-// expected-error @below {{'qopt.gpu_launch' 'tensor_maps' must be an array of [argument index, box rows, box columns] arrays}}
+// expected-error @below {{'qopt.gpu_launch' 'tensor_maps' must be an array of [input index, box rows, box columns] arrays on a function (not of its result)}}
 func.func private @tma_launch(memref<300x512xi8>, memref<300x256xf16>)
     attributes {qopt.gpu_launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 1, 3, 1>, kernel = @kernels::@tma,
                                    tensor_maps = [array<i64: 2, 128, 128>]}}
@@ -187,7 +187,7 @@ func.func private @tma_launch(memref<300x512xi8>, memref<300x256xf16>)
 // The result (the last argument after buffer-results-to-out-params) is
 // not an input: no map of it.
 module attributes {gpu.container_module} {
-  // expected-error @below {{qopt.gpu_launch 'tensor_maps' names argument 1, which is not an input}}
+  // expected-error @below {{'qopt.gpu_launch' 'tensor_maps' must be an array of [input index, box rows, box columns] arrays on a function (not of its result)}}
   func.func private @tma_launch(memref<300x512xi8>, memref<300x256xf16>)
       attributes {qopt.gpu_launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 1, 3, 1>, kernel = @kernels::@tma,
                                      tensor_maps = [array<i64: 1, 128, 64>]}}
@@ -214,7 +214,33 @@ func.func private @tma_launch(memref<300x512xindex>, memref<300x256xf16>)
 
 // -----
 
-// expected-error @below {{'qopt.gpu_launch' 'tensor_maps' must be an array of [argument index, box rows, box columns] arrays on a function}}
+// expected-error @below {{'qopt.gpu_launch' 'tensor_maps' must be an array of [input index, box rows, box columns] arrays on a function (not of its result)}}
 func.func private @tma_launch(memref<300x512xi8>, memref<300x256xf16>)
     attributes {qopt.gpu_launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 1, 3, 1>, kernel = @kernels::@tma,
                                    tensor_maps = [array<i64: 0, 128>]}}
+
+// -----
+
+// A map of something that is not a buffer.
+// expected-error @below {{'qopt.gpu_launch' tensor map of argument 1: needs a buffer; got 'i64'}}
+func.func private @tma_launch(memref<300x512xi8>, i64, memref<300x256xf16>)
+    attributes {qopt.gpu_launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 1, 3, 1>, kernel = @kernels::@tma,
+                                   tensor_maps = [array<i64: 1, 128, 16>]}}
+
+// -----
+
+// expected-error @below {{'qopt.gpu_launch' 'dynamic_shared_memory' must be an integer from 0 to 2^31 - 1}}
+func.func private @k_launch(memref<1x256xf16>, memref<1x64xf16>)
+    attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 4, 1, 1>, kernel = @kernels::@k, dynamic_shared_memory = "196 KiB"}}
+
+// -----
+
+// expected-error @below {{'qopt.gpu_launch' 'dynamic_shared_memory' must be an integer from 0 to 2^31 - 1}}
+func.func private @k_launch(memref<1x256xf16>, memref<1x64xf16>)
+    attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 4, 1, 1>, kernel = @kernels::@k, dynamic_shared_memory = 4294967296 : i64}}
+
+// -----
+
+// expected-error @below {{'qopt.gpu_launch' 'dynamic_shared_memory' must be an integer from 0 to 2^31 - 1}}
+func.func private @k_launch(memref<1x256xf16>, memref<1x64xf16>)
+    attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 4, 1, 1>, kernel = @kernels::@k, dynamic_shared_memory = -1 : i64}}

@@ -70,12 +70,25 @@ LogicalResult QOptDialect::verifyOperationAttribute(Operation *op,
       return op->emitError("'qopt.gpu_launch' must be a dictionary with a "
                            "'kernel' symbol and positive 3-D 'grid' and "
                            "'block' arrays");
-    // Optional: the operands (increasing indices) that are constants and
+    // Optional: the bytes of dynamic shared memory the kernel takes (an
+    // i32 at the launch).
+    if (Attribute smem = launch.get("dynamic_shared_memory")) {
+      auto bytes = dyn_cast<IntegerAttr>(smem);
+      if (!bytes || bytes.getType().isIndex() || bytes.getValue().isNegative() ||
+          bytes.getValue().getActiveBits() > 31)
+        return op->emitError("'qopt.gpu_launch' 'dynamic_shared_memory' must "
+                             "be an integer from 0 to 2^31 - 1");
+    }
+    // The inputs of the launch function: its arguments, less the result
+    // when it is the last argument (after buffer-results-to-out-params).
+    auto fn = dyn_cast<FunctionOpInterface>(op);
+    int64_t inputs = fn ? int64_t(fn.getNumArguments()) -
+                              (fn.getNumResults() == 0 ? 1 : 0)
+                        : 0;
+    // Optional: the inputs (increasing indices) that are constants and
     // stay resident on the device.
     if (Attribute resident = launch.get("resident")) {
       auto indices = dyn_cast<DenseI64ArrayAttr>(resident);
-      auto fn = dyn_cast<FunctionOpInterface>(op);
-      int64_t inputs = fn ? int64_t(fn.getNumArguments()) : 0;
       bool valid = indices && fn;
       for (auto [k, i] : llvm::enumerate(
                indices ? indices.asArrayRef() : ArrayRef<int64_t>()))
@@ -83,30 +96,39 @@ LogicalResult QOptDialect::verifyOperationAttribute(Operation *op,
                  (k == 0 || i > indices.asArrayRef()[k - 1]);
       if (!valid)
         return op->emitError("'qopt.gpu_launch' 'resident' must be an "
-                             "increasing array of argument indices of the "
-                             "function");
+                             "increasing array of input indices of the "
+                             "function (not its result)");
     }
     // Optional: TMA tensor maps of inputs, [operand, box rows, box
     // columns] each, passed to the kernel after the inputs.
     if (Attribute maps = launch.get("tensor_maps")) {
       auto list = dyn_cast<ArrayAttr>(maps);
-      auto fn = dyn_cast<FunctionOpInterface>(op);
       if (!list || !fn)
         return op->emitError("'qopt.gpu_launch' 'tensor_maps' must be an "
-                             "array of [argument index, box rows, box "
+                             "array of [input index, box rows, box "
                              "columns] arrays on a function");
+      // Once the host code is lowered to LLVM, no argument is shaped any
+      // more (nor indexed as before): nothing to check then.
+      bool lowered = llvm::none_of(fn.getArgumentTypes(), [](Type t) {
+        return isa<ShapedType>(t);
+      });
       for (Attribute a : list) {
         auto entry = dyn_cast<DenseI64ArrayAttr>(a);
         if (!entry || entry.size() != 3 || entry[0] < 0 ||
-            entry[0] >= int64_t(fn.getNumArguments()))
+            entry[0] >= inputs)
           return op->emitError("'qopt.gpu_launch' 'tensor_maps' must be an "
-                               "array of [argument index, box rows, box "
-                               "columns] arrays on a function");
-        // (Once the host code is lowered to LLVM, arguments are no longer
-        // shaped: nothing to check then.)
-        auto type = dyn_cast<ShapedType>(fn.getArgumentTypes()[entry[0]]);
-        std::string error =
-            type ? getTensorMapError(type, {entry[1], entry[2]}) : "";
+                               "array of [input index, box rows, box "
+                               "columns] arrays on a function (not of its "
+                               "result)");
+        if (lowered)
+          continue;
+        Type argument = fn.getArgumentTypes()[entry[0]];
+        std::string error;
+        if (auto type = dyn_cast<ShapedType>(argument))
+          error = getTensorMapError(type, {entry[1], entry[2]});
+        else
+          llvm::raw_string_ostream(error)
+              << "needs a buffer; got '" << argument << "'";
         if (!error.empty())
           return op->emitError("'qopt.gpu_launch' tensor map of argument ")
                  << entry[0] << ": " << error;
