@@ -524,17 +524,19 @@ QOPT_EXPORT void *mgpuTensorMapEncodeTiledMemref(
 
 /// The device address of a tensor map of the row-major `rows` × `cols`
 /// device buffer at `base` (elements of `elementBytes` = 1, 2 or 4 bytes),
-/// for boxes of `boxRows` × `boxCols` elements: swizzled over a box row
-/// that spans 32, 64 or 128 bytes (unswizzled otherwise), rows and columns
-/// past the buffer read as zeros, L2 lines of 256 bytes. Host code lowered
-/// from qopt.gpu_tensor_map calls it before a launch. A map is encoded and
+/// for boxes of `boxRows` × `boxCols` elements, swizzled over
+/// `swizzleBytes` = 32, 64 or 128 bytes (0: not swizzled; the compiler
+/// chooses it, getTensorMapSwizzleBytes), rows and columns past the buffer
+/// read as zeros, L2 lines of 256 bytes. Host code lowered from
+/// qopt.gpu_tensor_map calls it before a launch. A map is encoded and
 /// uploaded on the first call with its arguments (waiting for the upload),
 /// and the same copy returned afterwards, so the call is pure: 128 bytes of
 /// device memory for each distinct buffer address the launches see, which
 /// the stream-ordered allocator keeps to a few.
 QOPT_EXPORT uint64_t qoptTensorMap(const void *base, int64_t rows,
                                    int64_t cols, int64_t elementBytes,
-                                   int64_t boxRows, int64_t boxCols) {
+                                   int64_t boxRows, int64_t boxCols,
+                                   int64_t swizzleBytes) {
   CUtensorMapDataType type;
   switch (elementBytes) {
   case 1:
@@ -550,18 +552,11 @@ QOPT_EXPORT uint64_t qoptTensorMap(const void *base, int64_t rows,
     fatal("qoptTensorMap: elements of %lld bytes (1, 2 or 4)",
           static_cast<long long>(elementBytes));
   }
-  static std::mutex mutex;
-  static std::map<std::tuple<const void *, int64_t, int64_t, int64_t,
-                             int64_t, int64_t>,
-                  uint64_t>
-      maps;
-  std::lock_guard<std::mutex> lock(mutex);
-  uint64_t &deviceMap =
-      maps[{base, rows, cols, elementBytes, boxRows, boxCols}];
-  if (deviceMap)
-    return deviceMap;
   CUtensorMapSwizzle swizzle;
-  switch (boxCols * elementBytes) {
+  switch (swizzleBytes) {
+  case 0:
+    swizzle = CU_TENSOR_MAP_SWIZZLE_NONE;
+    break;
   case 32:
     swizzle = CU_TENSOR_MAP_SWIZZLE_32B;
     break;
@@ -572,8 +567,19 @@ QOPT_EXPORT uint64_t qoptTensorMap(const void *base, int64_t rows,
     swizzle = CU_TENSOR_MAP_SWIZZLE_128B;
     break;
   default:
-    swizzle = CU_TENSOR_MAP_SWIZZLE_NONE;
+    fatal("qoptTensorMap: a swizzle of %lld bytes (0, 32, 64 or 128)",
+          static_cast<long long>(swizzleBytes));
   }
+  static std::mutex mutex;
+  static std::map<std::tuple<const void *, int64_t, int64_t, int64_t,
+                             int64_t, int64_t, int64_t>,
+                  uint64_t>
+      maps;
+  std::lock_guard<std::mutex> lock(mutex);
+  uint64_t &deviceMap = maps[{base, rows, cols, elementBytes, boxRows,
+                              boxCols, swizzleBytes}];
+  if (deviceMap)
+    return deviceMap;
   // The buffer as a row-major memref descriptor {allocated, aligned,
   // offset, sizes, strides}, encoded and uploaded as for
   // nvgpu.tma.create.descriptor.

@@ -56,8 +56,9 @@ CU_TENSOR_MAP_ALIGNMENT = 64
 CU_TENSOR_MAP_DATA_TYPES = {1: 0, 2: 1, 4: 2}
 CU_TENSOR_MAP_INTERLEAVE_NONE = 0
 # CUtensorMapSwizzle by the bytes of a box row (32B, 64B, 128B; else NONE).
-CU_TENSOR_MAP_SWIZZLES = {32: 1, 64: 2, 128: 3}
-CU_TENSOR_MAP_SWIZZLE_NONE = 0
+# CUtensorMapSwizzle of a swizzle span in bytes (kernels.json's
+# swizzle_bytes; 0: none).
+CU_TENSOR_MAP_SWIZZLES = {0: 0, 32: 1, 64: 2, 128: 3}
 CU_TENSOR_MAP_L2_PROMOTION_L2_256B = 3
 CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE = 0
 
@@ -113,25 +114,22 @@ class Driver:
     def tensor_map(self, t, box, swizzle_bytes):
         """The device address of a TMA tensor map of the row-major 2-D
         tensor `t` for boxes of box = [rows, columns] elements, as
-        libqopt_cuda_runtime's qoptTensorMap makes it: swizzled over a box
-        row of 32, 64 or 128 bytes, rows and columns past the tensor read as
-        zeros, L2 lines of 256 bytes. Encoded and uploaded once for each
-        buffer, shape and box, so that calls over rotating operand sets
-        find theirs (a map depends on nothing else)."""
+        libqopt_cuda_runtime's qoptTensorMap makes it: swizzled over
+        `swizzle_bytes` (kernels.json: the swizzle the kernel reads), rows
+        and columns past the tensor read as zeros, L2 lines of 256 bytes.
+        Encoded and uploaded once for each buffer, shape, box and swizzle,
+        so that calls over rotating operand sets find theirs (a map depends
+        on nothing else)."""
         rows, cols = t.shape
         size = t.element_size()
         box_rows, box_cols = box
-        key = (t.data_ptr(), rows, cols, size, box_rows, box_cols)
+        key = (t.data_ptr(), rows, cols, size, box_rows, box_cols,
+               swizzle_bytes)
         if key in self.tensor_maps:  # Every timed call but the first.
             return self.tensor_maps[key].data_ptr()
         if not hasattr(self.lib, "cuTensorMapEncodeTiled"):
             raise RuntimeError("this CUDA driver has no cuTensorMapEncodeTiled"
                                " (TMA kernels need a CUDA 12 driver)")
-        # The swizzle the kernel reads (kernels.json), which the encoding
-        # derives from the bytes of a box row.
-        assert swizzle_bytes == (box_cols * size if box_cols * size in
-                                 CU_TENSOR_MAP_SWIZZLES else 0), \
-            (box, size, swizzle_bytes)
         buffer = (ctypes.c_uint8 * (CU_TENSOR_MAP_BYTES +
                                     CU_TENSOR_MAP_ALIGNMENT - 1))()
         host = (ctypes.c_uint8 * CU_TENSOR_MAP_BYTES).from_buffer(
@@ -143,8 +141,7 @@ class Driver:
             (ctypes.c_uint64 * 1)(cols * size),
             (ctypes.c_uint32 * 2)(box_cols, box_rows),
             (ctypes.c_uint32 * 2)(1, 1), CU_TENSOR_MAP_INTERLEAVE_NONE,
-            CU_TENSOR_MAP_SWIZZLES.get(box_cols * size,
-                                       CU_TENSOR_MAP_SWIZZLE_NONE),
+            CU_TENSOR_MAP_SWIZZLES[swizzle_bytes],
             CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
             CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
             f"cuTensorMapEncodeTiled({rows}x{cols}, box {box})")

@@ -205,7 +205,7 @@
 // The host makes the maps between the copies and the launch, on the
 // launch's stream (no synchronisation: qopt.gpu_tensor_map is pure).
 // RUN: quant-opt %s --qopt-gpu-pipeline="format=isa wgmma=1 wgmma-tma=1" | FileCheck %s --check-prefix=TMA-HOST
-// TMA-HOST: llvm.func @qoptTensorMap(!llvm.ptr, i64, i64, i64, i64, i64) -> i64
+// TMA-HOST: llvm.func @qoptTensorMap(!llvm.ptr, i64, i64, i64, i64, i64, i64) -> i64
 // TMA-HOST-LABEL: llvm.func @qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4_tma_launch(
 // TMA-HOST: llvm.call @mgpuStreamCreate()
 // TMA-HOST-NOT: llvm.call @mgpuStreamSynchronize

@@ -255,8 +255,10 @@ def LowerGPUTensorMaps : Pass<"qopt-lower-gpu-tensor-maps", "::mlir::ModuleOp"> 
   let description = [{
     Replaces each `qopt.gpu_tensor_map` by a call of
     `qoptTensorMap(base, rows, columns, element bytes, box rows, box
-    columns)` of libqopt_cuda_runtime, which returns the device address of
-    the tensor map (encoded once per argument list, then cached). Runs after
+    columns, swizzle bytes)` of libqopt_cuda_runtime, which returns the
+    device address of the tensor map (encoded once per argument list, then
+    cached). The swizzle is the op's: the span of a box row when it is 32,
+    64 or 128 bytes, else 0; the runtime only encodes what it is given. Runs after
     `gpu-async-region`: the op is pure, so that pass keeps the launch's
     stream going across it, which the call (an operation with unknown
     effects) would not.

@@ -5,7 +5,11 @@
 //   %map = qopt.gpu_tensor_map %buffer box [R, C] : memref<MxNxT>
 //     →
 //   %base = memref.extract_aligned_pointer_as_index %buffer
-//   %map  = llvm.call @qoptTensorMap(ptr(%base), M, N, bytes(T), R, C)
+//   %map  = llvm.call @qoptTensorMap(ptr(%base), M, N, bytes(T), R, C,
+//                                    swizzle bytes)
+//
+// The swizzle is the op's (getTensorMapSwizzleBytes of a box row): decided
+// here, where the kernel's layout is known, not by the runtime.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,7 +46,8 @@ struct LowerGPUTensorMaps
     // (_mlir_ciface_) for every func.func, declarations included.
     OpBuilder declare(ctx);
     FailureOr<LLVM::LLVMFuncOp> runtime = LLVM::lookupOrCreateFn(
-        declare, module, kTensorMapFn, {ptrType, i64, i64, i64, i64, i64}, i64);
+        declare, module, kTensorMapFn, {ptrType, i64, i64, i64, i64, i64, i64},
+        i64);
     if (failed(runtime))
       return signalPassFailure();
     for (GPUTensorMapOp op : maps) {
@@ -58,13 +63,15 @@ struct LowerGPUTensorMaps
         return arith::ConstantIntOp::create(b, loc, v, 64);
       };
       ArrayRef<int64_t> box = op.getBox();
+      int64_t elementBytes = type.getElementTypeBitWidth() / 8;
       Value map =
           LLVM::CallOp::create(
               b, loc, *runtime,
-              ValueRange{address, constant(type.getDimSize(0)),
-                         constant(type.getDimSize(1)),
-                         constant(type.getElementTypeBitWidth() / 8),
-                         constant(box[0]), constant(box[1])})
+              ValueRange{
+                  address, constant(type.getDimSize(0)),
+                  constant(type.getDimSize(1)), constant(elementBytes),
+                  constant(box[0]), constant(box[1]),
+                  constant(getTensorMapSwizzleBytes(box[1] * elementBytes))})
               .getResult();
       op.replaceAllUsesWith(map);
       op.erase();

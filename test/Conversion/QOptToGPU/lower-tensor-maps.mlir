@@ -2,9 +2,10 @@
 // RUN: quant-opt %s --gpu-async-region --qopt-lower-gpu-tensor-maps | FileCheck %s --check-prefix=ASYNC
 
 // qopt.gpu_tensor_map becomes a call of the runtime's qoptTensorMap(base,
-// rows, columns, element bytes, box rows, box columns), declared once (the
-// module's declaration is reused).
-// CHECK:       llvm.func @qoptTensorMap(!llvm.ptr, i64, i64, i64, i64, i64) -> i64
+// rows, columns, element bytes, box rows, box columns, swizzle bytes),
+// declared once (the module's declaration is reused). The swizzle is the
+// span of a box row when it is 32, 64 or 128 bytes, else 0.
+// CHECK:       llvm.func @qoptTensorMap(!llvm.ptr, i64, i64, i64, i64, i64, i64) -> i64
 // CHECK-NOT:   llvm.func @qoptTensorMap
 // CHECK-LABEL: func.func @launch
 // CHECK:         %[[X:.*]] = gpu.alloc () : memref<300x512xi8>
@@ -14,15 +15,18 @@
 // CHECK-DAG:     %[[C300:.*]] = arith.constant 300 : i64
 // CHECK-DAG:     %[[C512:.*]] = arith.constant 512 : i64
 // CHECK-DAG:     %[[C1:.*]] = arith.constant 1 : i64
-// CHECK-DAG:     %[[C128:.*]] = arith.constant 128 : i64
-// CHECK:         %[[XM:.*]] = llvm.call @qoptTensorMap(%[[XP]], %[[C300]], %[[C512]], %[[C1]], %[[C128]], %{{.*}})
-// CHECK:         %[[WM:.*]] = llvm.call @qoptTensorMap(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}})
+// CHECK-DAG:     %[[BR:.*]] = arith.constant 128 : i64
+// CHECK-DAG:     %[[BC:.*]] = arith.constant 128 : i64
+// CHECK-DAG:     %[[SW:.*]] = arith.constant 128 : i64
+// CHECK:         %[[XM:.*]] = llvm.call @qoptTensorMap(%[[XP]], %[[C300]], %[[C512]], %[[C1]], %[[BR]], %[[BC]], %[[SW]])
+// CHECK:         %[[WM:.*]] = llvm.call @qoptTensorMap(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}})
 // CHECK:         gpu.launch_func @kernels::@k {{.*}} args(%[[X]] : memref<300x512xi8>, %{{.*}} : memref<256x512xi8>, %[[XM]] : i64, %[[WM]] : i64, %{{.*}} : memref<300x256xf16>)
 // 2-byte elements (f16): 64 rows x 32 elements a box.
 // CHECK-DAG:     %[[C2:.*]] = arith.constant 2 : i64
 // CHECK-DAG:     %[[C64:.*]] = arith.constant 64 : i64
 // CHECK-DAG:     %[[C32:.*]] = arith.constant 32 : i64
-// CHECK:         llvm.call @qoptTensorMap(%{{.*}}, %{{.*}}, %{{.*}}, %[[C2]], %[[C64]], %[[C32]])
+// CHECK-DAG:     %[[SW64:.*]] = arith.constant 64 : i64
+// CHECK:         llvm.call @qoptTensorMap(%{{.*}}, %{{.*}}, %{{.*}}, %[[C2]], %[[C64]], %[[C32]], %[[SW64]])
 // CHECK-NOT:     qopt.gpu_tensor_map
 
 // The op is pure, so gpu-async-region keeps the copies, the maps and the
@@ -37,7 +41,7 @@
 // ASYNC:         gpu.launch_func async
 // ASYNC:         gpu.wait [
 module attributes {gpu.container_module} {
-  llvm.func @qoptTensorMap(!llvm.ptr, i64, i64, i64, i64, i64) -> i64
+  llvm.func @qoptTensorMap(!llvm.ptr, i64, i64, i64, i64, i64, i64) -> i64
   func.func @launch(%xh: memref<300x512xi8>, %w: memref<256x512xi8>, %yh: memref<300x256xf16>) {
     %x = gpu.alloc () : memref<300x512xi8>
     gpu.memcpy %x, %xh : memref<300x512xi8>, memref<300x512xi8>
