@@ -43,8 +43,8 @@ static_assert(C::kGemvStepBytes == WeightOnlyGemvConfig::kStepBytes);
 
 void mlir::qopt::gpu_kernels::chooseInt8GemvTiling(Int8GemmConfig &c,
                                                    int64_t smCount) {
-  // As the weight-only GEMV: 8 warps a block split K (fewer where K has
-  // fewer steps), and as many steps' loads in flight a warp (up to 4) as
+  // 8 warps a block split K (halved until they divide K's steps), and as
+  // many steps' loads in flight a warp (up to 4) as
   // keep the N / 16 blocks' loads covering the memory latency: about 32 KiB
   // in flight an SM.
   const int64_t steps = c.k / C::kGemvStepBytes;
@@ -89,18 +89,13 @@ gpu::GPUFuncOp mlir::qopt::gpu_kernels::buildInt8Gemv(OpBuilder &b,
                        c.streamingLoads);
 
   // The token row of each tile this lane loads (g, g + 8), clamped into
-  // Xq, and whether it exists (else its codes are zeros).
-  SmallVector<Value> tokenRows, tokenValid;
-  for (int64_t tile = 0; tile < tiles; ++tile) {
-    Value token = kb.add(ids.g, tile * 8);
-    tokenValid.push_back(arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::ult, token, kb.index(c.m)));
-    tokenRows.push_back(
-        arith::MinUIOp::create(b, loc, token, kb.index(c.m - 1)));
-  }
+  // Xq: a token past M reads row M - 1, which only feeds the product's
+  // column of that token (B's column), never stored.
+  SmallVector<Value> tokenRows;
+  for (int64_t tile = 0; tile < tiles; ++tile)
+    tokenRows.push_back(arith::MinUIOp::create(
+        b, loc, kb.add(ids.g, tile * 8), kb.index(c.m - 1)));
   auto chunkType = VectorType::get({16}, i8);
-  Value zeroChunk =
-      arith::ConstantOp::create(b, loc, chunkType, b.getZeroAttr(chunkType));
   // 16 bytes as 4 words of 4 bytes (vector<4xi8>: fragment registers).
   auto words = [&](Value chunk) -> SmallVector<Value> {
     SmallVector<Value> out;
@@ -136,10 +131,8 @@ gpu::GPUFuncOp mlir::qopt::gpu_kernels::buildInt8Gemv(OpBuilder &b,
               weights.load(rowG8, byte, rowTile, step, kb.add(ids.g, 8),
                            ids.t));
           for (int64_t tile = 0; tile < tiles; ++tile)
-            s.x.push_back(arith::SelectOp::create(
-                b, loc, tokenValid[tile],
-                kb.loadVector(args.x, {tokenRows[tile], byte}, 16, 16),
-                zeroChunk));
+            s.x.push_back(
+                kb.loadVector(args.x, {tokenRows[tile], byte}, 16, 16));
           loaded.push_back(std::move(s));
         }
         SmallVector<Value> acc(carried);
