@@ -64,9 +64,11 @@ struct Int8GemmConfig {
 
   bool isFP8() const { return !xType.isInteger(8); }
   bool isWgmma() const { return instruction == Instruction::Wgmma; }
+  /// Threads a block: wgmma's consumer warpgroups (two) and, with TMA, the
+  /// producer one; the mma.sync GEMM's warps; the GEMV's split-K warps.
   int64_t threads() const {
-    if (isWgmma() && wgmmaTma)
-      return 3 * 128;
+    if (isWgmma())
+      return 128 * (wgmmaTma ? 3 : 2);
     return 32 * (gemv ? gemvSplitK : kWarpsM * kWarpsN);
   }
   int64_t blockN() const { return isWgmma() ? wgmmaBlockN : kBlockN; }
