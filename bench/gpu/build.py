@@ -16,7 +16,8 @@ Writes one MLIR module of weight-only products per configuration, runs
                     the same GEMMs with tiles loaded by TMA (wgmma=1
                     wgmma-tma=1; run.py passes the kernels' tensor maps),
                     rows marked [wgmma-tma-nN]; table-wgmma-tma-nN-sS: at
-                    S stages
+                    S stages; table-wgmma-tma-persistent-nN: persistent
+                    (wgmma-persistent=1), on M = 4096, N = K = 8192
   e2e/decode        test/Integration/GPU/gemv_e2e.mlir compiled ahead of
                     time (quant-compile) with its checking main()
   e2e/resident      the same for constant weights (resident_weights.test):
@@ -281,6 +282,15 @@ def main():
               os.path.join(args.out, f"table-wgmma-tma-n{tile_n}-s{stages}"),
               f"wgmma=1 wgmma-tma=1 wgmma-tile-n={tile_n} "
               f"wgmma-stages={stages}")
+    # The TMA kernel persistent (wgmma-persistent=1: 132 blocks, each
+    # walking 7 or 8 of the 1024 (N = 256) or 2048 tiles), on the largest
+    # products: their time, and the phases that carry across tiles.
+    for tile_n in (256, 128):
+        build(args.quant_opt, for_tile(largest, tile_n),
+              os.path.join(args.out,
+                           f"table-wgmma-tma-persistent-n{tile_n}"),
+              f"wgmma=1 wgmma-tma=1 wgmma-persistent=1 "
+              f"wgmma-tile-n={tile_n}")
     for rows, warps in ((32, 2), (32, 4), (64, 2), (64, 8)):
         build(args.quant_opt, [("w4a16", "f16", m, nk, nk)
                                for m in (64, 256) for nk in (4096, 8192)],

@@ -56,6 +56,7 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   kernels.wgmmaTileN = options.wgmmaTileN;
   kernels.wgmmaStages = options.wgmmaStages;
   kernels.wgmmaTma = options.wgmmaTma;
+  kernels.wgmmaPersistent = options.wgmmaPersistent;
   pm.addPass(qopt::createConvertQOptMatmulToGPU(kernels));
 
   // Kernels to NVVM. Static shapes: memrefs are passed as bare pointers.

@@ -125,7 +125,9 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
       shared memory (`dynamic_shared_memory` in the launch
       attribute). With `wgmma-tma` as well, a producer warpgroup loads the
       tiles with TMA and the launch passes tensor maps of `Xq` and `Wq`
-      (`tensor_maps` in the launch attribute).
+      (`tensor_maps` in the launch attribute); with `wgmma-persistent`,
+      that kernel runs on one block an SM (of the first chip), each
+      walking the output tiles.
 
     A product no family supports stays a `qopt.matmul` (the host pipeline
     then runs it on the CPU) and gets a warning that names the reason.
@@ -206,6 +208,12 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
            "from a producer warpgroup, handed to two consumer warpgroups "
            "through mbarriers, instead of cp.async from every thread. Off "
            "until checked on a device: verified here to PTX and SASS only">,
+    Option<"wgmmaPersistent", "wgmma-persistent", "bool", /*default=*/"false",
+           "The TMA kernel persistent: one block an SM of the first chip "
+           "walks the output tiles, its producer loading the next tile's "
+           "stages while the consumers store the last one (needs "
+           "wgmma-tma). Off until checked on a device: verified here to PTX "
+           "and SASS only">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

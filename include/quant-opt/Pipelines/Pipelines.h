@@ -111,6 +111,11 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::desc("The wgmma GEMM's tiles loaded by TMA from a producer "
                      "warpgroup (off until checked on a device)"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> wgmmaPersistent{
+      *this, "wgmma-persistent",
+      llvm::cl::desc("The TMA kernel persistent, a block an SM walking the "
+                     "tiles (off until checked on a device)"),
+      llvm::cl::init(false)};
   PassOptions::Option<std::string> kernelsDir{
       *this, "kernels-dir",
       llvm::cl::desc("Also write each kernel binary and a manifest of the "

@@ -66,8 +66,10 @@ std::string Int8GemmConfig::kernelName() const {
                           streamingLoads ? "s" : "", tiledWeights ? "_tw" : "")
                 .str();
   if (isWgmma())
-    name += llvm::formatv("_wg{0}s{1}{2}", wgmmaBlockN, wgmmaStages,
-                          wgmmaTma ? "_tma" : "")
+    name += llvm::formatv(
+                "_wg{0}s{1}{2}{3}", wgmmaBlockN, wgmmaStages,
+                wgmmaTma ? "_tma" : "",
+                wgmmaPersistent ? llvm::formatv("_p{0}", grid()[0]).str() : "")
                 .str();
   return name;
 }
@@ -140,6 +142,10 @@ std::string mlir::qopt::gpu_kernels::checkInt8Gemm(const Int8GemmConfig &c) {
     return llvm::formatv("FP8 on a wgmma tile of {0} columns (at most 128)",
                          c.wgmmaBlockN)
         .str();
+  if (c.wgmmaPersistent &&
+      (!c.isWgmma() || !c.wgmmaTma || c.persistentBlocks < 1))
+    return "a persistent GEMM other than wgmma's with TMA, on at least one "
+           "block";
   if (c.isWgmma() && (c.wgmmaBlockN % 32 != 0 || c.wgmmaBlockN > 256 ||
                       c.wgmmaStages < 3))
     return llvm::formatv("a wgmma tile of {0} columns and {1} stages (N: a "

@@ -7,6 +7,7 @@
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 
+#include <array>
 #include <string>
 
 namespace mlir::qopt::gpu_kernels {
@@ -41,6 +42,12 @@ struct Int8GemmConfig {
   // consumer warpgroups; the kernel takes a tensor map of Xq and of Wq
   // (TensorMap below) before Y.
   bool wgmmaTma = false;
+  // Persistent TMA kernel (wgmmaPersistent, with wgmmaTma): persistentBlocks
+  // blocks (one an SM) walk the output tiles, tile t, t + blocks, ...; the
+  // stages' mbarrier phases run on across tiles, so the producer fills the
+  // next tile's stages while the consumers store the last one.
+  bool wgmmaPersistent = false;
+  int64_t persistentBlocks = 132;
 
   // The GEMV (M ≤ 16, decode; Int8Gemv.cpp): mma.sync.m16n8k32 with Wq as
   // operand A, 16 rows a block, and Xq as operand B (8 tokens a tile);
@@ -80,6 +87,14 @@ struct Int8GemmConfig {
   }
   bool hasPartialRowTile() const { return m % kBlockM != 0; }
   int64_t blocksN() const { return n / (gemv ? 16 : blockN()); }
+  /// The launch grid (x, y): a block a tile, (blocksN(), blocksM()), or
+  /// for a persistent kernel as many blocks as tiles or persistentBlocks,
+  /// whichever is fewer.
+  std::array<int64_t, 2> grid() const {
+    if (isWgmma() && wgmmaPersistent)
+      return {std::min(blocksM() * blocksN(), persistentBlocks), 1};
+    return {blocksN(), blocksM()};
+  }
   /// Token tiles of 8 (the GEMV's mma.sync N dimension).
   int64_t gemvTokenTiles() const { return llvm::divideCeil(m, 8); }
   /// Bytes of one wgmma pipeline stage: the tiles of Xq and Wq.

@@ -115,13 +115,37 @@ struct ConsumerPlace {
 
 } // namespace
 
+/// The first output row and column (m0, n0) of output tile `tile` (linear,
+/// 0 to blocksM · blocksN): tiles in groups of kGroupM tile rows, column by
+/// column within a group (group tile / (G · blocksN), then row-fastest), so
+/// that the tiles computed at once share a few row tiles of Xq and column
+/// tiles of Wq in L2 instead of sweeping all of Wq per row tile.
+static std::pair<Value, Value> getGroupedTileOrigin(KernelBuilder &kb,
+                                                    const C &c, Value tile) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  constexpr int64_t kGroupM = 8;
+  const int64_t blocksM = c.blocksM(), blocksN = c.blocksN();
+  const int64_t perGroup = kGroupM * blocksN;
+  Value firstM = kb.mul(kb.div(tile, perGroup), kGroupM);
+  Value groupRows = arith::MinUIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, kb.index(blocksM), firstM),
+      kb.index(kGroupM));
+  Value inGroup = kb.rem(tile, perGroup);
+  return {kb.mul(kb.add(firstM, kb.rem(inGroup, groupRows)), C::kBlockM),
+          kb.mul(kb.div(inGroup, groupRows), c.wgmmaBlockN)};
+}
+
 /// The consumers' K loop (wgmma on the stages as `pipeline` delivers them,
 /// INT8 chained on i32 accumulators, FP8 summed per step in f32) and the
-/// epilogue.
+/// epilogue. `firstStep`: the pipeline's number of the tile's first K step
+/// (a persistent kernel's steps run on across its tiles; null: 0), and
+/// then every step's stage is handed back, the last one included.
 static void buildWgmmaConsumer(KernelBuilder &kb, const C &c,
                                const Int8GemmArguments &args,
                                const ThreadIds &ids, const ConsumerPlace &at,
-                               const StagePipeline &pipeline) {
+                               const StagePipeline &pipeline,
+                               Value firstStep = Value()) {
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
   MLIRContext *ctx = b.getContext();
@@ -154,11 +178,16 @@ static void buildWgmmaConsumer(KernelBuilder &kb, const C &c,
   Value aOffset = arith::IndexCastOp::create(
       b, loc, i64Type, kb.mul(at.warpgroup, 64 * rowBytes));
 
+  // The pipeline's number of the tile's K step `step`.
+  auto pipelineStep = [&](Value step) {
+    return firstStep ? kb.add(firstStep, step) : step;
+  };
   // One K step: its tiles acquired, its 4 wgmmas chained on `acc` and
   // committed; with `fresh`, the first one ignores `acc` (scale-d = 0:
   // D = A·B), so no register is written between wgmma.fence and the
   // wgmmas.
-  auto mmaStep = [&](Value step, Value acc, bool fresh) -> Value {
+  auto mmaStep = [&](Value localStep, Value acc, bool fresh) -> Value {
+    Value step = pipelineStep(localStep);
     pipeline.acquire(step);
     Value stageOffset = arith::IndexCastOp::create(
         b, loc, i64Type, kb.mul(kb.rem(step, stages), stageBytes));
@@ -196,10 +225,13 @@ static void buildWgmmaConsumer(KernelBuilder &kb, const C &c,
         [&](OpBuilder &, Location, Value step, ValueRange carried) {
           Value acc = mmaStep(step, carried.front(), /*fresh=*/false);
           NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 1);
-          pipeline.release(kb.add(step, -1));
+          pipeline.release(pipelineStep(kb.add(step, -1)));
           scf::YieldOp::create(b, loc, acc);
         });
     NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+    // (A kernel of one tile never refills the last step's stage.)
+    if (firstStep)
+      pipeline.release(pipelineStep(kb.index(steps - 1)));
     Value acc = loop.getResult(0);
     accElement = [&, acc](int64_t i) -> Value {
       return LLVM::ExtractValueOp::create(b, loc, acc, i);
@@ -216,7 +248,7 @@ static void buildWgmmaConsumer(KernelBuilder &kb, const C &c,
         [&](OpBuilder &, Location, Value step, ValueRange carried) {
           Value part = mmaStep(step, undefAcc, /*fresh=*/true);
           NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
-          pipeline.release(step);
+          pipeline.release(pipelineStep(step));
           SmallVector<Value> parts;
           for (int64_t i = 0; i < accCount; ++i)
             parts.push_back(LLVM::ExtractValueOp::create(b, loc, part, i));
@@ -365,6 +397,27 @@ static void buildTmaPipeline(KernelBuilder &kb, const C &c,
   const int64_t stageBytes = c.wgmmaStageBytes();
   const int64_t steps = c.k / rowBytes;
 
+  // The block's tiles, body(m0, n0, firstStep) each: the block's own
+  // (`block`; firstStep null: steps numbered from 0) or, persistent,
+  // tiles b, b + G, ... (G blocks), whose steps the pipeline numbers on
+  // from one tile to the next (firstStep: the tile's first), so that
+  // stages and mbarrier phases carry across tiles.
+  auto forEachTile = [&](llvm::function_ref<void(Value, Value, Value)> body) {
+    if (!c.wgmmaPersistent) {
+      body(block.m0, block.n0, Value());
+      return;
+    }
+    Value first = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+    scf::ForOp::create(
+        b, loc, first, kb.index(c.blocksM() * c.blocksN()),
+        kb.index(c.grid()[0]), ValueRange{kb.index(0)},
+        [&](OpBuilder &, Location, Value tile, ValueRange carried) {
+          auto [m0, n0] = getGroupedTileOrigin(kb, c, tile);
+          body(m0, n0, carried.front());
+          scf::YieldOp::create(b, loc, kb.add(carried.front(), steps));
+        });
+  };
+
   // Warpgroup 0 produces: its first thread waits for a stage to be
   // empty, expects its bytes on the stage's full barrier and starts the
   // two tensor copies, which complete that barrier. Warpgroups 1 and 2
@@ -452,38 +505,43 @@ static void buildTmaPipeline(KernelBuilder &kb, const C &c,
                         NVVM::SetMaxRegisterAction::decrease);
         scf::IfOp::create(b, loc, isThread0, [&](OpBuilder &, Location) {
           Value txBytes = arith::ConstantIntOp::create(b, loc, stageBytes, 32);
-          Value m0 = asI32(at.m0), n0 = asI32(at.n0);
-          scf::ForOp::create(
-              b, loc, kb.index(0), kb.index(steps), kb.index(1), ValueRange{},
-              [&](OpBuilder &, Location, Value step, ValueRange) {
-                Value stage = kb.rem(step, stages);
-                Value emptyParity = arith::XOrIOp::create(
-                    b, loc, parity(step),
-                    arith::ConstantIntOp::create(b, loc, 1, 32));
-                NVVM::MBarrierTryWaitParityOp::create(
-                    b, loc, barrier(1, stage), emptyParity, ticks);
-                Value full = barrier(0, stage);
-                NVVM::MBarrierArriveExpectTxOp::create(
-                    b, loc, /*res=*/Type(), full, txBytes, cta,
-                    /*relaxed=*/nullptr, /*predicate=*/Value());
-                Value k0 = asI32(kb.mul(step, rowBytes));
-                Value stageOffset = asI64(kb.mul(stage, stageBytes));
-                for (auto [map, row0, tileOffset] :
-                     {std::tuple{xMap, m0, int64_t(0)},
-                      std::tuple{wMap, n0, blockM * rowBytes}})
-                  NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
-                      b, loc,
-                      sharedPtr(arith::AddIOp::create(b, loc, stageOffset,
-                                                      i64(kb, tileOffset)),
-                                /*space=*/7),
-                      map, ValueRange{k0, row0}, full,
-                      /*im2colOffsets=*/ValueRange{},
-                      /*multicastMask=*/Value(), /*l2CacheHint=*/Value(),
-                      NVVM::TMALoadModeAttr::get(ctx, NVVM::TMALoadMode::TILE),
-                      /*isCTAOnly=*/nullptr, /*group=*/nullptr,
-                      /*predicate=*/Value());
-                scf::YieldOp::create(b, loc);
-              });
+          forEachTile([&](Value tileM0, Value tileN0, Value firstStep) {
+            Value m0 = asI32(tileM0), n0 = asI32(tileN0);
+            scf::ForOp::create(
+                b, loc, kb.index(0), kb.index(steps), kb.index(1), ValueRange{},
+                [&](OpBuilder &, Location, Value localStep, ValueRange) {
+                  Value step =
+                      firstStep ? kb.add(firstStep, localStep) : localStep;
+                  Value stage = kb.rem(step, stages);
+                  Value emptyParity = arith::XOrIOp::create(
+                      b, loc, parity(step),
+                      arith::ConstantIntOp::create(b, loc, 1, 32));
+                  NVVM::MBarrierTryWaitParityOp::create(
+                      b, loc, barrier(1, stage), emptyParity, ticks);
+                  Value full = barrier(0, stage);
+                  NVVM::MBarrierArriveExpectTxOp::create(
+                      b, loc, /*res=*/Type(), full, txBytes, cta,
+                      /*relaxed=*/nullptr, /*predicate=*/Value());
+                  Value k0 = asI32(kb.mul(localStep, rowBytes));
+                  Value stageOffset = asI64(kb.mul(stage, stageBytes));
+                  for (auto [map, row0, tileOffset] :
+                       {std::tuple{xMap, m0, int64_t(0)},
+                        std::tuple{wMap, n0, blockM * rowBytes}})
+                    NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
+                        b, loc,
+                        sharedPtr(arith::AddIOp::create(b, loc, stageOffset,
+                                                        i64(kb, tileOffset)),
+                                  /*space=*/7),
+                        map, ValueRange{k0, row0}, full,
+                        /*im2colOffsets=*/ValueRange{},
+                        /*multicastMask=*/Value(), /*l2CacheHint=*/Value(),
+                        NVVM::TMALoadModeAttr::get(ctx,
+                                                   NVVM::TMALoadMode::TILE),
+                        /*isCTAOnly=*/nullptr, /*group=*/nullptr,
+                        /*predicate=*/Value());
+                  scf::YieldOp::create(b, loc);
+                });
+          });
           scf::YieldOp::create(b, loc);
         });
         scf::YieldOp::create(b, loc);
@@ -511,7 +569,12 @@ static void buildTmaPipeline(KernelBuilder &kb, const C &c,
             scf::YieldOp::create(b, loc);
           });
         };
-        buildWgmmaConsumer(kb, c, args, ids, at, pipeline);
+        forEachTile([&](Value m0, Value n0, Value firstStep) {
+          ConsumerPlace tile = at;
+          tile.m0 = m0;
+          tile.n0 = n0;
+          buildWgmmaConsumer(kb, c, args, ids, tile, pipeline, firstStep);
+        });
         scf::YieldOp::create(b, loc);
       });
 }
@@ -521,34 +584,23 @@ mlir::qopt::gpu_kernels::buildInt8GemmWgmma(OpBuilder &b, Location loc,
                                             const Int8GemmConfig &c) {
   MLIRContext *ctx = b.getContext();
   Type i64Type = b.getI64Type();
-  constexpr int64_t blockM = C::kBlockM;
-  const int64_t blockN = c.wgmmaBlockN;
 
   OpBuilder::InsertionGuard guard(b);
-  auto func = createKernel(b, loc, c.kernelName(),
-                           getInt8GemmArgumentTypes(ctx, c), /*workgroup=*/{},
-                           {c.threads()}, {c.blocksN(), c.blocksM()});
+  auto func =
+      createKernel(b, loc, c.kernelName(), getInt8GemmArgumentTypes(ctx, c),
+                   /*workgroup=*/{}, {c.threads()}, {c.grid()[0], c.grid()[1]});
   KernelBuilder kb(b, loc);
   Int8GemmArguments args = getInt8GemmArguments(func, c);
   ThreadIds ids = getThreadIds(kb);
-  // Blocks in groups of kGroupM block rows, column by column within a
-  // group (linear block id b: group b / (G · blocksN), then row-fastest),
-  // so that the blocks running at once share a few row tiles of Xq and
-  // column tiles of Wq in L2 instead of sweeping all of Wq per row tile.
-  constexpr int64_t kGroupM = 8;
-  const int64_t blocksM = c.blocksM(), blocksN = c.blocksN();
-  const int64_t perGroup = kGroupM * blocksN;
-  Value block = kb.add(
-      kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y), blocksN),
-      gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
-  Value firstM = kb.mul(kb.div(block, perGroup), kGroupM);
-  Value groupRows = arith::MinUIOp::create(
-      b, loc, arith::SubIOp::create(b, loc, kb.index(blocksM), firstM),
-      kb.index(kGroupM));
-  Value inGroup = kb.rem(block, perGroup);
+  // A block a tile (its linear block id), unless persistent (the tiles'
+  // loops in buildTmaPipeline).
   ConsumerPlace at;
-  at.m0 = kb.mul(kb.add(firstM, kb.rem(inGroup, groupRows)), blockM);
-  at.n0 = kb.mul(kb.div(inGroup, groupRows), blockN);
+  if (!c.wgmmaPersistent)
+    std::tie(at.m0, at.n0) = getGroupedTileOrigin(
+        kb, c,
+        kb.add(kb.mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y),
+                      c.blocksN()),
+               gpu::BlockIdOp::create(b, loc, gpu::Dimension::x)));
 
   // The stages, from the first 1 KiB boundary of the dynamic shared memory
   // (launched with dynamicSharedBytes(), one atom more than they need).

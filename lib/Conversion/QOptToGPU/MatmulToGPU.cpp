@@ -239,11 +239,11 @@ FailureOr<WeightOnlyGemvConfig> getGemvConfig(MatmulOp op, std::string &why) {
 
 /// The pass options that choose among the 8-bit kernels.
 struct Int8KernelChoice {
-  bool useWgmma = false;
-  int64_t tileN = 256, stages = 0;
-  bool tma = false;
-  bool useGemv = false;
-  int64_t smCount = 132;
+  bool useWgmma;
+  int64_t tileN, stages;
+  bool tma, persistent;
+  bool useGemv;
+  int64_t smCount;
 };
 
 /// The 8-bit kernel configuration of a W8A8 product (INT8 x INT8, or FP8 x
@@ -336,6 +336,8 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
     w.wgmmaBlockN = c.isFP8() ? std::min<int64_t>(choice.tileN, 128)
                               : choice.tileN;
     w.wgmmaTma = choice.tma;
+    w.wgmmaPersistent = choice.persistent;
+    w.persistentBlocks = choice.smCount;
     w.wgmmaStages = choice.stages;
     if (w.wgmmaStages == 0)
       w.wgmmaStages = std::min<int64_t>(8, 200 * 1024 / w.wgmmaStageBytes());
@@ -408,6 +410,11 @@ struct ConvertQOptMatmulToGPU
     if (wgmmaTma && !wgmma) {
       module.emitError() << "wgmma-tma loads the wgmma GEMM's tiles: it "
                             "needs wgmma";
+      return signalPassFailure();
+    }
+    if (wgmmaPersistent && !wgmmaTma) {
+      module.emitError() << "wgmma-persistent makes the TMA kernel "
+                            "persistent: it needs wgmma-tma";
       return signalPassFailure();
     }
     if (rowTiles < 1) {
@@ -524,8 +531,8 @@ struct ConvertQOptMatmulToGPU
     if (op.getInputScale()) {
       FailureOr<Int8GemmConfig> c =
           getInt8GemmConfig(op, fp8Chips,
-                            {wgmma, wgmmaTileN, wgmmaStages, wgmmaTma, int8Gemv,
-                             smCount},
+                            {wgmma, wgmmaTileN, wgmmaStages, wgmmaTma,
+                             wgmmaPersistent, int8Gemv, smCount},
                             why);
       if (failed(c))
         return std::nullopt;
@@ -535,7 +542,7 @@ struct ConvertQOptMatmulToGPU
       Value weight = tiled ? tiled : op.getWeight();
       plan.name = c->kernelName();
       plan.argumentTypes = getInt8GemmArgumentTypes(op.getContext(), *c);
-      plan.grid = {c->blocksN(), c->blocksM(), 1};
+      plan.grid = {c->grid()[0], c->grid()[1], 1};
       plan.block = {c->threads(), 1, 1};
       plan.dynamicSharedBytes = c->dynamicSharedBytes();
       plan.tensorMaps = c->tensorMaps();
