@@ -17,7 +17,8 @@ Writes one MLIR module of weight-only products per configuration, runs
                     wgmma-tma=1; run.py passes the kernels' tensor maps),
                     rows marked [wgmma-tma-nN]; table-wgmma-tma-nN-sS: at
                     S stages; table-wgmma-tma-persistent-nN: persistent
-                    (wgmma-persistent=1), on M = 4096, N = K = 8192
+                    (wgmma-persistent=1), on M = 4096, N = K = 8192 and
+                    two uneven shapes (K = 1152, M = 1500)
   e2e/decode        test/Integration/GPU/gemv_e2e.mlir compiled ahead of
                     time (quant-compile) with its checking main()
   e2e/resident      the same for constant weights (resident_weights.test):
@@ -284,9 +285,14 @@ def main():
               f"wgmma-stages={stages}")
     # The TMA kernel persistent (wgmma-persistent=1: 132 blocks, each
     # walking 7 or 8 of the 1024 (N = 256) or 2048 tiles), on the largest
-    # products: their time, and the phases that carry across tiles.
+    # products: their time. And its correctness where a tile's 9 K steps
+    # are no multiple of 2 S (a stage's mbarrier parity flips from one tile
+    # to the next), with a partial row tile and a short last group of row
+    # tiles (M = 1500: 12 row tiles), INT8 and FP8, 192 or 384 tiles.
+    uneven = [("w8a8", "i8", 1500, 4096, 1152),
+              ("w8a8fp8", "e4m3", 1500, 2048, 1152)]
     for tile_n in (256, 128):
-        build(args.quant_opt, for_tile(largest, tile_n),
+        build(args.quant_opt, for_tile(largest + uneven, tile_n),
               os.path.join(args.out,
                            f"table-wgmma-tma-persistent-n{tile_n}"),
               f"wgmma=1 wgmma-tma=1 wgmma-persistent=1 "
