@@ -89,7 +89,8 @@ struct Int8GemmConfig {
   int64_t blocksN() const { return n / (gemv ? 16 : blockN()); }
   /// The launch grid (x, y): a block a tile, (blocksN(), blocksM()), or
   /// for a persistent kernel as many blocks as tiles or persistentBlocks,
-  /// whichever is fewer.
+  /// whichever is fewer. The kernel is built for exactly this grid (its
+  /// known size; a persistent kernel strides its tiles by it).
   std::array<int64_t, 2> grid() const {
     if (isWgmma() && wgmmaPersistent)
       return {std::min(blocksM() * blocksN(), persistentBlocks), 1};
