@@ -18,7 +18,8 @@ and must fail on a planted error:
   FAULT=swap   the two scale operands swapped (where their shapes match)
   FAULT=hang   the launch never returns (run.py's --row-timeout must end
                the process, naming the row)
-  FAULT_ONLY   a substring of the function names the fault applies to
+  FAULT_ONLY   a substring of the function or kernel names the fault
+               applies to
 
   python3 bench/gpu/build.py --out DIR --shrink 16 --format isa --kernels-only
   python3 bench/gpu/cpu_check.py --kernels DIR [run.py options]
@@ -361,7 +362,7 @@ def weight_only_product(kernel, family, act, n, k, tensors):
 
 def emulate(kernel, tensors):
     family, act, m, n, k = run.parse_case(kernel.function)
-    faulty = FAULT_ONLY in kernel.function
+    faulty = FAULT_ONLY in kernel.function or FAULT_ONLY in kernel.name
     if faulty and FAULT == "hang":
         time.sleep(3600)
     y = tensors[-1]

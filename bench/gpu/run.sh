@@ -2,10 +2,17 @@
 # Runs on a machine with an NVIDIA GPU, the CUDA driver and PyTorch (no
 # MLIR): checks and times the kernels bench/gpu/build.py built here.
 #   bench/gpu/run.sh [KERNELS_DIR] [OUT_DIR]
+# PYTHON (default python3), RUN_PY (default bench/gpu/run.py) and
+# ROW_TIMEOUT (seconds, default 60) are for
+# test/Integration/GPU/bench_run_cpu.test, which runs this script on the
+# CPU through bench/gpu/cpu_check.py.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 kernels=${1:-build/gpu-bench}
 out=${2:-${OUT:-.}}
+python=${PYTHON:-python3}
+run_py=${RUN_PY:-bench/gpu/run.py}
+row_timeout=${ROW_TIMEOUT:-60}
 mkdir -p "$out"
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem \
   --format=csv || true
@@ -16,17 +23,29 @@ nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem \
 "$kernels/e2e/resident" 2>&1 | tee -a "$out/gpu-e2e.txt" || true
 # Unbuffered (-u): what a run printed survives a timeout.
 status=0
-python3 -u bench/gpu/run.py --kernels "$kernels" --skip 'table-wgmma*,table-gemv8' \
+"$python" -u "$run_py" --kernels "$kernels" --skip 'table-wgmma*,table-gemv8' \
   --json "$out/gpu-bench.json" 2>&1 | tee "$out/gpu-bench.txt" || status=1
-# Kernels not yet checked on a device (the wgmma GEMMs, those on TMA last;
-# the 8-bit GEMV) in a process of their own, under a timeout: a hang there
-# cannot take the table with it. A row that takes more than 60 s (one
-# hangs: a row takes seconds) ends the process there, with its name.
-if compgen -G "$kernels/table-wgmma*" > /dev/null ||
-   [ -d "$kernels/table-gemv8" ]; then
-  timeout -k 30 300 python3 -u bench/gpu/run.py --kernels "$kernels" \
-    --tables 'table-wgmma*,table-gemv8' --no-sweeps --row-timeout 60 \
-    --json "$out/gpu-bench-wgmma.json" \
-    2>&1 | tee "$out/gpu-bench-wgmma.txt" || status=1
-fi
+
+# Kernels not yet checked on a device, a process for each family (the
+# W8A8 target's first), each under a timeout and a watchdog: a row that
+# takes more than ROW_TIMEOUT seconds (one that hangs: a row takes
+# seconds) ends its process there, naming the row, and the next family
+# still runs. Each process times its own cuBLAS baselines.
+#   unverified NAME TABLE_GLOBS TIMEOUT -> gpu-bench-NAME.txt / .json
+unverified() {
+  local name=$1 globs=$2 limit=$3 glob found= list
+  IFS=, read -ra list <<< "$globs"
+  for glob in "${list[@]}"; do
+    if compgen -G "$kernels/$glob" > /dev/null; then found=1; fi
+  done
+  [ -n "$found" ] || return 0
+  timeout -k 30 "$limit" "$python" -u "$run_py" --kernels "$kernels" \
+    --tables "$globs" --no-sweeps --row-timeout "$row_timeout" \
+    --json "$out/gpu-bench-$name.json" \
+    2>&1 | tee "$out/gpu-bench-$name.txt" || status=1
+}
+unverified wgmma-tma 'table-wgmma-tma-n*' 150
+unverified wgmma-persistent 'table-wgmma-tma-persistent-*' 120
+unverified wgmma 'table-wgmma-n*' 150
+unverified gemv8 'table-gemv8' 90
 exit $status
