@@ -589,6 +589,10 @@ def main():
                         "these comma-separated globs (run.sh runs kernels "
                         "not yet checked on a device in a second process, "
                         "under a timeout)")
+    parser.add_argument("--skip-kernels", default="",
+                        help="leave out the rows of these comma-separated "
+                        "kernel names (run.sh: the rows a process that a "
+                        "hang ended had run, the hung one included)")
     parser.add_argument("--no-sweeps", action="store_true",
                         help="time the table only, not the sweep-* builds")
     parser.add_argument("--row-timeout", type=float, default=0,
@@ -658,6 +662,8 @@ def main():
         case = parse_case(launch["function"])
         family, act, m, n, k = case
         if args.only and args.only not in launch["function"]:
+            continue
+        if launch["kernel"] in args.skip_kernels.split(","):
             continue
         if args.row_timeout:
             # A hung kernel blocks the next synchronisation forever; the

@@ -29,20 +29,28 @@ status=0
 # Kernels not yet checked on a device, a process for each family (the
 # W8A8 target's first), each under a timeout and a watchdog: a row that
 # takes more than ROW_TIMEOUT seconds (one that hangs: a row takes
-# seconds) ends its process there, naming the row, and the next family
-# still runs. Each process times its own cuBLAS baselines.
-#   unverified NAME TABLE_GLOBS TIMEOUT -> gpu-bench-NAME.txt / .json
+# seconds) ends its process there, naming the row ("(row: KERNEL ..."
+# then "Timeout"), and the next family still runs. Once a family, such a
+# process is followed by one for the rows it did not reach (the rows it
+# ran and the hung one skipped: gpu-bench-NAME-rest.txt). Each process
+# times its own cuBLAS baselines.
+#   unverified NAME TABLE_GLOBS TIMEOUT -> gpu-bench-NAME[-rest].txt/.json
 unverified() {
-  local name=$1 globs=$2 limit=$3 glob found= list
+  local name=$1 globs=$2 limit=$3 glob found= list log skip=
   IFS=, read -ra list <<< "$globs"
   for glob in "${list[@]}"; do
     if compgen -G "$kernels/$glob" > /dev/null; then found=1; fi
   done
   [ -n "$found" ] || return 0
-  timeout -k 30 "$limit" "$python" -u "$run_py" --kernels "$kernels" \
-    --tables "$globs" --no-sweeps --row-timeout "$row_timeout" \
-    --json "$out/gpu-bench-$name.json" \
-    2>&1 | tee "$out/gpu-bench-$name.txt" || status=1
+  for log in "gpu-bench-$name" "gpu-bench-$name-rest"; do
+    timeout -k 30 "$limit" "$python" -u "$run_py" --kernels "$kernels" \
+      --tables "$globs" --no-sweeps --row-timeout "$row_timeout" \
+      --skip-kernels "$skip" --json "$out/$log.json" \
+      2>&1 | tee "$out/$log.txt" && return 0
+    status=1
+    grep -q '^Timeout' "$out/$log.txt" || return 0
+    skip=$(sed -n 's/^(row: \([^ ]*\) .*/\1/p' "$out/$log.txt" | paste -sd,)
+  done
 }
 unverified wgmma-tma 'table-wgmma-tma-n*' 150
 unverified wgmma-persistent 'table-wgmma-tma-persistent-*' 120
