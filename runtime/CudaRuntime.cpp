@@ -85,10 +85,12 @@ struct Driver {
   X(cuMemsetD32Async)                                                          \
   X(cuMemsetD16Async)
 // Optional ones, null where the driver lacks them: cuTensorMapEncodeTiled
-// (drivers before CUDA 12; only TMA kernels need it) and the stream-ordered
-// allocator (CUDA 11.2 drivers on).
+// and cuLaunchKernelEx (drivers before CUDA 12; only TMA kernels and
+// cluster launches need them) and the stream-ordered allocator (CUDA 11.2
+// drivers on).
 #define QOPT_OPTIONAL_DRIVER_FUNCTIONS(X)                                      \
   X(cuTensorMapEncodeTiled)                                                    \
+  X(cuLaunchKernelEx)                                                          \
   X(cuMemAllocAsync)                                                           \
   X(cuMemFreeAsync)                                                            \
   X(cuDeviceGetDefaultMemPool)                                                 \
@@ -269,6 +271,21 @@ QOPT_EXPORT void *mgpuModuleGetFunction(void *module, const char *name) {
   return function;
 }
 
+/// Beyond 48 KiB, dynamic shared memory must be opted into per kernel
+/// (once: the attribute stays set).
+static void optIntoSharedMemory(const Driver &d, CUfunction f, int32_t smem) {
+  if (smem <= 48 * 1024)
+    return;
+  SharedMemoryOptIns &optIns = sharedMemoryOptIns();
+  std::lock_guard<std::mutex> lock(optIns.mutex);
+  int32_t &optedIn = optIns.bytes[f];
+  if (optedIn < smem) {
+    CHECK(d, cuFuncSetAttribute(
+                 f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem));
+    optedIn = smem;
+  }
+}
+
 QOPT_EXPORT void mgpuLaunchKernel(void *function, intptr_t gridX,
                                   intptr_t gridY, intptr_t gridZ,
                                   intptr_t blockX, intptr_t blockY,
@@ -277,20 +294,41 @@ QOPT_EXPORT void mgpuLaunchKernel(void *function, intptr_t gridX,
                                   size_t /*paramsCount*/) {
   const Driver &d = driver();
   auto f = static_cast<CUfunction>(function);
-  // Beyond 48 KiB, dynamic shared memory must be opted into per kernel
-  // (once: the attribute stays set).
-  if (smem > 48 * 1024) {
-    SharedMemoryOptIns &optIns = sharedMemoryOptIns();
-    std::lock_guard<std::mutex> lock(optIns.mutex);
-    int32_t &optedIn = optIns.bytes[f];
-    if (optedIn < smem) {
-      CHECK(d, cuFuncSetAttribute(
-                   f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem));
-      optedIn = smem;
-    }
-  }
+  optIntoSharedMemory(d, f, smem);
   CHECK(d, cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, blockZ,
                           smem, asStream(stream), params, extra));
+}
+
+/// A launch of thread-block clusters of clusterX × clusterY × clusterZ
+/// blocks (gpu.launch_func with `clusters in`), through cuLaunchKernelEx.
+QOPT_EXPORT void mgpuLaunchClusterKernel(
+    void *function, intptr_t clusterX, intptr_t clusterY, intptr_t clusterZ,
+    intptr_t gridX, intptr_t gridY, intptr_t gridZ, intptr_t blockX,
+    intptr_t blockY, intptr_t blockZ, int32_t smem, void *stream,
+    void **params, void **extra) {
+  const Driver &d = driver();
+  if (!d.cuLaunchKernelEx)
+    fatal("a launch of thread-block clusters needs cuLaunchKernelEx (a CUDA "
+          "12 driver)");
+  auto f = static_cast<CUfunction>(function);
+  optIntoSharedMemory(d, f, smem);
+  CUlaunchAttribute cluster = {};
+  cluster.id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+  cluster.value.clusterDim.x = static_cast<unsigned>(clusterX);
+  cluster.value.clusterDim.y = static_cast<unsigned>(clusterY);
+  cluster.value.clusterDim.z = static_cast<unsigned>(clusterZ);
+  CUlaunchConfig config = {};
+  config.gridDimX = static_cast<unsigned>(gridX);
+  config.gridDimY = static_cast<unsigned>(gridY);
+  config.gridDimZ = static_cast<unsigned>(gridZ);
+  config.blockDimX = static_cast<unsigned>(blockX);
+  config.blockDimY = static_cast<unsigned>(blockY);
+  config.blockDimZ = static_cast<unsigned>(blockZ);
+  config.sharedMemBytes = static_cast<unsigned>(smem);
+  config.hStream = asStream(stream);
+  config.attrs = &cluster;
+  config.numAttrs = 1;
+  CHECK(d, cuLaunchKernelEx(&config, f, params, extra));
 }
 
 namespace {

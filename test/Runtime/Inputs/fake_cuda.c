@@ -138,6 +138,44 @@ CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz,
   return outcome("cuLaunchKernel");
 }
 
+// CUlaunchConfig and CUlaunchAttribute as cuda.h lays them out.
+typedef struct {
+  int id;
+  char pad[4];
+  union {
+    char bytes[64];
+    struct {
+      unsigned x, y, z;
+    } clusterDim;
+  } value;
+} FakeLaunchAttribute;
+typedef struct {
+  unsigned gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ;
+  unsigned sharedMemBytes;
+  void *hStream;
+  FakeLaunchAttribute *attrs;
+  unsigned numAttrs;
+} FakeLaunchConfig;
+
+CUresult cuLaunchKernelEx(const FakeLaunchConfig *config, void *function,
+                          void **params, void **extra) {
+  if (getenv("FAKE_CUDA_TRACE_LAUNCHES")) {
+    printf("fake_cuda: cuLaunchKernelEx grid %u,%u,%u block %u,%u,%u "
+           "shared %u",
+           config->gridDimX, config->gridDimY, config->gridDimZ,
+           config->blockDimX, config->blockDimY, config->blockDimZ,
+           config->sharedMemBytes);
+    for (unsigned i = 0; i < config->numAttrs; ++i)
+      if (config->attrs[i].id == 4) // CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION
+        printf(" cluster %u,%u,%u", config->attrs[i].value.clusterDim.x,
+               config->attrs[i].value.clusterDim.y,
+               config->attrs[i].value.clusterDim.z);
+    printf("\n");
+  }
+  (void)function, (void)params, (void)extra;
+  return outcome("cuLaunchKernelEx");
+}
+
 // Prints what a TMA descriptor was encoded from, for FileCheck.
 CUresult cuTensorMapEncodeTiled(void *map, int type, unsigned rank,
                                 void *address, const unsigned long long *dims,

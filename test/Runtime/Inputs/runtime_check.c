@@ -1,5 +1,6 @@
 // Drives libqopt_cuda_runtime the way gpu-to-llvm host code does: load a
-// module, allocate, copy, launch, synchronise, free. Prints "ok" when every
+// module, allocate, copy, launch (blocks, then clusters), synchronise,
+// free. Prints "ok" when every
 // call returned.
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,6 +19,9 @@ void mgpuMemcpy(void *, void *, size_t, void *);
 void mgpuLaunchKernel(void *, intptr_t, intptr_t, intptr_t, intptr_t,
                       intptr_t, intptr_t, int32_t, void *, void **, void **,
                       size_t);
+void mgpuLaunchClusterKernel(void *, intptr_t, intptr_t, intptr_t, intptr_t,
+                             intptr_t, intptr_t, intptr_t, intptr_t, intptr_t,
+                             int32_t, void *, void **, void **);
 
 int main(void) {
   static char blob[16];
@@ -30,6 +34,9 @@ int main(void) {
   void *params[] = {&device};
   mgpuLaunchKernel(kernel, 1, 1, 1, 128, 1, 1, 64 * 1024, stream, params,
                    NULL, 1);
+  // Clusters of 2 blocks (gpu.launch_func with `clusters in`).
+  mgpuLaunchClusterKernel(kernel, 2, 1, 1, 4, 1, 1, 384, 1, 1, 197696, stream,
+                          params, NULL);
   mgpuStreamSynchronize(stream);
   mgpuMemFree(device, stream);
   mgpuModuleUnload(module);
