@@ -57,6 +57,7 @@ void qopt::buildGPUPipeline(OpPassManager &pm,
   kernels.wgmmaStages = options.wgmmaStages;
   kernels.wgmmaTma = options.wgmmaTma;
   kernels.wgmmaPersistent = options.wgmmaPersistent;
+  kernels.wgmmaCluster = options.wgmmaCluster;
   pm.addPass(qopt::createConvertQOptMatmulToGPU(kernels));
 
   // Kernels to NVVM. Static shapes: memrefs are passed as bare pointers.

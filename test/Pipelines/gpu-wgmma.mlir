@@ -261,6 +261,67 @@
 // RUN: %ptxas -arch=sm_90a -v %t/persistent/qopt_kernels.sm_90a.ptx -o %t/persistent.cubin 2>&1 | FileCheck %s --check-prefix=TMA-REGS
 // RUN: %if cuobjdump %{ %cuobjdump -sass %t/persistent.cubin | FileCheck %s --check-prefix=TMA-SASS %}
 // RUN: not quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-persistent=1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=PERSIST-ALONE
+
+// Clusters (wgmma-cluster=2): two blocks of adjacent row tiles and one
+// column tile (products whose row or column tiles are odd in number run
+// without, with a warning). .reqnctapercluster 2; empty barriers expect
+// 8 warps of both blocks; the barriers initialised, a cluster barrier
+// (the peer multicasts into this block and arrives on its barriers); the
+// producer loads its Xq tile and, multicast to both blocks (mask 3), its
+// half of the Wq tile (boxes of 128 rows, at row n0 + 128 rank, into the
+// stage's Wq rows 128 rank on); a consumer warp's lane 0 releases a stage
+// on its own and, through mapa, on its peer's empty barrier; a cluster
+// barrier before the block exits.
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tma=1 wgmma-cluster=2 kernels-dir=%t/cluster" -o /dev/null 2>&1 | FileCheck %s --check-prefix=CLUSTER-WARN
+// CLUSTER-WARN: warning: wgmma-cluster: this product runs without clusters: no kernel for clusters of 2 blocks for a 128 x 256 product (2, on the non-persistent TMA kernel, with even numbers of row and column tiles)
+// RUN: FileCheck %s --check-prefix=CLUSTER < %t/cluster/qopt_kernels.sm_90a.ptx
+// RUN: FileCheck %s --check-prefix=CLUSTER-MANIFEST < %t/cluster/kernels.json
+// CLUSTER-LABEL: .entry qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4_tma_c2(
+// CLUSTER: .explicitcluster
+// CLUSTER-NEXT: .reqnctapercluster 2, 1, 1
+// CLUSTER: mov.b32 [[ONE:%r[0-9]+]], 1;
+// CLUSTER-NEXT: mbarrier.init.shared.b64 {{\[}}{{.*}}+196608], [[ONE]];
+// CLUSTER-NEXT: mov.b32 [[SIXTEEN:%r[0-9]+]], 16;
+// CLUSTER-NEXT: mbarrier.init.shared.b64 {{\[}}{{.*}}+196640], [[SIXTEEN]];
+// CLUSTER: fence.mbarrier_init.release.cluster;
+// CLUSTER: mov.u32 {{%r[0-9]+}}, %cluster_ctaid.x;
+// CLUSTER: barrier.cluster.arrive;
+// CLUSTER-NEXT: barrier.cluster.wait;
+// CLUSTER: mov.b32 [[BYTES:%r[0-9]+]], 49152;
+// CLUSTER: mbarrier.arrive.expect_tx.shared.b64 {{.*}}, [[BYTES]];
+// CLUSTER: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [
+// CLUSTER: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes.multicast::cluster [
+// CLUSTER: mapa.shared::cluster.u64 [[PEER:%rd[0-9]+]], [[EMPTY:%rd[0-9]+]], {{%r[0-9]+}};
+// CLUSTER-NEXT: mbarrier.arrive.shared.b64 {{%rd[0-9]+}}, {{\[}}[[EMPTY]]];
+// CLUSTER: mbarrier.arrive.release.cluster.shared::cluster.b64 _, {{\[}}[[PEER]]]
+// CLUSTER: barrier.cluster.arrive;
+// CLUSTER-NEXT: barrier.cluster.wait;
+// CLUSTER-LABEL: .entry qopt_gemm_e4m3_bf16_m128n256k256_sxt_swt_wg128s6_tma(
+// CLUSTER-NOT: .reqnctapercluster
+// CLUSTER-LABEL: .entry qopt_gemm_s8_bf16_m4096n14336k4096_sxr_swr_wg256s4_tma_c2(
+// CLUSTER-MANIFEST: "cluster": [
+// CLUSTER-MANIFEST-NEXT: 2,
+// CLUSTER-MANIFEST-NEXT: 1,
+// CLUSTER-MANIFEST-NEXT: 1
+// CLUSTER-MANIFEST: "kernel": "qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4_tma_c2"
+// CLUSTER-MANIFEST: "box": [
+// CLUSTER-MANIFEST-NEXT: 128,
+// CLUSTER-MANIFEST-NEXT: 128
+// CLUSTER-MANIFEST: "box": [
+// CLUSTER-MANIFEST-NEXT: 128,
+// CLUSTER-MANIFEST-NEXT: 128
+// RUN: %ptxas -arch=sm_90a -v %t/cluster/qopt_kernels.sm_90a.ptx -o %t/cluster.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS --implicit-check-not=injected --implicit-check-not="Performance Loss"
+// RUN: %ptxas -arch=sm_90a -v %t/cluster/qopt_kernels.sm_90a.ptx -o %t/cluster.cubin 2>&1 | FileCheck %s --check-prefix=TMA-REGS
+// RUN: %if cuobjdump %{ %cuobjdump -sass %t/cluster.cubin | FileCheck %s --check-prefix=CLUSTER-SASS %}
+// CLUSTER-SASS-DAG: UTMALDG.2D.MULTICAST
+// CLUSTER-SASS-DAG: UCGABAR_ARV
+// CLUSTER-SASS-DAG: UCGABAR_WAIT
+// The host launches the clusters (gpu.launch_func ... clusters in).
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa wgmma=1 wgmma-tma=1 wgmma-cluster=2" 2>/dev/null | FileCheck %s --check-prefix=CLUSTER-HOST
+// CLUSTER-HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @qopt_kernels::@qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4_tma_c2 clusters in (
+// RUN: not quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-cluster=2" -o /dev/null 2>&1 | FileCheck %s --check-prefix=CLUSTER-ALONE
+// RUN: not quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tma=1 wgmma-cluster=4" -o /dev/null 2>&1 | FileCheck %s --check-prefix=CLUSTER-ALONE
+// CLUSTER-ALONE: error: wgmma-cluster must be 1 or 2, and 2 needs wgmma-tma without wgmma-persistent
 // PERSIST-ALONE: error: wgmma-persistent makes the TMA kernel persistent: it needs wgmma-tma
 
 // RUN: not quant-opt %s --qopt-gpu-pipeline="chip=sm_80,sm_90a format=isa host=0 wgmma=1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=CHIPS

@@ -127,7 +127,9 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
       tiles with TMA and the launch passes tensor maps of `Xq` and `Wq`
       (`tensor_maps` in the launch attribute); with `wgmma-persistent`,
       that kernel runs on one block an SM (of the first chip), each
-      walking the output tiles.
+      walking the output tiles; with `wgmma-cluster=2` instead, in clusters
+      of two blocks that share each Wq tile through TMA multicast
+      (`cluster` in the launch attribute).
 
     A product no family supports stays a `qopt.matmul` (the host pipeline
     then runs it on the CPU) and gets a warning that names the reason.
@@ -214,6 +216,13 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
            "stages while the consumers store the last one (needs "
            "wgmma-tma). Off until checked on a device: verified here to PTX "
            "and SASS only">,
+    Option<"wgmmaCluster", "wgmma-cluster", "int64_t", /*default=*/"1",
+           "Thread-block clusters of the TMA kernel (1 or 2): the two "
+           "blocks of a cluster compute adjacent row tiles of one column "
+           "tile and each loads half of its Wq tile, multicast to both "
+           "(needs wgmma-tma, not wgmma-persistent; products with an odd "
+           "number of row or column tiles run without). Off until checked "
+           "on a device: verified here to PTX and SASS only">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -116,6 +116,12 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::desc("The TMA kernel persistent, a block an SM walking the "
                      "tiles (off until checked on a device)"),
       llvm::cl::init(false)};
+  PassOptions::Option<int64_t> wgmmaCluster{
+      *this, "wgmma-cluster",
+      llvm::cl::desc("Clusters of the TMA kernel, 1 or 2 blocks sharing "
+                     "the Wq tile by multicast (off until checked on a "
+                     "device)"),
+      llvm::cl::init(1)};
   PassOptions::Option<std::string> kernelsDir{
       *this, "kernels-dir",
       llvm::cl::desc("Also write each kernel binary and a manifest of the "

@@ -128,6 +128,9 @@ struct ExportGPUKernels
       auto smem = launch.getAs<IntegerAttr>("dynamic_shared_memory");
       describe(call, cast<SymbolRefAttr>(launch.get("kernel")), dims("grid"),
                dims("block"), smem ? smem.getInt() : 0, types);
+      // Thread-block clusters (a launch through cuLaunchKernelEx).
+      if (launch.get("cluster"))
+        launches.back().getAsObject()->insert({"cluster", dims("cluster")});
       // TMA tensor maps the kernel takes after the inputs: of which input,
       // the box (rows, columns) and the swizzle the kernel reads (the span
       // of a box row when it is 32, 64 or 128 bytes, as qoptTensorMap
@@ -181,8 +184,19 @@ struct ExportGPUKernels
                          "dimensions");
         return WalkResult::interrupt();
       }
+      std::optional<llvm::json::Array> cluster;
+      if (launch.hasClusterSize()) {
+        cluster = dims(launch.getClusterSizeOperandValues());
+        if (!cluster) {
+          launch.emitError("qopt-export-gpu-kernels needs constant cluster "
+                           "dimensions");
+          return WalkResult::interrupt();
+        }
+      }
       describe(launch, launch.getKernel(), std::move(*grid),
                std::move(*block), smem, launch.getKernelOperands().getTypes());
+      if (cluster)
+        launches.back().getAsObject()->insert({"cluster", std::move(*cluster)});
       return WalkResult::advance();
     });
     if (listed.wasInterrupted())

@@ -66,11 +66,13 @@ std::string Int8GemmConfig::kernelName() const {
                           streamingLoads ? "s" : "", tiledWeights ? "_tw" : "")
                 .str();
   if (isWgmma())
-    name += llvm::formatv(
-                "_wg{0}s{1}{2}{3}", wgmmaBlockN, wgmmaStages,
-                wgmmaTma ? "_tma" : "",
-                wgmmaPersistent ? llvm::formatv("_p{0}", grid()[0]).str() : "")
-                .str();
+    name +=
+        llvm::formatv(
+            "_wg{0}s{1}{2}{3}{4}", wgmmaBlockN, wgmmaStages,
+            wgmmaTma ? "_tma" : "",
+            wgmmaPersistent ? llvm::formatv("_p{0}", grid()[0]).str() : "",
+            wgmmaCluster > 1 ? llvm::formatv("_c{0}", wgmmaCluster).str() : "")
+            .str();
   return name;
 }
 
@@ -146,6 +148,17 @@ std::string mlir::qopt::gpu_kernels::checkInt8Gemm(const Int8GemmConfig &c) {
       (!c.isWgmma() || !c.wgmmaTma || c.persistentBlocks < 1))
     return "a persistent GEMM other than wgmma's with TMA, on at least one "
            "block";
+  // A cluster's two blocks are consecutive block ids, tiles 2i and 2i + 1
+  // of getGroupedTileOrigin's order: the same column tile when the groups
+  // of row tiles are even.
+  if (c.wgmmaCluster != 1 &&
+      (c.wgmmaCluster != 2 || !c.isWgmma() || !c.wgmmaTma ||
+       c.wgmmaPersistent || c.blocksM() % 2 != 0 || c.blocksN() % 2 != 0))
+    return llvm::formatv("clusters of {0} blocks for a {1} x {2} product "
+                         "(2, on the non-persistent TMA kernel, with even "
+                         "numbers of row and column tiles)",
+                         c.wgmmaCluster, c.m, c.n)
+        .str();
   if (c.isWgmma() && (c.wgmmaBlockN % 32 != 0 || c.wgmmaBlockN > 256 ||
                       c.wgmmaStages < 3))
     return llvm::formatv("a wgmma tile of {0} columns and {1} stages (N: a "

@@ -48,6 +48,11 @@ struct Int8GemmConfig {
   // next tile's stages while the consumers store the last one.
   bool wgmmaPersistent = false;
   int64_t persistentBlocks = 132;
+  // TMA kernel in clusters of wgmmaCluster (1 or 2) blocks along M: the
+  // two blocks of a cluster compute row tiles m and m + 1 of the same
+  // column tile, and each loads half of the shared Wq tile with a
+  // multicast to both (Wq's L2 reads halved).
+  int64_t wgmmaCluster = 1;
 
   // The GEMV (M ≤ 16, decode; Int8Gemv.cpp): mma.sync.m16n8k32 with Wq as
   // operand A, 16 rows a block, and Xq as operand B (8 tokens a tile);
@@ -119,11 +124,13 @@ struct Int8GemmConfig {
     int64_t operand, boxRows, boxCols;
   };
   /// The tensor maps, in the order the kernel takes them (after its memref
-  /// inputs, before Y): Xq, then Wq.
+  /// inputs, before Y): Xq, then Wq (in a cluster, each block loads
+  /// 1 / wgmmaCluster of the Wq tile).
   SmallVector<TensorMap> tensorMaps() const {
     if (!isWgmma() || !wgmmaTma)
       return {};
-    return {{0, kBlockM, kWgmmaBlockK}, {1, wgmmaBlockN, kWgmmaBlockK}};
+    return {{0, kBlockM, kWgmmaBlockK},
+            {1, wgmmaBlockN / wgmmaCluster, kWgmmaBlockK}};
   }
   std::string kernelName() const;
 };

@@ -440,6 +440,12 @@ static void buildTmaPipeline(KernelBuilder &kb, const C &c,
   auto asI32 = [&](Value v) {
     return arith::IndexCastOp::create(b, loc, i32Type, v).getResult();
   };
+  // barrier.cluster (release, then acquire) of every thread of the
+  // cluster.
+  auto syncCluster = [&] {
+    NVVM::ClusterArriveOp::create(b, loc, /*aligned=*/UnitAttr());
+    NVVM::ClusterWaitOp::create(b, loc, /*aligned=*/UnitAttr());
+  };
   // Barrier `which` (0: full, 1: empty) of stage `stage`, after the stages.
   auto barrier = [&](int64_t which, Value stage) {
     return sharedPtr(asI64(
@@ -449,6 +455,17 @@ static void buildTmaPipeline(KernelBuilder &kb, const C &c,
     return asI32(kb.rem(kb.div(step, stages), 2));
   };
   constexpr int64_t kConsumerWarps = 8;
+  // In a cluster of two, block `rank` loads rows [blockN / 2 · rank, +
+  // blockN / 2) of the Wq tile into both blocks' stages (TMA multicast), so
+  // a stage is free again once the consumers of both have released it:
+  // each consumer warp arrives on its own and on its peer's "empty"
+  // barrier.
+  const int64_t cluster = c.wgmmaCluster;
+  const int64_t wRowsPerBlock = c.wgmmaBlockN / cluster;
+  Value rank =
+      cluster > 1
+          ? asI32(gpu::ClusterBlockIdOp::create(b, loc, gpu::Dimension::x))
+          : Value();
   auto genericPtr = [&](Value address) -> Value {
     return LLVM::IntToPtrOp::create(b, loc, LLVM::LLVMPointerType::get(ctx),
                                     address);
@@ -463,7 +480,7 @@ static void buildTmaPipeline(KernelBuilder &kb, const C &c,
                                    /*predicate=*/Value());
       NVVM::MBarrierInitOp::create(
           b, loc, barrier(1, kb.index(s)),
-          arith::ConstantIntOp::create(b, loc, kConsumerWarps, 32),
+          arith::ConstantIntOp::create(b, loc, kConsumerWarps * cluster, 32),
           /*predicate=*/Value());
     }
     // The initialised barriers visible to the async proxy (the TMA unit
@@ -486,7 +503,12 @@ static void buildTmaPipeline(KernelBuilder &kb, const C &c,
     }
     scf::YieldOp::create(b, loc);
   });
-  gpu::BarrierOp::create(b, loc);
+  // Every barrier initialised (in a cluster, the peer's too: its
+  // producer multicasts into this block and its consumers arrive here).
+  if (cluster > 1)
+    syncCluster();
+  else
+    gpu::BarrierOp::create(b, loc);
 
   Value isProducer = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                            ids.warp, kb.index(4));
@@ -524,17 +546,37 @@ static void buildTmaPipeline(KernelBuilder &kb, const C &c,
                       /*relaxed=*/nullptr, /*predicate=*/Value());
                   Value k0 = asI32(kb.mul(localStep, rowBytes));
                   Value stageOffset = asI64(kb.mul(stage, stageBytes));
-                  for (auto [map, row0, tileOffset] :
-                       {std::tuple{xMap, m0, int64_t(0)},
-                        std::tuple{wMap, n0, blockM * rowBytes}})
+                  // Wq: this block's share of the tile (all of it
+                  // outside a cluster), multicast to the cluster.
+                  Value wRow0 = n0, wOffset = i64(kb, blockM * rowBytes),
+                        multicast;
+                  if (cluster > 1) {
+                    Value share =
+                        arith::MulIOp::create(b, loc, rank,
+                                              arith::ConstantIntOp::create(
+                                                  b, loc, wRowsPerBlock, 32));
+                    wRow0 = arith::AddIOp::create(b, loc, n0, share);
+                    wOffset = arith::AddIOp::create(
+                        b, loc, wOffset,
+                        arith::ExtUIOp::create(
+                            b, loc, i64Type,
+                            arith::MulIOp::create(b, loc, share,
+                                                  arith::ConstantIntOp::create(
+                                                      b, loc, rowBytes, 32))));
+                    multicast = arith::ConstantIntOp::create(
+                        b, loc, (1 << cluster) - 1, 16);
+                  }
+                  for (auto [map, row0, tileOffset, mask] :
+                       {std::tuple{xMap, m0, i64(kb, 0), Value()},
+                        std::tuple{wMap, wRow0, wOffset, multicast}})
                     NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
                         b, loc,
                         sharedPtr(arith::AddIOp::create(b, loc, stageOffset,
-                                                        i64(kb, tileOffset)),
+                                                        tileOffset),
                                   /*space=*/7),
                         map, ValueRange{k0, row0}, full,
                         /*im2colOffsets=*/ValueRange{},
-                        /*multicastMask=*/Value(), /*l2CacheHint=*/Value(),
+                        /*multicastMask=*/mask, /*l2CacheHint=*/Value(),
                         NVVM::TMALoadModeAttr::get(ctx,
                                                    NVVM::TMALoadMode::TILE),
                         /*isCTAOnly=*/nullptr, /*group=*/nullptr,
@@ -561,11 +603,25 @@ static void buildTmaPipeline(KernelBuilder &kb, const C &c,
           NVVM::MBarrierTryWaitParityOp::create(
               b, loc, barrier(0, kb.rem(step, stages)), parity(step), ticks);
         };
+        // The peer's "empty" barriers, at the same offsets in its shared
+        // memory (the cluster's window).
+        Value peer = rank ? Value(arith::XOrIOp::create(
+                                b, loc, rank,
+                                arith::ConstantIntOp::create(b, loc, 1, 32)))
+                          : Value();
         pipeline.release = [&](Value step) {
           scf::IfOp::create(b, loc, isLane0, [&](OpBuilder &, Location) {
-            NVVM::MBarrierArriveOp::create(
-                b, loc, /*res=*/Type(), barrier(1, kb.rem(step, stages)),
-                /*count=*/Value(), cta);
+            Value empty = barrier(1, kb.rem(step, stages));
+            NVVM::MBarrierArriveOp::create(b, loc, /*res=*/Type(), empty,
+                                           /*count=*/Value(), cta);
+            if (peer)
+              NVVM::MBarrierArriveOp::create(
+                  b, loc, /*res=*/Type(),
+                  NVVM::MapaOp::create(
+                      b, loc, LLVM::LLVMPointerType::get(ctx, 7), empty, peer),
+                  /*count=*/Value(),
+                  NVVM::MemScopeKindAttr::get(ctx,
+                                              NVVM::MemScopeKind::CLUSTER));
             scf::YieldOp::create(b, loc);
           });
         };
@@ -577,6 +633,10 @@ static void buildTmaPipeline(KernelBuilder &kb, const C &c,
         });
         scf::YieldOp::create(b, loc);
       });
+  // No block of a cluster exits while its peer may still arrive on its
+  // barriers or multicast into its shared memory.
+  if (cluster > 1)
+    syncCluster();
 }
 
 gpu::GPUFuncOp
@@ -589,6 +649,11 @@ mlir::qopt::gpu_kernels::buildInt8GemmWgmma(OpBuilder &b, Location loc,
   auto func =
       createKernel(b, loc, c.kernelName(), getInt8GemmArgumentTypes(ctx, c),
                    /*workgroup=*/{}, {c.threads()}, {c.grid()[0], c.grid()[1]});
+  // In clusters: .reqnctapercluster, so that a launch without them fails
+  // instead of computing with a peer that is not there.
+  if (c.wgmmaCluster > 1)
+    func->setAttr(NVVM::NVVMDialect::getClusterDimAttrName(),
+                  b.getDenseI32ArrayAttr({int32_t(c.wgmmaCluster), 1, 1}));
   KernelBuilder kb(b, loc);
   Int8GemmArguments args = getInt8GemmArguments(func, c);
   ThreadIds ids = getThreadIds(kb);

@@ -147,9 +147,13 @@ struct MaterializeGPULaunches
     Value smem;
     if (auto bytes = launch.getAs<IntegerAttr>("dynamic_shared_memory"))
       smem = arith::ConstantIntOp::create(b, loc, bytes.getInt(), 32);
+    std::optional<gpu::KernelDim3> clusters;
+    if (auto cluster = launch.getAs<DenseI64ArrayAttr>("cluster"))
+      clusters = dims(cluster);
     auto launchOp = gpu::LaunchFuncOp::create(
         b, loc, kernelRef, dims(grid), dims(block),
-        /*dynamicSharedMemorySize=*/smem, device, /*asyncTokenType=*/Type());
+        /*dynamicSharedMemorySize=*/smem, device, /*asyncTokenType=*/Type(),
+        /*asyncDependencies=*/ValueRange{}, clusters);
     // The kernel's gpu.module (or, once serialized, its gpu.binary).
     if (!SymbolTable::lookupNearestSymbolFrom(launchOp,
                                               kernelRef.getRootReference()))

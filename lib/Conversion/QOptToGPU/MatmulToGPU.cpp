@@ -10,8 +10,8 @@
 //     (8-bit GEMM: x, w, sx, sw, [zx, Σ_k w,] [maps of x and w,] y)
 //   func.func private @<kernel>_launch(tensor x, tensor w, tensor s [, z])
 //       -> tensor y  attributes {qopt.gpu_launch = {kernel, grid, block
-//                                   [, dynamic_shared_memory] [, resident]
-//                                   [, tensor_maps]}}
+//                                   [, cluster] [, dynamic_shared_memory]
+//                                   [, resident] [, tensor_maps]}}
 //   %y = func.call @<kernel>_launch(%x2, %w, %s [, %z32])
 //
 // (%x2: leading dims folded into M; %z32: constant zero points folded to
@@ -242,6 +242,7 @@ struct Int8KernelChoice {
   bool useWgmma;
   int64_t tileN, stages;
   bool tma, persistent;
+  int64_t cluster;
   bool useGemv;
   int64_t smCount;
 };
@@ -341,6 +342,18 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
     w.wgmmaStages = choice.stages;
     if (w.wgmmaStages == 0)
       w.wgmmaStages = std::min<int64_t>(8, 200 * 1024 / w.wgmmaStageBytes());
+    // Clusters where the tiles pair up; the kernel without them elsewhere.
+    if (choice.cluster > 1) {
+      Int8GemmConfig clustered = w;
+      clustered.wgmmaCluster = choice.cluster;
+      std::string clusterWhy = checkInt8Gemm(clustered);
+      if (clusterWhy.empty())
+        return clustered;
+      if (checkInt8Gemm(w).empty())
+        op.emitWarning() << "wgmma-cluster: this product runs without "
+                            "clusters: no kernel for "
+                         << clusterWhy;
+    }
     std::string wgmmaWhy = checkInt8Gemm(w);
     if (wgmmaWhy.empty())
       return w;
@@ -357,6 +370,7 @@ struct KernelPlan {
   std::string name;
   SmallVector<Type> argumentTypes; // the kernel's; the result last
   std::array<int64_t, 3> grid, block;
+  std::array<int64_t, 3> cluster = {1, 1, 1}; // thread-block clusters
   int64_t dynamicSharedBytes = 0;
   // TMA tensor maps the launch makes of its inputs and passes after them.
   SmallVector<Int8GemmConfig::TensorMap> tensorMaps;
@@ -415,6 +429,12 @@ struct ConvertQOptMatmulToGPU
     if (wgmmaPersistent && !wgmmaTma) {
       module.emitError() << "wgmma-persistent makes the TMA kernel "
                             "persistent: it needs wgmma-tma";
+      return signalPassFailure();
+    }
+    if (wgmmaCluster != 1 &&
+        (wgmmaCluster != 2 || !wgmmaTma || wgmmaPersistent)) {
+      module.emitError() << "wgmma-cluster must be 1 or 2, and 2 needs "
+                            "wgmma-tma without wgmma-persistent";
       return signalPassFailure();
     }
     if (rowTiles < 1) {
@@ -532,7 +552,7 @@ struct ConvertQOptMatmulToGPU
       FailureOr<Int8GemmConfig> c =
           getInt8GemmConfig(op, fp8Chips,
                             {wgmma, wgmmaTileN, wgmmaStages, wgmmaTma,
-                             wgmmaPersistent, int8Gemv, smCount},
+                             wgmmaPersistent, wgmmaCluster, int8Gemv, smCount},
                             why);
       if (failed(c))
         return std::nullopt;
@@ -544,6 +564,7 @@ struct ConvertQOptMatmulToGPU
       plan.argumentTypes = getInt8GemmArgumentTypes(op.getContext(), *c);
       plan.grid = {c->grid()[0], c->grid()[1], 1};
       plan.block = {c->threads(), 1, 1};
+      plan.cluster = {c->wgmmaCluster, 1, 1};
       plan.dynamicSharedBytes = c->dynamicSharedBytes();
       plan.tensorMaps = c->tensorMaps();
       plan.readsTiledWeight = c->tiledWeights;
@@ -679,6 +700,9 @@ struct ConvertQOptMatmulToGPU
           mb.getNamedAttr("kernel", kernelRef),
           mb.getNamedAttr("grid", mb.getDenseI64ArrayAttr(plan.grid)),
           mb.getNamedAttr("block", mb.getDenseI64ArrayAttr(plan.block))};
+      if (plan.cluster != std::array<int64_t, 3>{1, 1, 1})
+        launch.push_back(
+            mb.getNamedAttr("cluster", mb.getDenseI64ArrayAttr(plan.cluster)));
       if (plan.dynamicSharedBytes)
         launch.push_back(mb.getNamedAttr(
             "dynamic_shared_memory",

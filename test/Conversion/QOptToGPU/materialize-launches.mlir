@@ -244,3 +244,30 @@ func.func private @k_launch(memref<1x256xf16>, memref<1x64xf16>)
 // expected-error @below {{'qopt.gpu_launch' 'dynamic_shared_memory' must be an integer from 0 to 2^31 - 1}}
 func.func private @k_launch(memref<1x256xf16>, memref<1x64xf16>)
     attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 4, 1, 1>, kernel = @kernels::@k, dynamic_shared_memory = -1 : i64}}
+
+// -----
+
+// Thread-block clusters: the launch passes them.
+// CHECK-LABEL: func.func private @k_cluster_launch(
+// CHECK:         gpu.launch_func @kernels::@k_cluster clusters in (%{{.*}}, %{{.*}}, %{{.*}}) blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads in
+module attributes {gpu.container_module} {
+  func.func private @k_cluster_launch(memref<256x128xi8>, memref<256x256xf16>)
+      attributes {qopt.gpu_launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 2, 2, 1>, kernel = @kernels::@k_cluster, cluster = array<i64: 2, 1, 1>}}
+  gpu.module @kernels {
+    gpu.func @k_cluster(%x: memref<256x128xi8>, %y: memref<256x256xf16>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// expected-error @below {{'qopt.gpu_launch' 'cluster' must be a 3-D array of positive divisors of the grid}}
+func.func private @k_launch(memref<1x256xf16>, memref<1x64xf16>)
+    attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 3, 1, 1>, kernel = @kernels::@k, cluster = array<i64: 2, 1, 1>}}
+
+// -----
+
+// expected-error @below {{'qopt.gpu_launch' 'cluster' must be a 3-D array of positive divisors of the grid}}
+func.func private @k_launch(memref<1x256xf16>, memref<1x64xf16>)
+    attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 4, 1, 1>, kernel = @kernels::@k, cluster = array<i64: 2, 1>}}

@@ -50,8 +50,9 @@ std::string getLocationName(Location loc);
 
 /// The attribute of a launch function of convert-qopt-matmul-to-gpu: a
 /// dictionary with the `kernel` symbol and 3-D `grid` and `block` arrays,
-/// and optionally `dynamic_shared_memory`, `resident` and `tensor_maps`
-/// (checked by the dialect's attribute verifier).
+/// and optionally `cluster` (3-D thread-block clusters),
+/// `dynamic_shared_memory`, `resident` and `tensor_maps` (checked by the
+/// dialect's attribute verifier).
 constexpr StringLiteral kGPULaunchAttrName = "qopt.gpu_launch";
 
 /// Why a TMA tensor map of a buffer of `type` cannot load boxes of `box` =
