@@ -18,7 +18,9 @@ Writes one MLIR module of weight-only products per configuration, runs
                     rows marked [wgmma-tma-nN]; table-wgmma-tma-nN-sS: at
                     S stages; table-wgmma-tma-persistent-nN: persistent
                     (wgmma-persistent=1), on M = 4096, N = K = 8192 and
-                    two uneven shapes (K = 1152, M = 1500)
+                    two uneven shapes (K = 1152, M = 1500);
+                    table-wgmma-tma-cluster-nN: the same products in
+                    clusters of two (wgmma-cluster=2, TMA multicast)
   e2e/decode        test/Integration/GPU/gemv_e2e.mlir compiled ahead of
                     time (quant-compile) with its checking main()
   e2e/resident      the same for constant weights (resident_weights.test):
@@ -297,6 +299,12 @@ def main():
                            f"table-wgmma-tma-persistent-n{tile_n}"),
               f"wgmma=1 wgmma-tma=1 wgmma-persistent=1 "
               f"wgmma-tile-n={tile_n}")
+    # The TMA kernel in clusters of two blocks sharing the Wq tile by
+    # multicast (wgmma-cluster=2), on the same products.
+    for tile_n in (256, 128):
+        build(args.quant_opt, for_tile(largest + uneven, tile_n),
+              os.path.join(args.out, f"table-wgmma-tma-cluster-n{tile_n}"),
+              f"wgmma=1 wgmma-tma=1 wgmma-cluster=2 wgmma-tile-n={tile_n}")
     for rows, warps in ((32, 2), (32, 4), (64, 2), (64, 8)):
         build(args.quant_opt, [("w4a16", "f16", m, nk, nk)
                                for m in (64, 256) for nk in (4096, 8192)],

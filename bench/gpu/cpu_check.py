@@ -6,7 +6,8 @@ A GPU run is rare and short; a crash in run.py loses it. This runs run.py's
 main() end to end over a kernels directory of bench/gpu/build.py (its
 kernels.json manifests; the binaries are not loaded): every table and
 sweep build, argument order and shapes against the manifest, launch
-geometry and dynamic shared memory, the TMA kernels' tensor maps (each
+geometry (thread-block clusters through cuLaunchKernelEx) and dynamic
+shared memory, the TMA kernels' tensor maps (each
 encoded as the runtime's qoptTensorMap encodes it for its operand, once,
 and passed after the inputs), the correctness checks, the printing
 and the JSON. Each "launch" computes what the kernel computes, in f64 from
@@ -111,6 +112,8 @@ PROTOTYPES = {
                                   c.c_uint, c.c_uint, c.c_uint, c.c_uint,
                                   c.c_uint, c.c_void_p,
                                   c.POINTER(c.c_void_p), c.c_void_p),
+    "cuLaunchKernelEx": c.CFUNCTYPE(c.c_int, c.c_void_p, c.c_void_p,
+                                    c.POINTER(c.c_void_p), c.c_void_p),
     "cuFuncSetAttribute": c.CFUNCTYPE(c.c_int, c.c_void_p, c.c_int, c.c_int),
     "cuGetErrorName": c.CFUNCTYPE(c.c_int, c.c_int, c.POINTER(c.c_char_p)),
     "cuTensorMapEncodeTiled": c.CFUNCTYPE(
@@ -206,10 +209,38 @@ def read_map(address):
     return tuple(key)
 
 
-def _launch(function, gx, gy, gz, bx, by, bz, smem, stream, params, extra):
+def _launch_ex(config, function, params, extra):
+    """cuLaunchKernelEx: a kernel in thread-block clusters, as kernels.json
+    says, and then as cuLaunchKernel."""
+    try:
+        config = run.CUlaunchConfig.from_address(config)
+        kernel, _ = PENDING[-1]
+        assert kernel.cluster, f"{kernel.name} is not launched in clusters"
+        assert config.numAttrs == 1
+        attribute = config.attrs[0]
+        assert attribute.id == run.CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION
+        dim = attribute.value.clusterDim
+        assert [dim.x, dim.y, dim.z] == kernel.cluster, "cluster dimension"
+        assert all(g % d == 0 for g, d in zip(kernel.grid, kernel.cluster))
+        STATS["launches in clusters"] += 1
+    except Exception:  # noqa: BLE001 - cannot cross the C callback
+        import traceback
+        traceback.print_exc()
+        STATS["failed launches"] += 1
+        return 999
+    return _launch(function, config.gridDimX, config.gridDimY,
+                   config.gridDimZ, config.blockDimX, config.blockDimY,
+                   config.blockDimZ, config.sharedMemBytes, config.hStream,
+                   params, extra, clusters=True)
+
+
+def _launch(function, gx, gy, gz, bx, by, bz, smem, stream, params, extra,
+            clusters=False):
     try:
         kernel, tensors = PENDING.pop()
         assert FUNCTIONS[function] == kernel.name
+        assert clusters == bool(kernel.cluster), \
+            f"{kernel.name}: clusters {kernel.cluster}, launched {clusters}"
         assert [gx, gy, gz] == kernel.grid and [bx, by, bz] == kernel.block
         assert smem == kernel.smem and extra is None
         # The inputs, the maps of their TMA operands, then Y.
@@ -247,6 +278,7 @@ class FakeCuda:
         implementations = {"cuModuleLoadData": _load_module,
                            "cuModuleGetFunction": _get_function,
                            "cuLaunchKernel": _launch,
+                           "cuLaunchKernelEx": _launch_ex,
                            "cuFuncSetAttribute": _set_attribute,
                            "cuGetErrorName": _error_name,
                            "cuTensorMapEncodeTiled": _encode_tensor_map}

@@ -55,12 +55,34 @@ CU_TENSOR_MAP_ALIGNMENT = 64
 # CUtensorMapDataType by element bytes (UINT8, UINT16, UINT32).
 CU_TENSOR_MAP_DATA_TYPES = {1: 0, 2: 1, 4: 2}
 CU_TENSOR_MAP_INTERLEAVE_NONE = 0
-# CUtensorMapSwizzle by the bytes of a box row (32B, 64B, 128B; else NONE).
 # CUtensorMapSwizzle of a swizzle span in bytes (kernels.json's
 # swizzle_bytes; 0: none).
 CU_TENSOR_MAP_SWIZZLES = {0: 0, 32: 1, 64: 2, 128: 3}
 CU_TENSOR_MAP_L2_PROMOTION_L2_256B = 3
 CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE = 0
+CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION = 4
+
+
+class CUlaunchAttribute(ctypes.Structure):
+    """cuda.h's CUlaunchAttribute, for the cluster dimension only."""
+    class Value(ctypes.Union):
+        class ClusterDim(ctypes.Structure):
+            _fields_ = [("x", ctypes.c_uint), ("y", ctypes.c_uint),
+                        ("z", ctypes.c_uint)]
+        _fields_ = [("pad", ctypes.c_char * 64), ("clusterDim", ClusterDim)]
+    _fields_ = [("id", ctypes.c_int), ("pad", ctypes.c_char * 4),
+                ("value", Value)]
+
+
+class CUlaunchConfig(ctypes.Structure):
+    """cuda.h's CUlaunchConfig (cuLaunchKernelEx)."""
+    _fields_ = [("gridDimX", ctypes.c_uint), ("gridDimY", ctypes.c_uint),
+                ("gridDimZ", ctypes.c_uint), ("blockDimX", ctypes.c_uint),
+                ("blockDimY", ctypes.c_uint), ("blockDimZ", ctypes.c_uint),
+                ("sharedMemBytes", ctypes.c_uint),
+                ("hStream", ctypes.c_void_p),
+                ("attrs", ctypes.POINTER(CUlaunchAttribute)),
+                ("numAttrs", ctypes.c_uint)]
 
 
 class Driver:
@@ -78,6 +100,11 @@ class Driver:
                                                 ctypes.c_int]
         self.lib.cuGetErrorName.argtypes = [ctypes.c_int,
                                             ctypes.POINTER(ctypes.c_char_p)]
+        # A CUDA 12 driver's: kernels in clusters need it, the others not.
+        if hasattr(self.lib, "cuLaunchKernelEx"):
+            self.lib.cuLaunchKernelEx.argtypes = [
+                ctypes.POINTER(CUlaunchConfig), ctypes.c_void_p,
+                ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p]
         # A CUDA 12 driver's: TMA kernels need it, the others do not.
         if hasattr(self.lib, "cuTensorMapEncodeTiled"):
             u32, u64 = ctypes.c_uint32, ctypes.c_uint64
@@ -171,6 +198,16 @@ class Kernel:
         # A TMA kernel's tensor maps of its inputs ({"operand": index into
         # the inputs, "box": [rows, columns]}), passed after them.
         self.tensor_maps = launch.get("tensor_maps", [])
+        # Thread-block clusters: launched through cuLaunchKernelEx.
+        self.cluster = launch.get("cluster")
+        if self.cluster:
+            if not hasattr(driver.lib, "cuLaunchKernelEx"):
+                raise RuntimeError("this CUDA driver has no cuLaunchKernelEx"
+                                   " (clusters need a CUDA 12 driver)")
+            self.cluster_attribute = CUlaunchAttribute(
+                id=CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION)
+            dim = self.cluster_attribute.value.clusterDim
+            dim.x, dim.y, dim.z = self.cluster
         # Beyond 48 KiB, dynamic shared memory is opted into per kernel
         # (as libqopt_cuda_runtime's mgpuLaunchKernel does).
         if self.smem > 48 * 1024:
@@ -195,6 +232,14 @@ class Kernel:
             *[ctypes.cast(ctypes.pointer(v), ctypes.c_void_p)
               for v in values])
         stream = torch.cuda.current_stream().cuda_stream
+        if self.cluster:
+            config = CUlaunchConfig(
+                *self.grid, *self.block, self.smem, ctypes.c_void_p(stream),
+                ctypes.pointer(self.cluster_attribute), 1)
+            self.driver.check(self.driver.lib.cuLaunchKernelEx(
+                ctypes.byref(config), self.func, params, None),
+                f"launch {self.name} in clusters of {self.cluster}")
+            return
         self.driver.check(self.driver.lib.cuLaunchKernel(
             self.func, *self.grid, *self.block, self.smem,
             ctypes.c_void_p(stream), params, None), f"launch {self.name}")
