@@ -440,10 +440,13 @@ static void buildTmaPipeline(KernelBuilder &kb, const C &c,
   auto asI32 = [&](Value v) {
     return arith::IndexCastOp::create(b, loc, i32Type, v).getResult();
   };
-  // barrier.cluster (release, then acquire) of every thread of the
-  // cluster.
-  auto syncCluster = [&] {
-    NVVM::ClusterArriveOp::create(b, loc, /*aligned=*/UnitAttr());
+  // barrier.cluster of every thread of the cluster: arrive (release, or
+  // `relaxed` where a fence already ordered what matters), then wait.
+  auto syncCluster = [&](bool relaxed) {
+    if (relaxed)
+      NVVM::ClusterArriveRelaxedOp::create(b, loc, /*aligned=*/UnitAttr());
+    else
+      NVVM::ClusterArriveOp::create(b, loc, /*aligned=*/UnitAttr());
     NVVM::ClusterWaitOp::create(b, loc, /*aligned=*/UnitAttr());
   };
   // Barrier `which` (0: full, 1: empty) of stage `stage`, after the stages.
@@ -463,9 +466,7 @@ static void buildTmaPipeline(KernelBuilder &kb, const C &c,
   const int64_t cluster = c.wgmmaCluster;
   const int64_t wRowsPerBlock = c.wgmmaBlockN / cluster;
   Value rank =
-      cluster > 1
-          ? asI32(gpu::ClusterBlockIdOp::create(b, loc, gpu::Dimension::x))
-          : Value();
+      cluster > 1 ? Value(NVVM::ClusterId::create(b, loc, i32Type)) : Value();
   auto genericPtr = [&](Value address) -> Value {
     return LLVM::IntToPtrOp::create(b, loc, LLVM::LLVMPointerType::get(ctx),
                                     address);
@@ -505,8 +506,10 @@ static void buildTmaPipeline(KernelBuilder &kb, const C &c,
   });
   // Every barrier initialised (in a cluster, the peer's too: its
   // producer multicasts into this block and its consumers arrive here).
+  // (fence.mbarrier_init.release.cluster has ordered the initialisation:
+  // the arrive may be relaxed, as CUTLASS's after fence_barrier_init.)
   if (cluster > 1)
-    syncCluster();
+    syncCluster(/*relaxed=*/true);
   else
     gpu::BarrierOp::create(b, loc);
 
@@ -614,14 +617,17 @@ static void buildTmaPipeline(KernelBuilder &kb, const C &c,
             Value empty = barrier(1, kb.rem(step, stages));
             NVVM::MBarrierArriveOp::create(b, loc, /*res=*/Type(), empty,
                                            /*count=*/Value(), cta);
+            // (Release at CTA scope, as CUTLASS's ClusterBarrier::arrive:
+            // what it releases are wgmma reads, retired at wait_group and
+            // ordered against the peer's next TMA write by the mbarrier
+            // itself; a cluster-scope release would fence all of memory
+            // at every step.)
             if (peer)
               NVVM::MBarrierArriveOp::create(
                   b, loc, /*res=*/Type(),
                   NVVM::MapaOp::create(
                       b, loc, LLVM::LLVMPointerType::get(ctx, 7), empty, peer),
-                  /*count=*/Value(),
-                  NVVM::MemScopeKindAttr::get(ctx,
-                                              NVVM::MemScopeKind::CLUSTER));
+                  /*count=*/Value(), cta);
             scf::YieldOp::create(b, loc);
           });
         };
@@ -636,7 +642,7 @@ static void buildTmaPipeline(KernelBuilder &kb, const C &c,
   // No block of a cluster exits while its peer may still arrive on its
   // barriers or multicast into its shared memory.
   if (cluster > 1)
-    syncCluster();
+    syncCluster(/*relaxed=*/false);
 }
 
 gpu::GPUFuncOp
