@@ -166,11 +166,11 @@ def _encode_tensor_map(tensor_map, data_type, rank, address, dims, strides,
     them)."""
     try:
         kernel, tensors = PENDING[-1]
-        operands = [(tensors[m["operand"]], m["box"])
+        operands = [(tensors[m["operand"]], m["box"], m["swizzle_bytes"])
                     for m in kernel.manifest_maps]
-        t, (box_rows, box_cols) = next(
-            ((t, b) for t, b in operands if t.data_ptr() == address),
-            (None, (None, None)))
+        t, (box_rows, box_cols), swizzle_bytes = next(
+            ((t, b, w) for t, b, w in operands if t.data_ptr() == address),
+            (None, (None, None), None))
         assert t is not None, f"{address:#x} is no TMA operand's"
         rows, cols = t.shape
         size = t.element_size()
@@ -182,8 +182,12 @@ def _encode_tensor_map(tensor_map, data_type, rank, address, dims, strides,
         assert [box[0], box[1]] == [box_cols, box_rows], "box"
         assert [element_strides[0], element_strides[1]] == [1, 1]
         assert interleave == 0, "interleave NONE"
-        assert swizzle == {32: 1, 64: 2, 128: 3}.get(box_cols * size, 0), \
-            "swizzle"
+        # The swizzle kernels.json gives, which is the span of a box row
+        # (the 128-byte swizzle every wgmma kernel reads).
+        assert swizzle == {0: 0, 32: 1, 64: 2, 128: 3}[swizzle_bytes], \
+            "swizzle (kernels.json)"
+        assert swizzle_bytes == (box_cols * size if box_cols * size in
+                                 (32, 64, 128) else 0), "swizzle_bytes"
         assert l2 == 3, "L2 promotion 256B"
         assert fill == 0, "out-of-bounds fill NONE (zeros)"
         key = map_key(t, [box_rows, box_cols])

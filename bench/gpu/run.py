@@ -632,8 +632,8 @@ def main():
     parser.add_argument("--skip", default="",
                         help="leave out table directories matching one of "
                         "these comma-separated globs (run.sh runs kernels "
-                        "not yet checked on a device in a second process, "
-                        "under a timeout)")
+                        "not yet checked on a device in processes of their "
+                        "own, a family each, under a timeout)")
     parser.add_argument("--skip-kernels", default="",
                         help="leave out the rows of these comma-separated "
                         "kernel names (run.sh: the rows a process that a "

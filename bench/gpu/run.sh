@@ -42,13 +42,22 @@ unverified() {
     if compgen -G "$kernels/$glob" > /dev/null; then found=1; fi
   done
   [ -n "$found" ] || return 0
+  local rc
   for log in "gpu-bench-$name" "gpu-bench-$name-rest"; do
-    timeout -k 30 "$limit" "$python" -u "$run_py" --kernels "$kernels" \
-      --tables "$globs" --no-sweeps --row-timeout "$row_timeout" \
-      --skip-kernels "$skip" --json "$out/$log.json" \
-      2>&1 | tee "$out/$log.txt" && return 0
+    if timeout -k 30 "$limit" "$python" -u "$run_py" --kernels "$kernels" \
+         --tables "$globs" --no-sweeps --row-timeout "$row_timeout" \
+         --skip-kernels "$skip" --json "$out/$log.json" \
+         2>&1 | tee "$out/$log.txt"; then
+      return 0
+    fi
+    rc=${PIPESTATUS[0]}
     status=1
-    grep -q '^Timeout' "$out/$log.txt" || return 0
+    # A hang: the watchdog's "Timeout", or the family's own timeout (124,
+    # 137) ending a row the watchdog had not yet given up on.
+    if ! grep -q '^Timeout' "$out/$log.txt" && [ "$rc" != 124 ] &&
+       [ "$rc" != 137 ]; then
+      return 0
+    fi
     skip=$(sed -n 's/^(row: \([^ ]*\) .*/\1/p' "$out/$log.txt" | paste -sd,)
   done
 }

@@ -274,7 +274,7 @@
 // scope, as CUTLASS: no fence of all memory at every step); a cluster
 // barrier before the block exits.
 // RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tma=1 wgmma-cluster=2 kernels-dir=%t/cluster" -o /dev/null 2>&1 | FileCheck %s --check-prefix=CLUSTER-WARN
-// CLUSTER-WARN: warning: wgmma-cluster: this product runs without clusters: no kernel for clusters of 2 blocks for a 128 x 256 product (2, on the non-persistent TMA kernel, with even numbers of row and column tiles)
+// CLUSTER-WARN: warning: wgmma-cluster: this product runs without clusters: no kernel for clusters of two blocks for a 128 x 256 product: 1 row and 2 column tiles, not both even
 // RUN: FileCheck %s --check-prefix=CLUSTER < %t/cluster/qopt_kernels.sm_90a.ptx
 // RUN: FileCheck %s --check-prefix=CLUSTER-MANIFEST < %t/cluster/kernels.json
 // CLUSTER-LABEL: .entry qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4_tma_c2(

@@ -89,7 +89,8 @@ struct ExportGPUKernels
     llvm::json::Array launches;
     auto describe = [&](Operation *site, SymbolRefAttr kernel,
                         llvm::json::Array grid, llvm::json::Array block,
-                        int64_t smem, TypeRange types) {
+                        int64_t smem, TypeRange types,
+                        std::optional<llvm::json::Array> cluster) {
       llvm::json::Array arguments;
       for (Type type : types) {
         llvm::json::Object arg;
@@ -111,6 +112,9 @@ struct ExportGPUKernels
           {"block", std::move(block)},
           {"dynamic_shared_memory", smem},
           {"arguments", std::move(arguments)}});
+      // Thread-block clusters (a launch through cuLaunchKernelEx).
+      if (cluster)
+        launches.back().getAsObject()->insert({"cluster", std::move(*cluster)});
     };
     WalkResult called = module.walk([&](func::CallOp call) {
       auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
@@ -127,10 +131,10 @@ struct ExportGPUKernels
       llvm::append_range(types, call.getResultTypes());
       auto smem = launch.getAs<IntegerAttr>("dynamic_shared_memory");
       describe(call, cast<SymbolRefAttr>(launch.get("kernel")), dims("grid"),
-               dims("block"), smem ? smem.getInt() : 0, types);
-      // Thread-block clusters (a launch through cuLaunchKernelEx).
-      if (launch.get("cluster"))
-        launches.back().getAsObject()->insert({"cluster", dims("cluster")});
+               dims("block"), smem ? smem.getInt() : 0, types,
+               launch.get("cluster")
+                   ? std::optional<llvm::json::Array>(dims("cluster"))
+                   : std::nullopt);
       // TMA tensor maps the kernel takes after the inputs: of which input,
       // the box (rows, columns) and the swizzle the kernel reads (the span
       // of a box row when it is 32, 64 or 128 bytes, as qoptTensorMap
@@ -193,10 +197,8 @@ struct ExportGPUKernels
           return WalkResult::interrupt();
         }
       }
-      describe(launch, launch.getKernel(), std::move(*grid),
-               std::move(*block), smem, launch.getKernelOperands().getTypes());
-      if (cluster)
-        launches.back().getAsObject()->insert({"cluster", std::move(*cluster)});
+      describe(launch, launch.getKernel(), std::move(*grid), std::move(*block),
+               smem, launch.getKernelOperands().getTypes(), std::move(cluster));
       return WalkResult::advance();
     });
     if (listed.wasInterrupted())

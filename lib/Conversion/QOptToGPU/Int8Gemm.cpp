@@ -148,16 +148,19 @@ std::string mlir::qopt::gpu_kernels::checkInt8Gemm(const Int8GemmConfig &c) {
       (!c.isWgmma() || !c.wgmmaTma || c.persistentBlocks < 1))
     return "a persistent GEMM other than wgmma's with TMA, on at least one "
            "block";
+  if (c.wgmmaCluster != 1 &&
+      (c.wgmmaCluster != 2 || !c.isWgmma() || !c.wgmmaTma || c.wgmmaPersistent))
+    return llvm::formatv("clusters of {0} blocks (2, on the non-persistent "
+                         "TMA kernel)",
+                         c.wgmmaCluster)
+        .str();
   // A cluster's two blocks are consecutive block ids, tiles 2i and 2i + 1
   // of getGroupedTileOrigin's order: the same column tile when the groups
   // of row tiles are even.
-  if (c.wgmmaCluster != 1 &&
-      (c.wgmmaCluster != 2 || !c.isWgmma() || !c.wgmmaTma ||
-       c.wgmmaPersistent || c.blocksM() % 2 != 0 || c.blocksN() % 2 != 0))
-    return llvm::formatv("clusters of {0} blocks for a {1} x {2} product "
-                         "(2, on the non-persistent TMA kernel, with even "
-                         "numbers of row and column tiles)",
-                         c.wgmmaCluster, c.m, c.n)
+  if (c.wgmmaCluster == 2 && (c.blocksM() % 2 != 0 || c.blocksN() % 2 != 0))
+    return llvm::formatv("clusters of two blocks for a {0} x {1} product: "
+                         "{2} row and {3} column tiles, not both even",
+                         c.m, c.n, c.blocksM(), c.blocksN())
         .str();
   if (c.isWgmma() && (c.wgmmaBlockN % 32 != 0 || c.wgmmaBlockN > 256 ||
                       c.wgmmaStages < 3))

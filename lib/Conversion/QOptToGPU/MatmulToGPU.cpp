@@ -342,19 +342,18 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
     w.wgmmaStages = choice.stages;
     if (w.wgmmaStages == 0)
       w.wgmmaStages = std::min<int64_t>(8, 200 * 1024 / w.wgmmaStageBytes());
+    std::string wgmmaWhy = checkInt8Gemm(w);
     // Clusters where the tiles pair up; the kernel without them elsewhere.
-    if (choice.cluster > 1) {
+    if (choice.cluster > 1 && wgmmaWhy.empty()) {
       Int8GemmConfig clustered = w;
       clustered.wgmmaCluster = choice.cluster;
       std::string clusterWhy = checkInt8Gemm(clustered);
       if (clusterWhy.empty())
         return clustered;
-      if (checkInt8Gemm(w).empty())
-        op.emitWarning() << "wgmma-cluster: this product runs without "
-                            "clusters: no kernel for "
-                         << clusterWhy;
+      op.emitWarning() << "wgmma-cluster: this product runs without "
+                          "clusters: no kernel for "
+                       << clusterWhy;
     }
-    std::string wgmmaWhy = checkInt8Gemm(w);
     if (wgmmaWhy.empty())
       return w;
     op.emitWarning() << "wgmma: this product keeps mma.sync: no wgmma "

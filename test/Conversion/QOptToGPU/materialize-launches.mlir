@@ -262,12 +262,18 @@ module attributes {gpu.container_module} {
 
 // -----
 
-// expected-error @below {{'qopt.gpu_launch' 'cluster' must be a 3-D array of positive divisors of the grid}}
+// expected-error @below {{'qopt.gpu_launch' 'cluster' must be a 3-D array of positive divisors of the grid, of at most 8 blocks}}
 func.func private @k_launch(memref<1x256xf16>, memref<1x64xf16>)
     attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 3, 1, 1>, kernel = @kernels::@k, cluster = array<i64: 2, 1, 1>}}
 
 // -----
 
-// expected-error @below {{'qopt.gpu_launch' 'cluster' must be a 3-D array of positive divisors of the grid}}
+// expected-error @below {{'qopt.gpu_launch' 'cluster' must be a 3-D array of positive divisors of the grid, of at most 8 blocks}}
 func.func private @k_launch(memref<1x256xf16>, memref<1x64xf16>)
     attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 4, 1, 1>, kernel = @kernels::@k, cluster = array<i64: 2, 1>}}
+
+// -----
+
+// expected-error @below {{'qopt.gpu_launch' 'cluster' must be a 3-D array of positive divisors of the grid, of at most 8 blocks}}
+func.func private @k_launch(memref<1x256xf16>, memref<1x64xf16>)
+    attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 16, 1, 1>, kernel = @kernels::@k, cluster = array<i64: 16, 1, 1>}}

@@ -70,17 +70,22 @@ LogicalResult QOptDialect::verifyOperationAttribute(Operation *op,
       return op->emitError("'qopt.gpu_launch' must be a dictionary with a "
                            "'kernel' symbol and positive 3-D 'grid' and "
                            "'block' arrays");
-    // Optional: thread-block clusters, 3-D, dividing the grid.
+    // Optional: thread-block clusters, 3-D, dividing the grid, of at most
+    // 8 blocks (the portable cluster size).
     if (Attribute cluster = launch.get("cluster")) {
       auto dims = dyn_cast<DenseI64ArrayAttr>(cluster);
       ArrayRef<int64_t> grid =
           cast<DenseI64ArrayAttr>(launch.get("grid")).asArrayRef();
       if (!dims || dims.size() != 3 ||
-          llvm::any_of(llvm::seq<size_t>(0, 3), [&](size_t i) {
-            return dims[i] < 1 || grid[i] % dims[i] != 0;
-          }))
+          llvm::any_of(llvm::seq<size_t>(0, 3),
+                       [&](size_t i) {
+                         return dims[i] < 1 || dims[i] > 8 ||
+                                grid[i] % dims[i] != 0;
+                       }) ||
+          dims[0] * dims[1] * dims[2] > 8)
         return op->emitError("'qopt.gpu_launch' 'cluster' must be a 3-D "
-                             "array of positive divisors of the grid");
+                             "array of positive divisors of the grid, of "
+                             "at most 8 blocks");
     }
     // Optional: the bytes of dynamic shared memory the kernel takes (an
     // i32 at the launch).
