@@ -18,6 +18,7 @@
 #include <cuda.h>
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
@@ -297,6 +298,21 @@ QOPT_EXPORT void mgpuLaunchKernel(void *function, intptr_t gridX,
   optIntoSharedMemory(d, f, smem);
   CHECK(d, cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, blockZ,
                           smem, asStream(stream), params, extra));
+}
+
+/// The number of SMs of the device host code launches on (the grid of a
+/// persistent kernel: a block an SM), asked of the driver once.
+QOPT_EXPORT int64_t qoptMultiprocessorCount() {
+  static const int64_t count = [] {
+    const Driver &d = driver();
+    CUdevice device;
+    CHECK(d, cuDeviceGet(&device, defaultDevice));
+    int sms = 0;
+    CHECK(d, cuDeviceGetAttribute(
+                 &sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device));
+    return int64_t(std::max(sms, 1));
+  }();
+  return count;
 }
 
 /// A launch of thread-block clusters of clusterX × clusterY × clusterZ

@@ -285,7 +285,7 @@ def main():
               os.path.join(args.out, f"table-wgmma-tma-n{tile_n}-s{stages}"),
               f"wgmma=1 wgmma-tma=1 wgmma-tile-n={tile_n} "
               f"wgmma-stages={stages}")
-    # The TMA kernel persistent (wgmma-persistent=1: 132 blocks, each
+    # The TMA kernel persistent (wgmma-persistent=1: on an H100, 132 blocks
     # walking 7 or 8 of the 1024 (N = 256) or 2048 tiles), on the largest
     # products: their time. And its correctness where a tile's 9 K steps
     # are no multiple of 2 S (a stage's mbarrier parity flips from one tile

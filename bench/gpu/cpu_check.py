@@ -21,6 +21,7 @@ and must fail on a planted error:
                the process, naming the row)
   FAULT_ONLY   a substring of the function or kernel names the fault
                applies to
+  CPU_CHECK_SMS  the SMs the fake device reports (default 132)
 
   python3 bench/gpu/build.py --out DIR --shrink 16 --format isa --kernels-only
   python3 bench/gpu/cpu_check.py --kernels DIR [run.py options]
@@ -75,7 +76,9 @@ class FakeEvent:
 
 class FakeProperties:
     name = "CPU (cpu_check.py)"
-    multi_processor_count = 132
+    # CPU_CHECK_SMS: fewer SMs than a persistent kernel has tiles, so that
+    # its launch takes the device's count.
+    multi_processor_count = int(os.environ.get("CPU_CHECK_SMS", "132"))
     L2_cache_size = 1 << 20
 
 
@@ -245,7 +248,9 @@ def _launch(function, gx, gy, gz, bx, by, bz, smem, stream, params, extra,
         assert FUNCTIONS[function] == kernel.name
         assert clusters == bool(kernel.cluster), \
             f"{kernel.name}: clusters {kernel.cluster}, launched {clusters}"
-        assert [gx, gy, gz] == kernel.grid and [bx, by, bz] == kernel.block
+        assert [gx, gy, gz] == kernel.expected_grid, \
+            f"grid {[gx, gy, gz]}, expected {kernel.expected_grid}"
+        assert [bx, by, bz] == kernel.block
         assert smem == kernel.smem and extra is None
         # The inputs, the maps of their TMA operands, then Y.
         *inputs, y = tensors
@@ -308,6 +313,12 @@ def _init(self, driver, directory, manifest, launch):
     _kernel_init(self, driver, directory, manifest, launch)
     self.function = launch["function"]
     self.manifest_maps = launch.get("tensor_maps", [])
+    # The grid the launch must use: kernels.json's, a persistent kernel's
+    # x at most the device's SMs.
+    self.expected_grid = list(launch["grid"])
+    if launch.get("persistent"):
+        self.expected_grid[0] = min(self.expected_grid[0],
+                                    FakeProperties.multi_processor_count)
 
 
 _kernel_call = run.Kernel.__call__

@@ -191,7 +191,12 @@ class Kernel:
         self.func = driver.function(os.path.join(directory, binary["file"]),
                                     launch["kernel"])
         self.name = launch["kernel"]
-        self.grid = launch["grid"]
+        self.grid = list(launch["grid"])
+        # A persistent kernel's grid: at most one block an SM (as the
+        # compiled host code launches it).
+        if launch.get("persistent"):
+            sms = torch.cuda.get_device_properties(0).multi_processor_count
+            self.grid[0] = min(self.grid[0], sms)
         self.block = launch["block"]
         self.smem = launch["dynamic_shared_memory"]
         self.arguments = launch["arguments"]

@@ -126,8 +126,8 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
       attribute). With `wgmma-tma` as well, a producer warpgroup loads the
       tiles with TMA and the launch passes tensor maps of `Xq` and `Wq`
       (`tensor_maps` in the launch attribute); with `wgmma-persistent`,
-      that kernel runs on one block an SM (of the first chip), each
-      walking the output tiles; with `wgmma-cluster=2` instead, in clusters
+      that kernel runs on one block an SM of the device (asked at launch:
+      `persistent` in the launch attribute), each walking the output tiles; with `wgmma-cluster=2` instead, in clusters
       of two blocks that share each Wq tile through TMA multicast
       (`cluster` in the launch attribute).
 
@@ -211,7 +211,7 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
            "through mbarriers, instead of cp.async from every thread. Off "
            "until checked on a device: verified here to PTX and SASS only">,
     Option<"wgmmaPersistent", "wgmma-persistent", "bool", /*default=*/"false",
-           "The TMA kernel persistent: one block an SM of the first chip "
+           "The TMA kernel persistent: one block an SM of the device "
            "walks the output tiles, its producer loading the next tile's "
            "stages while the consumers store the last one (needs "
            "wgmma-tma). Off until checked on a device: verified here to PTX "

@@ -135,6 +135,10 @@ struct ExportGPUKernels
                launch.get("cluster")
                    ? std::optional<llvm::json::Array>(dims("cluster"))
                    : std::nullopt);
+      // A persistent kernel: "grid" is the most blocks it can use; launch
+      // at most one an SM of the device.
+      if (launch.get("persistent"))
+        launches.back().getAsObject()->insert({"persistent", true});
       // TMA tensor maps the kernel takes after the inputs: of which input,
       // the box (rows, columns) and the swizzle the kernel reads (the span
       // of a box row when it is 32, 64 or 128 bytes, as qoptTensorMap

@@ -66,13 +66,12 @@ std::string Int8GemmConfig::kernelName() const {
                           streamingLoads ? "s" : "", tiledWeights ? "_tw" : "")
                 .str();
   if (isWgmma())
-    name +=
-        llvm::formatv(
-            "_wg{0}s{1}{2}{3}{4}", wgmmaBlockN, wgmmaStages,
-            wgmmaTma ? "_tma" : "",
-            wgmmaPersistent ? llvm::formatv("_p{0}", grid()[0]).str() : "",
-            wgmmaCluster > 1 ? llvm::formatv("_c{0}", wgmmaCluster).str() : "")
-            .str();
+    name += llvm::formatv("_wg{0}s{1}{2}{3}{4}", wgmmaBlockN, wgmmaStages,
+                          wgmmaTma ? "_tma" : "", wgmmaPersistent ? "_p" : "",
+                          wgmmaCluster > 1
+                              ? llvm::formatv("_c{0}", wgmmaCluster).str()
+                              : "")
+                .str();
   return name;
 }
 
@@ -144,10 +143,8 @@ std::string mlir::qopt::gpu_kernels::checkInt8Gemm(const Int8GemmConfig &c) {
     return llvm::formatv("FP8 on a wgmma tile of {0} columns (at most 128)",
                          c.wgmmaBlockN)
         .str();
-  if (c.wgmmaPersistent &&
-      (!c.isWgmma() || !c.wgmmaTma || c.persistentBlocks < 1))
-    return "a persistent GEMM other than wgmma's with TMA, on at least one "
-           "block";
+  if (c.wgmmaPersistent && (!c.isWgmma() || !c.wgmmaTma))
+    return "a persistent GEMM other than wgmma's with TMA";
   if (c.wgmmaCluster != 1 &&
       (c.wgmmaCluster != 2 || !c.isWgmma() || !c.wgmmaTma || c.wgmmaPersistent))
     return llvm::formatv("clusters of {0} blocks (2, on the non-persistent "

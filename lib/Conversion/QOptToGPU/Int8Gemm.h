@@ -42,12 +42,13 @@ struct Int8GemmConfig {
   // consumer warpgroups; the kernel takes a tensor map of Xq and of Wq
   // (TensorMap below) before Y.
   bool wgmmaTma = false;
-  // Persistent TMA kernel (wgmmaPersistent, with wgmmaTma): persistentBlocks
-  // blocks (one an SM) walk the output tiles, tile t, t + blocks, ...; the
-  // stages' mbarrier phases run on across tiles, so the producer fills the
-  // next tile's stages while the consumers store the last one.
+  // Persistent TMA kernel (wgmmaPersistent, with wgmmaTma): one block an
+  // SM of the device it runs on (the launch takes the smaller of the tile
+  // count and the runtime's SM count), block b walking tiles b, b + G, ...
+  // (G: the grid); the stages' mbarrier phases run on across tiles, so the
+  // producer fills the next tile's stages while the consumers store the
+  // last one.
   bool wgmmaPersistent = false;
-  int64_t persistentBlocks = 132;
   // TMA kernel in clusters of wgmmaCluster (1 or 2) blocks along M: the
   // two blocks of a cluster compute row tiles m and m + 1 of the same
   // column tile, and each loads half of the shared Wq tile with a
@@ -92,15 +93,17 @@ struct Int8GemmConfig {
   }
   bool hasPartialRowTile() const { return m % kBlockM != 0; }
   int64_t blocksN() const { return n / (gemv ? 16 : blockN()); }
-  /// The launch grid (x, y): a block a tile, (blocksN(), blocksM()), or
-  /// for a persistent kernel as many blocks as tiles or persistentBlocks,
-  /// whichever is fewer. The kernel is built for exactly this grid (its
-  /// known size; a persistent kernel strides its tiles by it).
+  /// The launch grid (x, y): a block a tile, (blocksN(), blocksM()), the
+  /// grid the kernel is built for; for a persistent kernel, the most
+  /// blocks it can use (a tile each, (tiles, 1)), of which the launch takes
+  /// at most the device's SM count (any grid up to this one computes every
+  /// tile).
   std::array<int64_t, 2> grid() const {
-    if (isWgmma() && wgmmaPersistent)
-      return {std::min(blocksM() * blocksN(), persistentBlocks), 1};
+    if (isPersistent())
+      return {blocksM() * blocksN(), 1};
     return {blocksN(), blocksM()};
   }
+  bool isPersistent() const { return isWgmma() && wgmmaPersistent; }
   /// Token tiles of 8 (the GEMV's mma.sync N dimension).
   int64_t gemvTokenTiles() const { return llvm::divideCeil(m, 8); }
   /// Bytes of one wgmma pipeline stage: the tiles of Xq and Wq.

@@ -410,7 +410,8 @@ static void buildTmaPipeline(KernelBuilder &kb, const C &c,
     Value first = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
     scf::ForOp::create(
         b, loc, first, kb.index(c.blocksM() * c.blocksN()),
-        kb.index(c.grid()[0]), ValueRange{kb.index(0)},
+        gpu::GridDimOp::create(b, loc, gpu::Dimension::x),
+        ValueRange{kb.index(0)},
         [&](OpBuilder &, Location, Value tile, ValueRange carried) {
           auto [m0, n0] = getGroupedTileOrigin(kb, c, tile);
           body(m0, n0, carried.front());
@@ -652,9 +653,11 @@ mlir::qopt::gpu_kernels::buildInt8GemmWgmma(OpBuilder &b, Location loc,
   Type i64Type = b.getI64Type();
 
   OpBuilder::InsertionGuard guard(b);
-  auto func =
-      createKernel(b, loc, c.kernelName(), getInt8GemmArgumentTypes(ctx, c),
-                   /*workgroup=*/{}, {c.threads()}, {c.grid()[0], c.grid()[1]});
+  auto func = createKernel(
+      b, loc, c.kernelName(), getInt8GemmArgumentTypes(ctx, c),
+      /*workgroup=*/{}, {c.threads()},
+      // (A persistent kernel's grid is the launch's choice.)
+      c.isPersistent() ? ArrayRef<int64_t>() : ArrayRef<int64_t>(c.grid()));
   // In clusters: .reqnctapercluster, so that a launch without them fails
   // instead of computing with a peer that is not there.
   if (c.wgmmaCluster > 1)

@@ -371,7 +371,8 @@ gpu::GPUFuncOp mlir::qopt::gpu_kernels::createKernel(
       func.setArgAttr(i, "llvm.readonly", b.getUnitAttr());
   }
   func.setKnownBlockSizeAttr(dims(block));
-  func.setKnownGridSizeAttr(dims(grid));
+  if (!grid.empty())
+    func.setKnownGridSizeAttr(dims(grid));
   b.setInsertionPointToStart(&func.getBody().front());
   return func;
 }

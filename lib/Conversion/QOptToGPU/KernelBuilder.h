@@ -89,7 +89,8 @@ private:
 };
 
 /// Creates the kernel `name` (a gpu.func with `arguments`, the shared-memory
-/// buffers `workgroup` and known block and grid sizes) at the insertion
+/// buffers `workgroup` and known block and grid sizes; an empty `grid`:
+/// the launch chooses it) at the insertion
 /// point and moves the insertion point to the start of its body. The last
 /// argument is the kernel's output, the only buffer it writes; every
 /// argument is marked noalias and all but the last readonly.

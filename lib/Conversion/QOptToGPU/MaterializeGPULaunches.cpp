@@ -3,8 +3,9 @@
 // qopt-materialize-gpu-launches (memrefs, after bufferization) gives each
 // launch-function declaration of convert-qopt-matmul-to-gpu its body:
 //
-//   host-side work first (the result's host buffer, and the resident
-//   operands: constant inputs uploaded once by the runtime,
+//   host-side work first (the result's host buffer, the SM count that
+//   bounds a persistent kernel's grid, qoptMultiprocessorCount, and the
+//   resident operands: constant inputs uploaded once by the runtime,
 //   qoptDeviceConstant, and kept on the device), then device copies of the
 //   other inputs (gpu.alloc, gpu.memcpy), gpu.alloc of Y, the TMA tensor
 //   maps the kernel takes (qopt.gpu_tensor_map), gpu.launch_func,
@@ -92,6 +93,21 @@ struct MaterializeGPULaunches
                                            : type.getResult(0));
     Value yHost = outParam ? Value(args.back())
                            : Value(memref::AllocOp::create(b, loc, yType));
+    // A persistent kernel: grid x is at most the device's SM count, which
+    // the runtime reports (qoptMultiprocessorCount).
+    Value persistentGridX;
+    if (launch.get("persistent")) {
+      FailureOr<LLVM::LLVMFuncOp> runtime =
+          LLVM::lookupOrCreateFn(b, func->getParentOfType<ModuleOp>(),
+                                 kMultiprocessorCountFn, {}, b.getI64Type());
+      if (failed(runtime))
+        return failure();
+      Value sms = arith::IndexCastOp::create(
+          b, loc, b.getIndexType(),
+          LLVM::CallOp::create(b, loc, *runtime, ValueRange{}).getResult());
+      persistentGridX = arith::MinUIOp::create(
+          b, loc, sms, arith::ConstantIndexOp::create(b, loc, grid[0]));
+    }
     device.assign(inputs.size(), Value());
     for (int64_t i : resident) {
       FailureOr<Value> d = getDeviceConstant(b, loc, func, inputs[i]);
@@ -150,8 +166,11 @@ struct MaterializeGPULaunches
     std::optional<gpu::KernelDim3> clusters;
     if (auto cluster = launch.getAs<DenseI64ArrayAttr>("cluster"))
       clusters = dims(cluster);
+    gpu::KernelDim3 gridDims = dims(grid);
+    if (persistentGridX)
+      gridDims.x = persistentGridX;
     auto launchOp = gpu::LaunchFuncOp::create(
-        b, loc, kernelRef, dims(grid), dims(block),
+        b, loc, kernelRef, gridDims, dims(block),
         /*dynamicSharedMemorySize=*/smem, device, /*asyncTokenType=*/Type(),
         /*asyncDependencies=*/ValueRange{}, clusters);
     // The kernel's gpu.module (or, once serialized, its gpu.binary).
@@ -206,6 +225,8 @@ struct MaterializeGPULaunches
   }
 
   static constexpr StringLiteral kDeviceConstantFn = "qoptDeviceConstant";
+  static constexpr StringLiteral kMultiprocessorCountFn =
+      "qoptMultiprocessorCount";
 };
 
 } // namespace

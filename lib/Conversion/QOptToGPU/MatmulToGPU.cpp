@@ -11,7 +11,8 @@
 //   func.func private @<kernel>_launch(tensor x, tensor w, tensor s [, z])
 //       -> tensor y  attributes {qopt.gpu_launch = {kernel, grid, block
 //                                   [, cluster] [, dynamic_shared_memory]
-//                                   [, resident] [, tensor_maps]}}
+//                                   [, persistent] [, resident]
+//                                   [, tensor_maps]}}
 //   %y = func.call @<kernel>_launch(%x2, %w, %s [, %z32])
 //
 // (%x2: leading dims folded into M; %z32: constant zero points folded to
@@ -338,7 +339,6 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
                               : choice.tileN;
     w.wgmmaTma = choice.tma;
     w.wgmmaPersistent = choice.persistent;
-    w.persistentBlocks = choice.smCount;
     w.wgmmaStages = choice.stages;
     if (w.wgmmaStages == 0)
       w.wgmmaStages = std::min<int64_t>(8, 200 * 1024 / w.wgmmaStageBytes());
@@ -370,6 +370,8 @@ struct KernelPlan {
   SmallVector<Type> argumentTypes; // the kernel's; the result last
   std::array<int64_t, 3> grid, block;
   std::array<int64_t, 3> cluster = {1, 1, 1}; // thread-block clusters
+  // Grid x at most the device's SM count, taken at launch time.
+  bool persistent = false;
   int64_t dynamicSharedBytes = 0;
   // TMA tensor maps the launch makes of its inputs and passes after them.
   SmallVector<Int8GemmConfig::TensorMap> tensorMaps;
@@ -564,6 +566,7 @@ struct ConvertQOptMatmulToGPU
       plan.grid = {c->grid()[0], c->grid()[1], 1};
       plan.block = {c->threads(), 1, 1};
       plan.cluster = {c->wgmmaCluster, 1, 1};
+      plan.persistent = c->isPersistent();
       plan.dynamicSharedBytes = c->dynamicSharedBytes();
       plan.tensorMaps = c->tensorMaps();
       plan.readsTiledWeight = c->tiledWeights;
@@ -699,6 +702,8 @@ struct ConvertQOptMatmulToGPU
           mb.getNamedAttr("kernel", kernelRef),
           mb.getNamedAttr("grid", mb.getDenseI64ArrayAttr(plan.grid)),
           mb.getNamedAttr("block", mb.getDenseI64ArrayAttr(plan.block))};
+      if (plan.persistent)
+        launch.push_back(mb.getNamedAttr("persistent", mb.getUnitAttr()));
       if (plan.cluster != std::array<int64_t, 3>{1, 1, 1})
         launch.push_back(
             mb.getNamedAttr("cluster", mb.getDenseI64ArrayAttr(plan.cluster)));

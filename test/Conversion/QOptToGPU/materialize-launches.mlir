@@ -277,3 +277,37 @@ func.func private @k_launch(memref<1x256xf16>, memref<1x64xf16>)
 // expected-error @below {{'qopt.gpu_launch' 'cluster' must be a 3-D array of positive divisors of the grid, of at most 8 blocks}}
 func.func private @k_launch(memref<1x256xf16>, memref<1x64xf16>)
     attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 16, 1, 1>, kernel = @kernels::@k, cluster = array<i64: 16, 1, 1>}}
+
+// -----
+
+// A persistent kernel: grid x is the smaller of its tile count and the
+// device's SM count (qoptMultiprocessorCount), asked before the copies.
+// CHECK:       llvm.func @qoptMultiprocessorCount() -> i64
+// CHECK-LABEL: func.func private @k_persistent_launch(
+// CHECK:         %[[SMS:.*]] = llvm.call @qoptMultiprocessorCount() : () -> i64
+// CHECK:         %[[SMSI:.*]] = arith.index_cast %[[SMS]] : i64 to index
+// CHECK:         %[[TILES:.*]] = arith.constant 1792 : index
+// CHECK:         %[[GX:.*]] = arith.minui %[[SMSI]], %[[TILES]] : index
+// CHECK:         gpu.alloc
+// CHECK:         gpu.launch_func @kernels::@k_persistent blocks in (%[[GX]], %{{.*}}, %{{.*}}) threads in
+module attributes {gpu.container_module} {
+  func.func private @k_persistent_launch(memref<256x128xi8>, memref<256x256xf16>)
+      attributes {qopt.gpu_launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 1792, 1, 1>, kernel = @kernels::@k_persistent, persistent}}
+  gpu.module @kernels {
+    gpu.func @k_persistent(%x: memref<256x128xi8>, %y: memref<256x256xf16>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// expected-error @below {{'qopt.gpu_launch' 'persistent' must be a unit attribute, without 'cluster'}}
+func.func private @k_launch(memref<1x256xf16>, memref<1x64xf16>)
+    attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 4, 1, 1>, kernel = @kernels::@k, persistent, cluster = array<i64: 2, 1, 1>}}
+
+// -----
+
+// expected-error @below {{'qopt.gpu_launch' 'persistent' must be a unit attribute, without 'cluster'}}
+func.func private @k_launch(memref<1x256xf16>, memref<1x64xf16>)
+    attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 4, 1, 1>, kernel = @kernels::@k, persistent = 132 : i64}}

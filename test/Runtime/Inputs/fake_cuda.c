@@ -6,6 +6,7 @@
 //   FAKE_CUDA_TRACE_LAUNCHES=1  print each launch (grid, block, dynamic shared
 //                           memory) and each function attribute set
 //   FAKE_CUDA_NO_POOLS=1    report no memory-pool support
+//   FAKE_CUDA_SMS=N         SMs of the device (default 132)
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,9 +81,12 @@ CUresult cuStreamCreate(void **stream, unsigned flags) {
 
 // Memory pools: supported unless FAKE_CUDA_NO_POOLS is set.
 CUresult cuDeviceGetAttribute(int *value, int attribute, int device) {
+  const char *sms = getenv("FAKE_CUDA_SMS");
   *value = attribute == 115 /* MEMORY_POOLS_SUPPORTED */
                ? !getenv("FAKE_CUDA_NO_POOLS")
-               : 0;
+           : attribute == 16 /* MULTIPROCESSOR_COUNT */ ? (sms ? atoi(sms)
+                                                               : 132)
+                                                        : 0;
   (void)device;
   return outcome("cuDeviceGetAttribute");
 }

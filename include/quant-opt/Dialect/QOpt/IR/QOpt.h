@@ -51,7 +51,8 @@ std::string getLocationName(Location loc);
 /// The attribute of a launch function of convert-qopt-matmul-to-gpu: a
 /// dictionary with the `kernel` symbol and 3-D `grid` and `block` arrays,
 /// and optionally `cluster` (3-D thread-block clusters),
-/// `dynamic_shared_memory`, `resident` and `tensor_maps` (checked by the
+/// `dynamic_shared_memory`, `persistent` (grid x at most the device's SM
+/// count, taken at launch), `resident` and `tensor_maps` (checked by the
 /// dialect's attribute verifier).
 constexpr StringLiteral kGPULaunchAttrName = "qopt.gpu_launch";
 
