@@ -20,7 +20,8 @@ Writes one MLIR module of weight-only products per configuration, runs
                     (wgmma-persistent=1), on M = 4096, N = K = 8192 and
                     two uneven shapes (K = 1152, M = 1500);
                     table-wgmma-tma-cluster-nN: the same products in
-                    clusters of two (wgmma-cluster=2, TMA multicast)
+                    clusters of two (wgmma-cluster=2, TMA multicast);
+                    table-wgmma-tma-cluster-persistent-nN: both
   e2e/decode        test/Integration/GPU/gemv_e2e.mlir compiled ahead of
                     time (quant-compile) with its checking main()
   e2e/resident      the same for constant weights (resident_weights.test):
@@ -305,6 +306,12 @@ def main():
         build(args.quant_opt, for_tile(largest + uneven, tile_n),
               os.path.join(args.out, f"table-wgmma-tma-cluster-n{tile_n}"),
               f"wgmma=1 wgmma-tma=1 wgmma-cluster=2 wgmma-tile-n={tile_n}")
+        # ... and persistent as well (pairs of tiles a cluster).
+        build(args.quant_opt, for_tile(largest + uneven, tile_n),
+              os.path.join(args.out,
+                           f"table-wgmma-tma-cluster-persistent-n{tile_n}"),
+              f"wgmma=1 wgmma-tma=1 wgmma-cluster=2 wgmma-persistent=1 "
+              f"wgmma-tile-n={tile_n}")
     for rows, warps in ((32, 2), (32, 4), (64, 2), (64, 8)):
         build(args.quant_opt, [("w4a16", "f16", m, nk, nk)
                                for m in (64, 256) for nk in (4096, 8192)],

@@ -317,8 +317,10 @@ def _init(self, driver, directory, manifest, launch):
     # x at most the device's SMs.
     self.expected_grid = list(launch["grid"])
     if launch.get("persistent"):
-        self.expected_grid[0] = min(self.expected_grid[0],
-                                    FakeProperties.multi_processor_count)
+        per = launch["cluster"][0] if launch.get("cluster") else 1
+        self.expected_grid[0] = max(
+            per, min(self.expected_grid[0],
+                     FakeProperties.multi_processor_count) // per * per)
 
 
 _kernel_call = run.Kernel.__call__

@@ -181,6 +181,13 @@ class Driver:
         return self.tensor_maps[key].data_ptr()
 
 
+def persistent_grid_x(tiles, sms, cluster):
+    """A persistent kernel's grid x as the compiled host code launches it:
+    a block an SM, no more than tiles, in whole clusters (at least one)."""
+    per = cluster[0] if cluster else 1
+    return max(per, min(tiles, sms) // per * per)
+
+
 class Kernel:
     """One launch of kernels.json, callable on torch tensors."""
 
@@ -196,7 +203,8 @@ class Kernel:
         # compiled host code launches it).
         if launch.get("persistent"):
             sms = torch.cuda.get_device_properties(0).multi_processor_count
-            self.grid[0] = min(self.grid[0], sms)
+            self.grid[0] = persistent_grid_x(self.grid[0], sms,
+                                             launch.get("cluster"))
         self.block = launch["block"]
         self.smem = launch["dynamic_shared_memory"]
         self.arguments = launch["arguments"]

@@ -268,7 +268,7 @@
 // RUN: %ptxas -arch=sm_90a -v %t/persistent/qopt_kernels.sm_90a.ptx -o %t/persistent.cubin 2>&1 | FileCheck %s --check-prefix=PERSIST-PTXAS --implicit-check-not=injected --implicit-check-not="Performance Loss"
 // PERSIST-PTXAS: Compiling entry function 'qopt_gemm_s8_f32_m128n384k256_sxt_swt'
 // PERSIST-PTXAS: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
-// PERSIST-PTXAS: Compiling entry function 'qopt_gemm_s8_f16_m1000n512k512_sxr_swr_wg256s4_tma_p'
+// PERSIST-PTXAS: Compiling entry function 'qopt_gemm_s8_f16_m1000n512k512_sxr_swr_wg256s4_tma_p{{(_c2)?}}'
 // PERSIST-PTXAS-NEXT: Function properties
 // PERSIST-PTXAS-NEXT: {{[0-9]+}} bytes stack frame, {{[1-9][0-9]?}} bytes spill stores
 // PERSIST-PTXAS-COUNT-4: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
@@ -336,7 +336,28 @@
 // CLUSTER-HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @qopt_kernels::@qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4_tma_c2 clusters in (
 // RUN: not quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-cluster=2" -o /dev/null 2>&1 | FileCheck %s --check-prefix=CLUSTER-ALONE
 // RUN: not quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tma=1 wgmma-cluster=4" -o /dev/null 2>&1 | FileCheck %s --check-prefix=CLUSTER-ALONE
-// CLUSTER-ALONE: error: wgmma-cluster must be 1 or 2, and 2 needs wgmma-tma without wgmma-persistent
+// CLUSTER-ALONE: error: wgmma-cluster must be 1 or 2, and 2 needs wgmma-tma
+
+// Persistent clusters (wgmma-persistent=1 wgmma-cluster=2): the persistent
+// kernel's tile loop, whose tiles b + kG and b + 1 + kG (G even) are the
+// pairs the clusters need; launched persistent and in clusters (the host
+// rounds the grid down to whole clusters). No spills but in the K = 512
+// test kernel, as without clusters.
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tma=1 wgmma-persistent=1 wgmma-cluster=2 kernels-dir=%t/pcluster" -o /dev/null 2>/dev/null
+// RUN: FileCheck %s --check-prefix=PCLUSTER < %t/pcluster/qopt_kernels.sm_90a.ptx
+// RUN: FileCheck %s --check-prefix=PCLUSTER-MANIFEST < %t/pcluster/kernels.json
+// PCLUSTER-LABEL: .entry qopt_gemm_s8_bf16_m4096n14336k4096_sxr_swr_wg256s4_tma_p_c2(
+// PCLUSTER: .reqnctapercluster 2, 1, 1
+// PCLUSTER: %nctaid.x
+// PCLUSTER: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes.multicast::cluster
+// PCLUSTER: mbarrier.arrive.shared::cluster.b64
+// PCLUSTER: barrier.cluster.arrive;
+// PCLUSTER-MANIFEST: "cluster": [
+// PCLUSTER-MANIFEST-NEXT: 2,
+// PCLUSTER-MANIFEST: "kernel": "qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4_tma_p_c2"
+// PCLUSTER-MANIFEST: "persistent": true
+// RUN: %ptxas -arch=sm_90a -v %t/pcluster/qopt_kernels.sm_90a.ptx -o %t/pcluster.cubin 2>&1 | FileCheck %s --check-prefix=PERSIST-PTXAS --implicit-check-not=injected --implicit-check-not="Performance Loss"
+// RUN: %ptxas -arch=sm_90a -v %t/pcluster/qopt_kernels.sm_90a.ptx -o %t/pcluster.cubin 2>&1 | FileCheck %s --check-prefix=TMA-REGS
 // PERSIST-ALONE: error: wgmma-persistent makes the TMA kernel persistent: it needs wgmma-tma
 
 // RUN: not quant-opt %s --qopt-gpu-pipeline="chip=sm_80,sm_90a format=isa host=0 wgmma=1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=CHIPS

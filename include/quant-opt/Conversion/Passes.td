@@ -127,8 +127,9 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
       tiles with TMA and the launch passes tensor maps of `Xq` and `Wq`
       (`tensor_maps` in the launch attribute); with `wgmma-persistent`,
       that kernel runs on one block an SM of the device (asked at launch:
-      `persistent` in the launch attribute), each walking the output tiles; with `wgmma-cluster=2` instead, in clusters
-      of two blocks that share each Wq tile through TMA multicast
+      `persistent` in the launch attribute), each walking the output
+      tiles; with `wgmma-cluster=2` (alone or with `wgmma-persistent`), in
+      clusters of two blocks that share each Wq tile through TMA multicast
       (`cluster` in the launch attribute).
 
     A product no family supports stays a `qopt.matmul` (the host pipeline
@@ -220,8 +221,9 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
            "Thread-block clusters of the TMA kernel (1 or 2): the two "
            "blocks of a cluster compute adjacent row tiles of one column "
            "tile and each loads half of its Wq tile, multicast to both "
-           "(needs wgmma-tma, not wgmma-persistent; products with an odd "
-           "number of row or column tiles run without). Off until checked "
+           "(needs wgmma-tma; with wgmma-persistent, persistent clusters; "
+           "products with an odd number of row or column tiles run "
+           "without). Off until checked "
            "on a device: verified here to PTX and SASS only">,
   ];
   let dependentDialects = [

@@ -146,9 +146,8 @@ std::string mlir::qopt::gpu_kernels::checkInt8Gemm(const Int8GemmConfig &c) {
   if (c.wgmmaPersistent && (!c.isWgmma() || !c.wgmmaTma))
     return "a persistent GEMM other than wgmma's with TMA";
   if (c.wgmmaCluster != 1 &&
-      (c.wgmmaCluster != 2 || !c.isWgmma() || !c.wgmmaTma || c.wgmmaPersistent))
-    return llvm::formatv("clusters of {0} blocks (2, on the non-persistent "
-                         "TMA kernel)",
+      (c.wgmmaCluster != 2 || !c.isWgmma() || !c.wgmmaTma))
+    return llvm::formatv("clusters of {0} blocks (2, on the TMA kernel)",
                          c.wgmmaCluster)
         .str();
   // A cluster's two blocks are consecutive block ids, tiles 2i and 2i + 1

@@ -401,7 +401,10 @@ static void buildTmaPipeline(KernelBuilder &kb, const C &c,
   // (`block`; firstStep null: steps numbered from 0) or, persistent,
   // tiles b, b + G, ... (G blocks), whose steps the pipeline numbers on
   // from one tile to the next (firstStep: the tile's first), so that
-  // stages and mbarrier phases carry across tiles.
+  // stages and mbarrier phases carry across tiles. In clusters of two (G
+  // even, b and b + 1 one cluster), tiles b + kG and b + 1 + kG are a pair
+  // of getGroupedTileOrigin's (one column tile), and with an even tile
+  // count both blocks walk as many pairs.
   auto forEachTile = [&](llvm::function_ref<void(Value, Value, Value)> body) {
     if (!c.wgmmaPersistent) {
       body(block.m0, block.n0, Value());

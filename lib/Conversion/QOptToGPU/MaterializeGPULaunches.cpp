@@ -94,7 +94,8 @@ struct MaterializeGPULaunches
     Value yHost = outParam ? Value(args.back())
                            : Value(memref::AllocOp::create(b, loc, yType));
     // A persistent kernel: grid x is at most the device's SM count, which
-    // the runtime reports (qoptMultiprocessorCount).
+    // the runtime reports (qoptMultiprocessorCount), in whole clusters (at
+    // least one).
     Value persistentGridX;
     if (launch.get("persistent")) {
       FailureOr<LLVM::LLVMFuncOp> runtime =
@@ -107,6 +108,16 @@ struct MaterializeGPULaunches
           LLVM::CallOp::create(b, loc, *runtime, ValueRange{}).getResult());
       persistentGridX = arith::MinUIOp::create(
           b, loc, sms, arith::ConstantIndexOp::create(b, loc, grid[0]));
+      if (auto cluster = launch.getAs<DenseI64ArrayAttr>("cluster")) {
+        Value clusterX = arith::ConstantIndexOp::create(b, loc, cluster[0]);
+        persistentGridX = arith::MaxUIOp::create(
+            b, loc,
+            arith::MulIOp::create(
+                b, loc,
+                arith::DivUIOp::create(b, loc, persistentGridX, clusterX),
+                clusterX),
+            clusterX);
+      }
     }
     device.assign(inputs.size(), Value());
     for (int64_t i : resident) {

@@ -432,10 +432,9 @@ struct ConvertQOptMatmulToGPU
                             "persistent: it needs wgmma-tma";
       return signalPassFailure();
     }
-    if (wgmmaCluster != 1 &&
-        (wgmmaCluster != 2 || !wgmmaTma || wgmmaPersistent)) {
+    if (wgmmaCluster != 1 && (wgmmaCluster != 2 || !wgmmaTma)) {
       module.emitError() << "wgmma-cluster must be 1 or 2, and 2 needs "
-                            "wgmma-tma without wgmma-persistent";
+                            "wgmma-tma";
       return signalPassFailure();
     }
     if (rowTiles < 1) {

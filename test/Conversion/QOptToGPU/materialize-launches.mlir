@@ -302,12 +302,28 @@ module attributes {gpu.container_module} {
 
 // -----
 
-// expected-error @below {{'qopt.gpu_launch' 'persistent' must be a unit attribute, without 'cluster'}}
-func.func private @k_launch(memref<1x256xf16>, memref<1x64xf16>)
-    attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 4, 1, 1>, kernel = @kernels::@k, persistent, cluster = array<i64: 2, 1, 1>}}
+// In clusters: whole clusters, at least one.
+// CHECK-LABEL: func.func private @k_persistent_cluster_launch(
+// CHECK:         %[[SMS:.*]] = llvm.call @qoptMultiprocessorCount() : () -> i64
+// CHECK:         %[[SMSI:.*]] = arith.index_cast %[[SMS]] : i64 to index
+// CHECK:         %[[MIN:.*]] = arith.minui %[[SMSI]], %{{.*}} : index
+// CHECK:         %[[C2:.*]] = arith.constant 2 : index
+// CHECK:         %[[Q:.*]] = arith.divui %[[MIN]], %[[C2]] : index
+// CHECK:         %[[W:.*]] = arith.muli %[[Q]], %[[C2]] : index
+// CHECK:         %[[GX:.*]] = arith.maxui %[[W]], %[[C2]] : index
+// CHECK:         gpu.launch_func @kernels::@k_pc clusters in (%{{.*}}, %{{.*}}, %{{.*}}) blocks in (%[[GX]], %{{.*}}, %{{.*}}) threads in
+module attributes {gpu.container_module} {
+  func.func private @k_persistent_cluster_launch(memref<256x128xi8>, memref<256x256xf16>)
+      attributes {qopt.gpu_launch = {block = array<i64: 384, 1, 1>, grid = array<i64: 1792, 1, 1>, kernel = @kernels::@k_pc, persistent, cluster = array<i64: 2, 1, 1>}}
+  gpu.module @kernels {
+    gpu.func @k_pc(%x: memref<256x128xi8>, %y: memref<256x256xf16>) kernel {
+      gpu.return
+    }
+  }
+}
 
 // -----
 
-// expected-error @below {{'qopt.gpu_launch' 'persistent' must be a unit attribute, without 'cluster'}}
+// expected-error @below {{'qopt.gpu_launch' 'persistent' must be a unit attribute}}
 func.func private @k_launch(memref<1x256xf16>, memref<1x64xf16>)
     attributes {qopt.gpu_launch = {block = array<i64: 128, 1, 1>, grid = array<i64: 4, 1, 1>, kernel = @kernels::@k, persistent = 132 : i64}}

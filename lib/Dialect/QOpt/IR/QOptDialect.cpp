@@ -88,11 +88,12 @@ LogicalResult QOptDialect::verifyOperationAttribute(Operation *op,
                              "at most 8 blocks");
     }
     // Optional: a persistent kernel, whose launch takes grid x only up to
-    // the device's SM count (`grid` is then the most blocks it can use).
+    // the device's SM count, rounded down to whole clusters (`grid` is then
+    // the most blocks it can use).
     if (Attribute persistent = launch.get("persistent"))
-      if (!isa<UnitAttr>(persistent) || launch.get("cluster"))
+      if (!isa<UnitAttr>(persistent))
         return op->emitError("'qopt.gpu_launch' 'persistent' must be a unit "
-                             "attribute, without 'cluster'");
+                             "attribute");
     // Optional: the bytes of dynamic shared memory the kernel takes (an
     // i32 at the launch).
     if (Attribute smem = launch.get("dynamic_shared_memory")) {
