@@ -63,7 +63,7 @@ unverified() {
 }
 unverified wgmma-tma 'table-wgmma-tma-n*' 150
 unverified wgmma-persistent 'table-wgmma-tma-persistent-*' 120
-unverified wgmma-cluster 'table-wgmma-tma-cluster-*' 120
+unverified wgmma-cluster 'table-wgmma-tma-cluster-*' 180
 unverified wgmma 'table-wgmma-n*' 150
 unverified gemv8 'table-gemv8' 90
 exit $status
