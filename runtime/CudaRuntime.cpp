@@ -591,6 +591,17 @@ QOPT_EXPORT uint64_t qoptTensorMap(const void *base, int64_t rows,
                                    int64_t cols, int64_t elementBytes,
                                    int64_t boxRows, int64_t boxCols,
                                    int64_t swizzleBytes) {
+  static std::mutex mutex;
+  static std::map<std::tuple<const void *, int64_t, int64_t, int64_t,
+                             int64_t, int64_t, int64_t>,
+                  uint64_t>
+      maps;
+  std::lock_guard<std::mutex> lock(mutex);
+  uint64_t &deviceMap = maps[{base, rows, cols, elementBytes, boxRows,
+                              boxCols, swizzleBytes}];
+  if (deviceMap) // Every launch but the first of its arguments.
+    return deviceMap;
+  // A new map: its arguments checked, then encoded and uploaded.
   CUtensorMapDataType type;
   switch (elementBytes) {
   case 1:
@@ -624,16 +635,6 @@ QOPT_EXPORT uint64_t qoptTensorMap(const void *base, int64_t rows,
     fatal("qoptTensorMap: a swizzle of %lld bytes (0, 32, 64 or 128)",
           static_cast<long long>(swizzleBytes));
   }
-  static std::mutex mutex;
-  static std::map<std::tuple<const void *, int64_t, int64_t, int64_t,
-                             int64_t, int64_t, int64_t>,
-                  uint64_t>
-      maps;
-  std::lock_guard<std::mutex> lock(mutex);
-  uint64_t &deviceMap = maps[{base, rows, cols, elementBytes, boxRows,
-                              boxCols, swizzleBytes}];
-  if (deviceMap)
-    return deviceMap;
   // The buffer as a row-major memref descriptor {allocated, aligned,
   // offset, sizes, strides}, encoded and uploaded as for
   // nvgpu.tma.create.descriptor.
