@@ -136,6 +136,14 @@ static std::pair<Value, Value> getGroupedTileOrigin(KernelBuilder &kb,
           kb.mul(kb.div(inGroup, groupRows), c.wgmmaBlockN)};
 }
 
+/// The pipeline's number of a tile's K step `localStep`: the tile's first
+/// step's number `firstStep` (a persistent kernel numbers its steps on
+/// across tiles) plus `localStep`, or `localStep` where `firstStep` is null.
+static Value getPipelineStep(KernelBuilder &kb, Value firstStep,
+                             Value localStep) {
+  return firstStep ? kb.add(firstStep, localStep) : localStep;
+}
+
 /// The consumers' K loop (wgmma on the stages as `pipeline` delivers them,
 /// INT8 chained on i32 accumulators, FP8 summed per step in f32) and the
 /// epilogue. `firstStep`: the pipeline's number of the tile's first K step
@@ -178,9 +186,8 @@ static void buildWgmmaConsumer(KernelBuilder &kb, const C &c,
   Value aOffset = arith::IndexCastOp::create(
       b, loc, i64Type, kb.mul(at.warpgroup, 64 * rowBytes));
 
-  // The pipeline's number of the tile's K step `step`.
   auto pipelineStep = [&](Value step) {
-    return firstStep ? kb.add(firstStep, step) : step;
+    return getPipelineStep(kb, firstStep, step);
   };
   // One K step: its tiles acquired, its 4 wgmmas chained on `acc` and
   // committed; with `fresh`, the first one ignores `acc` (scale-d = 0:
@@ -539,8 +546,7 @@ static void buildTmaPipeline(KernelBuilder &kb, const C &c,
             scf::ForOp::create(
                 b, loc, kb.index(0), kb.index(steps), kb.index(1), ValueRange{},
                 [&](OpBuilder &, Location, Value localStep, ValueRange) {
-                  Value step =
-                      firstStep ? kb.add(firstStep, localStep) : localStep;
+                  Value step = getPipelineStep(kb, firstStep, localStep);
                   Value stage = kb.rem(step, stages);
                   Value emptyParity = arith::XOrIOp::create(
                       b, loc, parity(step),
