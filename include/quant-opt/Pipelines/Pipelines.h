@@ -26,7 +26,10 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::init(true)};
 };
 
-/// Options of `qopt-gpu-pipeline`.
+/// Options of `qopt-gpu-pipeline`: all but format, kernels-dir, host and
+/// results-to-out-params are convert-qopt-matmul-to-gpu's, declared again as
+/// upstream pipelines do (test/Pipelines/pipeline-options.py checks that
+/// every one is here, with the pass's default, and reaches the pass).
 struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
   PassOptions::Option<std::string> chip{
       *this, "chip",
@@ -138,7 +141,8 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::desc("As in qopt-cpu-pipeline"), llvm::cl::init(true)};
 };
 
-/// Options of `qopt-weight-ptq` (those of qopt-quantize-weights).
+/// Options of `qopt-weight-ptq`: those of qopt-quantize-weights (checked as
+/// qopt-gpu-pipeline's are).
 struct WeightPTQOptions : public PassPipelineOptions<WeightPTQOptions> {
   PassOptions::Option<std::string> storage{
       *this, "storage", llvm::cl::desc("i8, i4, ui4, f8E4M3FN or f8E5M2"),
