@@ -1,19 +1,21 @@
 //===- MatmulToLoops.cpp - qopt.matmul as loops that dequantize in place --===//
 //
-//   for n in [0, N):                      one output channel (weight row)
-//     for r0 in [0, rows) step 4:         a tile of rows of X (then the
-//       acc[0..3] = 0                     remainder one row at a time)
-//       for g in [0, K / bk):             scale groups along K
-//         p[0..3] = 0
+//   for n0 in [0, N) step 4:              4 output channels (weight rows;
+//     for r0 in [0, rows) step 4:         then the remainder one at a time)
+//       acc[0..3][0..3] = 0               4 rows of X (then the remainder
+//       for g in [0, K / bk):             one at a time); scale groups
+//         p[0..3][0..3] = 0               along K
 //         for t in [0, bk / per_step):    codes of the group, 1 or 2 a step
-//           v = code(k) - z               (decoded once, in registers)
-//           p[i] += x[r0 + i, k] * v      for each row of the tile
-//         acc[i] += s[n / bn, g] * p[i]
-//       y[r0 + i, n] = acc[i]
+//           v[j] = code(n0 + j, k) - z    (decoded once, in registers)
+//           p[i][j] += x[r0 + i, k] * v[j]
+//         acc[i][j] += s[(n0 + j) / bn, g] * p[i][j]
+//       y[r0 + i, n0 + j] = acc[i][j]
 //
-// The weight row n (K codes) is read once per output channel and stays in
-// L1 while the rows of X stream past it; each code is decoded once per
-// tile of rows.
+// Each code is decoded once per tile of rows and each X value loaded once
+// per tile of channels: the X rows, larger than L1 at a few rows of a
+// model's K, stream from L2 once for 4 channels. Fewer than 4 rows (the
+// decode case) take one channel at a time: there X is in L1 and the loop
+// streams the weight.
 //
 //===----------------------------------------------------------------------===//
 
@@ -185,23 +187,34 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
       return values;
     };
 
-    // y[r0 + i, n] for i < tile: each code is decoded once and used for
-    // `tile` rows of X, each with its own running sums.
-    auto emitRowTile = [&](OpBuilder &b, Location l, Value nIv, Value sRow,
-                           Value r0, int64_t tile, Value out) -> Value {
-      SmallVector<Value> rowIdx;
-      for (int64_t i = 0; i < tile; ++i)
-        rowIdx.push_back(i == 0 ? r0
-                                : Value(arith::AddIOp::create(
-                                      b, l, r0, index(b, l, i))));
-      SmallVector<Value> zeros(tile, zeroAcc);
+    // y[r0 + i, n0 + j] for i < rowTile, j < chanTile: each code is
+    // decoded once and used for `rowTile` rows of X, each X value for
+    // `chanTile` output channels, each pair with its own running sums.
+    auto emitTile = [&](OpBuilder &b, Location l, Value n0, int64_t chanTile,
+                        Value r0, int64_t rowTile, Value out) -> Value {
+      auto offsets = [&](Value base, int64_t count) {
+        SmallVector<Value> values;
+        for (int64_t i = 0; i < count; ++i)
+          values.push_back(i == 0 ? base
+                                  : Value(arith::AddIOp::create(
+                                        b, l, base, index(b, l, i))));
+        return values;
+      };
+      SmallVector<Value> rowIdx = offsets(r0, rowTile);
+      SmallVector<Value> chans = offsets(n0, chanTile);
+      SmallVector<Value> sRows;
+      for (Value nIv : chans)
+        sRows.push_back(arith::DivUIOp::create(b, l, nIv, index(b, l, bn)));
+      // Sums of row i and channel j at i * chanTile + j.
+      const int64_t sums = rowTile * chanTile;
+      SmallVector<Value> zeros(sums, zeroAcc);
       // The input zero point of each row (i32), for asymmetric activations.
-      SmallVector<Value> rowZero(tile);
+      SmallVector<Value> rowZero(rowTile);
       if (inputZeroPoint) {
         Emitter e{b, l};
         bool perRow =
             cast<RankedTensorType>(inputZeroPoint.getType()).getRank() > 0;
-        for (int64_t i = 0; i < tile; ++i) {
+        for (int64_t i = 0; i < rowTile; ++i) {
           SmallVector<Value> idx;
           if (perRow)
             idx = {rowIdx[i], index(b, l, 0)};
@@ -214,34 +227,42 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
           b, l, index(b, l, 0), index(b, l, groups), index(b, l, 1), zeros,
           [&](OpBuilder &b, Location l, Value gIv, ValueRange accs) {
             Emitter e{b, l};
-            SmallVector<Value> sIdx;
-            if (!perTensorScale)
-              sIdx = {sRow, gIv};
-            Value s = e.castFloat(
-                tensor::ExtractOp::create(b, l, op.getScale(), sIdx), accType);
-            Value z;
-            if (zeroPoint) {
-              Value zi = e.toSignless(
-                  tensor::ExtractOp::create(b, l, zeroPoint, sIdx));
-              z = arith::SIToFPOp::create(
-                  b, l, accType, e.extendInt(zi, 32, info.isSigned));
+            SmallVector<Value> s(chanTile), z(chanTile);
+            for (int64_t j = 0; j < chanTile; ++j) {
+              SmallVector<Value> sIdx;
+              if (!perTensorScale)
+                sIdx = {sRows[j], gIv};
+              s[j] = e.castFloat(
+                  tensor::ExtractOp::create(b, l, op.getScale(), sIdx),
+                  accType);
+              if (zeroPoint) {
+                Value zi = e.toSignless(
+                    tensor::ExtractOp::create(b, l, zeroPoint, sIdx));
+                z[j] = arith::SIToFPOp::create(
+                    b, l, accType, e.extendInt(zi, 32, info.isSigned));
+              }
             }
             Value kBase = arith::MulIOp::create(b, l, gIv, index(b, l, bk));
             Value wBase =
                 arith::MulIOp::create(b, l, gIv, index(b, l, bk / perStep));
-            SmallVector<Value> partialZeros(tile, zeroPartial);
+            SmallVector<Value> partialZeros(sums, zeroPartial);
             auto tLoop = scf::ForOp::create(
                 b, l, index(b, l, 0), index(b, l, steps), index(b, l, 1),
                 partialZeros,
                 [&](OpBuilder &b, Location l, Value tIv, ValueRange parts) {
                   Emitter e{b, l};
                   Value wIdx = arith::AddIOp::create(b, l, wBase, tIv);
-                  Value code = e.toSignless(tensor::ExtractOp::create(
-                      b, l, op.getWeight(), ValueRange{nIv, wIdx}));
-                  SmallVector<Value> values =
-                      intInput ? SmallVector<Value>{arith::ExtSIOp::create(
-                                     b, l, b.getI32Type(), code)}
-                               : decode(b, l, e, code, z);
+                  // The codes of the step, channel j's value v at
+                  // values[j][v].
+                  SmallVector<SmallVector<Value>> values;
+                  for (int64_t j = 0; j < chanTile; ++j) {
+                    Value code = e.toSignless(tensor::ExtractOp::create(
+                        b, l, op.getWeight(), ValueRange{chans[j], wIdx}));
+                    values.push_back(
+                        intInput ? SmallVector<Value>{arith::ExtSIOp::create(
+                                       b, l, b.getI32Type(), code)}
+                                 : decode(b, l, e, code, z[j]));
+                  }
                   // Code t of the group meets X column t; with packed
                   // codes, byte t's low and high codes meet columns t and
                   // bk / 2 + t of X in split-nibble order (above).
@@ -251,87 +272,115 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
                     kIdx.push_back(arith::AddIOp::create(
                         b, l, kIdx[0], index(b, l, bk / 2)));
                   SmallVector<Value> updated(parts.begin(), parts.end());
-                  for (auto [j, v] : llvm::enumerate(values)) {
-                    for (int64_t i = 0; i < tile; ++i) {
+                  for (auto [v, col] : llvm::enumerate(kIdx)) {
+                    for (int64_t i = 0; i < rowTile; ++i) {
                       Value xv = tensor::ExtractOp::create(
-                          b, l, x, ValueRange{rowIdx[i], kIdx[j]});
+                          b, l, x, ValueRange{rowIdx[i], col});
                       if (intInput) {
-                        Value xi = e.extendInt(e.toSignless(xv), 32,
-                                               !xElement.isUnsignedInteger());
+                        xv = e.extendInt(e.toSignless(xv), 32,
+                                         !xElement.isUnsignedInteger());
                         if (rowZero[i])
-                          xi = arith::SubIOp::create(b, l, xi, rowZero[i]);
-                        updated[i] = arith::AddIOp::create(
-                            b, l, updated[i],
-                            arith::MulIOp::create(b, l, xi, v));
-                        continue;
+                          xv = arith::SubIOp::create(b, l, xv, rowZero[i]);
+                      } else {
+                        if (inputScale) // FP8 codes
+                          xv = emitDecodeFP8(e, e.toSignless(xv),
+                                             FP8Layout::get(xElement));
+                        xv = e.castFloat(xv, accType);
                       }
-                      if (inputScale) // FP8 codes
-                        xv = emitDecodeFP8(e, e.toSignless(xv),
-                                           FP8Layout::get(xElement));
-                      xv = e.castFloat(xv, accType);
-                      updated[i] = arith::AddFOp::create(
-                          b, l, updated[i],
-                          arith::MulFOp::create(b, l, xv, v, fm), fm);
+                      for (int64_t j = 0; j < chanTile; ++j) {
+                        Value &sum = updated[i * chanTile + j];
+                        sum = intInput
+                                  ? Value(arith::AddIOp::create(
+                                        b, l, sum,
+                                        arith::MulIOp::create(b, l, xv,
+                                                              values[j][v])))
+                                  : Value(arith::AddFOp::create(
+                                        b, l, sum,
+                                        arith::MulFOp::create(b, l, xv,
+                                                              values[j][v], fm),
+                                        fm));
+                      }
                     }
                   }
                   scf::YieldOp::create(b, l, updated);
                 });
             SmallVector<Value> next;
-            for (int64_t i = 0; i < tile; ++i) {
+            for (int64_t i = 0; i < sums; ++i) {
               Value p = tLoop.getResult(i);
               if (intInput)
                 p = arith::SIToFPOp::create(b, l, accType, p);
               next.push_back(arith::AddFOp::create(
-                  b, l, accs[i], arith::MulFOp::create(b, l, s, p, fm), fm));
+                  b, l, accs[i],
+                  arith::MulFOp::create(b, l, s[i % chanTile], p, fm), fm));
             }
             scf::YieldOp::create(b, l, next);
           });
       Emitter e{b, l};
-      for (int64_t i = 0; i < tile; ++i) {
-        Value y = gLoop.getResult(i);
+      for (int64_t i = 0; i < rowTile; ++i) {
+        Value sx;
         if (inputScale) {
           SmallVector<Value> idx;
           if (cast<RankedTensorType>(inputScale.getType()).getRank() > 0)
             idx = {rowIdx[i], index(b, l, 0)};
-          Value sx = e.castFloat(
-              tensor::ExtractOp::create(b, l, inputScale, idx), accType);
-          y = arith::MulFOp::create(b, l, y, sx, fm);
+          sx = e.castFloat(tensor::ExtractOp::create(b, l, inputScale, idx),
+                           accType);
         }
-        out = tensor::InsertOp::create(b, l, e.castFloat(y, resultElement),
-                                       out, ValueRange{rowIdx[i], nIv});
+        for (int64_t j = 0; j < chanTile; ++j) {
+          Value y = gLoop.getResult(i * chanTile + j);
+          if (sx)
+            y = arith::MulFOp::create(b, l, y, sx, fm);
+          out = tensor::InsertOp::create(b, l, e.castFloat(y, resultElement),
+                                         out, ValueRange{rowIdx[i], chans[j]});
+        }
       }
       return out;
     };
 
-    // Rows in tiles of kRowTile, then the remainder one at a time.
-    constexpr int64_t kRowTile = 4;
+    // Rows in tiles of kRowTile, then the remainder one at a time; output
+    // channels in tiles of kChanTile where there are several rows (X loaded
+    // once for them), then the remainder one at a time.
+    constexpr int64_t kRowTile = 4, kChanTile = 4;
     Value tiledRows = arith::MulIOp::create(
         rewriter, loc,
         arith::DivUIOp::create(rewriter, loc, rows,
                                index(rewriter, loc, kRowTile)),
         index(rewriter, loc, kRowTile));
-    auto nLoop = scf::ForOp::create(
-        rewriter, loc, index(rewriter, loc, 0), index(rewriter, loc, n),
-        index(rewriter, loc, 1), ValueRange{init},
-        [&](OpBuilder &b, Location l, Value nIv, ValueRange nArgs) {
-          Value sRow = arith::DivUIOp::create(b, l, nIv, index(b, l, bn));
-          auto tiles = scf::ForOp::create(
-              b, l, index(b, l, 0), tiledRows, index(b, l, kRowTile), nArgs,
-              [&](OpBuilder &b, Location l, Value r0, ValueRange out) {
-                scf::YieldOp::create(
-                    b, l, emitRowTile(b, l, nIv, sRow, r0, kRowTile, out[0]));
-              });
-          auto rest = scf::ForOp::create(
-              b, l, tiledRows, rows, index(b, l, 1), tiles.getResults(),
-              [&](OpBuilder &b, Location l, Value r, ValueRange out) {
-                scf::YieldOp::create(
-                    b, l, emitRowTile(b, l, nIv, sRow, r, 1, out[0]));
-              });
-          scf::YieldOp::create(b, l, rest.getResults());
-        });
+    auto emitRows = [&](OpBuilder &b, Location l, Value n0, int64_t chanTile,
+                        Value out) -> Value {
+      auto tiles = scf::ForOp::create(
+          b, l, index(b, l, 0), tiledRows, index(b, l, kRowTile),
+          ValueRange{out},
+          [&](OpBuilder &b, Location l, Value r0, ValueRange carried) {
+            scf::YieldOp::create(
+                b, l, emitTile(b, l, n0, chanTile, r0, kRowTile, carried[0]));
+          });
+      auto rest = scf::ForOp::create(
+          b, l, tiledRows, rows, index(b, l, 1), tiles.getResults(),
+          [&](OpBuilder &b, Location l, Value r, ValueRange carried) {
+            scf::YieldOp::create(
+                b, l, emitTile(b, l, n0, chanTile, r, 1, carried[0]));
+          });
+      return rest.getResult(0);
+    };
+    std::optional<int64_t> staticRows = getConstantIntValue(rowCount);
+    int64_t chanTile = staticRows && *staticRows < kRowTile ? 1 : kChanTile;
+    int64_t tiledChans = n / chanTile * chanTile;
+    auto forChannels = [&](Value init, int64_t begin, int64_t end,
+                           int64_t step) -> Value {
+      return scf::ForOp::create(
+                 rewriter, loc, index(rewriter, loc, begin),
+                 index(rewriter, loc, end), index(rewriter, loc, step),
+                 ValueRange{init},
+                 [&](OpBuilder &b, Location l, Value n0, ValueRange out) {
+                   scf::YieldOp::create(b, l, emitRows(b, l, n0, step, out[0]));
+                 })
+          .getResult(0);
+    };
+    Value result = forChannels(init, 0, tiledChans, chanTile);
+    if (tiledChans < n)
+      result = forChannels(result, tiledChans, n, 1);
 
     // Restore the batch dimensions.
-    Value result = nLoop.getResult(0);
     if (rank == 1) {
       result = tensor::CollapseShapeOp::create(
           rewriter, loc, result, ArrayRef<ReassociationIndices>{{0, 1}});
