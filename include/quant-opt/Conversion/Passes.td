@@ -41,11 +41,13 @@ def ConvertQOptMatmulToLoops : Pass<"convert-qopt-matmul-to-loops"> {
   let summary = "Lower qopt.matmul to loops that dequantize in the reduction";
   let description = [{
     Rewrites `qopt.matmul` into `scf.for` loops over tensors: for each
-    output channel n and each tile of four rows of the input (then the
-    remaining rows one by one), a loop over the scale groups of K whose
-    inner loop decodes each weight code once in registers (two per packed
-    byte), multiplies it by the tile's inputs and sums; the partial sums of
-    a group are multiplied by its scale once. The full
+    tile of four output channels (one channel at a time with fewer than
+    four input rows, and for the channels past a multiple of four) and
+    each tile of four rows of the input (then the remaining rows one by
+    one), a loop over the scale groups of K whose inner loop decodes each
+    weight code once in registers (two per packed byte), multiplies it by
+    the tile's inputs (each input loaded once for the tile's channels) and
+    sums; the partial sums of a group are multiplied by its scale once. The full
     precision weight is never materialised and the packed weight is read
     once per input row block. The inner reduction carries
     `fastmath<reassoc, contract>` so that LLVM vectorises it. Packed codes
@@ -61,7 +63,7 @@ def ConvertQOptMatmulToLoops : Pass<"convert-qopt-matmul-to-loops"> {
         : (tensor<1x256xf32>, tensor<64x128xi8>, tensor<64x2xf32>) -> tensor<1x64xf32>
     ```
 
-    becomes nested `scf.for` loops (n, row tile, group, byte) with
+    becomes nested `scf.for` loops (channel tile, row tile, group, byte) with
     `tensor.extract` of single bytes and scalars and one `tensor.insert`
     per output element.
   }];
@@ -383,7 +385,12 @@ def OrderContractionsForCPU : Pass<"qopt-order-contractions-for-cpu"> {
       (`y[m, n] += x[m, k] * w[n, k]`, the layout of PyTorch weights), the
       reduction goes innermost and its `arith.addf` / `arith.mulf` get
       `fastmath<reassoc, contract>`, so LLVM turns it into a vectorised dot
-      product (reassociating the sum, as every BLAS does);
+      product (reassociating the sum, as every BLAS does); with 4 rows or
+      more (a dimension only the first input walks), the outputs go in
+      register tiles of up to 4 rows by up to 4 output channels (a
+      dimension only the second input walks; 4 or 2 where they divide the
+      size), each loaded input value used for the tile's other side, so
+      the input rows stream from the cache once for 4 channels;
     - otherwise, when the result and an input are contiguous along a
       parallel dimension (`y[m, n] += x[m, k] * w[k, n]`), that dimension
       goes innermost, after the reduction.

@@ -65,6 +65,38 @@ LogicalResult lowerDotProductContraction(IRRewriter &rewriter,
     return out;
   };
 
+  // A register tile: up to 4 values of a dimension only X walks (rows) by
+  // up to 4 of one only W walks (output channels), each X value loaded once
+  // for the tile's channels and each W value once for its rows. Fewer than
+  // 4 rows (a decode-shaped product, X in L1) keep one output a loop.
+  auto walks = [](AffineMap map, unsigned d) {
+    return map.isFunctionOfDim(d);
+  };
+  std::optional<unsigned> rowDim, chanDim;
+  for (unsigned d = 0; d < bounds.size(); ++d) {
+    if (d == k)
+      continue;
+    if (walks(maps[0], d) && !walks(maps[1], d))
+      rowDim = d;
+    if (walks(maps[1], d) && !walks(maps[0], d))
+      chanDim = d;
+  }
+  auto tileOf = [&](std::optional<unsigned> d) -> int64_t {
+    if (!d || !rowDim || !chanDim || bounds[*rowDim] < 4)
+      return 1;
+    for (int64_t t : {4, 2})
+      if (bounds[*d] % t == 0)
+        return t;
+    return 1;
+  };
+  SmallVector<int64_t> tile(bounds.size(), 1);
+  if (rowDim)
+    tile[*rowDim] = tileOf(rowDim);
+  if (chanDim)
+    tile[*chanDim] = tileOf(chanDim);
+  const int64_t rows = rowDim ? tile[*rowDim] : 1,
+                chans = chanDim ? tile[*chanDim] : 1;
+
   SmallVector<unsigned> parallel;
   for (unsigned d = 0; d < bounds.size(); ++d)
     if (d != k)
@@ -73,7 +105,7 @@ LogicalResult lowerDotProductContraction(IRRewriter &rewriter,
   for (unsigned d : parallel) {
     lbs.push_back(constant(rewriter, 0));
     ubs.push_back(constant(rewriter, bounds[d]));
-    steps.push_back(constant(rewriter, 1));
+    steps.push_back(constant(rewriter, tile[d]));
   }
   scf::LoopNest nest = scf::buildLoopNest(
       rewriter, loc, lbs, ubs, steps, ValueRange{init},
@@ -82,33 +114,58 @@ LogicalResult lowerDotProductContraction(IRRewriter &rewriter,
         SmallVector<Value> ivs(bounds.size());
         for (auto [d, iv] : llvm::zip(parallel, outerIvs))
           ivs[d] = iv;
+        // The loop values of output (i, j) of the tile.
+        auto at = [&](OpBuilder &b, ArrayRef<Value> base, int64_t i,
+                      int64_t j) {
+          SmallVector<Value> shifted(base);
+          auto shift = [&](std::optional<unsigned> d, int64_t by) {
+            if (d && by > 0)
+              shifted[*d] = arith::AddIOp::create(b, loc, shifted[*d],
+                                                  constant(b, by));
+          };
+          shift(rowDim, i);
+          shift(chanDim, j);
+          return shifted;
+        };
         Value out = iterArgs.front();
-        Value acc0 = tensor::ExtractOp::create(b, loc, out,
-                                               indices(maps[2], ivs));
+        SmallVector<Value> acc0;
+        for (int64_t i = 0; i < rows; ++i)
+          for (int64_t j = 0; j < chans; ++j)
+            acc0.push_back(tensor::ExtractOp::create(
+                b, loc, out, indices(maps[2], at(b, ivs, i, j))));
         auto reduction = scf::ForOp::create(
             b, loc, constant(b, 0), constant(b, bounds[k]), constant(b, 1),
-            ValueRange{acc0},
-            [&](OpBuilder &b, Location loc, Value kIv, ValueRange accs) {
+            acc0, [&](OpBuilder &b, Location loc, Value kIv, ValueRange accs) {
               ivs[k] = kIv;
-              IRMapping mapping;
-              mapping.map(body.getArgument(0),
-                          tensor::ExtractOp::create(b, loc, x,
-                                                    indices(maps[0], ivs)));
-              mapping.map(body.getArgument(1),
-                          tensor::ExtractOp::create(b, loc, w,
-                                                    indices(maps[1], ivs)));
-              mapping.map(body.getArgument(2), accs.front());
-              for (Operation &inner : body.without_terminator()) {
-                Operation *clone = b.clone(inner, mapping);
-                if (isa<arith::AddFOp, arith::MulFOp>(clone))
-                  clone->setAttr("fastmath", fastmath);
-              }
-              Value sum = mapping.lookup(body.getTerminator()->getOperand(0));
-              scf::YieldOp::create(b, loc, sum);
+              SmallVector<Value> xs, ws, sums;
+              for (int64_t i = 0; i < rows; ++i)
+                xs.push_back(tensor::ExtractOp::create(
+                    b, loc, x, indices(maps[0], at(b, ivs, i, 0))));
+              for (int64_t j = 0; j < chans; ++j)
+                ws.push_back(tensor::ExtractOp::create(
+                    b, loc, w, indices(maps[1], at(b, ivs, 0, j))));
+              for (int64_t i = 0; i < rows; ++i)
+                for (int64_t j = 0; j < chans; ++j) {
+                  IRMapping mapping;
+                  mapping.map(body.getArgument(0), xs[i]);
+                  mapping.map(body.getArgument(1), ws[j]);
+                  mapping.map(body.getArgument(2), accs[i * chans + j]);
+                  for (Operation &inner : body.without_terminator()) {
+                    Operation *clone = b.clone(inner, mapping);
+                    if (isa<arith::AddFOp, arith::MulFOp>(clone))
+                      clone->setAttr("fastmath", fastmath);
+                  }
+                  sums.push_back(
+                      mapping.lookup(body.getTerminator()->getOperand(0)));
+                }
+              scf::YieldOp::create(b, loc, sums);
             });
-        Value result = tensor::InsertOp::create(b, loc, reduction.getResult(0),
-                                                out, indices(maps[2], ivs));
-        return {result};
+        for (int64_t i = 0; i < rows; ++i)
+          for (int64_t j = 0; j < chans; ++j)
+            out = tensor::InsertOp::create(
+                b, loc, reduction.getResult(i * chans + j), out,
+                indices(maps[2], at(b, ivs, i, j)));
+        return {out};
       });
   rewriter.replaceOp(op, nest.results);
   return success();
