@@ -83,6 +83,17 @@ func.func @unsupported_range(%x: tensor<4xf32>) -> tensor<4x!quant.uniform<i8<-1
 
 // -----
 
+// A calibrated type is a range, not yet codes.
+func.func @calibrated(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+2 {{no storage type (expected !quant.uniform) in '!quant.calibrated<f32<-1.000000e+00:1.000000e+00>>'}}
+  // expected-error @+1 {{failed to legalize operation 'quant.qcast'}}
+  %q = quant.qcast %x : tensor<4xf32> to tensor<4x!quant.calibrated<f32<-1.0:1.0>>>
+  %d = quant.dcast %q : tensor<4x!quant.calibrated<f32<-1.0:1.0>>> to tensor<4xf32>
+  return %d : tensor<4xf32>
+}
+
+// -----
+
 func.func @scalar(%x: f32) -> !quant.uniform<i8:f32, 0.5> {
   // expected-error @+2 {{only ranked tensors of quantized types are supported, not '!quant.uniform<i8:f32, 5.000000e-01>'}}
   // expected-error @+1 {{failed to legalize operation 'quant.qcast'}}

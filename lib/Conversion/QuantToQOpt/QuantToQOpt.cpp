@@ -40,6 +40,11 @@ struct StorageMapping {
 
 StorageMapping mapStorage(quant::QuantizedType qtype) {
   StorageMapping m;
+  // !quant.calibrated is a range still to be quantized: no storage yet.
+  if (!qtype.getStorageType()) {
+    m.error = "no storage type (expected !quant.uniform)";
+    return m;
+  }
   unsigned width = qtype.getStorageTypeIntegralWidth();
   bool isSigned = qtype.isSigned();
   MLIRContext *ctx = qtype.getContext();
