@@ -45,6 +45,7 @@
 #include "mlir/IR/SymbolTable.h"
 
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <cstring>
 #include <functional>
@@ -447,10 +448,25 @@ struct ConvertQOptMatmulToGPU
                          << "' (expected auto, rows or tiles)";
       return signalPassFailure();
     }
+    // Products in this module's symbol table (a nested module's launches
+    // would need declarations there: they stay on the host).
     SmallVector<MatmulOp> matmuls;
-    module.walk([&](MatmulOp op) { matmuls.push_back(op); });
+    module.walk([&](MatmulOp op) {
+      if (op->getParentOfType<ModuleOp>() == module)
+        matmuls.push_back(op);
+      else
+        op.emitWarning() << "qopt.matmul runs on the host: no GPU kernel for "
+                            "products inside a nested module";
+    });
     if (matmuls.empty())
       return;
+    // The names this pass gives: the kernels' module, and launch functions.
+    if (Operation *taken = module.lookupSymbol("qopt_kernels")) {
+      taken->emitError() << "the symbol 'qopt_kernels' names the GPU "
+                            "kernels' module that "
+                         << getArgument() << " creates; rename this one";
+      return signalPassFailure();
+    }
 
     OpBuilder b(module.getContext());
     gpu::GPUModuleOp kernels;
@@ -458,6 +474,14 @@ struct ConvertQOptMatmulToGPU
     for (MatmulOp op : matmuls) {
       std::string why;
       std::optional<KernelPlan> plan = planKernel(op, why);
+      // CUDA's grid limits: 2^31 - 1 blocks along x, 65535 along y and z.
+      if (plan && (plan->grid[0] >= (int64_t(1) << 31) ||
+                   plan->grid[1] > 65535 || plan->grid[2] > 65535)) {
+        why = llvm::formatv("a grid of {0} x {1} x {2} blocks (CUDA takes at "
+                            "most 2^31 - 1 x 65535 x 65535)",
+                            plan->grid[0], plan->grid[1], plan->grid[2]);
+        plan.reset();
+      }
       // weight-layout=tiles: the caller passes its weights in the GEMV's
       // tiles, so each product must run on a GEMV that reads them.
       if (weightLayout == "tiles" && isFunctionArgument(op.getWeight()) &&
@@ -486,18 +510,26 @@ struct ConvertQOptMatmulToGPU
         b.setInsertionPointToEnd(kernels.getBody());
         kernel = plan->build(b, op.getLoc());
       }
-      replaceWithLaunch(op, kernel, *plan);
+      if (failed(replaceWithLaunch(op, kernel, *plan)))
+        return signalPassFailure();
     }
   }
 
   /// The kernel family and configuration for `op`, or the reason there is
-  /// none. Tensor operands of rank > 2 are collapsed to 2-D here.
+  /// none. Tensor operands of rank 1 (one row) and of rank > 2 are reshaped
+  /// to 2-D here.
   std::optional<KernelPlan> planKernel(MatmulOp op, std::string &why) {
     OpBuilder b(op);
     auto flatten = [&](Value v) -> Value {
       auto type = cast<RankedTensorType>(v.getType());
-      if (type.getRank() <= 2)
+      if (type.getRank() == 2)
         return v;
+      if (type.getRank() == 1) // one row
+        return tensor::ExpandShapeOp::create(
+            b, op.getLoc(),
+            RankedTensorType::get({1, type.getDimSize(0)},
+                                  type.getElementType()),
+            v, SmallVector<ReassociationIndices>{{0, 1}});
       SmallVector<ReassociationIndices> collapse;
       collapse.emplace_back(
           llvm::to_vector(llvm::seq<int64_t>(0, type.getRank() - 1)));
@@ -547,6 +579,13 @@ struct ConvertQOptMatmulToGPU
       streaming = streamingLoads && tiledWeights;
       return tiled;
     };
+    // Every kernel family writes f16, bf16 or f32.
+    Type result = op.getType().getElementType();
+    if (!result.isF16() && !result.isBF16() && !result.isF32()) {
+      llvm::raw_string_ostream(why)
+          << result << " results (the kernels write f16, bf16 or f32)";
+      return std::nullopt;
+    }
     KernelPlan plan;
     if (op.getInputScale()) {
       FailureOr<Int8GemmConfig> c =
@@ -652,9 +691,10 @@ struct ConvertQOptMatmulToGPU
                       buildWeightOnlyGemv, tiledWeight);
   }
 
-  /// Replaces `op` by a call of the kernel's launch function.
-  void replaceWithLaunch(MatmulOp op, gpu::GPUFuncOp kernel,
-                         const KernelPlan &plan) {
+  /// Replaces `op` by a call of the kernel's launch function; fails (with
+  /// an error) where the launch function's name is taken.
+  LogicalResult replaceWithLaunch(MatmulOp op, gpu::GPUFuncOp kernel,
+                                  const KernelPlan &plan) {
     ModuleOp module = getOperation();
     OpBuilder b(op);
     Location loc = op.getLoc();
@@ -677,6 +717,13 @@ struct ConvertQOptMatmulToGPU
     for (int64_t i : resident)
       name += "_c" + std::to_string(i);
     auto launcher = module.lookupSymbol<func::FuncOp>(name);
+    if (Operation *taken = module.lookupSymbol(name);
+        taken && (!launcher || !launcher->hasAttr(kGPULaunchAttrName))) {
+      taken->emitError() << "the symbol '" << name
+                         << "' names the launch function of a GPU kernel that "
+                         << getArgument() << " creates; rename this one";
+      return failure();
+    }
     if (!launcher) {
       // Launch functions go before the kernels' gpu.module.
       OpBuilder mb(module.getContext());
@@ -725,7 +772,10 @@ struct ConvertQOptMatmulToGPU
     }
     Value y = func::CallOp::create(b, loc, launcher, plan.inputs).getResult(0);
     RankedTensorType yType = op.getType();
-    if (yType.getRank() != 2) {
+    if (yType.getRank() == 1) {
+      y = tensor::CollapseShapeOp::create(
+          b, loc, yType, y, SmallVector<ReassociationIndices>{{0, 1}});
+    } else if (yType.getRank() != 2) {
       SmallVector<ReassociationIndices> expand;
       expand.emplace_back(
           llvm::to_vector(llvm::seq<int64_t>(0, yType.getRank() - 1)));
@@ -734,6 +784,7 @@ struct ConvertQOptMatmulToGPU
     }
     op.replaceAllUsesWith(y);
     op.erase();
+    return success();
   }
 };
 

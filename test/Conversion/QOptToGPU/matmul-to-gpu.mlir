@@ -98,6 +98,54 @@ func.func @host(%x32: tensor<1x512xf32>, %x: tensor<1x512xf16>,
       : (tensor<1x512xf16>, tensor<100x256xi8>, tensor<100x4xf32>) -> tensor<1x100xf16>
   return
 }
+func.func @host_f64(%x: tensor<1x256xf16>, %w: tensor<16x256xi8>, %s: tensor<16x1xf32>) -> tensor<1x16xf64> {
+  // expected-warning @below {{no GPU kernel for f64 results (the kernels write f16, bf16 or f32)}}
+  %y = qopt.matmul %x, %w, %s {acc_type = f32}
+      : (tensor<1x256xf16>, tensor<16x256xi8>, tensor<16x1xf32>) -> tensor<1x16xf64>
+  return %y : tensor<1x16xf64>
+}
+// 2^24 rows: 131072 row tiles, past CUDA's 65535 blocks along y.
+func.func @host_grid(%x: tensor<16777216x256xf16>, %w: tensor<128x128xi8>, %s: tensor<128x1xf32>) -> tensor<16777216x128xf16> {
+  // expected-warning-re @below {{no GPU kernel for a grid of {{[0-9]+}} x 131072 x 1 blocks (CUDA takes at most 2^31 - 1 x 65535 x 65535)}}
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
+      : (tensor<16777216x256xf16>, tensor<128x128xi8>, tensor<128x1xf32>) -> tensor<16777216x128xf16>
+  return %y : tensor<16777216x128xf16>
+}
+// A nested module's products would need their launch declarations there.
+module @inner {
+  func.func @nested(%x: tensor<1x512xf16>, %w: tensor<256x256xi8>, %s: tensor<256x4xf32>) -> tensor<1x256xf16> {
+    // expected-warning @below {{qopt.matmul runs on the host: no GPU kernel for products inside a nested module}}
+    %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
+        : (tensor<1x512xf16>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<1x256xf16>
+    return %y : tensor<1x256xf16>
+  }
+}
+
+// -----
+
+// A vector input (rank 1) is one row: [K] -> [1, K] in, [1, N] -> [N] out.
+// CHECK-LABEL: func.func @matvec
+// CHECK-SAME:    %[[V:.*]]: tensor<256xf16>
+// CHECK:         %[[X:.*]] = tensor.expand_shape %[[V]] {{\[\[}}0, 1]] output_shape [1, 256] : tensor<256xf16> into tensor<1x256xf16>
+// CHECK:         %[[Y:.*]] = call @qopt_gemv_{{.*}}(%[[X]], %{{.*}}, %{{.*}}) : (tensor<1x256xf16>, {{.*}}) -> tensor<1x64xf16>
+// CHECK:         tensor.collapse_shape %[[Y]] {{\[\[}}0, 1]] : tensor<1x64xf16> into tensor<64xf16>
+func.func @matvec(%v: tensor<256xf16>, %w: tensor<64x128xi8>, %s: tensor<64x1xf32>) -> tensor<64xf16> {
+  %y = qopt.matmul %v, %w, %s {acc_type = f32, packed = i4}
+      : (tensor<256xf16>, tensor<64x128xi8>, tensor<64x1xf32>) -> tensor<64xf16>
+  return %y : tensor<64xf16>
+}
+
+// -----
+
+// The names the pass gives are reserved: taken ones are errors at the
+// symbol, not invalid IR.
+// expected-error @below {{the symbol 'qopt_kernels' names the GPU kernels' module that convert-qopt-matmul-to-gpu creates; rename this one}}
+func.func private @qopt_kernels()
+func.func @kernels_name_taken(%x: tensor<1x512xf16>, %w: tensor<256x256xi8>, %s: tensor<256x4xf32>) -> tensor<1x256xf16> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
+      : (tensor<1x512xf16>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<1x256xf16>
+  return %y : tensor<1x256xf16>
+}
 
 // -----
 
@@ -220,4 +268,14 @@ func.func @f16_argument_scales(%x: tensor<1x512xf16>, %w: tensor<16x256xi8>, %s:
   %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
       : (tensor<1x512xf16>, tensor<16x256xi8>, tensor<16x4xf16>) -> tensor<1x16xf16>
   return %y : tensor<1x16xf16>
+}
+
+// -----
+
+// expected-error @below {{the symbol 'qopt_gemv_i4_f16_f16_m1n256k512_s1x128_sk2st1_launch' names the launch function of a GPU kernel that convert-qopt-matmul-to-gpu creates; rename this one}}
+func.func private @qopt_gemv_i4_f16_f16_m1n256k512_s1x128_sk2st1_launch(i32) -> i32
+func.func @launch_name_taken(%x: tensor<1x512xf16>, %w: tensor<256x256xi8>, %s: tensor<256x4xf32>) -> tensor<1x256xf16> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
+      : (tensor<1x512xf16>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<1x256xf16>
+  return %y : tensor<1x256xf16>
 }
