@@ -549,14 +549,13 @@ scf::ForOp mlir::qopt::gpu_kernels::buildPipelinedLoop(
         body) {
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
-  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
   // One commit group per step, even an empty one, keeps the wait count
-  // uniform.
+  // uniform. (NVVM's ops: an nvgpu.device_async_create_group of no tokens
+  // prints in a form its parser rejects.)
   auto issueStep = [&](Value step) {
     issue(step, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, step,
                                       kb.index(steps)));
-    return nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType,
-                                                   ValueRange{});
+    NVVM::CpAsyncCommitGroupOp::create(b, loc);
   };
   for (int64_t i = 0; i + 1 < stages; ++i)
     issueStep(kb.index(i));
@@ -565,9 +564,8 @@ scf::ForOp mlir::qopt::gpu_kernels::buildPipelinedLoop(
       [&](OpBuilder &, Location, Value step, ValueRange carried) {
         // Keep the pipeline full, then wait for this step's group: at most
         // stages - 1 newer groups may still be in flight.
-        Value group = issueStep(kb.add(step, stages - 1));
-        nvgpu::DeviceAsyncWaitOp::create(b, loc, group,
-                                         b.getI32IntegerAttr(stages - 1));
+        issueStep(kb.add(step, stages - 1));
+        NVVM::CpAsyncWaitGroupOp::create(b, loc, stages - 1);
         if (blockShared)
           gpu::BarrierOp::create(b, loc);
         SmallVector<Value> results =

@@ -1,0 +1,21 @@
+// What convert-qopt-matmul-to-gpu prints parses again (dumping the IR
+// between passes, -mlir-print-ir-after, works): the cp.async pipelines of
+// the W8A8 GEMM and of the tiled weight-only GEMM commit their groups,
+// empty ones included, as NVVM ops (an nvgpu.device_async_create_group of
+// no tokens prints in a form its parser rejects).
+// RUN: quant-opt %s --convert-qopt-matmul-to-gpu | quant-opt | FileCheck %s
+// CHECK-LABEL: gpu.func @qopt_gemm_s8
+// CHECK:         nvvm.cp.async.commit.group
+// CHECK:         nvvm.cp.async.wait.group 1
+// CHECK-LABEL: gpu.func @qopt_wgemm
+// CHECK:         nvvm.cp.async.commit.group
+// CHECK:         nvvm.cp.async.wait.group
+func.func @w8a8(%x: tensor<128x128xi8>, %w: tensor<128x128xi8>, %s: tensor<128x1xf32>, %sx: tensor<f32>) -> tensor<128x128xf16> {
+  %y = qopt.matmul %x, %w, %s input_scale(%sx) {acc_type = f32} : (tensor<128x128xi8>, tensor<128x128xi8>, tensor<128x1xf32>, tensor<f32>) -> tensor<128x128xf16>
+  return %y : tensor<128x128xf16>
+}
+func.func @prefill(%x: tensor<256x512xf16>, %w: tensor<256x256xi8>, %s: tensor<256x4xf32>) -> tensor<256x256xf16> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
+      : (tensor<256x512xf16>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<256x256xf16>
+  return %y : tensor<256x256xf16>
+}
