@@ -135,11 +135,28 @@ void qopt::registerPipelines() {
       "Weight-only post-training quantization: quantize constant weights "
       "and fuse their dequantization into qopt.matmul",
       buildWeightPTQPipeline);
-  PassPipelineRegistration<GPUPipelineOptions>(
+  // As PassPipelineRegistration<GPUPipelineOptions>, and a `format` that
+  // gpu-module-to-binary does not know is an error here (that pass reports
+  // it without failing).
+  registerPassPipeline(
       "qopt-gpu-pipeline",
       "Lower to host LLVM code that runs qopt.matmul as tensor-core kernels "
       "on an NVIDIA GPU, serialized into a gpu.binary",
-      buildGPUPipeline);
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        GPUPipelineOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        StringRef format = options.format;
+        if (format != "isa" && format != "bin" && format != "fatbin")
+          return errorHandler("qopt-gpu-pipeline: unknown format '" + format +
+                              "' (expected isa, bin or fatbin)");
+        buildGPUPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> optHandler) {
+        optHandler(GPUPipelineOptions());
+      });
   PassPipelineRegistration<CPUPipelineOptions>(
       "qopt-cpu-pipeline",
       "Lower qopt, upstream quant, linalg and tensor code to the LLVM dialect "
