@@ -51,13 +51,20 @@ static void forEachSegment(const BlockLayout &layout, F f) {
   }
 }
 
+/// A range so small that its scale would be subnormal or 0 (x / s would
+/// overflow, s q underflow) gets the smallest normal f32 instead: every
+/// value of the range still quantizes within the codes.
+static float normalScale(float s) {
+  return std::max(s, std::numeric_limits<float>::min());
+}
+
 float symmetricScale(float amax, Storage storage, bool narrowRange) {
   amax = std::fabs(amax);
   if (!(amax > 0))
     return 1.0f;
   if (isFloat8(storage))
-    return amax / fp8MaxFinite(storage);
-  return amax / float(codeRange(storage, narrowRange).qmax);
+    return normalScale(amax / fp8MaxFinite(storage));
+  return normalScale(amax / float(codeRange(storage, narrowRange).qmax));
 }
 
 AffineParams asymmetricParams(float lo, float hi, Storage storage) {
@@ -65,7 +72,7 @@ AffineParams asymmetricParams(float lo, float hi, Storage storage) {
   float a = std::min(lo, 0.0f), b = std::max(hi, 0.0f);
   if (!(b > a))
     return {1.0f, std::clamp<int32_t>(0, r.qmin, r.qmax)};
-  float s = (b - a) / float(r.qmax - r.qmin);
+  float s = normalScale((b - a) / float(r.qmax - r.qmin));
   float z = std::nearbyint(float(r.qmin) - a / s);
   z = std::clamp(z, float(r.qmin), float(r.qmax));
   return {s, int32_t(z)};

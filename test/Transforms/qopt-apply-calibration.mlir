@@ -6,6 +6,19 @@
 // RUN: quant-opt %s --qopt-apply-calibration="calibration=%t.json storage=ui8" 2>/dev/null | FileCheck %s --check-prefix=UI8
 // RUN: quant-opt %s --qopt-apply-calibration="calibration=%t.json storage=f8E4M3FN" 2>&1 | FileCheck %s --check-prefix=PAIR
 // RUN: not quant-opt %s --qopt-apply-calibration="calibration=%t.json storage=i16" 2>&1 | FileCheck %s --check-prefix=BADSTORAGE
+// Inconsistent statistics are refused, not turned into a scale: min > max,
+// no values counted, a histogram of nothing.
+// RUN: echo '{"format": "quant-opt-calibration", "version": 1, "observers": {"fc.input": {"calls": 1, "count": 8, "min": 5.0, "max": -5.0}}}' > %t.swapped.json
+// RUN: not quant-opt %s --qopt-apply-calibration="calibration=%t.swapped.json" 2>&1 | FileCheck %s --check-prefix=INCONSISTENT
+// RUN: echo '{"format": "quant-opt-calibration", "version": 1, "observers": {"fc.input": {"calls": 1, "count": 0, "min": -1.0, "max": 1.0}}}' > %t.empty.json
+// RUN: not quant-opt %s --qopt-apply-calibration="calibration=%t.empty.json" 2>&1 | FileCheck %s --check-prefix=INCONSISTENT
+// RUN: echo '{"format": "quant-opt-calibration", "version": 1, "observers": {"fc.input": {"calls": 1, "count": 8, "min": -1.0, "max": 1.0, "histogram": {"bins": 1, "range": 1.0, "max_abs": 1.0, "total": 0, "non_finite": 0, "counts": [0]}}}}' > %t.nohist.json
+// RUN: not quant-opt %s --qopt-apply-calibration="calibration=%t.nohist.json calibrator=percentile" 2>&1 | FileCheck %s --check-prefix=INCONSISTENT
+// A range too narrow for a normal scale gets the smallest normal f32.
+// RUN: echo '{"format": "quant-opt-calibration", "version": 1, "observers": {"fc.input": {"calls": 1, "count": 8, "min": -1e-45, "max": 1e-45}}}' > %t.tiny.json
+// RUN: quant-opt %s --qopt-apply-calibration="calibration=%t.tiny.json" 2>/dev/null | FileCheck %s --check-prefix=TINY
+// TINY: arith.constant dense<1.17549435E-38> : tensor<f32>
+// INCONSISTENT: error: {{.*}}calibration statistics of 'fc.input' lack what calibrator={{.*}} or are inconsistent
 
 // max |x| = 2.54 gives s = 2.54 / 127 = 0.02 for narrow-range INT8.
 // CHECK-LABEL: func @main

@@ -5,6 +5,7 @@
 #include "gtest/gtest.h"
 
 #include <cmath>
+#include <limits>
 #include <random>
 
 using namespace quantopt;
@@ -95,6 +96,27 @@ TEST(Params, ZeroRangeIsExact) {
 TEST(Params, FP8Scales) {
   EXPECT_FLOAT_EQ(symmetricScale(896.0f, Storage::F8E4M3FN, false), 2.0f);
   EXPECT_FLOAT_EQ(symmetricScale(57344.0f, Storage::F8E5M2, false), 1.0f);
+}
+
+TEST(Params, TinyRangesKeepANormalScale) {
+  // amax / 127 of 1e-45 (the smallest subnormal) and of 1e-40 would be 0
+  // and subnormal: both get the smallest normal f32, and the range still
+  // quantizes within the codes.
+  const float least = std::numeric_limits<float>::min();
+  for (float amax : {1e-45f, 1e-40f, 1e-37f}) {
+    for (Storage s : {Storage::I8, Storage::I4, Storage::F8E4M3FN}) {
+      float scale = symmetricScale(amax, s, false);
+      EXPECT_GE(scale, least) << amax << " " << storageName(s);
+      EXPECT_TRUE(std::isnormal(scale));
+      EXPECT_LE(amax / scale, 448.0f);
+    }
+    AffineParams p = asymmetricParams(0.0f, amax, Storage::UI8);
+    EXPECT_GE(p.scale, least) << amax;
+    EXPECT_EQ(p.zeroPoint, 0) << amax;
+  }
+  // Ranges whose scale is normal are untouched.
+  EXPECT_FLOAT_EQ(symmetricScale(127.0f * least * 4, Storage::I8, false),
+                  least * 4);
 }
 
 TEST(Params, AsymmetricWidensToZero) {

@@ -42,7 +42,8 @@ struct QuantParams {
 };
 
 /// s = amax / qmax (integer) or amax / fmax (FP8). A zero range gives
-/// s = 1, which quantizes the all-zero block exactly.
+/// s = 1, which quantizes the all-zero block exactly; a range whose s
+/// would be below the smallest normal f32 (2^-126) gets that.
 float symmetricScale(float amax, Storage storage, bool narrowRange);
 
 struct AffineParams {

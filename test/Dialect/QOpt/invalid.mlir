@@ -312,6 +312,15 @@ func.func @matmul_bad_group(%x: tensor<4x64xf32>, %w: tensor<8x64xi8>, %s: tenso
 
 // -----
 
+// A packed byte holds codes 2j and 2j + 1: groups of one code split it.
+func.func @matmul_packed_odd_group(%x: tensor<4x6xf32>, %w: tensor<8x3xi8>, %s: tensor<8x6xf32>) {
+  // expected-error @+1 {{scale groups of a packed weight hold whole bytes (an even number of codes along K), not 1}}
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4} : (tensor<4x6xf32>, tensor<8x3xi8>, tensor<8x6xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
 func.func @matmul_packed_i8(%x: tensor<4x64xf32>, %w: tensor<8x32xi8>, %s: tensor<8x1xf32>) {
   // expected-error @+1 {{'packed' must be i4 or ui4, but is 'i8'}}
   %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i8} : (tensor<4x64xf32>, tensor<8x32xi8>, tensor<8x1xf32>) -> tensor<4x8xf32>

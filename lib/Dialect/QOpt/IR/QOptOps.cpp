@@ -446,8 +446,14 @@ LogicalResult MatmulOp::verify() {
   std::optional<StorageInfo> info = getStorageInfo(storage);
   std::string error;
   SmallVector<int64_t> logical{n, k};
-  if (failed(getBlockSizes(logical, getScale().getType().getShape(), &error)))
+  FailureOr<SmallVector<int64_t>> blocks =
+      getBlockSizes(logical, getScale().getType().getShape(), &error);
+  if (failed(blocks))
     return emitOpError(error);
+  if (getPacked() && (*blocks)[1] % 2 != 0)
+    return emitOpError("scale groups of a packed weight hold whole bytes "
+                       "(an even number of codes along K), not ")
+           << (*blocks)[1];
   if (Value zp = getZeroPoint()) {
     if (info->isFloat)
       return emitOpError("FP8 weights take no zero point");

@@ -32,7 +32,8 @@ readHistogram(const llvm::json::Object &entry) {
   const llvm::json::Array *counts = h->getArray("counts");
   auto range = h->getNumber("range"), maxAbs = h->getNumber("max_abs");
   auto total = h->getInteger("total"), nonFinite = h->getInteger("non_finite");
-  if (!counts || !range || !maxAbs || !total || !nonFinite || *total < 0 ||
+  // A histogram of at least one finite value.
+  if (!counts || !range || !maxAbs || !total || !nonFinite || *total <= 0 ||
       *nonFinite < 0)
     return std::nullopt;
   std::vector<uint64_t> c;
@@ -170,8 +171,10 @@ struct ApplyCalibrationPass
   std::optional<float> getThreshold(const llvm::json::Object &entry,
                                     Type storage) const {
     if (calibrator == "minmax") {
+      // A range observed at least once: min <= max, count > 0.
       auto lo = entry.getNumber("min"), hi = entry.getNumber("max");
-      if (!lo || !hi)
+      auto count = entry.getInteger("count");
+      if (!lo || !hi || *lo > *hi || (count && *count <= 0))
         return std::nullopt;
       return float(std::max(std::fabs(*lo), std::fabs(*hi)));
     }
