@@ -61,6 +61,9 @@ void qopt::detail::buildHostLowering(OpPassManager &pm,
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
+  // A tensor carried through scf.for (a recurrent layer, a decode loop) is
+  // a new buffer each iteration where its producer allocates one.
+  bufferize.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   if (options.resultsToOutParams) {
     bufferization::BufferResultsToOutParamsPassOptions outParams;
