@@ -5,6 +5,9 @@
 
 // GPTQ: error: qopt-quantize-weights: method=gptq needs calibration statistics
 // STORAGE: error: qopt-quantize-weights: unsupported storage 'i16'
+// An option error is one line at the module's location: the module (a
+// model's weights, possibly gigabytes of text) is not printed after it.
+// STORAGE-NOT: see current operation
 // REGEX: error: qopt-quantize-weights: invalid skip regex '('
 
 // K = 8 is not a multiple of 3: a warning, and the weight stays f32.

@@ -49,11 +49,11 @@ struct ExportGPUKernels
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (outputDir.empty()) {
-      module.emitError("qopt-export-gpu-kernels needs output-dir");
+      emitError(module.getLoc(), "qopt-export-gpu-kernels needs output-dir");
       return signalPassFailure();
     }
     if (std::error_code ec = llvm::sys::fs::create_directories(outputDir)) {
-      module.emitError() << "cannot create '" << outputDir
+      emitError(module.getLoc()) << "cannot create '" << outputDir
                          << "': " << ec.message();
       return signalPassFailure();
     }

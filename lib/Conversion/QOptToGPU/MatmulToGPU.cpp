@@ -396,55 +396,55 @@ struct ConvertQOptMatmulToGPU
     fp8Chips = !chips.empty();
     for (StringRef c : chips) {
       if (c != "sm_80" && c != "sm_89" && c != "sm_90a") {
-        module.emitError() << "unsupported chip '" << c
+        emitError(module.getLoc()) << "unsupported chip '" << c
                            << "' (expected sm_80, sm_89 or sm_90a)";
         return signalPassFailure();
       }
       fp8Chips &= hasFP8MmaSync(c);
     }
     if (chips.empty()) {
-      module.emitError() << "no target chip";
+      emitError(module.getLoc()) << "no target chip";
       return signalPassFailure();
     }
     smCount = getSMCount(chips.front());
     if (splitK < 0 || stages < 0 || prefetch < 0 || gemmTileM < 0 ||
         gemmWarps < 0) {
-      module.emitError() << "tiling options must not be negative";
+      emitError(module.getLoc()) << "tiling options must not be negative";
       return signalPassFailure();
     }
     if (wgmma && !llvm::all_of(chips, [](StringRef c) { return c == "sm_90a"; })) {
-      module.emitError() << "wgmma needs every target chip to be sm_90a (got '"
+      emitError(module.getLoc()) << "wgmma needs every target chip to be sm_90a (got '"
                          << chip << "')";
       return signalPassFailure();
     }
     if (wgmmaTileN < 32 || wgmmaTileN > 256 || wgmmaTileN % 32 != 0 ||
         wgmmaStages < 0 || (wgmmaStages > 0 && wgmmaStages < 3)) {
-      module.emitError() << "wgmma-tile-n must be a multiple of 32 up to 256 "
+      emitError(module.getLoc()) << "wgmma-tile-n must be a multiple of 32 up to 256 "
                             "and wgmma-stages 0 or at least 3";
       return signalPassFailure();
     }
     if (wgmmaTma && !wgmma) {
-      module.emitError() << "wgmma-tma loads the wgmma GEMM's tiles: it "
+      emitError(module.getLoc()) << "wgmma-tma loads the wgmma GEMM's tiles: it "
                             "needs wgmma";
       return signalPassFailure();
     }
     if (wgmmaPersistent && !wgmmaTma) {
-      module.emitError() << "wgmma-persistent makes the TMA kernel "
+      emitError(module.getLoc()) << "wgmma-persistent makes the TMA kernel "
                             "persistent: it needs wgmma-tma";
       return signalPassFailure();
     }
     if (wgmmaCluster != 1 && (wgmmaCluster != 2 || !wgmmaTma)) {
-      module.emitError() << "wgmma-cluster must be 1 or 2, and 2 needs "
+      emitError(module.getLoc()) << "wgmma-cluster must be 1 or 2, and 2 needs "
                             "wgmma-tma";
       return signalPassFailure();
     }
     if (rowTiles < 1) {
-      module.emitError() << "row-tiles must be at least 1";
+      emitError(module.getLoc()) << "row-tiles must be at least 1";
       return signalPassFailure();
     }
     if (weightLayout != "auto" && weightLayout != "rows" &&
         weightLayout != "tiles") {
-      module.emitError() << "unknown weight-layout '" << weightLayout
+      emitError(module.getLoc()) << "unknown weight-layout '" << weightLayout
                          << "' (expected auto, rows or tiles)";
       return signalPassFailure();
     }

@@ -73,7 +73,7 @@ struct ApplyCalibrationPass
     ModuleOp module = getOperation();
     if (calibrator != "minmax" && calibrator != "percentile" &&
         calibrator != "mse" && calibrator != "entropy") {
-      module.emitError("qopt-apply-calibration: unknown calibrator '")
+      emitError(module.getLoc(), "qopt-apply-calibration: unknown calibrator '")
           << calibrator << "' (expected minmax, percentile, mse or entropy)";
       return signalPassFailure();
     }
@@ -87,14 +87,14 @@ struct ApplyCalibrationPass
                    .Case("f8E5M2", b.getType<Float8E5M2Type>())
                    .Default(Type());
       if (!chosen) {
-        module.emitError("qopt-apply-calibration: unknown storage '")
+        emitError(module.getLoc(), "qopt-apply-calibration: unknown storage '")
             << storage << "' (expected i8, ui8, f8E4M3FN or f8E5M2)";
         return signalPassFailure();
       }
     }
     bool asymmetric = storage == "ui8";
     if (asymmetric && calibrator != "minmax") {
-      module.emitError("qopt-apply-calibration: storage=ui8 (asymmetric) "
+      emitError(module.getLoc(), "qopt-apply-calibration: storage=ui8 (asymmetric) "
                        "needs calibrator=minmax (the histograms hold |x|, not "
                        "the signed range)");
       return signalPassFailure();

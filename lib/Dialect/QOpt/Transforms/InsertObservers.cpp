@@ -36,27 +36,27 @@ struct InsertObserversPass
     for (StringRef s : statNames) {
       s = s.trim();
       if (!llvm::is_contained(ObserveOp::getKnownStats(), s)) {
-        module.emitError("qopt-insert-observers: unknown statistic '")
+        emitError(module.getLoc(), "qopt-insert-observers: unknown statistic '")
             << s << "'";
         return signalPassFailure();
       }
       statAttrs.push_back(StringAttr::get(ctx, s));
     }
     if (statAttrs.empty()) {
-      module.emitError("qopt-insert-observers: no statistics selected");
+      emitError(module.getLoc(), "qopt-insert-observers: no statistics selected");
       return signalPassFailure();
     }
     llvm::Regex matcher(match);
     std::string regexError;
     if (!match.empty() && !matcher.isValid(regexError)) {
-      module.emitError("qopt-insert-observers: invalid match regex '")
+      emitError(module.getLoc(), "qopt-insert-observers: invalid match regex '")
           << match << "': " << regexError;
       return signalPassFailure();
     }
 
     llvm::Regex valueMatcher(values);
     if (!values.empty() && !valueMatcher.isValid(regexError)) {
-      module.emitError("qopt-insert-observers: invalid values regex '")
+      emitError(module.getLoc(), "qopt-insert-observers: invalid values regex '")
           << values << "': " << regexError;
       return signalPassFailure();
     }

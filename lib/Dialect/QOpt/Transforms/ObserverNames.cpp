@@ -70,27 +70,27 @@ mlir::qopt::getObservedProductInputs(ModuleOp module, llvm::Regex *match) {
 FailureOr<llvm::json::Object>
 mlir::qopt::readCalibrationObservers(ModuleOp module, llvm::StringRef path) {
   if (path.empty())
-    return module.emitError("a calibration file is required (calibration=FILE)");
+    return emitError(module.getLoc(), "a calibration file is required (calibration=FILE)");
   auto buffer = llvm::MemoryBuffer::getFile(path);
   if (!buffer)
-    return module.emitError("cannot read calibration file '")
+    return emitError(module.getLoc(), "cannot read calibration file '")
            << path << "': " << buffer.getError().message();
   auto json = llvm::json::parse((*buffer)->getBuffer());
   if (!json)
-    return module.emitError("calibration file '")
+    return emitError(module.getLoc(), "calibration file '")
            << path << "' is not JSON: " << llvm::toString(json.takeError());
   llvm::json::Object *root = json->getAsObject();
   if (!root || root->getString("format") != "quant-opt-calibration")
-    return module.emitError("'") << path
+    return emitError(module.getLoc(), "'") << path
                                  << "' is not a quant-opt calibration file";
   if (root->getInteger("version") != 1)
-    return module.emitError("calibration file '")
+    return emitError(module.getLoc(), "calibration file '")
            << path << "' has version "
            << root->getInteger("version").value_or(-1)
            << "; this quant-opt reads version 1";
   llvm::json::Object *observers = root->getObject("observers");
   if (!observers)
-    return module.emitError("calibration file '")
+    return emitError(module.getLoc(), "calibration file '")
            << path << "' has no observers";
   return std::move(*observers);
 }

@@ -212,12 +212,12 @@ struct QuantizeWeightsPass
     std::optional<quantopt::Storage> storageKind =
         quantopt::parseStorage(storage);
     if (!storageKind || *storageKind == quantopt::Storage::UI8) {
-      module.emitError("qopt-quantize-weights: unsupported storage '")
+      emitError(module.getLoc(), "qopt-quantize-weights: unsupported storage '")
           << storage << "' (expected i8, i4, ui4, f8E4M3FN or f8E5M2)";
       return signalPassFailure();
     }
     if ((method == "gptq" || method == "awq") && calibration.empty()) {
-      module.emitError("qopt-quantize-weights: method=")
+      emitError(module.getLoc(), "qopt-quantize-weights: method=")
           << method
           << " needs calibration statistics: calibration=FILE, from "
              "quant-run --calibration-out on the model instrumented by "
@@ -226,18 +226,18 @@ struct QuantizeWeightsPass
       return signalPassFailure();
     }
     if (method != "rtn" && method != "gptq" && method != "awq") {
-      module.emitError("qopt-quantize-weights: unknown method '")
+      emitError(module.getLoc(), "qopt-quantize-weights: unknown method '")
           << method << "' (expected rtn, gptq or awq)";
       return signalPassFailure();
     }
     if (groupSize < 0) {
-      module.emitError("qopt-quantize-weights: group-size must be >= 0");
+      emitError(module.getLoc(), "qopt-quantize-weights: group-size must be >= 0");
       return signalPassFailure();
     }
     llvm::Regex skipRegex(skip);
     std::string regexError;
     if (!skip.empty() && !skipRegex.isValid(regexError)) {
-      module.emitError("qopt-quantize-weights: invalid skip regex '")
+      emitError(module.getLoc(), "qopt-quantize-weights: invalid skip regex '")
           << skip << "': " << regexError;
       return signalPassFailure();
     }

@@ -145,7 +145,7 @@ struct StorageReportPass : qopt::impl::StorageReportBase<StorageReportPass> {
     if (!file.empty()) {
       fileStream = std::make_unique<llvm::raw_fd_ostream>(file, ec);
       if (ec) {
-        getOperation().emitError("cannot write '") << file << "': "
+        emitError(getOperation()->getLoc(), "cannot write '") << file << "': "
                                                    << ec.message();
         return signalPassFailure();
       }
