@@ -77,3 +77,29 @@ func.func @f16_acc_bf16_input(%x: tensor<1x16xbf16>, %w: tensor<4x16xi8>, %s: te
   %y = qopt.matmul %x, %w, %s {acc_type = f16} : (tensor<1x16xbf16>, tensor<4x16xi8>, tensor<4x1xf32>) -> tensor<1x4xbf16>
   return %y : tensor<1x4xbf16>
 }
+
+// -----
+
+// 5 rows by 6 channels: a tile of 4 channels by 4 rows (16 sums, each code
+// and each X value loaded once for the tile), the fifth row against the
+// same 4 channels (4 sums), then channels 4 and 5 one at a time, by 4 rows
+// and by the fifth.
+// CHECK-LABEL: func @tiles
+// CHECK:   scf.for %[[N0:.*]] = %c0 to %c4 step %c4
+// CHECK:     scf.for %{{.*}} = %c0 to %c4 step %c4
+// CHECK:       scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK:         scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK-COUNT-4:   tensor.extract %{{.*}} : tensor<6x64xi8>
+// CHECK-COUNT-4:   tensor.extract %{{.*}} : tensor<5x64xf32>
+// CHECK-NOT:       tensor.extract
+// CHECK-COUNT-16:  arith.addf
+// CHECK:     scf.for %{{.*}} = %c4 to %c5 step %c1
+// CHECK:       scf.for {{.*}} -> (f32, f32, f32, f32)
+// CHECK:   scf.for %{{.*}} = %c4 to %c6 step %c1
+// CHECK:     scf.for {{.*}} -> (f32, f32, f32, f32)
+// CHECK:     scf.for %{{.*}} = %c4 to %c5 step %c1
+// CHECK:       scf.for {{.*}} -> (f32)
+func.func @tiles(%x: tensor<5x64xf32>, %w: tensor<6x64xi8>, %s: tensor<6x1xf32>) -> tensor<5x6xf32> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32} : (tensor<5x64xf32>, tensor<6x64xi8>, tensor<6x1xf32>) -> tensor<5x6xf32>
+  return %y : tensor<5x6xf32>
+}

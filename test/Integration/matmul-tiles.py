@@ -3,9 +3,11 @@
 # channel counts that are not multiples of 4 (remainder rows, remainder
 # channels), a dynamic row count, every weight format (INT8, packed INT4
 # signed and with zero points, FP8 E4M3FN and E5M2), per-channel and grouped
-# scales, f32 / f16 / bf16 activations and an f16 result; against NumPy's
-# product of the dequantized weight in float64, under the bound of f32 sums
-# (2 K 2^-24 of the magnitudes) plus the result type's rounding.
+# scales, f32 / f16 / bf16 activations and an f16 result, and quantized
+# activations (W8A8 with per-row zero points and grouped weight scales,
+# FP8 x FP8); against NumPy in float64, under the bound of f32 sums (2 K
+# 2^-24 of the magnitudes; integer sums are exact) plus the result type's
+# rounding.
 # RUN: %python %s
 
 import ml_dtypes
@@ -89,6 +91,76 @@ case("i4", 5, 9, 32, act="f16", out="f16")
 case("ui4", 4, 5, 32, act="bf16")
 case("i4", 11, 14, 32, dynamic=True)
 case("f8E4M3FN", 6, 6, 96, dynamic=True)
+
+
+
+def quantized_case(kind, rows, n, dynamic=False):
+    """W8A8 (ui8 codes, per-row zero points, scales in groups of 32) or
+    FP8 E4M3 activations with E5M2 weights, per-row input scales."""
+    sx = rng.uniform(0.01, 0.03, (rows, 1)).astype(np.float32)
+    if kind == "w8a8":
+        x = rng.integers(0, 256, (rows, K)).astype(np.uint8)
+        zx = rng.integers(0, 256, (rows, 1)).astype(np.uint8)
+        w = rng.integers(-127, 128, (n, K)).astype(np.int8)
+        sw = rng.uniform(0.001, 0.01, (n, K // 32)).astype(np.float32)
+        x_elem, w_elem = "ui8", "i8"
+        xv = x.astype(np.float64) - zx.astype(np.float64)
+        wv = w.astype(np.float64)
+    else:
+        x = ref.quantize_fp8(rng.normal(0, 50, (rows, K)).astype(np.float32),
+                             1.0, "f8E4M3FN")
+        w = ref.quantize_fp8(rng.normal(0, 50, (n, K)).astype(np.float32),
+                             1.0, "f8E5M2")
+        zx = None
+        sw = rng.uniform(0.001, 0.01, (n, 1)).astype(np.float32)
+        x_elem, w_elem = "f8E4M3FN", "f8E5M2"
+        xv = x.view(ml_dtypes.float8_e4m3fn).astype(np.float64)
+        wv = w.view(ml_dtypes.float8_e5m2).astype(np.float64)
+    group = K // sw.shape[1]
+    rows_t = "?" if dynamic else rows
+
+    def operand(array, elem, per_row):
+        name, t = m.arg(array, elem), tensor_type(array.shape, elem)
+        if dynamic and per_row:
+            dt = tensor_type((rows_t,) + array.shape[1:], elem)
+            name, t = m.op(f"tensor.cast {name} : {t} to {dt}", dt), dt
+        return name, t
+
+    xa, xt = operand(x, x_elem, True)
+    wa, sa = m.arg(w, w_elem), m.arg(sw, "f32")
+    inputs = [operand(sx, "f32", True)]
+    if zx is not None:
+        inputs.append(operand(zx, x_elem, True))
+    yt = tensor_type((rows, n), "f32")
+    dyt = tensor_type((rows_t, n), "f32")
+    y = m.op(f"qopt.matmul {xa}, {wa}, {sa} input_scale("
+             f"{', '.join(i for i, _ in inputs)}) {{acc_type = f32}} : "
+             f"({xt}, {tensor_type(w.shape, w_elem)}, "
+             f"{tensor_type(sw.shape, 'f32')}, "
+             f"{', '.join(t for _, t in inputs)}) -> {dyt}", dyt)
+    if dynamic:
+        y = m.op(f"tensor.cast {y} : {dyt} to {yt}", yt)
+    # Each group's sum (exact for integers; f32 sums of exact FP8 products)
+    # times its scale, the groups added and times sx: a few f32 roundings.
+    want, mag = np.zeros((rows, n)), np.zeros((rows, n))
+    for g in range(sw.shape[1]):
+        sl = slice(group * g, group * (g + 1))
+        sg = sw[:, g].astype(np.float64)
+        want += (xv[:, sl] @ wv[:, sl].T) * sg
+        mag += (np.abs(xv[:, sl]) @ np.abs(wv[:, sl]).T) * sg
+    sums = 0 if kind == "w8a8" else 2 * group * 2.0 ** -24
+    scale = sx.astype(np.float64)
+    tol = ((sw.shape[1] + 3) * 2.0 ** -24 + sums) * mag * scale + 1e-30
+    name = f"{kind} {rows}x{n}" + (" dynamic rows" if dynamic else "")
+    cases.append((name, m.result(y, yt), want * scale, tol))
+
+
+for rows, n in [(7, 13), (9, 6), (4, 3), (5, 1), (2, 7)]:
+    quantized_case("w8a8", rows, n)
+quantized_case("w8a8", 6, 10, dynamic=True)
+for rows, n in [(6, 10), (3, 5)]:
+    quantized_case("fp8", rows, n)
+quantized_case("fp8", 5, 6, dynamic=True)
 
 check = Checker()
 results = m.run()

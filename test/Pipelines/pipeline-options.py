@@ -3,7 +3,8 @@
 # include/quant-opt/Pipelines/Pipelines.h declares them a second time, as
 # upstream pipelines do) have every one of them, with the pass's default, and
 # forward every one to the pass: a new pass option the pipeline forgets, a
-# default that drifts, or a value dropped on the way fails here.
+# default that drifts, or a value dropped on the way fails here. And
+# qopt-gpu-pipeline refuses a binary format it does not know.
 # RUN: %python %s
 
 import os
@@ -74,6 +75,15 @@ got, error = dumped_options("qopt-gpu-pipeline{kernels-dir=/tmp/k}",
 if got != {"output-dir": "/tmp/k"}:
     failures.append(f"kernels-dir: qopt-export-gpu-kernels runs with {got} "
                     f"({error})")
+
+# A format gpu-module-to-binary does not know fails the pipeline (that pass
+# reports it, exits 0 and leaves an unparseable binary).
+run = subprocess.run([os.environ["QUANT_OPT"], EMPTY.name,
+                      "--qopt-gpu-pipeline=format=foo", "-o", os.devnull],
+                     capture_output=True, text=True)
+if run.returncode == 0 or "qopt-gpu-pipeline: unknown format 'foo' (expected " \
+        "isa, bin or fatbin)" not in run.stderr:
+    failures.append(f"format=foo: exit {run.returncode}, {run.stderr[:200]}")
 
 for line in failures:
     print("FAIL:", line)

@@ -19,6 +19,27 @@ func.func @packed_transposed(%x: tensor<3x8xf32>, %p: tensor<2x4xi8>, %s: tensor
 
 // -----
 
+// Packed codes in groups of 3 (bytes split between groups): qopt.matmul's
+// packed groups hold whole bytes, so the product stays unfused.
+// CHECK-LABEL: func @packed_odd_group
+// CHECK: qopt.unpack
+// CHECK: qopt.dequantize
+// CHECK: linalg.matmul
+// CHECK-NOT: qopt.matmul
+func.func @packed_odd_group(%x: tensor<3x6xf32>, %p: tensor<2x3xi8>, %s: tensor<2x2xf32>) -> tensor<3x2xf32> {
+  %u = qopt.unpack %p : tensor<2x3xi8> -> tensor<2x6xi4>
+  %d = qopt.dequantize %u, %s : (tensor<2x6xi4>, tensor<2x2xf32>) -> tensor<2x6xf32>
+  %e = tensor.empty() : tensor<6x2xf32>
+  %t = linalg.transpose ins(%d : tensor<2x6xf32>) outs(%e : tensor<6x2xf32>) permutation = [1, 0]
+  %z = arith.constant 0.0 : f32
+  %o = tensor.empty() : tensor<3x2xf32>
+  %i = linalg.fill ins(%z : f32) outs(%o : tensor<3x2xf32>) -> tensor<3x2xf32>
+  %y = linalg.matmul ins(%x, %t : tensor<3x6xf32>, tensor<6x2xf32>) outs(%i : tensor<3x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
 // matvec with INT8 codes and zero points, weight read directly as [N, K].
 // CHECK-LABEL: func @matvec_zero_point
 // CHECK: qopt.matmul %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {acc_type = f32} : (tensor<8xf32>, tensor<4x8xi8>, tensor<4x1xf32>, tensor<4x1xi8>) -> tensor<4xf32>

@@ -41,8 +41,9 @@ def ConvertQOptMatmulToLoops : Pass<"convert-qopt-matmul-to-loops"> {
   let summary = "Lower qopt.matmul to loops that dequantize in the reduction";
   let description = [{
     Rewrites `qopt.matmul` into `scf.for` loops over tensors: for each
-    tile of four output channels (one channel at a time with fewer than
-    four input rows, and for the channels past a multiple of four) and
+    tile of four output channels (one channel at a time where the input
+    has a static count of fewer than four rows, and for the channels past
+    a multiple of four) and
     each tile of four rows of the input (then the remaining rows one by
     one), a loop over the scale groups of K whose inner loop decodes each
     weight code once in registers (two per packed byte), multiplies it by

@@ -193,6 +193,8 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 /// kernels are serialized into a gpu.binary (ptxas runs here), the host
 /// code launches them through the mgpu* runtime
 /// (runtime/libqopt_cuda_runtime.so). Host ABI as for buildCPUPipeline.
+/// `options.format` must be isa, bin or fatbin (the registered pipeline
+/// reports any other as an error; gpu-module-to-binary does not fail on it).
 void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options);
 
 /// Registers `qopt-cpu-pipeline`, `qopt-gpu-pipeline` and `qopt-weight-ptq`.

@@ -448,29 +448,40 @@ struct ConvertQOptMatmulToGPU
                          << "' (expected auto, rows or tiles)";
       return signalPassFailure();
     }
-    // Products in this module's symbol table (a nested module's launches
-    // would need declarations there: they stay on the host).
+    // The products of this module's functions (a nested module's would
+    // need their launch declarations there, and no pipeline lowers them).
     SmallVector<MatmulOp> matmuls;
-    module.walk([&](MatmulOp op) {
-      if (op->getParentOfType<ModuleOp>() == module)
-        matmuls.push_back(op);
-      else
-        op.emitWarning() << "qopt.matmul runs on the host: no GPU kernel for "
-                            "products inside a nested module";
+    WalkResult nested = module.walk([&](MatmulOp op) {
+      if (op->getParentOfType<ModuleOp>() != module) {
+        op.emitError() << "qopt.matmul inside a nested module: "
+                       << getArgument()
+                       << " lowers the products of the top-level module";
+        return WalkResult::interrupt();
+      }
+      matmuls.push_back(op);
+      return WalkResult::advance();
     });
+    if (nested.wasInterrupted())
+      return signalPassFailure();
     if (matmuls.empty())
       return;
-    // The names this pass gives: the kernels' module, and launch functions.
+    // The kernels' module: this pass's from an earlier run, or a new one;
+    // the name taken by anything else is an error.
+    gpu::GPUModuleOp kernels;
+    llvm::StringMap<gpu::GPUFuncOp> built;
     if (Operation *taken = module.lookupSymbol("qopt_kernels")) {
-      taken->emitError() << "the symbol 'qopt_kernels' names the GPU "
-                            "kernels' module that "
-                         << getArgument() << " creates; rename this one";
-      return signalPassFailure();
+      kernels = dyn_cast<gpu::GPUModuleOp>(taken);
+      if (!kernels) {
+        taken->emitError() << "the symbol 'qopt_kernels' names the GPU "
+                              "kernels' module that "
+                           << getArgument() << " creates; rename this one";
+        return signalPassFailure();
+      }
+      for (auto kernel : kernels.getOps<gpu::GPUFuncOp>())
+        built[kernel.getName()] = kernel;
     }
 
     OpBuilder b(module.getContext());
-    gpu::GPUModuleOp kernels;
-    llvm::StringMap<gpu::GPUFuncOp> built;
     for (MatmulOp op : matmuls) {
       std::string why;
       std::optional<KernelPlan> plan = planKernel(op, why);

@@ -13,9 +13,9 @@
 //
 // Each code is decoded once per tile of rows and each X value loaded once
 // per tile of channels: the X rows, larger than L1 at a few rows of a
-// model's K, stream from L2 once for 4 channels. Fewer than 4 rows (the
-// decode case) take one channel at a time: there X is in L1 and the loop
-// streams the weight.
+// model's K, stream from L2 once for 4 channels. A static count of fewer
+// than 4 rows (the decode case) takes one channel at a time: there X is in
+// L1 and the loop streams the weight.
 //
 //===----------------------------------------------------------------------===//
 
@@ -411,7 +411,7 @@ struct ConvertQOptMatmulToLoopsPass
       return signalPassFailure();
     WalkResult result = getOperation()->walk([](MatmulOp op) {
       op->emitError("cannot lower qopt.matmul: the weight shape must be "
-                    "static and a packed weight needs an even group size");
+                    "static");
       return WalkResult::interrupt();
     });
     if (result.wasInterrupted())

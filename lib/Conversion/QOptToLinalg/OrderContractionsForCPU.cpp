@@ -69,17 +69,20 @@ LogicalResult lowerDotProductContraction(IRRewriter &rewriter,
   // up to 4 of one only W walks (output channels), each X value loaded once
   // for the tile's channels and each W value once for its rows. Fewer than
   // 4 rows (a decode-shaped product, X in L1) keep one output a loop.
-  auto walks = [](AffineMap map, unsigned d) {
-    return map.isFunctionOfDim(d);
-  };
+  // Of several such dimensions (x[b, m, k] against w[n, k]), the largest.
   std::optional<unsigned> rowDim, chanDim;
+  auto consider = [&](std::optional<unsigned> &chosen, unsigned d) {
+    if (!chosen || bounds[d] >= bounds[*chosen])
+      chosen = d;
+  };
   for (unsigned d = 0; d < bounds.size(); ++d) {
     if (d == k)
       continue;
-    if (walks(maps[0], d) && !walks(maps[1], d))
-      rowDim = d;
-    if (walks(maps[1], d) && !walks(maps[0], d))
-      chanDim = d;
+    bool inX = maps[0].isFunctionOfDim(d), inW = maps[1].isFunctionOfDim(d);
+    if (inX && !inW)
+      consider(rowDim, d);
+    if (inW && !inX)
+      consider(chanDim, d);
   }
   auto tileOf = [&](std::optional<unsigned> d) -> int64_t {
     if (!d || !rowDim || !chanDim || bounds[*rowDim] < 4)
@@ -115,16 +118,26 @@ LogicalResult lowerDotProductContraction(IRRewriter &rewriter,
         for (auto [d, iv] : llvm::zip(parallel, outerIvs))
           ivs[d] = iv;
         // The loop values of output (i, j) of the tile.
-        auto at = [&](OpBuilder &b, ArrayRef<Value> base, int64_t i,
-                      int64_t j) {
-          SmallVector<Value> shifted(base);
-          auto shift = [&](std::optional<unsigned> d, int64_t by) {
-            if (d && by > 0)
-              shifted[*d] = arith::AddIOp::create(b, loc, shifted[*d],
-                                                  constant(b, by));
-          };
-          shift(rowDim, i);
-          shift(chanDim, j);
+        // The loop values of the tile's row i / channel j, made once here.
+        auto offsets = [&](std::optional<unsigned> d, int64_t count) {
+          SmallVector<Value> values;
+          for (int64_t i = 0; i < count; ++i)
+            values.push_back(i == 0 ? ivs[*d]
+                                    : arith::AddIOp::create(b, loc, ivs[*d],
+                                                            constant(b, i)));
+          return values;
+        };
+        SmallVector<Value> rowIvs = rowDim ? offsets(rowDim, rows)
+                                           : SmallVector<Value>{Value()},
+                           chanIvs = chanDim ? offsets(chanDim, chans)
+                                             : SmallVector<Value>{Value()};
+        // The loop values of output (i, j) of the tile.
+        auto at = [&](int64_t i, int64_t j) {
+          SmallVector<Value> shifted(ivs);
+          if (rowDim)
+            shifted[*rowDim] = rowIvs[i];
+          if (chanDim)
+            shifted[*chanDim] = chanIvs[j];
           return shifted;
         };
         Value out = iterArgs.front();
@@ -132,7 +145,7 @@ LogicalResult lowerDotProductContraction(IRRewriter &rewriter,
         for (int64_t i = 0; i < rows; ++i)
           for (int64_t j = 0; j < chans; ++j)
             acc0.push_back(tensor::ExtractOp::create(
-                b, loc, out, indices(maps[2], at(b, ivs, i, j))));
+                b, loc, out, indices(maps[2], at(i, j))));
         auto reduction = scf::ForOp::create(
             b, loc, constant(b, 0), constant(b, bounds[k]), constant(b, 1),
             acc0, [&](OpBuilder &b, Location loc, Value kIv, ValueRange accs) {
@@ -140,10 +153,10 @@ LogicalResult lowerDotProductContraction(IRRewriter &rewriter,
               SmallVector<Value> xs, ws, sums;
               for (int64_t i = 0; i < rows; ++i)
                 xs.push_back(tensor::ExtractOp::create(
-                    b, loc, x, indices(maps[0], at(b, ivs, i, 0))));
+                    b, loc, x, indices(maps[0], at(i, 0))));
               for (int64_t j = 0; j < chans; ++j)
                 ws.push_back(tensor::ExtractOp::create(
-                    b, loc, w, indices(maps[1], at(b, ivs, 0, j))));
+                    b, loc, w, indices(maps[1], at(0, j))));
               for (int64_t i = 0; i < rows; ++i)
                 for (int64_t j = 0; j < chans; ++j) {
                   IRMapping mapping;
@@ -162,9 +175,9 @@ LogicalResult lowerDotProductContraction(IRRewriter &rewriter,
             });
         for (int64_t i = 0; i < rows; ++i)
           for (int64_t j = 0; j < chans; ++j)
-            out = tensor::InsertOp::create(
-                b, loc, reduction.getResult(i * chans + j), out,
-                indices(maps[2], at(b, ivs, i, j)));
+            out = tensor::InsertOp::create(b, loc,
+                                           reduction.getResult(i * chans + j),
+                                           out, indices(maps[2], at(i, j)));
         return {out};
       });
   rewriter.replaceOp(op, nest.results);

@@ -111,10 +111,15 @@ func.func @host_grid(%x: tensor<16777216x256xf16>, %w: tensor<128x128xi8>, %s: t
       : (tensor<16777216x256xf16>, tensor<128x128xi8>, tensor<128x1xf32>) -> tensor<16777216x128xf16>
   return %y : tensor<16777216x128xf16>
 }
-// A nested module's products would need their launch declarations there.
+
+// -----
+
+// A nested module's products would need their launch declarations there,
+// and no pipeline lowers them.
+func.func private @top_level()
 module @inner {
   func.func @nested(%x: tensor<1x512xf16>, %w: tensor<256x256xi8>, %s: tensor<256x4xf32>) -> tensor<1x256xf16> {
-    // expected-warning @below {{qopt.matmul runs on the host: no GPU kernel for products inside a nested module}}
+    // expected-error @below {{qopt.matmul inside a nested module: convert-qopt-matmul-to-gpu lowers the products of the top-level module}}
     %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
         : (tensor<1x512xf16>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<1x256xf16>
     return %y : tensor<1x256xf16>

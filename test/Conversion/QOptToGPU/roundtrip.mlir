@@ -3,7 +3,13 @@
 // the W8A8 GEMM and of the tiled weight-only GEMM commit their groups,
 // empty ones included, as NVVM ops (an nvgpu.device_async_create_group of
 // no tokens prints in a form its parser rejects).
-// RUN: quant-opt %s --convert-qopt-matmul-to-gpu | quant-opt | FileCheck %s
+// RUN: quant-opt %s --convert-qopt-matmul-to-gpu 2>/dev/null | quant-opt | FileCheck %s
+// Run again on its own output (the f32 product left on the host), the pass
+// takes its kernels' module as it is.
+// RUN: quant-opt %s --convert-qopt-matmul-to-gpu 2>/dev/null | quant-opt --convert-qopt-matmul-to-gpu 2>&1 | FileCheck %s --check-prefix=TWICE
+// TWICE: warning: qopt.matmul runs on the host: no GPU kernel for f32 activations
+// TWICE-COUNT-1: gpu.module @qopt_kernels
+// TWICE-NOT: error
 // CHECK-LABEL: gpu.func @qopt_gemm_s8
 // CHECK:         nvvm.cp.async.commit.group
 // CHECK:         nvvm.cp.async.wait.group 1
@@ -18,4 +24,9 @@ func.func @prefill(%x: tensor<256x512xf16>, %w: tensor<256x256xi8>, %s: tensor<2
   %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
       : (tensor<256x512xf16>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<256x256xf16>
   return %y : tensor<256x256xf16>
+}
+func.func @host(%x: tensor<4x512xf32>, %w: tensor<256x256xi8>, %s: tensor<256x4xf32>) -> tensor<4x256xf32> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}
+      : (tensor<4x512xf32>, tensor<256x256xi8>, tensor<256x4xf32>) -> tensor<4x256xf32>
+  return %y : tensor<4x256xf32>
 }

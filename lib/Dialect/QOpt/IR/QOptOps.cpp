@@ -410,7 +410,7 @@ LogicalResult MatmulOp::verify() {
       return emitOpError("W8A8 weights are symmetric (no zero point)");
     if (Value zx = getInputZeroPoint()) {
       auto zt = cast<RankedTensorType>(zx.getType());
-      if (zt.getElementType() != xElement || !zt.hasStaticShape() ||
+      if (zt.getElementType() != xElement ||
           zt.getShape() !=
               cast<RankedTensorType>(getInputScale().getType()).getShape())
         return emitOpError("input zero point ")

@@ -90,6 +90,13 @@ struct FuseDequantIntoContraction
       Value weight = dequant.getInput();
       TypeAttr packed;
       if (auto unpack = weight.getDefiningOp<UnpackOp>()) {
+        // qopt.matmul's packed scale groups hold whole bytes; odd ones
+        // stay unpacked and dequantized as they are.
+        FailureOr<SmallVector<int64_t>> blocks =
+            getBlockSizes(dequant.getType().getShape(),
+                          dequant.getScale().getType().getShape());
+        if (failed(blocks) || (*blocks)[1] % 2 != 0)
+          continue;
         packed = TypeAttr::get(unpack.getType().getElementType());
         weight = unpack.getInput();
       }
