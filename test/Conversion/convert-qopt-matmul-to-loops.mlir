@@ -3,30 +3,33 @@
 
 // Packed INT4, groups of 128: X is first put in split-nibble order (each
 // group's 64 even columns, then its 64 odd ones); loops over n, rows, groups
-// and packed bytes; each byte is read once and split into two codes in
-// registers, which meet X columns t and 64 + t of the group; the group's
-// partial sum is scaled once.
+// and packed bytes, 16 bytes a step as vectors: each byte is read once,
+// widened and split into two codes in registers, which meet X columns t and
+// 64 + t of the group; the group's vector sums are scaled once and carried
+// to the next group; one reduction across lanes at the end.
 // CHECK-LABEL: func @w4_g128
 // CHECK: %[[SPLIT:.*]] = tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2, 3]] output_shape [2, 2, 64, 2]
 // CHECK: %[[T:.*]] = linalg.transpose ins(%[[SPLIT]] : tensor<2x2x64x2xf32>) outs(%{{.*}} : tensor<2x2x2x64xf32>) permutation = [0, 1, 3, 2]
 // CHECK: %[[X:.*]] = tensor.collapse_shape %[[T]] {{\[\[}}0], [1, 2, 3]] : tensor<2x2x2x64xf32> into tensor<2x256xf32>
 // CHECK: scf.for %[[N:.*]] = %{{.*}} to %{{.*}} step
 // CHECK: scf.for %[[R:.*]] = %{{.*}} to %{{.*}} step
-// CHECK: scf.for %[[G:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f32)
+// CHECK: scf.for %[[G:[^ ]*]] = {{.*}} -> (vector<16xf32>
 // CHECK: %[[S:.*]] = tensor.extract %{{.*}}[%[[N]], %[[G]]] : tensor<64x2xf32>
-// CHECK: scf.for %{{.*}} iter_args(%[[P:.*]] = %{{.*}}) -> (f32)
-// CHECK: %[[B:.*]] = tensor.extract %{{.*}} : tensor<64x128xi8>
-// CHECK: arith.shli %[[B]]
+// CHECK: scf.for %[[STEP:[^ ]*]] = %c0 to %c64 step %c16 iter_args(%[[P:[^ ]*]] = {{.*}}) -> (vector<16xf32>
+// CHECK: %[[B:.*]] = vector.transfer_read %{{.*}}[%[[N]], %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<64x128xi8>, vector<16xi8>
+// CHECK: %[[WIDE:.*]] = arith.extsi %[[B]] : vector<16xi8> to vector<16xi32>
+// CHECK: arith.shli %[[WIDE]]
 // CHECK: arith.shrsi
-// CHECK: arith.shrsi %[[B]]
-// CHECK: arith.sitofp %{{.*}} : i8 to f32
-// CHECK: %[[LOW:.*]] = arith.addi %{{.*}}, %{{.*}} : index
+// CHECK: arith.shrsi %[[WIDE]]
+// CHECK: %[[LOWV:.*]] = arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// CHECK: %[[LOW:.*]] = arith.addi %{{.*}}, %[[STEP]] : index
 // CHECK: %[[HIGH:.*]] = arith.addi %[[LOW]], %c64 : index
-// CHECK: tensor.extract %[[X]][%{{.*}}, %[[LOW]]] : tensor<2x256xf32>
-// CHECK: arith.mulf %{{.*}} fastmath<reassoc,contract>
-// CHECK: arith.addf %[[P]], %{{.*}} fastmath<reassoc,contract>
-// CHECK: tensor.extract %[[X]][%{{.*}}, %[[HIGH]]] : tensor<2x256xf32>
-// CHECK: arith.mulf %[[S]], %{{.*}} fastmath<reassoc,contract>
+// CHECK: %[[XL:.*]] = vector.transfer_read %[[X]][%[[R]], %[[LOW]]]{{.*}} : tensor<2x256xf32>, vector<16xf32>
+// CHECK: vector.fma %[[XL]], %[[LOWV]], %[[P]] : vector<16xf32>
+// CHECK: vector.transfer_read %[[X]][%[[R]], %[[HIGH]]]
+// CHECK: %[[SV:.*]] = vector.broadcast %[[S]] : f32 to vector<16xf32>
+// CHECK: vector.fma %[[SV]], %{{.*}} : vector<16xf32>
+// CHECK: vector.reduction <add>, %{{.*}} fastmath<reassoc,contract> : vector<16xf32> into f32
 // CHECK: tensor.insert
 // No f32 copy of the weight exists, before or after bufferization.
 // CHECK-NOT: tensor<64x256xf32>

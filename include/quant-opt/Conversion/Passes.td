@@ -73,6 +73,7 @@ def ConvertQOptMatmulToLoops : Pass<"convert-qopt-matmul-to-loops"> {
     "::mlir::linalg::LinalgDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 

@@ -28,6 +28,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -187,6 +188,141 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
       return values;
     };
 
+    // The vector form of a tile's loops, where each scale group's codes
+    // are whole vectors of kLanes bytes: i8 codes (INT8 in groups, or
+    // packed INT4 with signed or unsigned nibbles) and float activations,
+    // f32 sums. Each (row, channel) keeps vector<kLanes x f32> sums across
+    // the groups (a group's sums times its scale, added lane by lane) and
+    // reduces them once at the end, where the scalar loops, which LLVM
+    // vectorises group by group, reduce across lanes once a group.
+    constexpr int64_t kLanes = 16;
+    Type xElementType = cast<RankedTensorType>(x.getType()).getElementType();
+    // With one group along K (INT8 per channel) there is one reduction a
+    // row and channel either way, and LLVM's own vectorisation of the
+    // scalar loops (several sums in flight) was as fast or faster
+    // (docs/perf/cpu.md).
+    bool vectorLoop = !intInput && !inputScale && accType.isF32() &&
+                      (packed || storage.isSignlessInteger(8)) &&
+                      steps % kLanes == 0 && isa<FloatType>(xElementType) &&
+                      (packed || groups > 1);
+    using GroupParams =
+        function_ref<void(OpBuilder &, Location, Value, SmallVector<Value> &,
+                          SmallVector<Value> &)>;
+    auto emitVectorSums = [&](OpBuilder &b, Location l, ArrayRef<Value> rowIdx,
+                              ArrayRef<Value> chans,
+                              GroupParams groupParams) -> SmallVector<Value> {
+      const int64_t rowTile = rowIdx.size(), chanTile = chans.size();
+      auto f32Vector = VectorType::get({kLanes}, rewriter.getF32Type());
+      auto i32Vector = VectorType::get({kLanes}, rewriter.getI32Type());
+      auto splat = [&](OpBuilder &b, Location l, Value v, VectorType t) {
+        return vector::BroadcastOp::create(b, l, t, v).getResult();
+      };
+      auto words = [&](OpBuilder &b, Location l, int64_t v) {
+        return arith::ConstantOp::create(
+            b, l,
+            DenseElementsAttr::get(i32Vector, rewriter.getI32IntegerAttr(v)));
+      };
+      Value zeroVector = arith::ConstantOp::create(
+          b, l, DenseElementsAttr::get(f32Vector, rewriter.getF32FloatAttr(0)));
+      // kLanes values of a row of `t` from column `col` (floats as f32).
+      auto read = [&](OpBuilder &b, Location l, Value t, Value row, Value col,
+                      Type element) -> Value {
+        Value pad =
+            arith::ConstantOp::create(b, l, element, b.getZeroAttr(element));
+        Value v = vector::TransferReadOp::create(
+            b, l, VectorType::get({kLanes}, element), t, ValueRange{row, col},
+            pad, ArrayRef<bool>{true});
+        if (!isa<FloatType>(element) || element.isF32())
+          return v;
+        return arith::ExtFOp::create(b, l, f32Vector, v);
+      };
+      const int64_t sums = rowTile * chanTile;
+      auto gLoop = scf::ForOp::create(
+          b, l, index(b, l, 0), index(b, l, groups), index(b, l, 1),
+          SmallVector<Value>(sums, zeroVector),
+          [&](OpBuilder &b, Location l, Value gIv, ValueRange accs) {
+            SmallVector<Value> s, z;
+            groupParams(b, l, gIv, s, z);
+            Value kBase = arith::MulIOp::create(b, l, gIv, index(b, l, bk));
+            Value wBase = arith::MulIOp::create(b, l, gIv, index(b, l, steps));
+            auto tLoop = scf::ForOp::create(
+                b, l, index(b, l, 0), index(b, l, steps), index(b, l, kLanes),
+                SmallVector<Value>(sums, zeroVector),
+                [&](OpBuilder &b, Location l, Value t0, ValueRange parts) {
+                  // Channel j's codes of these bytes: values[j][0] from the
+                  // low nibbles (or the bytes), values[j][1] the high.
+                  SmallVector<SmallVector<Value>> values;
+                  Value wIdx = arith::AddIOp::create(b, l, wBase, t0);
+                  for (int64_t j = 0; j < chanTile; ++j) {
+                    // Codes widened to i32 first: the nibbles come out
+                    // with i32 shifts (x86 has no byte shifts).
+                    Value code = read(b, l, op.getWeight(), chans[j], wIdx,
+                                      rewriter.getI8Type());
+                    Value wide =
+                        packed && !info.isSigned
+                            ? Value(
+                                  arith::ExtUIOp::create(b, l, i32Vector, code))
+                            : Value(arith::ExtSIOp::create(b, l, i32Vector,
+                                                           code));
+                    SmallVector<Value> codes = {wide};
+                    if (packed && info.isSigned)
+                      codes = {
+                          arith::ShRSIOp::create(
+                              b, l,
+                              arith::ShLIOp::create(b, l, wide,
+                                                    words(b, l, 28)),
+                              words(b, l, 28)),
+                          arith::ShRSIOp::create(b, l, wide, words(b, l, 4))};
+                    else if (packed)
+                      codes = {
+                          arith::AndIOp::create(b, l, wide, words(b, l, 0x0F)),
+                          arith::ShRUIOp::create(b, l, wide, words(b, l, 4))};
+                    SmallVector<Value> decoded;
+                    for (Value c : codes) {
+                      Value v = arith::SIToFPOp::create(b, l, f32Vector, c);
+                      if (z[j])
+                        v = arith::SubFOp::create(
+                            b, l, v, splat(b, l, z[j], f32Vector), fm);
+                      decoded.push_back(v);
+                    }
+                    values.push_back(decoded);
+                  }
+                  // Byte t meets X column t of the group, and its high
+                  // nibble column bk / 2 + t (split-nibble order).
+                  SmallVector<Value> cols = {
+                      arith::AddIOp::create(b, l, kBase, t0)};
+                  if (packed)
+                    cols.push_back(arith::AddIOp::create(b, l, cols[0],
+                                                         index(b, l, bk / 2)));
+                  SmallVector<Value> updated(parts.begin(), parts.end());
+                  for (auto [v, col] : llvm::enumerate(cols))
+                    for (int64_t i = 0; i < rowTile; ++i) {
+                      Value xv = read(b, l, x, rowIdx[i], col, xElementType);
+                      for (int64_t j = 0; j < chanTile; ++j) {
+                        Value &sum = updated[i * chanTile + j];
+                        sum =
+                            vector::FMAOp::create(b, l, xv, values[j][v], sum);
+                      }
+                    }
+                  scf::YieldOp::create(b, l, updated);
+                });
+            SmallVector<Value> scales;
+            for (Value scale : s)
+              scales.push_back(splat(b, l, scale, f32Vector));
+            SmallVector<Value> next;
+            for (int64_t i = 0; i < sums; ++i)
+              next.push_back(vector::FMAOp::create(
+                  b, l, scales[i % chanTile], tLoop.getResult(i), accs[i]));
+            scf::YieldOp::create(b, l, next);
+          });
+      SmallVector<Value> totals;
+      for (Value acc : gLoop.getResults())
+        totals.push_back(vector::ReductionOp::create(
+            b, l, vector::CombiningKind::ADD, acc, Value(),
+            arith::FastMathFlags::reassoc | arith::FastMathFlags::contract));
+      return totals;
+    };
+
     // y[r0 + i, n0 + j] for i < rowTile, j < chanTile: each code is
     // decoded once and used for `rowTile` rows of X, each X value for
     // `chanTile` output channels, each pair with its own running sums.
@@ -223,98 +359,112 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
           rowZero[i] = e.extendInt(z, 32, !xElement.isUnsignedInteger());
         }
       }
-      auto gLoop = scf::ForOp::create(
-          b, l, index(b, l, 0), index(b, l, groups), index(b, l, 1), zeros,
-          [&](OpBuilder &b, Location l, Value gIv, ValueRange accs) {
-            Emitter e{b, l};
-            SmallVector<Value> s(chanTile), z(chanTile);
-            for (int64_t j = 0; j < chanTile; ++j) {
-              SmallVector<Value> sIdx;
-              if (!perTensorScale)
-                sIdx = {sRows[j], gIv};
-              s[j] = e.castFloat(
-                  tensor::ExtractOp::create(b, l, op.getScale(), sIdx),
-                  accType);
-              if (zeroPoint) {
-                Value zi = e.toSignless(
-                    tensor::ExtractOp::create(b, l, zeroPoint, sIdx));
-                z[j] = arith::SIToFPOp::create(
-                    b, l, accType, e.extendInt(zi, 32, info.isSigned));
-              }
-            }
-            Value kBase = arith::MulIOp::create(b, l, gIv, index(b, l, bk));
-            Value wBase =
-                arith::MulIOp::create(b, l, gIv, index(b, l, bk / perStep));
-            SmallVector<Value> partialZeros(sums, zeroPartial);
-            auto tLoop = scf::ForOp::create(
-                b, l, index(b, l, 0), index(b, l, steps), index(b, l, 1),
-                partialZeros,
-                [&](OpBuilder &b, Location l, Value tIv, ValueRange parts) {
-                  Emitter e{b, l};
-                  Value wIdx = arith::AddIOp::create(b, l, wBase, tIv);
-                  // The codes of the step, channel j's value v at
-                  // values[j][v].
-                  SmallVector<SmallVector<Value>> values;
-                  for (int64_t j = 0; j < chanTile; ++j) {
-                    Value code = e.toSignless(tensor::ExtractOp::create(
-                        b, l, op.getWeight(), ValueRange{chans[j], wIdx}));
-                    values.push_back(
-                        intInput ? SmallVector<Value>{arith::ExtSIOp::create(
-                                       b, l, b.getI32Type(), code)}
-                                 : decode(b, l, e, code, z[j]));
-                  }
-                  // Code t of the group meets X column t; with packed
-                  // codes, byte t's low and high codes meet columns t and
-                  // bk / 2 + t of X in split-nibble order (above).
-                  SmallVector<Value> kIdx = {
-                      arith::AddIOp::create(b, l, kBase, tIv)};
-                  if (packed)
-                    kIdx.push_back(arith::AddIOp::create(
-                        b, l, kIdx[0], index(b, l, bk / 2)));
-                  SmallVector<Value> updated(parts.begin(), parts.end());
-                  for (auto [v, col] : llvm::enumerate(kIdx)) {
-                    for (int64_t i = 0; i < rowTile; ++i) {
-                      Value xv = tensor::ExtractOp::create(
-                          b, l, x, ValueRange{rowIdx[i], col});
-                      if (intInput) {
-                        xv = e.extendInt(e.toSignless(xv), 32,
-                                         !xElement.isUnsignedInteger());
-                        if (rowZero[i])
-                          xv = arith::SubIOp::create(b, l, xv, rowZero[i]);
-                      } else {
-                        if (inputScale) // FP8 codes
-                          xv = emitDecodeFP8(e, e.toSignless(xv),
-                                             FP8Layout::get(xElement));
-                        xv = e.castFloat(xv, accType);
-                      }
-                      for (int64_t j = 0; j < chanTile; ++j) {
-                        Value &sum = updated[i * chanTile + j];
-                        sum = intInput
-                                  ? Value(arith::AddIOp::create(
-                                        b, l, sum,
-                                        arith::MulIOp::create(b, l, xv,
-                                                              values[j][v])))
-                                  : Value(arith::AddFOp::create(
-                                        b, l, sum,
-                                        arith::MulFOp::create(b, l, xv,
-                                                              values[j][v], fm),
-                                        fm));
+      // The scale (accType) and, with zero points, the zero point (as
+      // accType) of each channel of the tile in scale group `gIv`.
+      auto groupParams = [&](OpBuilder &b, Location l, Value gIv,
+                             SmallVector<Value> &s, SmallVector<Value> &z) {
+        Emitter e{b, l};
+        s.assign(chanTile, Value());
+        z.assign(chanTile, Value());
+        for (int64_t j = 0; j < chanTile; ++j) {
+          SmallVector<Value> sIdx;
+          if (!perTensorScale)
+            sIdx = {sRows[j], gIv};
+          s[j] = e.castFloat(
+              tensor::ExtractOp::create(b, l, op.getScale(), sIdx), accType);
+          if (zeroPoint) {
+            Value zi =
+                e.toSignless(tensor::ExtractOp::create(b, l, zeroPoint, sIdx));
+            z[j] = arith::SIToFPOp::create(b, l, accType,
+                                           e.extendInt(zi, 32, info.isSigned));
+          }
+        }
+      };
+      // The tile's sums over all of K, row i and channel j at
+      // i * chanTile + j.
+      SmallVector<Value> totals;
+      if (vectorLoop) {
+        totals = emitVectorSums(b, l, rowIdx, chans, groupParams);
+      } else {
+        auto gLoop = scf::ForOp::create(
+            b, l, index(b, l, 0), index(b, l, groups), index(b, l, 1), zeros,
+            [&](OpBuilder &b, Location l, Value gIv, ValueRange accs) {
+              SmallVector<Value> s, z;
+              groupParams(b, l, gIv, s, z);
+              Value kBase = arith::MulIOp::create(b, l, gIv, index(b, l, bk));
+              Value wBase =
+                  arith::MulIOp::create(b, l, gIv, index(b, l, bk / perStep));
+              SmallVector<Value> partialZeros(sums, zeroPartial);
+              auto tLoop = scf::ForOp::create(
+                  b, l, index(b, l, 0), index(b, l, steps), index(b, l, 1),
+                  partialZeros,
+                  [&](OpBuilder &b, Location l, Value tIv, ValueRange parts) {
+                    Emitter e{b, l};
+                    Value wIdx = arith::AddIOp::create(b, l, wBase, tIv);
+                    // The codes of the step, channel j's value v at
+                    // values[j][v].
+                    SmallVector<SmallVector<Value>> values;
+                    for (int64_t j = 0; j < chanTile; ++j) {
+                      Value code = e.toSignless(tensor::ExtractOp::create(
+                          b, l, op.getWeight(), ValueRange{chans[j], wIdx}));
+                      values.push_back(
+                          intInput ? SmallVector<Value>{arith::ExtSIOp::create(
+                                         b, l, b.getI32Type(), code)}
+                                   : decode(b, l, e, code, z[j]));
+                    }
+                    // Code t of the group meets X column t; with packed
+                    // codes, byte t's low and high codes meet columns t and
+                    // bk / 2 + t of X in split-nibble order (above).
+                    SmallVector<Value> kIdx = {
+                        arith::AddIOp::create(b, l, kBase, tIv)};
+                    if (packed)
+                      kIdx.push_back(arith::AddIOp::create(
+                          b, l, kIdx[0], index(b, l, bk / 2)));
+                    SmallVector<Value> updated(parts.begin(), parts.end());
+                    for (auto [v, col] : llvm::enumerate(kIdx)) {
+                      for (int64_t i = 0; i < rowTile; ++i) {
+                        Value xv = tensor::ExtractOp::create(
+                            b, l, x, ValueRange{rowIdx[i], col});
+                        if (intInput) {
+                          xv = e.extendInt(e.toSignless(xv), 32,
+                                           !xElement.isUnsignedInteger());
+                          if (rowZero[i])
+                            xv = arith::SubIOp::create(b, l, xv, rowZero[i]);
+                        } else {
+                          if (inputScale) // FP8 codes
+                            xv = emitDecodeFP8(e, e.toSignless(xv),
+                                               FP8Layout::get(xElement));
+                          xv = e.castFloat(xv, accType);
+                        }
+                        for (int64_t j = 0; j < chanTile; ++j) {
+                          Value &sum = updated[i * chanTile + j];
+                          sum = intInput ? Value(arith::AddIOp::create(
+                                               b, l, sum,
+                                               arith::MulIOp::create(
+                                                   b, l, xv, values[j][v])))
+                                         : Value(arith::AddFOp::create(
+                                               b, l, sum,
+                                               arith::MulFOp::create(
+                                                   b, l, xv, values[j][v], fm),
+                                               fm));
+                        }
                       }
                     }
-                  }
-                  scf::YieldOp::create(b, l, updated);
-                });
-            SmallVector<Value> next;
-            for (int64_t i = 0; i < sums; ++i) {
-              Value p = tLoop.getResult(i);
-              if (intInput)
-                p = arith::SIToFPOp::create(b, l, accType, p);
-              next.push_back(arith::AddFOp::create(
-                  b, l, accs[i],
-                  arith::MulFOp::create(b, l, s[i % chanTile], p, fm), fm));
-            }
-            scf::YieldOp::create(b, l, next);
-          });
+                    scf::YieldOp::create(b, l, updated);
+                  });
+              SmallVector<Value> next;
+              for (int64_t i = 0; i < sums; ++i) {
+                Value p = tLoop.getResult(i);
+                if (intInput)
+                  p = arith::SIToFPOp::create(b, l, accType, p);
+                next.push_back(arith::AddFOp::create(
+                    b, l, accs[i],
+                    arith::MulFOp::create(b, l, s[i % chanTile], p, fm), fm));
+              }
+              scf::YieldOp::create(b, l, next);
+            });
+        totals.assign(gLoop.getResults().begin(), gLoop.getResults().end());
+      }
       Emitter e{b, l};
       for (int64_t i = 0; i < rowTile; ++i) {
         Value sx;
@@ -326,7 +476,7 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
                            accType);
         }
         for (int64_t j = 0; j < chanTile; ++j) {
-          Value y = gLoop.getResult(i * chanTile + j);
+          Value y = totals[i * chanTile + j];
           if (sx)
             y = arith::MulFOp::create(b, l, y, sx, fm);
           out = tensor::InsertOp::create(b, l, e.castFloat(y, resultElement),
