@@ -116,8 +116,9 @@ void AbsHistogram::growTo(float range) {
     range_ = range;
     return;
   }
-  // Doubling k times merges 2^k adjacent bins into one.
-  int k = int(std::lround(std::log2(range / range_)));
+  // Doubling k times merges 2^k adjacent bins into one (both ranges are
+  // powers of two; their quotient may overflow a float).
+  int k = std::ilogb(range) - std::ilogb(range_);
   int n = numBins();
   std::vector<uint64_t> merged(n, 0);
   for (int i = 0; i < n; ++i)
@@ -136,15 +137,17 @@ void AbsHistogram::observe(std::span<const float> x) {
       powerOfTwoAbove(std::max(batchMax, std::numeric_limits<float>::min()));
   growTo(needed);
   maxAbs_ = std::max(maxAbs_, batchMax);
-  float scale = float(numBins()) / range_;
+  // In double: bins / range overflows a float for ranges below 2^-117
+  // (an all-zero first batch starts at 2^-125).
+  double scale = double(numBins()) / double(range_);
   int last = numBins() - 1;
   for (float v : x) {
     if (!std::isfinite(v)) {
       ++nonFinite_;
       continue;
     }
-    float position = std::fabs(v) * scale;
-    int bin = position >= float(last) ? last : int(position);
+    double position = double(std::fabs(v)) * scale;
+    int bin = position >= double(last) ? last : int(position);
     ++counts_[bin];
     ++total_;
   }

@@ -157,4 +157,29 @@ TEST(Histogram, HugeValuesStayInTheLastBin) {
   EXPECT_TRUE(std::isfinite(percentileThreshold(h, 50.0)));
 }
 
+TEST(Histogram, AllZeroAndTinyBatches) {
+  // An all-zero first batch (a zero-padded or all-negative ReLU output)
+  // starts at the smallest range, 2^-125, where bins / range overflows a
+  // float: every zero lands in bin 0, and later batches widen the range.
+  AbsHistogram h(2048);
+  std::vector<float> zeros(64, 0.0f);
+  h.observe(zeros);
+  EXPECT_EQ(h.counts()[0], 64u);
+  EXPECT_EQ(h.total(), 64u);
+  // Tiny values are binned by value, not all into the last bin.
+  std::vector<float> tiny = {std::ldexp(1.0f, -120), -std::ldexp(1.0f, -121)};
+  h.observe(tiny);
+  EXPECT_EQ(h.range(), std::ldexp(1.0f, -119));
+  EXPECT_EQ(h.counts()[1024], 1u); // 2^-120 is half the range
+  EXPECT_EQ(h.counts()[512], 1u);  // 2^-121 a quarter
+  EXPECT_EQ(h.counts()[0], 64u);
+  // A normal batch after them: everything small merges into bin 0.
+  std::vector<float> normal = {0.75f, 1.5f};
+  h.observe(normal);
+  EXPECT_EQ(h.range(), 2.0f);
+  EXPECT_EQ(h.counts()[0], 66u);
+  EXPECT_EQ(h.total(), 68u);
+  EXPECT_TRUE(std::isfinite(percentileThreshold(h, 99.0)));
+}
+
 } // namespace
