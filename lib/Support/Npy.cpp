@@ -149,6 +149,12 @@ Expected<NpyArray> readNpy(StringRef path) {
 }
 
 namespace {
+/// Whether `length` bytes from `offset` lie within `size` bytes (without
+/// the overflow of offset + length: the offsets come from the file).
+bool fits(uint64_t offset, uint64_t length, uint64_t size) {
+  return offset <= size && length <= size - offset;
+}
+
 uint64_t readLE(llvm::StringRef bytes, size_t offset, size_t width) {
   uint64_t v = 0;
   for (size_t i = 0; i < width; ++i)
@@ -176,7 +182,7 @@ readNpz(StringRef path) {
     if (eocd < 20 || readLE(zip, eocd - 20, 4) != 0x07064b50)
       return makeError(path, "malformed zip64 archive");
     uint64_t z64 = readLE(zip, eocd - 12, 8);
-    if (z64 + 56 > zip.size() || readLE(zip, z64, 4) != 0x06064b50)
+    if (!fits(z64, 56, zip.size()) || readLE(zip, z64, 4) != 0x06064b50)
       return makeError(path, "malformed zip64 archive");
     entries = readLE(zip, z64 + 32, 8);
     dirOffset = readLE(zip, z64 + 48, 8);
@@ -184,7 +190,7 @@ readNpz(StringRef path) {
   std::vector<std::pair<std::string, NpyArray>> arrays;
   uint64_t pos = dirOffset;
   for (uint64_t i = 0; i < entries; ++i) {
-    if (pos + 46 > zip.size() || readLE(zip, pos, 4) != 0x02014b50)
+    if (!fits(pos, 46, zip.size()) || readLE(zip, pos, 4) != 0x02014b50)
       return makeError(path, "malformed zip central directory");
     uint64_t method = readLE(zip, pos + 10, 2);
     uint64_t size = readLE(zip, pos + 24, 4);
@@ -192,7 +198,7 @@ readNpz(StringRef path) {
     uint64_t extraLen = readLE(zip, pos + 30, 2);
     uint64_t commentLen = readLE(zip, pos + 32, 2);
     uint64_t local = readLE(zip, pos + 42, 4);
-    if (pos + 46 + nameLen + extraLen > zip.size())
+    if (!fits(pos, 46 + nameLen + extraLen, zip.size()))
       return makeError(path, "malformed zip central directory");
     std::string name = zip.substr(pos + 46, nameLen).str();
     // zip64 extra field: the 8-byte values of the 0xFFFFFFFF fields, in
@@ -217,11 +223,11 @@ readNpz(StringRef path) {
       return makeError(path, "'" + name +
                                  "' is compressed; write the archive with "
                                  "np.savez, not np.savez_compressed");
-    if (local + 30 > zip.size() || readLE(zip, local, 4) != 0x04034b50)
+    if (!fits(local, 30, zip.size()) || readLE(zip, local, 4) != 0x04034b50)
       return makeError(path, "malformed zip local header for '" + name + "'");
     uint64_t data = local + 30 + readLE(zip, local + 26, 2) +
                     readLE(zip, local + 28, 2);
-    if (data + size > zip.size())
+    if (!fits(data, size, zip.size()))
       return makeError(path, "truncated entry '" + name + "'");
     auto array = parseNpy(zip.substr(data, size), (path + ":" + name).str());
     if (!array)
