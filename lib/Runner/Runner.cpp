@@ -16,9 +16,11 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace mlir::qopt;
@@ -72,6 +74,22 @@ bool mlir::qopt::needsLowering(ModuleOp module) {
 }
 
 /// Checks that `type` can cross the runner boundary; `what` names it.
+/// The bytes of a static tensor, or nullopt where the count overflows 63
+/// bits (a shape the verifier takes, but no machine can hold).
+static std::optional<uint64_t> getTensorBytes(RankedTensorType type) {
+  int64_t bytes = getHostElementSize(type.getElementType());
+  for (int64_t d : type.getShape())
+    if (llvm::MulOverflow(bytes, d, bytes))
+      return std::nullopt;
+  return uint64_t(bytes);
+}
+
+/// This machine's physical memory in bytes (0 if unknown).
+static uint64_t getPhysicalMemory() {
+  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && size > 0 ? uint64_t(pages) * uint64_t(size) : 0;
+}
+
 static llvm::Error checkBoundaryType(Type type, const llvm::Twine &what) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor)
@@ -83,6 +101,9 @@ static llvm::Error checkBoundaryType(Type type, const llvm::Twine &what) {
   if (getHostElementSize(tensor.getElementType()) == 0)
     return makeError(what + " has unsupported element type " +
                      typeString(tensor.getElementType()));
+  if (!getTensorBytes(tensor))
+    return makeError(what + " has type " + typeString(type) +
+                     ": its size in bytes overflows 63 bits");
   return llvm::Error::success();
 }
 
@@ -276,12 +297,19 @@ JitRunner::run(std::vector<HostTensor> inputs) {
                        llvm::Twine(expected));
   }
 
+  // The results, allocated here (sizes checked at creation): more than the
+  // machine's memory is an error, not an allocation failure.
+  uint64_t memory = getPhysicalMemory(), resultBytes = 0;
+  for (Type t : signature.getResults())
+    resultBytes += *getTensorBytes(cast<RankedTensorType>(t));
+  if (memory && resultBytes > memory)
+    return makeError("the results of '" + entry + "' need " +
+                     llvm::Twine(resultBytes) + " bytes, more than this "
+                     "machine's " + llvm::Twine(memory) + " bytes of memory");
   std::vector<HostTensor> results;
   for (Type t : signature.getResults()) {
     auto type = cast<RankedTensorType>(t);
-    results.push_back(
-        {type, std::vector<uint8_t>(type.getNumElements() *
-                                    getHostElementSize(type.getElementType()))});
+    results.push_back({type, std::vector<uint8_t>(*getTensorBytes(type))});
   }
 
   std::vector<void *> argPtrs, resultPtrs;
