@@ -136,35 +136,60 @@ void qopt::buildWeightPTQPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
+/// Registers a pipeline of module passes with options `Options`, as
+/// PassPipelineRegistration<Options> does, and reports instead of aborting
+/// where it is nested under another op (`func.func(qopt-cpu-pipeline)`:
+/// adding a module pass there is a fatal error in the pass manager), or
+/// where `check` refuses the options.
+template <typename Options>
+static void registerModulePipeline(
+    StringRef arg, StringRef description,
+    void (*build)(OpPassManager &, const Options &),
+    std::function<std::string(const Options &)> check = nullptr) {
+  std::string name = arg.str();
+  registerPassPipeline(
+      arg, description,
+      [=](OpPassManager &pm, StringRef text,
+          function_ref<LogicalResult(const Twine &)> errorHandler) {
+        std::optional<StringRef> anchor = pm.getOpName();
+        if (anchor != ModuleOp::getOperationName())
+          return errorHandler(name + " runs on a builtin.module, not nested "
+                                     "under '" +
+                              anchor.value_or("any") + "'");
+        Options options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        if (check)
+          if (std::string why = check(options); !why.empty())
+            return errorHandler(name + ": " + why);
+        build(pm, options);
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> optHandler) {
+        optHandler(Options());
+      });
+}
+
 void qopt::registerPipelines() {
-  PassPipelineRegistration<WeightPTQOptions>(
+  registerModulePipeline<WeightPTQOptions>(
       "qopt-weight-ptq",
       "Weight-only post-training quantization: quantize constant weights "
       "and fuse their dequantization into qopt.matmul",
       buildWeightPTQPipeline);
-  // As PassPipelineRegistration<GPUPipelineOptions>, and a `format` that
-  // gpu-module-to-binary does not know is an error here (that pass reports
-  // it without failing).
-  registerPassPipeline(
+  // A `format` that gpu-module-to-binary does not know is an error here
+  // (that pass reports it without failing).
+  registerModulePipeline<GPUPipelineOptions>(
       "qopt-gpu-pipeline",
       "Lower to host LLVM code that runs qopt.matmul as tensor-core kernels "
       "on an NVIDIA GPU, serialized into a gpu.binary",
-      [](OpPassManager &pm, StringRef text,
-         function_ref<LogicalResult(const Twine &)> errorHandler) {
-        GPUPipelineOptions options;
-        if (failed(options.parseFromString(text)))
-          return failure();
+      buildGPUPipeline, [](const GPUPipelineOptions &options) {
         StringRef format = options.format;
-        if (format != "isa" && format != "bin" && format != "fatbin")
-          return errorHandler("qopt-gpu-pipeline: unknown format '" + format +
-                              "' (expected isa, bin or fatbin)");
-        buildGPUPipeline(pm, options);
-        return success();
-      },
-      [](function_ref<void(const mlir::detail::PassOptions &)> optHandler) {
-        optHandler(GPUPipelineOptions());
+        if (format == "isa" || format == "bin" || format == "fatbin")
+          return std::string();
+        return ("unknown format '" + format + "' (expected isa, bin or fatbin)")
+            .str();
       });
-  PassPipelineRegistration<CPUPipelineOptions>(
+  registerModulePipeline<CPUPipelineOptions>(
       "qopt-cpu-pipeline",
       "Lower qopt, upstream quant, linalg and tensor code to the LLVM dialect "
       "for the host CPU",

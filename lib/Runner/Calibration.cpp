@@ -1,6 +1,7 @@
 //===- Calibration.cpp - Calibration runtime and file writer --------------===//
 
 #include "quant-opt/Runner/Calibration.h"
+#include "quant-opt/Support/Json.h"
 
 #include "quant-opt/Support/Npy.h"
 
@@ -200,7 +201,7 @@ llvm::Error CalibrationState::read(llvm::StringRef path,
   auto buffer = llvm::MemoryBuffer::getFile(path);
   if (!buffer)
     return readError(path, "cannot read: " + buffer.getError().message());
-  auto json = llvm::json::parse((*buffer)->getBuffer());
+  auto json = quantopt::parseJson((*buffer)->getBuffer());
   if (!json)
     return readError(path, "not JSON: " + llvm::toString(json.takeError()));
   const llvm::json::Object *root = json->getAsObject();
@@ -290,12 +291,6 @@ llvm::Error CalibrationState::read(llvm::StringRef path,
       if (!readVector(a, o.channelAbsSum))
         return bad("channel_abssum");
     }
-    if (perChannel) {
-      // observe() keeps both vectors whenever any per-channel statistic or
-      // the Hessian is recorded.
-      o.channelAbsMax.resize(o.channels, 0.0f);
-      o.channelAbsSum.resize(o.channels, 0.0);
-    }
     if (const llvm::json::Object *h = e->getObject("hessian")) {
       auto file = h->getString("xtx_file");
       auto tokens = h->getInteger("tokens");
@@ -316,6 +311,13 @@ llvm::Error CalibrationState::read(llvm::StringRef path,
       o.hessian = std::make_unique<quantopt::HessianAccumulator>(
           quantopt::HessianAccumulator::fromSum(quantopt::MatrixF(xtx),
                                                 *tokens));
+    }
+    if (perChannel) {
+      // observe() keeps both vectors whenever any per-channel statistic or
+      // the Hessian is recorded. (After the checks above: they bound
+      // `channels` by a vector's length or the Hessian file's shape.)
+      o.channelAbsMax.resize(o.channels, 0.0f);
+      o.channelAbsSum.resize(o.channels, 0.0);
     }
     loaded[id] = std::move(o);
   }

@@ -1,6 +1,7 @@
 //===- ObserverNames.cpp - Which activations calibration observes ---------===//
 
 #include "quant-opt/Dialect/QOpt/Transforms/ObserverNames.h"
+#include "quant-opt/Support/Json.h"
 
 #include "quant-opt/Dialect/QOpt/IR/QOpt.h"
 
@@ -75,7 +76,7 @@ mlir::qopt::readCalibrationObservers(ModuleOp module, llvm::StringRef path) {
   if (!buffer)
     return emitError(module.getLoc(), "cannot read calibration file '")
            << path << "': " << buffer.getError().message();
-  auto json = llvm::json::parse((*buffer)->getBuffer());
+  auto json = quantopt::parseJson((*buffer)->getBuffer());
   if (!json)
     return emitError(module.getLoc(), "calibration file '")
            << path << "' is not JSON: " << llvm::toString(json.takeError());
