@@ -153,8 +153,9 @@ static void registerModulePipeline(
           function_ref<LogicalResult(const Twine &)> errorHandler) {
         std::optional<StringRef> anchor = pm.getOpName();
         if (anchor != ModuleOp::getOperationName())
-          return errorHandler(name + " runs on a builtin.module, not nested "
-                                     "under '" +
+          return errorHandler(name +
+                              " runs on a builtin.module, not nested "
+                              "under '" +
                               anchor.value_or("any") + "'");
         Options options;
         if (failed(options.parseFromString(text)))

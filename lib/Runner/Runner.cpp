@@ -304,8 +304,10 @@ JitRunner::run(std::vector<HostTensor> inputs) {
     resultBytes += *getTensorBytes(cast<RankedTensorType>(t));
   if (memory && resultBytes > memory)
     return makeError("the results of '" + entry + "' need " +
-                     llvm::Twine(resultBytes) + " bytes, more than this "
-                     "machine's " + llvm::Twine(memory) + " bytes of memory");
+                     llvm::Twine(resultBytes) +
+                     " bytes, more than this "
+                     "machine's " +
+                     llvm::Twine(memory) + " bytes of memory");
   std::vector<HostTensor> results;
   for (Type t : signature.getResults()) {
     auto type = cast<RankedTensorType>(t);

@@ -1,4 +1,5 @@
-//===- Json.cpp - JSON parsing with a bound on nesting ---------------------===//
+//===- Json.cpp - JSON parsing with a bound on nesting
+//---------------------===//
 
 #include "quant-opt/Support/Json.h"
 

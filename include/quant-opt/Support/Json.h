@@ -1,4 +1,5 @@
-//===- Json.h - JSON parsing with a bound on nesting --------------*- C++ -*-===//
+//===- Json.h - JSON parsing with a bound on nesting --------------*- C++
+//-*-===//
 
 #ifndef QUANT_OPT_SUPPORT_JSON_H
 #define QUANT_OPT_SUPPORT_JSON_H

@@ -53,8 +53,8 @@ struct ExportGPUKernels
       return signalPassFailure();
     }
     if (std::error_code ec = llvm::sys::fs::create_directories(outputDir)) {
-      emitError(module.getLoc()) << "cannot create '" << outputDir
-                         << "': " << ec.message();
+      emitError(module.getLoc())
+          << "cannot create '" << outputDir << "': " << ec.message();
       return signalPassFailure();
     }
 

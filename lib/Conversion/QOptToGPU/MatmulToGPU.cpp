@@ -397,7 +397,7 @@ struct ConvertQOptMatmulToGPU
     for (StringRef c : chips) {
       if (c != "sm_80" && c != "sm_89" && c != "sm_90a") {
         emitError(module.getLoc()) << "unsupported chip '" << c
-                           << "' (expected sm_80, sm_89 or sm_90a)";
+                                   << "' (expected sm_80, sm_89 or sm_90a)";
         return signalPassFailure();
       }
       fp8Chips &= hasFP8MmaSync(c);
@@ -413,29 +413,32 @@ struct ConvertQOptMatmulToGPU
       return signalPassFailure();
     }
     if (wgmma && !llvm::all_of(chips, [](StringRef c) { return c == "sm_90a"; })) {
-      emitError(module.getLoc()) << "wgmma needs every target chip to be sm_90a (got '"
-                         << chip << "')";
+      emitError(module.getLoc())
+          << "wgmma needs every target chip to be sm_90a (got '" << chip
+          << "')";
       return signalPassFailure();
     }
     if (wgmmaTileN < 32 || wgmmaTileN > 256 || wgmmaTileN % 32 != 0 ||
         wgmmaStages < 0 || (wgmmaStages > 0 && wgmmaStages < 3)) {
-      emitError(module.getLoc()) << "wgmma-tile-n must be a multiple of 32 up to 256 "
-                            "and wgmma-stages 0 or at least 3";
+      emitError(module.getLoc())
+          << "wgmma-tile-n must be a multiple of 32 up to 256 "
+             "and wgmma-stages 0 or at least 3";
       return signalPassFailure();
     }
     if (wgmmaTma && !wgmma) {
-      emitError(module.getLoc()) << "wgmma-tma loads the wgmma GEMM's tiles: it "
-                            "needs wgmma";
+      emitError(module.getLoc())
+          << "wgmma-tma loads the wgmma GEMM's tiles: it "
+             "needs wgmma";
       return signalPassFailure();
     }
     if (wgmmaPersistent && !wgmmaTma) {
       emitError(module.getLoc()) << "wgmma-persistent makes the TMA kernel "
-                            "persistent: it needs wgmma-tma";
+                                    "persistent: it needs wgmma-tma";
       return signalPassFailure();
     }
     if (wgmmaCluster != 1 && (wgmmaCluster != 2 || !wgmmaTma)) {
       emitError(module.getLoc()) << "wgmma-cluster must be 1 or 2, and 2 needs "
-                            "wgmma-tma";
+                                    "wgmma-tma";
       return signalPassFailure();
     }
     if (rowTiles < 1) {
@@ -445,7 +448,7 @@ struct ConvertQOptMatmulToGPU
     if (weightLayout != "auto" && weightLayout != "rows" &&
         weightLayout != "tiles") {
       emitError(module.getLoc()) << "unknown weight-layout '" << weightLayout
-                         << "' (expected auto, rows or tiles)";
+                                 << "' (expected auto, rows or tiles)";
       return signalPassFailure();
     }
     // The products of this module's functions (a nested module's would

@@ -94,9 +94,10 @@ struct ApplyCalibrationPass
     }
     bool asymmetric = storage == "ui8";
     if (asymmetric && calibrator != "minmax") {
-      emitError(module.getLoc(), "qopt-apply-calibration: storage=ui8 (asymmetric) "
-                       "needs calibrator=minmax (the histograms hold |x|, not "
-                       "the signed range)");
+      emitError(module.getLoc(),
+                "qopt-apply-calibration: storage=ui8 (asymmetric) "
+                "needs calibrator=minmax (the histograms hold |x|, not "
+                "the signed range)");
       return signalPassFailure();
     }
     FailureOr<llvm::json::Object> loaded =

@@ -43,7 +43,8 @@ struct InsertObserversPass
       statAttrs.push_back(StringAttr::get(ctx, s));
     }
     if (statAttrs.empty()) {
-      emitError(module.getLoc(), "qopt-insert-observers: no statistics selected");
+      emitError(module.getLoc(),
+                "qopt-insert-observers: no statistics selected");
       return signalPassFailure();
     }
     llvm::Regex matcher(match);
@@ -56,7 +57,8 @@ struct InsertObserversPass
 
     llvm::Regex valueMatcher(values);
     if (!values.empty() && !valueMatcher.isValid(regexError)) {
-      emitError(module.getLoc(), "qopt-insert-observers: invalid values regex '")
+      emitError(module.getLoc(),
+                "qopt-insert-observers: invalid values regex '")
           << values << "': " << regexError;
       return signalPassFailure();
     }

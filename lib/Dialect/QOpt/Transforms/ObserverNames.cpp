@@ -71,7 +71,8 @@ mlir::qopt::getObservedProductInputs(ModuleOp module, llvm::Regex *match) {
 FailureOr<llvm::json::Object>
 mlir::qopt::readCalibrationObservers(ModuleOp module, llvm::StringRef path) {
   if (path.empty())
-    return emitError(module.getLoc(), "a calibration file is required (calibration=FILE)");
+    return emitError(module.getLoc(),
+                     "a calibration file is required (calibration=FILE)");
   auto buffer = llvm::MemoryBuffer::getFile(path);
   if (!buffer)
     return emitError(module.getLoc(), "cannot read calibration file '")
@@ -82,8 +83,8 @@ mlir::qopt::readCalibrationObservers(ModuleOp module, llvm::StringRef path) {
            << path << "' is not JSON: " << llvm::toString(json.takeError());
   llvm::json::Object *root = json->getAsObject();
   if (!root || root->getString("format") != "quant-opt-calibration")
-    return emitError(module.getLoc(), "'") << path
-                                 << "' is not a quant-opt calibration file";
+    return emitError(module.getLoc(), "'")
+           << path << "' is not a quant-opt calibration file";
   if (root->getInteger("version") != 1)
     return emitError(module.getLoc(), "calibration file '")
            << path << "' has version "

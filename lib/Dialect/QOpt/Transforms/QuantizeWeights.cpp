@@ -231,7 +231,8 @@ struct QuantizeWeightsPass
       return signalPassFailure();
     }
     if (groupSize < 0) {
-      emitError(module.getLoc(), "qopt-quantize-weights: group-size must be >= 0");
+      emitError(module.getLoc(),
+                "qopt-quantize-weights: group-size must be >= 0");
       return signalPassFailure();
     }
     llvm::Regex skipRegex(skip);

@@ -43,7 +43,8 @@ struct ReturnProductsPass
     llvm::Regex regex(match);
     std::string regexError;
     if (!match.empty() && !regex.isValid(regexError)) {
-      emitError(getOperation()->getLoc(), "qopt-return-products: invalid match regex '")
+      emitError(getOperation()->getLoc(),
+                "qopt-return-products: invalid match regex '")
           << match << "': " << regexError;
       return signalPassFailure();
     }

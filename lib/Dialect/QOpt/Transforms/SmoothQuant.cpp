@@ -38,7 +38,8 @@ struct SmoothQuantPass : qopt::impl::SmoothQuantBase<SmoothQuantPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (!(alpha >= 0.0 && alpha <= 1.0)) {
-      emitError(module.getLoc(), "qopt-smooth-quant: alpha must be in [0, 1], not ")
+      emitError(module.getLoc(),
+                "qopt-smooth-quant: alpha must be in [0, 1], not ")
           << alpha;
       return signalPassFailure();
     }

@@ -145,8 +145,8 @@ struct StorageReportPass : qopt::impl::StorageReportBase<StorageReportPass> {
     if (!file.empty()) {
       fileStream = std::make_unique<llvm::raw_fd_ostream>(file, ec);
       if (ec) {
-        emitError(getOperation()->getLoc(), "cannot write '") << file << "': "
-                                                   << ec.message();
+        emitError(getOperation()->getLoc(), "cannot write '")
+            << file << "': " << ec.message();
         return signalPassFailure();
       }
     }
