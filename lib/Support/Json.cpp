@@ -1,5 +1,4 @@
-//===- Json.cpp - JSON parsing with a bound on nesting
-//---------------------===//
+//===- Json.cpp - JSON parsing with bounded nesting -----------------------===//
 
 #include "quant-opt/Support/Json.h"
 

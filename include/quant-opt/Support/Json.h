@@ -1,5 +1,4 @@
-//===- Json.h - JSON parsing with a bound on nesting --------------*- C++
-//-*-===//
+//===- Json.h - JSON parsing with bounded nesting ---------------*- C++ -*-===//
 
 #ifndef QUANT_OPT_SUPPORT_JSON_H
 #define QUANT_OPT_SUPPORT_JSON_H
