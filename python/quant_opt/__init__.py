@@ -18,12 +18,13 @@ See docs/python.md for the guide and docs/reference/python.md for the API.
 from .ir import (Diagnostic, Executable, Module, QuantOptError, StorageRow,
                  TensorType)
 from .torch_import import UnsupportedOpError, from_torch
-from .workflow import (GPUS, SCHEMES, Calibration, LayerError, Report, Scheme,
-                       calibrate, compile, quantize, report)
+from .workflow import (GPUS, SCHEMES, Calibration, LayerError,
+                       QuantizationWarning, Report, Scheme, calibrate, compile,
+                       quantize, report)
 
 __all__ = [
     "Calibration", "Diagnostic", "Executable", "GPUS", "LayerError", "Module",
-    "QuantOptError", "Report", "SCHEMES", "Scheme", "StorageRow",
+    "QuantOptError", "QuantizationWarning", "Report", "SCHEMES", "Scheme", "StorageRow",
     "TensorType", "UnsupportedOpError", "calibrate", "compile", "from_torch",
     "quantize", "report",
 ]

@@ -207,10 +207,15 @@ def _raw_dtype(t: "TensorType"):
 
 _NUMPY_TYPES = {
     "f32": np.float32, "f64": np.float64, "f16": np.float16,
-    "i1": np.bool_, "i4": np.int8, "ui4": np.uint8, "i8": np.int8,
-    "ui8": np.uint8, "i16": np.int16, "ui16": np.uint16, "i32": np.int32,
-    "ui32": np.uint32, "i64": np.int64, "ui64": np.uint64,
+    "i1": np.bool_, "i4": np.int8, "ui4": np.uint8, "si4": np.int8,
+    "i8": np.int8, "ui8": np.uint8, "si8": np.int8, "i16": np.int16,
+    "ui16": np.uint16, "si16": np.int16, "i32": np.int32, "ui32": np.uint32,
+    "si32": np.int32, "i64": np.int64, "ui64": np.uint64, "si64": np.int64,
 }
+
+# 4-bit codes travel one a byte; values outside the type's range are an
+# error (as quant-run reports them), not silently wrapped.
+_SUB_BYTE_RANGES = {"i4": (-8, 7), "si4": (-8, 7), "ui4": (0, 15)}
 
 
 class TensorType(NamedTuple):
@@ -262,6 +267,15 @@ class Executable:
                 raise TypeError(f"argument {i}: expected {dtype} for "
                                 f"tensor<{'x'.join(map(str, t.shape))}x"
                                 f"{t.element}>, got {array.dtype}")
+            limits = _SUB_BYTE_RANGES.get(self.input_types[i].element)
+            if limits is not None and array.size:
+                bad = np.flatnonzero((array < limits[0]) | (array > limits[1]))
+                if bad.size:
+                    raise ValueError(
+                        f"argument {i}: element {int(bad[0])} is "
+                        f"{array.reshape(-1)[bad[0]]}, outside the "
+                        f"{self.input_types[i].element} range "
+                        f"[{limits[0]}, {limits[1]}]")
             if not array.flags.c_contiguous:  # (ascontiguousarray makes 0-d 1-d)
                 array = array.copy(order="C")
             if raw is not None:

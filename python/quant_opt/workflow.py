@@ -15,6 +15,7 @@ import math
 import os
 import sys
 import tempfile
+import warnings
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -178,6 +179,33 @@ def _require_products(model: Module) -> None:
             "linalg contraction or qopt.matmul reads a constant weight)")
 
 
+class QuantizationWarning(UserWarning):
+    """A pass left part of the model as it was: a layer in float, or a
+    product with float activations for want of calibration statistics."""
+
+
+def _warn(diagnostics) -> None:
+    """The passes' warnings (a layer left in float, a product without
+    calibration statistics) as Python warnings, where callers see them."""
+    for d in diagnostics:
+        if d.severity == "warning":
+            warnings.warn(f"{d.location}: {d.message}" if d.location
+                          else d.message, QuantizationWarning, stacklevel=3)
+
+
+def _option(value) -> str:
+    """`value` as one pass-option value: quoted where it holds spaces or
+    the characters that separate options (a path with a space, a regex)."""
+    text = str(value)
+    if not any(c in text for c in " \t{}[](),'\"="):
+        return text
+    for open_, close in (("'", "'"), ('"', '"'), ("{", "}")):
+        if open_ not in text and close not in text:
+            return f"{open_}{text}{close}"
+    raise ValueError(f"cannot pass {text!r} as a pass option (it holds "
+                     f"both kinds of quotes and braces)")
+
+
 def quantize(model: Module, scheme: str | Scheme = "w8a8", *,
              method: str | None = None,
              calibration: Calibration | None = None,
@@ -223,8 +251,9 @@ def quantize(model: Module, scheme: str | Scheme = "w8a8", *,
     result = model.clone()
     activation_calibration = calibration
     if scheme.smooth:
-        result.run_passes(f"qopt-smooth-quant{{alpha={alpha} "
-                          f"calibration={calibration.path}}}")
+        _warn(result.run_passes(
+            f"qopt-smooth-quant{{alpha={_option(alpha)} "
+            f"calibration={_option(calibration.path)}}}"))
         if scheme.activations == "static":
             # Smoothing changes the activations: calibrate the smoothed
             # model for their static ranges.
@@ -234,14 +263,15 @@ def quantize(model: Module, scheme: str | Scheme = "w8a8", *,
                 entry=calibration.entry, opt_level=calibration.opt_level)
     options = scheme.weights
     if method != "rtn":
-        options += f" method={method} calibration={calibration.path}"
+        options += (f" method={method} "
+                    f"calibration={_option(calibration.path)}")
         if scheme.act_order if act_order is None else act_order:
             options += " act-order=true"
     if skip:
-        options += f" skip={skip}"
+        options += f" skip={_option(skip)}"
     passes = [f"qopt-weight-ptq{{{options}}}"]
     if scheme.activations == "static":
-        apply = (f"calibration={activation_calibration.path} "
+        apply = (f"calibration={_option(activation_calibration.path)} "
                  f"calibrator={calibrator}")
         if scheme.activation_storage:
             apply += f" storage={scheme.activation_storage}"
@@ -249,7 +279,7 @@ def quantize(model: Module, scheme: str | Scheme = "w8a8", *,
     elif scheme.activations == "dynamic":
         passes.append("qopt-dynamic-quant")
     passes.append("canonicalize")
-    result.run_passes(",".join(passes))
+    _warn(result.run_passes(",".join(passes)))
     if all(row.storage in ("f32", "f64", "f16", "bf16")
            for row in result.storage_report()):
         raise QuantOptError(f"quantize: no weight could be quantized with "

@@ -111,6 +111,36 @@ func.func @codes(%x: tensor<6xf32>, %s: tensor<f32>) -> (tensor<6xi4>, tensor<6x
     np.testing.assert_array_equal(u, np.clip(np.round(x), 0, 15).astype(np.uint8))
 
 
+def test_int4_arguments_out_of_range_are_errors():
+    # 4-bit codes travel one a byte: a byte outside the type's range is an
+    # error naming the element (as quant-run reports it), not wrapped.
+    text = """
+func.func @id(%a: tensor<5xi4>, %b: tensor<3xui4>) -> (tensor<5xi4>, tensor<3xui4>) {
+  return %a, %b : tensor<5xi4>, tensor<3xui4>
+}"""
+    run = qo.Module.parse(text).compile()
+    good_a = np.array([-8, -1, 0, 3, 7], np.int8)
+    good_b = np.array([0, 9, 15], np.uint8)
+    a, b = run(good_a, good_b)
+    np.testing.assert_array_equal(a, good_a)
+    np.testing.assert_array_equal(b, good_b)
+    with pytest.raises(ValueError, match=r"argument 0: element 2 is 100, "
+                                         r"outside the i4 range \[-8, 7\]"):
+        run(np.array([-8, -1, 100, 3, 7], np.int8), good_b)
+    with pytest.raises(ValueError, match=r"argument 1: element 0 is 16, "
+                                         r"outside the ui4 range \[0, 15\]"):
+        run(good_a, np.array([16, 0, 0], np.uint8))
+
+
+def test_signed_integer_types():
+    text = """
+func.func @id(%a: tensor<2xsi8>) -> tensor<2xsi8> {
+  return %a : tensor<2xsi8>
+}"""
+    run = qo.Module.parse(text).compile()
+    np.testing.assert_array_equal(run(np.array([-3, 4], np.int8)), [-3, 4])
+
+
 def test_results_own_their_memory():
     run = qo.Module.parse(ADD).compile()
     a = np.ones((2, 3), np.float32)

@@ -123,6 +123,37 @@ def test_calibration_file(calibration):
     assert sorted(data["observers"]) == sorted(calibration.observers)
 
 
+def test_paths_and_regexes_are_one_option_each(model, mlp_batches, tmp_path):
+    # A calibration file under a directory with a space, and a skip regex
+    # with spaces and '=': each reaches its pass as one option value.
+    spaced = tmp_path / "my dir" / "cal.json"
+    spaced.parent.mkdir()
+    calibration = qo.calibrate(model, mlp_batches, path=str(spaced))
+    quantized = qo.quantize(model, "w8a8-static", calibration=calibration)
+    assert {row.storage for row in quantized.storage_report()} == {"i8"}
+    kept = qo.quantize(model, "w8a16", skip="nothing storage=i4 group-size=8")
+    assert {row.storage for row in kept.storage_report()} == {"i8"}
+
+
+def test_pass_warnings_reach_python(model, mlp_batches, tmp_path):
+    # Static activation quantization with another model's statistics: the
+    # products keep float activations, and quantize says so.
+    other = qo.Module.parse("""
+func.func @main(%x: tensor<4x8xf32>) -> tensor<4x2xf32> {
+  %w = arith.constant dense<0.5> : tensor<8x2xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x2xf32>
+  %i = linalg.fill ins(%z : f32) outs(%e : tensor<4x2xf32>) -> tensor<4x2xf32>
+  %y = linalg.matmul ins(%x, %w : tensor<4x8xf32>, tensor<8x2xf32>) outs(%i : tensor<4x2xf32>) -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}""")
+    foreign = qo.calibrate(other, [(np.ones((4, 8), np.float32),)],
+                           path=str(tmp_path / "other.json"))
+    with pytest.warns(qo.QuantizationWarning,
+                      match="no calibration statistics for this product"):
+        qo.quantize(model, "w8a8-static", calibration=foreign)
+
+
 def test_bad_requests(model, calibration):
     with pytest.raises(ValueError, match="unknown scheme"):
         qo.quantize(model, "w3a5")
