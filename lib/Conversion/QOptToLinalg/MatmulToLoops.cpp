@@ -201,10 +201,9 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
     // row and channel either way, and LLVM's own vectorisation of the
     // scalar loops (several sums in flight) was as fast or faster
     // (docs/perf/cpu.md).
-    bool vectorLoop = !intInput && !inputScale && accType.isF32() &&
-                      (packed || storage.isSignlessInteger(8)) &&
-                      steps % kLanes == 0 && isa<FloatType>(xElementType) &&
-                      (packed || groups > 1);
+    bool vectorLoop = !inputScale && isa<FloatType>(xElementType) &&
+                      accType.isF32() && steps % kLanes == 0 &&
+                      (packed || (storage.isSignlessInteger(8) && groups > 1));
     using GroupParams =
         function_ref<void(OpBuilder &, Location, Value, SmallVector<Value> &,
                           SmallVector<Value> &)>;
