@@ -111,6 +111,7 @@ void qopt::detail::buildHostLowering(OpPassManager &pm,
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addNestedPass<LLVM::LLVMFuncOp>(qopt::createWidenSubByteMemory());
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(qopt::createCheckLLVMLowering());
 }
 
 void qopt::buildCPUPipeline(OpPassManager &pm,

@@ -293,6 +293,21 @@ def LowerGPUTensorMaps : Pass<"qopt-lower-gpu-tensor-maps", "::mlir::ModuleOp"> 
   ];
 }
 
+def CheckLLVMLowering : Pass<"qopt-check-llvm-lowering", "::mlir::ModuleOp"> {
+  let summary = "Fail where an op outside the LLVM dialect is left";
+  let description = [{
+    The last pass of `qopt-cpu-pipeline` and `qopt-gpu-pipeline`: every op
+    of the module must be in the LLVM dialect by then, but for the
+    `gpu.binary` of the kernels and the `gpu.launch_func` ops that launch
+    them (the LLVM translation embeds the one and turns the others into
+    runtime calls). Some
+    upstream conversions report an op they cannot convert without failing
+    (`finalize-memref-to-llvm` on a `gpu.module`'s workgroup memory, say),
+    which left a half-lowered module and a zero exit code; this pass turns
+    the first op left over into an error at its location.
+  }];
+}
+
 def BundleGPUBinaries : Pass<"qopt-bundle-gpu-binaries", "::mlir::ModuleOp"> {
   let summary = "Bundle the PTX of several NVIDIA chips into one fatbin";
   let description = [{
