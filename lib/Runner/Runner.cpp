@@ -73,7 +73,6 @@ bool mlir::qopt::needsLowering(ModuleOp module) {
   return result.wasInterrupted();
 }
 
-/// Checks that `type` can cross the runner boundary; `what` names it.
 /// The bytes of a static tensor, or nullopt where the count overflows 63
 /// bits (a shape the verifier takes, but no machine can hold).
 static std::optional<uint64_t> getTensorBytes(RankedTensorType type) {
@@ -90,6 +89,7 @@ static uint64_t getPhysicalMemory() {
   return pages > 0 && size > 0 ? uint64_t(pages) * uint64_t(size) : 0;
 }
 
+/// Checks that `type` can cross the runner boundary; `what` names it.
 static llvm::Error checkBoundaryType(Type type, const llvm::Twine &what) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor)
@@ -161,6 +161,15 @@ JitRunner::create(ModuleOp module, llvm::StringRef entry, unsigned optLevel) {
   for (auto [i, t] : llvm::enumerate(runner->signature.getResults()))
     if (llvm::Error err = checkBoundaryType(t, "result " + llvm::Twine(i)))
       return std::move(err);
+  // Every call allocates the results: more than the machine's memory is an
+  // error here, not an allocation failure at the first call.
+  uint64_t memory = getPhysicalMemory(), resultBytes = 0;
+  for (Type t : runner->signature.getResults())
+    resultBytes += *getTensorBytes(cast<RankedTensorType>(t));
+  if (memory && resultBytes > memory)
+    return makeError("the results of '" + entry + "' need " +
+                     llvm::Twine(resultBytes) + " bytes, more than this " +
+                     "machine's " + llvm::Twine(memory) + " bytes of memory");
 
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
@@ -289,25 +298,13 @@ JitRunner::run(std::vector<HostTensor> inputs) {
       return makeError("argument " + llvm::Twine(i) + " expects " +
                        typeString(argTypes[i]) + ", but the input is " +
                        typeString(input.type));
-    size_t expected = input.type.getNumElements() *
-                      getHostElementSize(input.type.getElementType());
+    uint64_t expected = *getTensorBytes(input.type);
     if (input.bytes.size() != expected)
       return makeError("argument " + llvm::Twine(i) + " holds " +
                        llvm::Twine(input.bytes.size()) + " bytes, expected " +
                        llvm::Twine(expected));
   }
 
-  // The results, allocated here (sizes checked at creation): more than the
-  // machine's memory is an error, not an allocation failure.
-  uint64_t memory = getPhysicalMemory(), resultBytes = 0;
-  for (Type t : signature.getResults())
-    resultBytes += *getTensorBytes(cast<RankedTensorType>(t));
-  if (memory && resultBytes > memory)
-    return makeError("the results of '" + entry + "' need " +
-                     llvm::Twine(resultBytes) +
-                     " bytes, more than this "
-                     "machine's " +
-                     llvm::Twine(memory) + " bytes of memory");
   std::vector<HostTensor> results;
   for (Type t : signature.getResults()) {
     auto type = cast<RankedTensorType>(t);
