@@ -69,6 +69,26 @@ Value splitNibbleOrder(OpBuilder &b, Location loc, Value x, int64_t k,
   return tensor::CollapseShapeOp::create(b, loc, swapped, reassociation);
 }
 
+/// The low and high 4-bit codes of packed bytes: `bytes` holds one byte a
+/// value (an integer, or a vector of them, of 8 bits or wider, sign- or
+/// zero-extended as `isSigned`); the codes come back in the same type.
+std::pair<Value, Value> splitNibbles(OpBuilder &b, Location loc, Value bytes,
+                                     bool isSigned) {
+  Type type = bytes.getType();
+  int64_t width = getElementTypeOrSelf(type).getIntOrFloatBitWidth();
+  auto constant = [&](int64_t v) {
+    return createScalarOrSplatConstant(b, loc, type, v);
+  };
+  if (isSigned)
+    return {arith::ShRSIOp::create(
+                b, loc,
+                arith::ShLIOp::create(b, loc, bytes, constant(width - 4)),
+                constant(width - 4)),
+            arith::ShRSIOp::create(b, loc, bytes, constant(4))};
+  return {arith::AndIOp::create(b, loc, bytes, constant(0x0F)),
+          arith::ShRUIOp::create(b, loc, bytes, constant(4))};
+}
+
 struct MatmulToLoops : OpRewritePattern<MatmulOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -164,15 +184,7 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
                       Value z) {
       SmallVector<Value> values;
       if (packed) {
-        Value lo, hi;
-        if (info.isSigned) {
-          lo = arith::ShRSIOp::create(
-              b, l, arith::ShLIOp::create(b, l, code, e.i(8, 4)), e.i(8, 4));
-          hi = arith::ShRSIOp::create(b, l, code, e.i(8, 4));
-        } else {
-          lo = arith::AndIOp::create(b, l, code, e.i(8, 0x0F));
-          hi = arith::ShRUIOp::create(b, l, code, e.i(8, 4));
-        }
+        auto [lo, hi] = splitNibbles(b, l, code, info.isSigned);
         for (Value c : {lo, hi})
           values.push_back(arith::SIToFPOp::create(b, l, accType, c));
       } else if (info.isFloat) {
@@ -215,11 +227,6 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
       auto i32Vector = VectorType::get({kLanes}, rewriter.getI32Type());
       auto splat = [&](OpBuilder &b, Location l, Value v, VectorType t) {
         return vector::BroadcastOp::create(b, l, t, v).getResult();
-      };
-      auto words = [&](OpBuilder &b, Location l, int64_t v) {
-        return arith::ConstantOp::create(
-            b, l,
-            DenseElementsAttr::get(i32Vector, rewriter.getI32IntegerAttr(v)));
       };
       Value zeroVector = arith::ConstantOp::create(
           b, l, DenseElementsAttr::get(f32Vector, rewriter.getF32FloatAttr(0)));
@@ -264,18 +271,10 @@ struct MatmulToLoops : OpRewritePattern<MatmulOp> {
                             : Value(arith::ExtSIOp::create(b, l, i32Vector,
                                                            code));
                     SmallVector<Value> codes = {wide};
-                    if (packed && info.isSigned)
-                      codes = {
-                          arith::ShRSIOp::create(
-                              b, l,
-                              arith::ShLIOp::create(b, l, wide,
-                                                    words(b, l, 28)),
-                              words(b, l, 28)),
-                          arith::ShRSIOp::create(b, l, wide, words(b, l, 4))};
-                    else if (packed)
-                      codes = {
-                          arith::AndIOp::create(b, l, wide, words(b, l, 0x0F)),
-                          arith::ShRUIOp::create(b, l, wide, words(b, l, 4))};
+                    if (packed) {
+                      auto [lo, hi] = splitNibbles(b, l, wide, info.isSigned);
+                      codes = {lo, hi};
+                    }
                     SmallVector<Value> decoded;
                     for (Value c : codes) {
                       Value v = arith::SIToFPOp::create(b, l, f32Vector, c);
