@@ -115,7 +115,7 @@ void BM_Matmul(benchmark::State &state) {
   std::vector<void *> results{y.data()};
   size_t next = 0;
   for (auto _ : state) {
-    std::vector<void *> args{x.data(), w[next].data()};
+    std::vector<const void *> args{x.data(), w[next].data()};
     next = (next + 1) % copies;
     if (!f32)
       args.push_back(s.data());

@@ -229,7 +229,7 @@ JitRunner::create(ModuleOp module, llvm::StringRef entry, unsigned optLevel) {
 
 /// A memref descriptor {allocated, aligned, offset, sizes[R], strides[R]}
 /// for a contiguous buffer, stored as int64 words.
-static std::vector<int64_t> makeDescriptor(void *data,
+static std::vector<int64_t> makeDescriptor(const void *data,
                                            ArrayRef<int64_t> shape) {
   std::vector<int64_t> desc(3 + 2 * shape.size());
   desc[0] = desc[1] = reinterpret_cast<int64_t>(data);
@@ -243,7 +243,7 @@ static std::vector<int64_t> makeDescriptor(void *data,
   return desc;
 }
 
-llvm::Error JitRunner::invoke(llvm::ArrayRef<void *> arguments,
+llvm::Error JitRunner::invoke(llvm::ArrayRef<const void *> arguments,
                               llvm::ArrayRef<void *> results) {
   if (arguments.size() != signature.getNumInputs() ||
       results.size() != signature.getNumResults())
@@ -255,7 +255,8 @@ llvm::Error JitRunner::invoke(llvm::ArrayRef<void *> arguments,
   std::vector<std::vector<int64_t>> descriptors;
   auto types = llvm::concat<const Type>(signature.getInputs(),
                                         signature.getResults());
-  auto buffers = llvm::concat<void *const>(arguments, results);
+  SmallVector<const void *> buffers(arguments);
+  buffers.append(results.begin(), results.end());
   for (auto [type, data] : llvm::zip_equal(types, buffers))
     descriptors.push_back(
         makeDescriptor(data, cast<RankedTensorType>(type).getShape()));
@@ -311,7 +312,8 @@ JitRunner::run(std::vector<HostTensor> inputs) {
     results.push_back({type, std::vector<uint8_t>(*getTensorBytes(type))});
   }
 
-  std::vector<void *> argPtrs, resultPtrs;
+  std::vector<const void *> argPtrs;
+  std::vector<void *> resultPtrs;
   for (HostTensor &t : inputs)
     argPtrs.push_back(t.bytes.data());
   for (HostTensor &t : results)

@@ -132,6 +132,14 @@ public:
   /// Warnings and remarks of a successful run.
   const std::vector<PyDiagnostic> &get() const { return diagnostics; }
 
+  /// Whether an error was reported (possibly by a pass that went on and
+  /// returned success, as some upstream conversions do).
+  bool hasErrors() const {
+    return llvm::any_of(diagnostics, [](const PyDiagnostic &d) {
+      return d.severity == "error";
+    });
+  }
+
 private:
   void add(mlir::Diagnostic &diag) {
     diagnostics.push_back({severityName(diag.getSeverity()),
@@ -169,25 +177,48 @@ std::optional<StringRef> getModuleAnchoredPasses(StringRef pipeline) {
   return std::nullopt;
 }
 
-std::shared_ptr<MLIRContext> createContext() {
-  static std::once_flag registered;
-  std::call_once(registered, [] {
-    registerAllPasses();
-    qopt::registerPasses();
-  });
-  DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  qopt::registerDialects(registry);
-  auto context = std::make_shared<MLIRContext>(registry);
-  context->loadAllAvailableDialects();
-  return context;
-}
+/// The context of a parsed module, shared by its clones and the
+/// executables made from them. MLIR keeps one diagnostic handler stack a
+/// context, so two threads collecting diagnostics on it at once (run_passes
+/// on two clones) would each collect the other's: whatever collects
+/// diagnostics holds `lock()` for the duration.
+class SharedContext {
+public:
+  static std::shared_ptr<SharedContext> create() {
+    static std::once_flag registered;
+    std::call_once(registered, [] {
+      registerAllPasses();
+      qopt::registerPasses();
+    });
+    DialectRegistry registry;
+    registerAllDialects(registry);
+    registerAllExtensions(registry);
+    qopt::registerDialects(registry);
+    auto shared = std::make_shared<SharedContext>(registry);
+    shared->context.loadAllAvailableDialects();
+    return shared;
+  }
+
+  explicit SharedContext(const DialectRegistry &registry) : context(registry) {}
+
+  MLIRContext *get() { return &context; }
+
+  /// Waits for the context with the GIL released: the holder may need the
+  /// GIL to finish, and a waiter that kept it would deadlock with it.
+  [[nodiscard]] std::unique_lock<std::mutex> lock() {
+    nb::gil_scoped_release release;
+    return std::unique_lock<std::mutex>(mutex);
+  }
+
+private:
+  MLIRContext context;
+  std::mutex mutex;
+};
 
 /// A parsed module and the context that owns it.
 class PyModule {
 public:
-  PyModule(std::shared_ptr<MLIRContext> context, OwningOpRef<ModuleOp> module)
+  PyModule(std::shared_ptr<SharedContext> context, OwningOpRef<ModuleOp> module)
       : context(std::move(context)), module(std::move(module)) {}
 
   static std::unique_ptr<PyModule> parse(const std::string &text,
@@ -209,14 +240,14 @@ public:
   static std::unique_ptr<PyModule>
   fromBuffer(std::unique_ptr<llvm::MemoryBuffer> buffer,
              const std::string &what) {
-    auto context = createContext();
-    DiagnosticCollector diags(context.get());
+    auto context = SharedContext::create(); // new: no other user to wait for
+    DiagnosticCollector diags(context->get());
     llvm::SourceMgr sourceMgr;
     sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
     OwningOpRef<ModuleOp> module;
     {
       nb::gil_scoped_release release;
-      module = parseSourceFile<ModuleOp>(sourceMgr, context.get());
+      module = parseSourceFile<ModuleOp>(sourceMgr, context->get());
     }
     if (!module)
       diags.raise("cannot " + what);
@@ -227,10 +258,12 @@ public:
 
   /// Runs a textual pass pipeline on the module in place. A bare list of
   /// passes (`qopt-weight-ptq{scheme=int4},canonicalize`) is anchored on the
-  /// module. Returns the warnings and remarks the passes emitted.
+  /// module. Returns the warnings and remarks the passes emitted; an error
+  /// raises, also one from a pass that returned success.
   std::vector<PyDiagnostic> runPasses(const std::string &pipeline) {
-    DiagnosticCollector diags(context.get());
-    PassManager pm(context.get(), ModuleOp::getOperationName());
+    std::unique_lock<std::mutex> lock = context->lock();
+    DiagnosticCollector diags(context->get());
+    PassManager pm(context->get(), ModuleOp::getOperationName());
     // The passes of `builtin.module(...)`, or the bare list, go straight
     // into the module's pass manager.
     StringRef passes = StringRef(pipeline).trim();
@@ -254,6 +287,9 @@ public:
     }
     if (failed(result))
       diags.raise("pass pipeline '" + pipeline + "' failed");
+    if (diags.hasErrors())
+      diags.raise("pass pipeline '" + pipeline +
+                  "' reported errors (a pass returned success after them)");
     return diags.get();
   }
 
@@ -309,7 +345,7 @@ public:
     return names;
   }
 
-  std::shared_ptr<MLIRContext> context;
+  std::shared_ptr<SharedContext> context;
   OwningOpRef<ModuleOp> module;
 };
 
@@ -317,7 +353,8 @@ public:
 // Executables
 //===----------------------------------------------------------------------===//
 
-using AnyArray = nb::ndarray<nb::numpy, nb::c_contig, nb::device::cpu>;
+/// An input array: read-only ones too (the function only reads its inputs).
+using AnyArray = nb::ndarray<nb::ro, nb::numpy, nb::c_contig, nb::device::cpu>;
 
 /// The NumPy dtype that carries an element type in a HostTensor. FP8 travels
 /// as its uint8 codes and bf16 as uint16 bits (ml_dtypes views on the Python
@@ -383,7 +420,8 @@ public:
                unsigned optLevel)
       : context(source.context),
         module(OwningOpRef<ModuleOp>(source.module.get().clone())) {
-    DiagnosticCollector diags(context.get());
+    std::unique_lock<std::mutex> lock = context->lock();
+    DiagnosticCollector diags(context->get());
     llvm::Expected<std::unique_ptr<qopt::JitRunner>> created =
         llvm::createStringError("not compiled");
     {
@@ -393,6 +431,9 @@ public:
     if (!created)
       diags.raise("cannot compile '" + entry +
                   "': " + llvm::toString(created.takeError()));
+    if (diags.hasErrors())
+      diags.raise("cannot compile '" + entry +
+                  "': the lowering reported errors");
     runner = std::move(*created);
   }
 
@@ -405,7 +446,7 @@ public:
                             std::to_string(args.size()))
                                .c_str());
     std::vector<AnyArray> inputs;
-    std::vector<void *> argumentPointers;
+    std::vector<const void *> argumentPointers;
     for (auto [i, arg] : llvm::enumerate(args)) {
       auto type = cast<RankedTensorType>(signature.getInput(i));
       AnyArray array;
@@ -493,7 +534,7 @@ public:
   }
 
 private:
-  std::shared_ptr<MLIRContext> context;
+  std::shared_ptr<SharedContext> context;
   OwningOpRef<ModuleOp> module;
   std::unique_ptr<qopt::JitRunner> runner;
 };

@@ -169,3 +169,66 @@ def test_anchored_and_bare_pipelines(mlp_path):
     # --pass-pipeline refuses it too): an error, not a silent no-op.
     with pytest.raises(qo.QuantOptError, match="must span the whole"):
         module.transform("builtin.module(canonicalize),canonicalize")
+
+
+INSERT = """
+func.func @set_first(%a: tensor<4xf32>) -> tensor<4xf32> {
+  %c0 = arith.constant 0 : index
+  %v = arith.constant 9.0 : f32
+  %r = tensor.insert %v into %a[%c0] : tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+"""
+
+
+def test_inputs_are_read_only():
+    run = qo.Module.parse(INSERT).compile()
+    a = np.arange(4, dtype=np.float32)
+    # An update of an argument tensor writes into a copy, never into the
+    # caller's array (bufferization would otherwise reuse its buffer).
+    np.testing.assert_array_equal(run(a), [9, 1, 2, 3])
+    np.testing.assert_array_equal(a, [0, 1, 2, 3])
+    # So read-only arrays (memory-mapped files, np.broadcast_to) are taken.
+    a.flags.writeable = False
+    np.testing.assert_array_equal(run(a), [9, 1, 2, 3])
+    np.testing.assert_array_equal(run(np.broadcast_to(np.float32(5), (4,))),
+                                  [9, 5, 5, 5])
+
+
+WORKGROUP_LOAD = """
+func.func @f(%a: memref<4xf32>, %w: memref<4xf32, #gpu.address_space<workgroup>>) {
+  %c0 = arith.constant 0 : index
+  %v = memref.load %w[%c0] : memref<4xf32, #gpu.address_space<workgroup>>
+  memref.store %v, %a[%c0] : memref<4xf32>
+  return
+}
+"""
+
+
+def test_error_of_a_pass_that_succeeds_raises():
+    # finalize-memref-to-llvm reports the address space it cannot map and
+    # returns success; the error must not pass for a warning.
+    module = qo.Module.parse(WORKGROUP_LOAD)
+    with pytest.raises(qo.QuantOptError, match="reported errors") as info:
+        module.run_passes("finalize-memref-to-llvm")
+    assert "memory space" in str(info.value)
+
+
+def test_concurrent_runs_on_clones_keep_their_diagnostics(mlp_path):
+    import concurrent.futures
+
+    base = qo.Module.load(mlp_path)
+    # Clones share a context (and MLIR's diagnostic handler stack); each run
+    # must get its own warnings, not its neighbour's.
+    def run(i):
+        module = base.clone()
+        if i % 2:
+            pipeline = "qopt-weight-ptq{storage=i4 group-size=96}"  # 4 warnings
+        else:
+            pipeline = "qopt-weight-ptq{storage=i8 group-size=0}"  # none
+        warned = [w for w in module.run_passes(pipeline) if w.severity == "warning"]
+        return i, len(warned)
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        for i, count in pool.map(run, range(16)):
+            assert count == (4 if i % 2 else 0), i

@@ -1,15 +1,27 @@
 // RUN: quant-opt %s --qopt-record-signatures | FileCheck %s
 
+// Entry points get their signature, and their tensor arguments (the
+// caller's buffers) are read-only for bufferization.
 // CHECK-LABEL: func @entry
+// CHECK-SAME: (%{{.*}}: tensor<4xf32> {bufferization.writable = false}, %{{.*}}: tensor<f32> {bufferization.writable = false})
 // CHECK-SAME: attributes {qopt.out_params, qopt.signature = (tensor<4xf32>, tensor<f32>) -> tensor<4xi8>}
 func.func @entry(%x: tensor<4xf32>, %s: tensor<f32>) -> tensor<4xi8> {
   %q = qopt.quantize %x, %s : (tensor<4xf32>, tensor<f32>) -> tensor<4xi8>
   return %q : tensor<4xi8>
 }
 
+// An argument that says it may be written keeps its word; non-tensor
+// arguments have nothing to mark.
+// CHECK-LABEL: func @in_place
+// CHECK-SAME: (%{{.*}}: tensor<4xf32> {bufferization.writable = true}, %{{.*}}: index)
+func.func @in_place(%x: tensor<4xf32> {bufferization.writable = true}, %i: index) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+
 // Private functions and declarations are not entry points.
 // CHECK-LABEL: func private @helper
 // CHECK-NOT: qopt.signature
+// CHECK-NOT: bufferization.writable
 func.func private @helper(%x: tensor<4xf32>) -> tensor<4xf32> {
   return %x : tensor<4xf32>
 }

@@ -55,11 +55,12 @@ public:
   llvm::Expected<std::vector<HostTensor>> run(std::vector<HostTensor> inputs);
 
   /// Calls the entry on caller-owned, contiguous buffers laid out as in
-  /// HostTensor: one per argument, then one per result (written). No
-  /// checks beyond the counts and no copies: the hot path for benchmarks
-  /// and bindings. 4-bit results come back one sign- or zero-extended code
-  /// per byte.
-  llvm::Error invoke(llvm::ArrayRef<void *> arguments,
+  /// HostTensor: one per argument (only read: the pipeline bufferizes the
+  /// arguments as not writable), then one per result (written). No checks
+  /// beyond the counts and no copies: the hot path for benchmarks and
+  /// bindings. 4-bit results come back one sign- or zero-extended code per
+  /// byte.
+  llvm::Error invoke(llvm::ArrayRef<const void *> arguments,
                      llvm::ArrayRef<void *> results);
 
 private:

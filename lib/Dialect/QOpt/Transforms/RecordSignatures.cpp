@@ -26,6 +26,15 @@ struct RecordSignaturesPass
       if (outParams)
         func->setAttr(qopt::kOutParamsAttrName,
                       UnitAttr::get(func.getContext()));
+      // The caller's buffers: bufferization copies before updating one.
+      auto readOnly = BoolAttr::get(func.getContext(), false);
+      for (auto [i, type] : llvm::enumerate(func.getArgumentTypes()))
+        if (isa<TensorType>(type) &&
+            !func.getArgAttr(
+                i, bufferization::BufferizationDialect::kWritableAttrName))
+          func.setArgAttr(
+              i, bufferization::BufferizationDialect::kWritableAttrName,
+              readOnly);
     }
   }
 };

@@ -368,15 +368,26 @@ def RecordSignatures : Pass<"qopt-record-signatures", "::mlir::ModuleOp"> {
     `quant-run` (and any host program) can call a lowered module with the
     right buffers. `qopt-cpu-pipeline` runs it first.
 
+    It also makes the tensor arguments of those functions read-only for
+    bufferization (`bufferization.writable = false`, unless the argument
+    already says otherwise): the buffers belong to the caller (a NumPy array
+    handed to `quant_opt`, a host program's input), and a function that
+    updates an argument tensor (`tensor.insert` into it) must write into a
+    copy, not into the caller's data.
+
     Example:
 
     ```mlir
     func.func @main(%x: tensor<4xf32>) -> tensor<4xi8>
     // becomes
-    func.func @main(%x: tensor<4xf32>) -> tensor<4xi8>
+    func.func @main(%x: tensor<4xf32> {bufferization.writable = false})
+        -> tensor<4xi8>
         attributes {qopt.out_params, qopt.signature = (tensor<4xf32>) -> tensor<4xi8>}
     ```
   }];
+  let dependentDialects = [
+    "::mlir::bufferization::BufferizationDialect"
+  ];
   let options = [
     Option<"outParams", "out-params", "bool", /*default=*/"true",
            "Mark functions whose results become out-parameters">,
