@@ -143,6 +143,14 @@ JitRunner::create(ModuleOp module, llvm::StringRef entry, unsigned optLevel) {
                      "' attribute: lower it with qopt-cpu-pipeline, or pass "
                      "the file before lowering");
   runner->signature = cast<FunctionType>(signature.getValue());
+  // What crosses the boundary first: a scalar argument is the message, not
+  // the calling-convention check below that it also fails.
+  for (auto [i, t] : llvm::enumerate(runner->signature.getInputs()))
+    if (llvm::Error err = checkBoundaryType(t, "argument " + llvm::Twine(i)))
+      return std::move(err);
+  for (auto [i, t] : llvm::enumerate(runner->signature.getResults()))
+    if (llvm::Error err = checkBoundaryType(t, "result " + llvm::Twine(i)))
+      return std::move(err);
   // The runner passes one descriptor per argument, then one per result.
   auto wrapper =
       module.lookupSymbol<LLVM::LLVMFuncOp>(("_mlir_ciface_" + entry).str());
@@ -155,12 +163,6 @@ JitRunner::create(ModuleOp module, llvm::StringRef entry, unsigned optLevel) {
                      "' was not lowered with results as out-parameters "
                      "(qopt-cpu-pipeline results-to-out-params=true), the "
                      "calling convention quant-run uses");
-  for (auto [i, t] : llvm::enumerate(runner->signature.getInputs()))
-    if (llvm::Error err = checkBoundaryType(t, "argument " + llvm::Twine(i)))
-      return std::move(err);
-  for (auto [i, t] : llvm::enumerate(runner->signature.getResults()))
-    if (llvm::Error err = checkBoundaryType(t, "result " + llvm::Twine(i)))
-      return std::move(err);
   // Every call allocates the results: more than the machine's memory is an
   // error here, not an allocation failure at the first call.
   uint64_t memory = getPhysicalMemory(), resultBytes = 0;

@@ -33,42 +33,52 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
 
+#include <array>
 #include <charconv>
+#include <csignal>
+#include <cstdio>
 #include <cstring>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace mlir::qopt;
 using quantopt::NpyArray;
 
+/// quant-run's own options: --help lists these, not LLVM's hundreds.
+static llvm::cl::OptionCategory quantRunCategory("quant-run options");
+
 static llvm::cl::opt<std::string> inputFile(llvm::cl::Positional,
                                             llvm::cl::desc("<file.mlir>"),
-                                            llvm::cl::Required);
+                                            llvm::cl::Required,
+                                            llvm::cl::cat(quantRunCategory));
 static llvm::cl::opt<std::string>
     entryName("entry", llvm::cl::desc("Function to run (default: main)"),
-              llvm::cl::init("main"));
+              llvm::cl::init("main"), llvm::cl::cat(quantRunCategory));
 static llvm::cl::list<std::string> inputFiles(
     "input",
     llvm::cl::desc("A .npy file per argument, in order; a comma-separated "
                    "list, or a .npz archive of arrays, runs the function "
                    "once per array (one input set each, for calibration)"),
-    llvm::cl::value_desc("file.npy[,file.npy...]|batches.npz"));
+    llvm::cl::value_desc("file.npy[,file.npy...]|batches.npz"),
+    llvm::cl::cat(quantRunCategory));
 static llvm::cl::opt<std::string> calibrationIn(
     "calibration-in",
     llvm::cl::desc("Start from the statistics in this calibration file "
                    "(to merge runs)"),
-    llvm::cl::value_desc("FILE.json"));
+    llvm::cl::value_desc("FILE.json"), llvm::cl::cat(quantRunCategory));
 static llvm::cl::opt<std::string> calibrationOut(
     "calibration-out",
     llvm::cl::desc("Write the statistics of the module's qopt.observe ops "
                    "over all input sets to this calibration file"),
-    llvm::cl::value_desc("FILE.json"));
+    llvm::cl::value_desc("FILE.json"), llvm::cl::cat(quantRunCategory));
 static llvm::cl::opt<std::string>
     outputDir("output-dir",
               llvm::cl::desc("Write each result to DIR/result<i>.npy"),
-              llvm::cl::value_desc("DIR"));
+              llvm::cl::value_desc("DIR"), llvm::cl::cat(quantRunCategory));
 static llvm::cl::opt<unsigned>
     optLevel("O", llvm::cl::desc("LLVM optimisation level (0-3, default 3)"),
-             llvm::cl::Prefix, llvm::cl::init(3));
+             llvm::cl::Prefix, llvm::cl::init(3),
+             llvm::cl::cat(quantRunCategory));
 
 namespace {
 
@@ -314,6 +324,55 @@ int fail(const llvm::Twine &msg) {
   return 1;
 }
 
+/// While alive, a crash of the JIT'd code (SIGSEGV, SIGBUS, SIGFPE,
+/// SIGILL) prints one line naming the function and exits. LLVM's own
+/// handlers print a symbolized stack trace, which allocates: a stack
+/// overflow inside malloc (unbounded recursion) then deadlocks on malloc's
+/// lock instead of exiting. The handler runs on its own stack and only
+/// calls write and _exit.
+class CrashGuard {
+public:
+  explicit CrashGuard(StringRef entry) {
+    std::snprintf(message, sizeof(message),
+                  "quant-run: error: '%.*s' crashed while running (a stack "
+                  "overflow, e.g. unbounded recursion, or an invalid memory "
+                  "access); signal ",
+                  int(std::min<size_t>(entry.size(), 256)), entry.data());
+    stack.ss_sp = alternateStack.data();
+    stack.ss_size = alternateStack.size();
+    stack.ss_flags = 0;
+    sigaltstack(&stack, &previousStack);
+    struct sigaction action = {};
+    action.sa_handler = &CrashGuard::handle;
+    action.sa_flags = SA_ONSTACK | SA_RESETHAND;
+    sigemptyset(&action.sa_mask);
+    for (auto [i, sig] : llvm::enumerate(kSignals))
+      sigaction(sig, &action, &previous[i]);
+  }
+  ~CrashGuard() {
+    for (auto [i, sig] : llvm::enumerate(kSignals))
+      sigaction(sig, &previous[i], nullptr);
+    sigaltstack(&previousStack, nullptr);
+  }
+  CrashGuard(const CrashGuard &) = delete;
+  CrashGuard &operator=(const CrashGuard &) = delete;
+
+private:
+  static constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+
+  static void handle(int sig) {
+    char number[4] = {char('0' + sig / 10 % 10), char('0' + sig % 10), '\n'};
+    (void)!write(STDERR_FILENO, message, std::strlen(message));
+    (void)!write(STDERR_FILENO, number + (sig < 10), sig < 10 ? 2 : 3);
+    _exit(128 + sig);
+  }
+
+  static inline char message[512];
+  std::array<char, 1 << 16> alternateStack;
+  stack_t stack = {}, previousStack = {};
+  struct sigaction previous[std::size(kSignals)] = {};
+};
+
 int fail(llvm::Error err) {
   int rc = 1;
   llvm::handleAllErrors(std::move(err), [&](const llvm::ErrorInfoBase &e) {
@@ -326,6 +385,7 @@ int fail(llvm::Error err) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  llvm::cl::HideUnrelatedOptions(quantRunCategory);
   llvm::cl::ParseCommandLineOptions(
       argc, argv,
       "quant-run: JIT-compile and run a function of an MLIR file on the CPU\n");
@@ -349,6 +409,9 @@ int main(int argc, char **argv) {
   if (failed(verify(*module)))
     return 1;
 
+  if (optLevel > 3)
+    return fail("-O" + llvm::Twine(optLevel) +
+                ": the optimisation level is 0, 1, 2 or 3");
   auto runner = JitRunner::create(*module, entryName, optLevel);
   if (!runner)
     return fail(runner.takeError());
@@ -416,7 +479,10 @@ int main(int argc, char **argv) {
         return fail(tensor.takeError());
       inputs.push_back(std::move(*tensor));
     }
-    auto results = (*runner)->run(std::move(inputs));
+    auto results = [&] {
+      CrashGuard guard(entryName);
+      return (*runner)->run(std::move(inputs));
+    }();
     if (!results)
       return fail(results.takeError());
 
