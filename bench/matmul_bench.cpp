@@ -4,9 +4,11 @@
 //
 // Y[M, N] = X[M, K] W[N, K]^T with K = N = 4096, compiled by
 // qopt-cpu-pipeline and JIT-run through the same runner quant-run uses:
-// INT4 g128 (packed), INT8 per channel, and f32 weights (linalg.matmul with
-// a transposed weight map, same pipeline), and the same f32 product as
-// convert-linalg-to-loops lowers it (cpu-float-contractions=false). Each call reads a different
+// INT4 g128 (packed), INT8 per channel and g128, UINT8 g128 with zero
+// points, FP8 E4M3 g128 and per channel, and f32 weights (linalg.matmul
+// with a transposed weight map, same pipeline), and the same f32 product as
+// convert-linalg-to-loops lowers it (cpu-float-contractions=false). Each
+// call reads a different
 // copy of the weight (256 MiB of copies in all, far beyond the 32 MiB L3),
 // so the weight streams from memory. The floor is the weight bytes over
 // this machine's measured copy bandwidth. Results: docs/perf/cpu.md.
@@ -35,7 +37,34 @@ namespace {
 
 constexpr int64_t kDim = 4096;
 
-enum Kind { F32 = 0, INT8 = 1, INT4 = 2, F32_PLAIN_LOOPS = 3 };
+enum Kind {
+  F32 = 0,
+  INT8 = 1,
+  INT4 = 2,
+  F32_PLAIN_LOOPS = 3,
+  INT8_G128 = 4, // i8 codes, a scale a group of 128
+  UI8_G128 = 5,  // ui8 codes and zero points, a group of 128
+  FP8_G128 = 6,  // f8E4M3FN codes, a scale a group of 128
+  FP8 = 7,       // f8E4M3FN codes, a scale per channel
+};
+
+/// The storage of the weight's elements (i8 for packed INT4).
+const char *weightElement(Kind kind) {
+  switch (kind) {
+  case UI8_G128:
+    return "ui8";
+  case FP8_G128:
+  case FP8:
+    return "f8E4M3FN";
+  default:
+    return "i8";
+  }
+}
+
+bool isGrouped(Kind kind) {
+  return kind == INT4 || kind == INT8_G128 || kind == UI8_G128 ||
+         kind == FP8_G128;
+}
 
 std::string moduleText(Kind kind, int64_t m) {
   std::string x = "tensor<" + std::to_string(m) + "x4096xf32>";
@@ -50,13 +79,21 @@ std::string moduleText(Kind kind, int64_t m) {
            "\n  %r = linalg.matmul indexing_maps = [#x, #w, #y] ins(%x, %w : " +
            x + ", tensor<4096x4096xf32>) outs(%i : " + y + ") -> " + y +
            "\n  return %r : " + y + "\n}\n";
-  std::string w = kind == INT4 ? "tensor<4096x2048xi8>" : "tensor<4096x4096xi8>";
-  std::string s = kind == INT4 ? "tensor<4096x32xf32>" : "tensor<4096x1xf32>";
+  std::string w = std::string("tensor<4096x") +
+                  (kind == INT4 ? "2048" : "4096") + "x" + weightElement(kind) +
+                  ">";
+  std::string groups = isGrouped(kind) ? "32" : "1";
+  std::string s = "tensor<4096x" + groups + "xf32>";
+  std::string z = "tensor<4096x" + groups + "xui8>";
   std::string attrs = kind == INT4 ? "{acc_type = f32, packed = i4}"
                                    : "{acc_type = f32}";
-  return "func.func @main(%x: " + x + ", %w: " + w + ", %s: " + s + ") -> " +
-         y + " {\n  %y = qopt.matmul %x, %w, %s " + attrs + " : (" + x + ", " +
-         w + ", " + s + ") -> " + y + "\n  return %y : " + y + "\n}\n";
+  bool zeroPoints = kind == UI8_G128;
+  return "func.func @main(%x: " + x + ", %w: " + w + ", %s: " + s +
+         (zeroPoints ? ", %z: " + z : "") + ") -> " + y +
+         " {\n  %y = qopt.matmul %x, %w, %s" + (zeroPoints ? ", %z " : " ") +
+         attrs + " : (" + x + ", " + w + ", " + s +
+         (zeroPoints ? ", " + z : "") + ") -> " + y + "\n  return %y : " + y +
+         "\n}\n";
 }
 
 struct Compiled {
@@ -102,16 +139,20 @@ void BM_Matmul(benchmark::State &state) {
     v = std::uniform_real_distribution<float>(-1, 1)(rng);
   bool f32 = kind == F32 || kind == F32_PLAIN_LOOPS;
   size_t weightBytes = f32            ? kDim * kDim * 4
-                       : kind == INT8 ? kDim * kDim
-                                      : kDim * kDim / 2;
+                       : kind == INT4 ? kDim * kDim / 2
+                                      : kDim * kDim;
   // Rotate over weight copies that together exceed the last-level cache
   // several times, so every call streams its weight from memory.
   size_t copies = std::max<size_t>(2, (256u << 20) / weightBytes);
   std::vector<std::vector<uint8_t>> w(copies, std::vector<uint8_t>(weightBytes));
   for (auto &buffer : w)
-    for (uint8_t &b : buffer)
+    for (uint8_t &b : buffer) {
       b = uint8_t(rng());
-  std::vector<float> s(kind == INT4 ? kDim * 32 : kDim, 0.01f);
+      if ((kind == FP8 || kind == FP8_G128) && (b & 0x7F) == 0x7F)
+        b &= 0xFE; // a finite code instead of NaN
+    }
+  std::vector<float> s(isGrouped(kind) ? kDim * 32 : kDim, 0.01f);
+  std::vector<uint8_t> z(s.size(), 128);
   std::vector<void *> results{y.data()};
   size_t next = 0;
   for (auto _ : state) {
@@ -119,6 +160,8 @@ void BM_Matmul(benchmark::State &state) {
     next = (next + 1) % copies;
     if (!f32)
       args.push_back(s.data());
+    if (kind == UI8_G128)
+      args.push_back(z.data());
     if (llvm::Error e = c.runner->invoke(args, results)) {
       state.SkipWithError(llvm::toString(std::move(e)).c_str());
       return;
@@ -126,14 +169,18 @@ void BM_Matmul(benchmark::State &state) {
     benchmark::DoNotOptimize(y.data());
   }
   state.SetBytesProcessed(int64_t(state.iterations()) *
-                          int64_t(weightBytes + s.size() * 4 * !f32));
-  state.SetLabel(kind == F32               ? "f32 weights"
-                 : kind == F32_PLAIN_LOOPS ? "f32, convert-linalg-to-loops"
-                 : kind == INT8            ? "int8 per-channel"
-                                           : "int4 g128");
+                          int64_t(weightBytes + s.size() * 4 * !f32 +
+                                  z.size() * (kind == UI8_G128)));
+  const char *labels[] = {"f32 weights",   "int8 per-channel",
+                          "int4 g128",     "f32, convert-linalg-to-loops",
+                          "int8 g128",     "uint8 g128, zero points",
+                          "fp8 e4m3 g128", "fp8 e4m3 per-channel"};
+  state.SetLabel(labels[kind]);
 }
 BENCHMARK(BM_Matmul)
-    ->ArgsProduct({{F32_PLAIN_LOOPS, F32, INT8, INT4}, {1, 16}})
+    ->ArgsProduct({{F32_PLAIN_LOOPS, F32, INT8, INT4, INT8_G128, UI8_G128,
+                    FP8_G128, FP8},
+                   {1, 16}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
