@@ -2,7 +2,9 @@
 
 #include "ScalarCodecs.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/BuiltinTypes.h"
 
 #include <cmath>
 
@@ -64,48 +66,56 @@ Value emitEncodeFP8(Emitter &e, Value v, const FP8Layout &fmt) {
 Value emitDecodeFP8(Emitter &e, Value bits8, const FP8Layout &fmt) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
-  Type f32 = b.getF32Type();
-  Type i32 = b.getI32Type();
+  // Scalars or vectors alike: i8 codes to f32 values of the same shape.
+  auto like = [&](Type element) -> Type {
+    if (auto vector = dyn_cast<VectorType>(bits8.getType()))
+      return vector.clone(element);
+    return element;
+  };
+  Type i32 = like(b.getI32Type());
+  Type f32 = like(b.getF32Type());
+  auto c = [&](int64_t v) {
+    return createScalarOrSplatConstant(b, loc, i32, v);
+  };
   unsigned m = fmt.mantissaBits;
   Value bits = arith::ExtUIOp::create(b, loc, i32, bits8);
   Value sign = arith::ShLIOp::create(
-      b, loc, arith::AndIOp::create(b, loc, bits, e.i(32, 0x80)), e.i(32, 24));
-  Value mag = arith::AndIOp::create(b, loc, bits, e.i(32, 0x7F));
-  Value exponent = arith::ShRUIOp::create(b, loc, mag, e.i(32, m));
-  Value mantissa = arith::AndIOp::create(b, loc, mag, e.i(32, (1 << m) - 1));
+      b, loc, arith::AndIOp::create(b, loc, bits, c(0x80)), c(24));
+  Value mag = arith::AndIOp::create(b, loc, bits, c(0x7F));
+  Value exponent = arith::ShRUIOp::create(b, loc, mag, c(m));
+  Value mantissa = arith::AndIOp::create(b, loc, mag, c((1 << m) - 1));
 
-  // Normal: rebias the exponent and widen the mantissa.
-  Value normalBits = arith::OrIOp::create(
-      b, loc,
-      arith::ShLIOp::create(
-          b, loc, arith::AddIOp::create(b, loc, exponent, e.i(32, 127 - fmt.bias)),
-          e.i(32, 23)),
-      arith::ShLIOp::create(b, loc, mantissa, e.i(32, 23 - m)));
+  // Normal: rebias the exponent and widen the mantissa (exponent and
+  // mantissa move as one field: shift, then add the bias difference).
+  Value normalBits = arith::AddIOp::create(
+      b, loc, arith::ShLIOp::create(b, loc, mag, c(23 - m)),
+      c(int64_t(127 - fmt.bias) << 23));
   // Subnormal (exponent field 0): mantissa times the smallest subnormal.
   Value subnormal = arith::MulFOp::create(
       b, loc, arith::UIToFPOp::create(b, loc, f32, mantissa),
-      e.f(f32, std::ldexp(1.0, 1 - fmt.bias - int(m))));
+      createScalarOrSplatConstant(
+          b, loc, f32, APFloat(float(std::ldexp(1.0, 1 - fmt.bias - int(m))))));
   Value subnormalBits = arith::BitcastOp::create(b, loc, i32, subnormal);
-  Value isSubnormal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                            exponent, e.i(32, 0));
+  Value isSubnormal =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, exponent, c(0));
   Value magnitude =
       arith::SelectOp::create(b, loc, isSubnormal, subnormalBits, normalBits);
 
-  Value nanBits = e.i(32, 0x7FC00000);
+  Value nanBits = c(0x7FC00000);
   if (fmt.hasInfinity) {
     // E5M2: exponent all ones is inf (mantissa 0) or NaN.
     Value special = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                          exponent, e.i(32, 31));
-    Value isInf = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                        mantissa, e.i(32, 0));
+                                          exponent, c(31));
+    Value isInf =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, mantissa, c(0));
     Value specialBits =
-        arith::SelectOp::create(b, loc, isInf, e.i(32, 0x7F800000), nanBits);
+        arith::SelectOp::create(b, loc, isInf, c(0x7F800000), nanBits);
     magnitude =
         arith::SelectOp::create(b, loc, special, specialBits, magnitude);
   } else {
     // E4M3FN: only S.1111.111 is NaN; there is no infinity.
-    Value isNaN = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, mag,
-                                        e.i(32, 0x7F));
+    Value isNaN =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, mag, c(0x7F));
     magnitude = arith::SelectOp::create(b, loc, isNaN, nanBits, magnitude);
   }
   return arith::BitcastOp::create(

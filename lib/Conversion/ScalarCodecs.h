@@ -93,7 +93,8 @@ struct FP8Layout {
 /// the input's sign.
 Value emitEncodeFP8(Emitter &e, Value v, const FP8Layout &fmt);
 
-/// Decodes FP8 bits (i8) to an f32 value.
+/// Decodes FP8 bits (i8, or a vector of i8) to f32 values of the same
+/// shape, exactly: subnormals, E5M2 infinities and NaN included.
 Value emitDecodeFP8(Emitter &e, Value bits8, const FP8Layout &fmt);
 
 /// The float type scalar arithmetic runs in: f64 if any operand is f64,

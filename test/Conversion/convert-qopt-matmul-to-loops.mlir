@@ -58,15 +58,50 @@ func.func @batched_asymmetric(%x: tensor<2x3x64xbf16>, %w: tensor<16x64xui8>, %s
 
 // -----
 
-// FP8 weights are decoded with integer bit manipulation in the loop.
+// FP8 weights are decoded with integer bit manipulation in the loop, 16
+// codes a step where the rows are whole vectors (FP8 decoding is not
+// vectorised by LLVM, so also with one scale for all of K).
 // CHECK-LABEL: func @fp8_vector
 // CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1]] output_shape [1, 32] : tensor<32xf32> into tensor<1x32xf32>
-// CHECK: arith.bitcast %{{.*}} : f8E4M3FN to i8
-// CHECK: arith.bitcast %{{.*}} : i32 to f32
+// CHECK: vector.transfer_read %{{.*}} : tensor<8x32xf8E4M3FN>, vector<16xf8E4M3FN>
+// CHECK: arith.bitcast %{{.*}} : vector<16xf8E4M3FN> to vector<16xi8>
+// CHECK: arith.extui %{{.*}} : vector<16xi8> to vector<16xi32>
+// CHECK: arith.select
+// CHECK: arith.bitcast %{{.*}} : vector<16xi32> to vector<16xf32>
+// CHECK: vector.fma
 // CHECK: tensor.collapse_shape
 func.func @fp8_vector(%x: tensor<32xf32>, %w: tensor<8x32xf8E4M3FN>, %s: tensor<f32>) -> tensor<8xf32> {
   %y = qopt.matmul %x, %w, %s {acc_type = f32} : (tensor<32xf32>, tensor<8x32xf8E4M3FN>, tensor<f32>) -> tensor<8xf32>
   return %y : tensor<8xf32>
+}
+
+// -----
+
+// Rows that are not whole vectors (K = 24) decode one code at a time.
+// CHECK-LABEL: func @fp8_scalar
+// CHECK-NOT: vector.
+// CHECK: arith.bitcast %{{.*}} : f8E5M2 to i8
+// CHECK: arith.bitcast %{{.*}} : i32 to f32
+// CHECK: tensor.collapse_shape
+func.func @fp8_scalar(%x: tensor<24xf32>, %w: tensor<8x24xf8E5M2>, %s: tensor<f32>) -> tensor<8xf32> {
+  %y = qopt.matmul %x, %w, %s {acc_type = f32} : (tensor<24xf32>, tensor<8x24xf8E5M2>, tensor<f32>) -> tensor<8xf32>
+  return %y : tensor<8xf32>
+}
+
+// -----
+
+// Unsigned 8-bit codes in groups along K with zero points: vector loops,
+// the bytes zero-extended and the group's zero point subtracted.
+// CHECK-LABEL: func @ui8_groups_vector
+// CHECK: vector.transfer_read %{{.*}} : tensor<16x64xui8>, vector<16xui8>
+// CHECK: builtin.unrealized_conversion_cast %{{.*}} : vector<16xui8> to vector<16xi8>
+// CHECK: arith.extui %{{.*}} : vector<16xi8> to vector<16xi32>
+// CHECK: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// CHECK: arith.subf %{{.*}} fastmath<reassoc,contract> : vector<16xf32>
+// CHECK: vector.fma
+func.func @ui8_groups_vector(%x: tensor<4x64xf32>, %w: tensor<16x64xui8>, %s: tensor<16x2xf32>, %z: tensor<16x2xui8>) -> tensor<4x16xf32> {
+  %y = qopt.matmul %x, %w, %s, %z {acc_type = f32} : (tensor<4x64xf32>, tensor<16x64xui8>, tensor<16x2xf32>, tensor<16x2xui8>) -> tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
 }
 
 // -----

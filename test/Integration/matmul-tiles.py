@@ -1,9 +1,10 @@
 # Weight-only qopt.matmul on the CPU (convert-qopt-matmul-to-loops) at the
 # edges of its tiles, 4 rows of X by 4 output channels: row counts and
-# channel counts that are not multiples of 4 (remainder rows, remainder
-# channels), a dynamic row count, every weight format (INT8, packed INT4
-# signed and with zero points, FP8 E4M3FN and E5M2), per-channel and grouped
-# scales, f32 / f16 / bf16 activations and an f16 result, and quantized
+# channels), a dynamic row count, every weight format (INT8, UINT8 with
+# zero points, packed INT4 signed and with zero points, FP8 E4M3FN and
+# E5M2, every finite FP8 code and the E5M2 infinities and NaNs), per-channel
+# and grouped scales (the scalar and the vector loops), f32 / f16 / bf16
+# activations and an f16 result, and quantized
 # activations (W8A8 with per-row zero points and grouped weight scales,
 # FP8 x FP8); against NumPy in float64, under the bound of f32 sums (2 K
 # 2^-24 of the magnitudes; integer sums are exact) plus the result type's
@@ -27,16 +28,28 @@ def weights(fmt, n, group):
     point operand or None, the dequantized weight [n, K] in float64)."""
     scale = rng.uniform(0.002, 0.02, (n, K // group)).astype(np.float32)
     expand = np.repeat(scale.astype(np.float64), group, axis=1)
-    if fmt in ("f8E4M3FN", "f8E5M2"):
-        codes = ref.quantize_fp8(rng.normal(0, 8, (n, K)).astype(np.float32),
-                                 1.0, fmt)
-        dtype = ml_dtypes.float8_e4m3fn if fmt == "f8E4M3FN" \
+    if fmt.startswith("f8"):
+        base = fmt.split(" ")[0]
+        dtype = ml_dtypes.float8_e4m3fn if base == "f8E4M3FN" \
             else ml_dtypes.float8_e5m2
-        return (codes, fmt, "", scale, None,
+        if fmt.endswith(" all"):  # every finite code, subnormals included
+            every = np.arange(256, dtype=np.uint8)
+            finite = every[np.isfinite(every.view(dtype).astype(np.float32))]
+            codes = rng.permutation(np.resize(finite, n * K)).reshape(n, K)
+        else:
+            codes = ref.quantize_fp8(
+                rng.normal(0, 8, (n, K)).astype(np.float32), 1.0, base)
+        return (codes, base, "", scale, None,
                 codes.view(dtype).astype(np.float64) * expand)
     if fmt == "i8":
         codes = rng.integers(-127, 128, (n, K)).astype(np.int8)
         return codes, "i8", "", scale, None, codes * expand
+    if fmt == "ui8":  # codes and zero points over the whole byte range
+        codes = rng.integers(0, 256, (n, K)).astype(np.uint8)
+        zero = rng.integers(0, 256, (n, K // group)).astype(np.uint8)
+        centred = codes.astype(np.int64) - np.repeat(zero.astype(np.int64),
+                                                     group, axis=1)
+        return codes, "ui8", "", scale, zero, centred * expand
     if fmt == "i4":
         codes = rng.integers(-8, 8, (n, K))
         return (ref.pack_i4(codes), "i8", ", packed = i4", scale, None,
@@ -64,8 +77,9 @@ def case(fmt, rows, n, group, act="f32", out="f32", dynamic=False):
     operands = [xa, m.arg(w, w_elem), m.arg(s, "f32")]
     types = [xt, tensor_type(w.shape, w_elem), tensor_type(s.shape, "f32")]
     if z is not None:
-        operands.append(m.arg(z, "ui4"))
-        types.append(tensor_type(z.shape, "ui4"))
+        z_elem = "ui8" if w_elem == "ui8" else "ui4"
+        operands.append(m.arg(z, z_elem))
+        types.append(tensor_type(z.shape, z_elem))
     yt = tensor_type((rows, n), out)
     y = m.op(f"qopt.matmul {', '.join(operands)} {{acc_type = f32{attrs}}} "
              f": ({', '.join(types)}) -> "
@@ -87,6 +101,12 @@ for fmt in ["i8", "i4", "ui4", "f8E4M3FN", "f8E5M2"]:
         case(fmt, rows, n, K if fmt == "i8" else 32)
 case("i4", 6, 10, 96)                      # per channel, packed
 case("i8", 8, 7, 32)                       # groups, INT8
+for rows, n in [(1, 5), (6, 9)]:
+    case("ui8", rows, n, 32)               # groups: vector loops
+    case("ui8", rows, n, 96)               # per channel: scalar loops
+    for fmt in ["f8E4M3FN all", "f8E5M2 all"]:
+        case(fmt, rows, n, 96)             # vector loops, one group
+        case(fmt, rows, n, 32)
 case("i4", 5, 9, 32, act="f16", out="f16")
 case("ui4", 4, 5, 32, act="bf16")
 case("i4", 11, 14, 32, dynamic=True)
@@ -162,8 +182,52 @@ for rows, n in [(6, 10), (3, 5)]:
     quantized_case("fp8", rows, n)
 quantized_case("fp8", 5, 6, dynamic=True)
 
+
+
+def special_case(fmt, group, rows_codes):
+    """Non-finite FP8 weight codes (E5M2 infinities, NaNs): each channel's
+    result is the IEEE sum, +-inf or NaN, through the decode of the loops."""
+    dtype = ml_dtypes.float8_e4m3fn if fmt == "f8E4M3FN" \
+        else ml_dtypes.float8_e5m2
+    n = len(rows_codes)
+    codes = np.full((n, K), 0x38, np.uint8)  # 1.0 (E4M3) / 0.5 (E5M2)
+    for j, specials in enumerate(rows_codes):
+        codes[j, 5:5 + len(specials)] = specials
+    scale = np.full((n, K // group), 0.5, np.float32)
+    x = rng.uniform(0.5, 1.0, (2, K)).astype(np.float32)
+    yt = tensor_type((2, n), "f32")
+    y = m.op(f"qopt.matmul {m.arg(x, 'f32')}, {m.arg(codes, fmt)}, "
+             f"{m.arg(scale, 'f32')} {{acc_type = f32}} : "
+             f"({tensor_type(x.shape, 'f32')}, {tensor_type(codes.shape, fmt)}, "
+             f"{tensor_type(scale.shape, 'f32')}) -> {yt}", yt)
+    with np.errstate(invalid="ignore"):
+        want = x.astype(np.float64) @ (
+            codes.view(dtype).astype(np.float64) * 0.5).T
+    specials_cases.append((f"{fmt} g{group} special codes",
+                           m.result(y, yt), want))
+
+
+specials_cases = []
+for group in [96, 32]:
+    # +inf; -inf; NaN; +inf and -inf (NaN); a negative NaN.
+    special_case("f8E5M2", group, [[0x7C], [0xFC], [0x7E], [0x7C, 0xFC],
+                                   [0xFF]])
+    # E4M3FN has no infinity: S.1111.111 is NaN, S.1111.110 is +-448.
+    special_case("f8E4M3FN", group, [[0x7F], [0xFF], [0x7E], [0xFE]])
+
 check = Checker()
 results = m.run()
+for name, index, want in specials_cases:
+    got = results[index].astype(np.float64)
+    check.checks += 1
+    finite = np.isfinite(want)
+    same_specials = (np.array_equal(np.isnan(got), np.isnan(want)) and
+                     np.array_equal(got[np.isinf(want)], want[np.isinf(want)]))
+    # Finite results: two f32 roundings a product, f32 sums.
+    tol = 4 * K * 2.0 ** -24 * np.abs(want[finite]) + 1e-30
+    if not same_specials or not (np.abs(got[finite] - want[finite])
+                                 <= tol).all():
+        check.fail(name, f"got {got.tolist()}, want {want.tolist()}")
 for name, index, want, tol in cases:
     got = results[index].astype(np.float64)
     check.checks += 1

@@ -89,459 +89,535 @@ std::pair<Value, Value> splitNibbles(OpBuilder &b, Location loc, Value bytes,
           arith::ShRUIOp::create(b, loc, bytes, constant(4))};
 }
 
+/// `count` consecutive indices from `base`.
+SmallVector<Value> offsets(OpBuilder &b, Location l, Value base,
+                           int64_t count) {
+  SmallVector<Value> values = {base};
+  for (int64_t i = 1; i < count; ++i)
+    values.push_back(arith::AddIOp::create(
+        b, l, base, arith::ConstantIndexOp::create(b, l, i)));
+  return values;
+}
+
+/// [..., C] as [rows, C] for an operand of rank `rank` (rank 1 becomes
+/// [1, C]).
+Value asRows(OpBuilder &b, Location loc, Value v, int64_t rank) {
+  auto t = cast<RankedTensorType>(v.getType());
+  if (rank == 1)
+    return tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get({1, t.getDimSize(0)}, t.getElementType()),
+        v, ArrayRef<ReassociationIndices>{{0, 1}});
+  if (rank == 2)
+    return v;
+  ReassociationIndices outer;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    outer.push_back(i);
+  return tensor::CollapseShapeOp::create(
+      b, loc, v, ArrayRef<ReassociationIndices>{outer, {rank - 1}});
+}
+
+/// The lowering of one qopt.matmul: its operands as [rows, K] tensors and
+/// the facts about its storage every loop needs, then one method a level
+/// of the loop nest in the file comment (channels, rows, a tile, the sums
+/// over K of a tile in scalar or vector form).
+class MatmulLowering {
+public:
+  /// Vector sums hold this many lanes (16 bytes of 8-bit codes a load).
+  static constexpr int64_t kLanes = 16;
+  /// Register tile: rows of X by output channels.
+  static constexpr int64_t kRowTile = 4, kChanTile = 4;
+
+  MatmulLowering(MatmulOp op, PatternRewriter &rewriter, int64_t bn,
+                 int64_t bk);
+
+  /// The result, in the op's type.
+  Value lower();
+
+private:
+  Value index(OpBuilder &b, Location l, int64_t v) const {
+    return arith::ConstantIndexOp::create(b, l, v);
+  }
+  /// Channels [begin, end) in tiles of `step`, all rows each.
+  Value emitChannels(Value init, int64_t begin, int64_t end, int64_t step);
+  /// Rows in tiles of kRowTile, then one at a time, for channels from n0.
+  Value emitRows(OpBuilder &b, Location l, Value n0, int64_t chanTile,
+                 Value out);
+  /// y[r0 + i, n0 + j] for i < rowTile, j < chanTile, inserted into `out`.
+  Value emitTile(OpBuilder &b, Location l, Value n0, int64_t chanTile, Value r0,
+                 int64_t rowTile, Value out);
+
+  /// What the sums of a tile need: its rows and channels, the scale rows of
+  /// the channels and the input zero point of each row (i32).
+  struct Tile {
+    SmallVector<Value> rows, chans, scaleRows, rowZero;
+  };
+  /// The scale (accType) of each channel of the tile in scale group `g`,
+  /// and with zero points their values (accType) in `z`.
+  void emitGroupParams(OpBuilder &b, Location l, const Tile &tile, Value g,
+                       SmallVector<Value> &s, SmallVector<Value> &z) const;
+  /// The tile's sums over all of K, row i and channel j at
+  /// i * chanTile + j: scalar loops (LLVM vectorises them group by group)
+  /// or explicit vector loops.
+  SmallVector<Value> emitScalarSums(OpBuilder &b, Location l,
+                                    const Tile &tile) const;
+  SmallVector<Value> emitVectorSums(OpBuilder &b, Location l,
+                                    const Tile &tile) const;
+  /// The values (accType, zero point `z` removed) of one weight element
+  /// `code` (signless): one value, or a packed byte's low and high codes.
+  SmallVector<Value> decodeScalar(OpBuilder &b, Location l, Value code,
+                                  Value z) const;
+  /// The same for kLanes weight elements read as a vector, in f32.
+  SmallVector<Value> decodeVector(OpBuilder &b, Location l, Value codes,
+                                  Value z) const;
+  /// kLanes elements of row `row` of `t` from column `col`; floats narrower
+  /// than f32 are extended to it.
+  Value readVector(OpBuilder &b, Location l, Value t, Value row,
+                   Value col) const;
+
+  MatmulOp op;
+  PatternRewriter &rewriter;
+  Location loc;
+  int64_t rank, n, k;
+  // Scale blocks: bn channels, bk elements of K; groups along K, and steps
+  // of a group (a step is a byte: two codes when packed).
+  int64_t bn, bk, groups, steps;
+  bool packed, perTensorScale;
+  StorageInfo info;
+  Type storage, accType, resultElement, xElement;
+  // The weight operands; X in [rows, K] (split-nibble order when packed),
+  // its row count, and the quantized-input operands in [rows, 1] form where
+  // per row.
+  Value weight, scale, zeroPoint, x, rowCount, inputScale, inputZeroPoint;
+  OpFoldResult rowSize; // rowCount, an attribute where static
+  bool intInput, vectorLoop;
+  arith::FastMathFlagsAttr fm;
+};
+
+MatmulLowering::MatmulLowering(MatmulOp op, PatternRewriter &rewriter,
+                               int64_t bn, int64_t bk)
+    : op(op), rewriter(rewriter), loc(op.getLoc()),
+      rank(op.getInput().getType().getRank()), n(op.getN()), k(op.getK()),
+      bn(bn), bk(bk), packed(op.getPacked().has_value()),
+      perTensorScale(op.getScale().getType().getRank() == 0),
+      info(*getStorageInfo(op.getWeightStorageType())),
+      storage(op.getWeightStorageType()), accType(op.getAccType()),
+      resultElement(op.getType().getElementType()),
+      xElement(op.getInput().getType().getElementType()),
+      weight(op.getWeight()), scale(op.getScale()),
+      zeroPoint(op.getZeroPoint()) {
+  // (The verifier guarantees packed groups of whole bytes: bk is even.)
+  groups = k / bk;
+  steps = packed ? bk / 2 : bk;
+  x = asRows(rewriter, loc, op.getInput(), rank);
+  // Packed codes: a byte holds codes 2j (low nibble) and 2j + 1 (high).
+  // X is reordered once per call into split-nibble order, each scale
+  // group's columns as their even ones then their odd ones, so that the
+  // bytes of a group meet consecutive X values for their low and for
+  // their high nibbles (no interleaved loads of X in the vectorised
+  // loop). Integer inputs (W8A8) have no packed weights.
+  if (packed)
+    x = splitNibbleOrder(rewriter, loc, x, k, bk);
+  // Quantized inputs: codes times a per-tensor or per-row scale.
+  inputScale = op.getInputScale();
+  if (inputScale && cast<RankedTensorType>(inputScale.getType()).getRank() > 0)
+    inputScale = asRows(rewriter, loc, inputScale, rank);
+  intInput = inputScale && isa<IntegerType>(xElement);
+  inputZeroPoint = op.getInputZeroPoint();
+  if (inputZeroPoint &&
+      cast<RankedTensorType>(inputZeroPoint.getType()).getRank() > 0)
+    inputZeroPoint = asRows(rewriter, loc, inputZeroPoint, rank);
+  rowSize = tensor::getMixedSizes(rewriter, loc, x)[0];
+  rowCount = getValueOrCreateConstantIndexOp(rewriter, loc, rowSize);
+  // Reassociation lets LLVM vectorise the reductions; contraction lets it
+  // fuse multiply-adds.
+  fm = arith::FastMathFlagsAttr::get(rewriter.getContext(),
+                                     arith::FastMathFlags::reassoc |
+                                         arith::FastMathFlags::contract);
+  // The vector loops take float activations with f32 sums, each scale
+  // group's codes in whole vectors of kLanes bytes: packed INT4 (signed or
+  // unsigned nibbles), and 8-bit codes (i8, ui8 with zero points, FP8) in
+  // several groups along K. With one group (per-channel scales) integer
+  // codes have one reduction a row and channel either way, and LLVM's own
+  // vectorisation of the scalar loops was as fast or faster; FP8 codes,
+  // whose decoding LLVM does not vectorise, take the vector loops there
+  // too (docs/perf/cpu.md).
+  vectorLoop = !inputScale && isa<FloatType>(xElement) && accType.isF32() &&
+               steps % kLanes == 0 && (packed || groups > 1 || info.isFloat);
+}
+
+Value MatmulLowering::lower() {
+  Value init = tensor::EmptyOp::create(
+      rewriter, loc, ArrayRef<OpFoldResult>{rowSize, rewriter.getIndexAttr(n)},
+      resultElement);
+  // Output channels in tiles of kChanTile where there are several rows (X
+  // loaded once for them), then the remainder one at a time. A static
+  // count of fewer than kRowTile rows (the decode case) takes one channel
+  // at a time: there X is in L1 and the loop streams the weight.
+  std::optional<int64_t> staticRows = getConstantIntValue(rowSize);
+  int64_t chanTile = staticRows && *staticRows < kRowTile ? 1 : kChanTile;
+  int64_t tiledChans = n / chanTile * chanTile;
+  Value result = emitChannels(init, 0, tiledChans, chanTile);
+  if (tiledChans < n)
+    result = emitChannels(result, tiledChans, n, 1);
+
+  // Restore the batch dimensions.
+  if (rank == 1)
+    return tensor::CollapseShapeOp::create(
+        rewriter, loc, result, ArrayRef<ReassociationIndices>{{0, 1}});
+  if (rank == 2)
+    return result;
+  ReassociationIndices outer;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    outer.push_back(i);
+  SmallVector<OpFoldResult> sizes =
+      tensor::getMixedSizes(rewriter, loc, op.getInput());
+  sizes.back() = rewriter.getIndexAttr(n);
+  return tensor::ExpandShapeOp::create(
+      rewriter, loc, op.getType(), result,
+      ArrayRef<ReassociationIndices>{outer, {rank - 1}}, sizes);
+}
+
+Value MatmulLowering::emitChannels(Value init, int64_t begin, int64_t end,
+                                   int64_t step) {
+  return scf::ForOp::create(
+             rewriter, loc, index(rewriter, loc, begin),
+             index(rewriter, loc, end), index(rewriter, loc, step),
+             ValueRange{init},
+             [&](OpBuilder &b, Location l, Value n0, ValueRange out) {
+               scf::YieldOp::create(b, l, emitRows(b, l, n0, step, out[0]));
+             })
+      .getResult(0);
+}
+
+Value MatmulLowering::emitRows(OpBuilder &b, Location l, Value n0,
+                               int64_t chanTile, Value out) {
+  Value tiledRows = arith::MulIOp::create(
+      b, l, arith::DivUIOp::create(b, l, rowCount, index(b, l, kRowTile)),
+      index(b, l, kRowTile));
+  auto tiles = scf::ForOp::create(
+      b, l, index(b, l, 0), tiledRows, index(b, l, kRowTile), ValueRange{out},
+      [&](OpBuilder &b, Location l, Value r0, ValueRange carried) {
+        scf::YieldOp::create(
+            b, l, emitTile(b, l, n0, chanTile, r0, kRowTile, carried[0]));
+      });
+  auto rest = scf::ForOp::create(
+      b, l, tiledRows, rowCount, index(b, l, 1), tiles.getResults(),
+      [&](OpBuilder &b, Location l, Value r, ValueRange carried) {
+        scf::YieldOp::create(b, l,
+                             emitTile(b, l, n0, chanTile, r, 1, carried[0]));
+      });
+  return rest.getResult(0);
+}
+
+Value MatmulLowering::emitTile(OpBuilder &b, Location l, Value n0,
+                               int64_t chanTile, Value r0, int64_t rowTile,
+                               Value out) {
+  Emitter e{b, l};
+  Tile tile;
+  tile.rows = offsets(b, l, r0, rowTile);
+  tile.chans = offsets(b, l, n0, chanTile);
+  for (Value nIv : tile.chans)
+    tile.scaleRows.push_back(
+        arith::DivUIOp::create(b, l, nIv, index(b, l, bn)));
+  // The input zero point of each row (i32), for asymmetric activations.
+  if (inputZeroPoint) {
+    bool perRow =
+        cast<RankedTensorType>(inputZeroPoint.getType()).getRank() > 0;
+    for (Value row : tile.rows) {
+      SmallVector<Value> idx;
+      if (perRow)
+        idx = {row, index(b, l, 0)};
+      Value z =
+          e.toSignless(tensor::ExtractOp::create(b, l, inputZeroPoint, idx));
+      tile.rowZero.push_back(e.extendInt(z, 32, !xElement.isUnsignedInteger()));
+    }
+  }
+  SmallVector<Value> totals =
+      vectorLoop ? emitVectorSums(b, l, tile) : emitScalarSums(b, l, tile);
+  for (auto [i, row] : llvm::enumerate(tile.rows)) {
+    Value sx;
+    if (inputScale) {
+      SmallVector<Value> idx;
+      if (cast<RankedTensorType>(inputScale.getType()).getRank() > 0)
+        idx = {row, index(b, l, 0)};
+      sx = e.castFloat(tensor::ExtractOp::create(b, l, inputScale, idx),
+                       accType);
+    }
+    for (auto [j, chan] : llvm::enumerate(tile.chans)) {
+      Value y = totals[i * chanTile + j];
+      if (sx)
+        y = arith::MulFOp::create(b, l, y, sx, fm);
+      out = tensor::InsertOp::create(b, l, e.castFloat(y, resultElement), out,
+                                     ValueRange{row, chan});
+    }
+  }
+  return out;
+}
+
+void MatmulLowering::emitGroupParams(OpBuilder &b, Location l, const Tile &tile,
+                                     Value g, SmallVector<Value> &s,
+                                     SmallVector<Value> &z) const {
+  Emitter e{b, l};
+  s.assign(tile.chans.size(), Value());
+  z.assign(tile.chans.size(), Value());
+  for (auto [j, scaleRow] : llvm::enumerate(tile.scaleRows)) {
+    SmallVector<Value> idx;
+    if (!perTensorScale)
+      idx = {scaleRow, g};
+    s[j] = e.castFloat(tensor::ExtractOp::create(b, l, scale, idx), accType);
+    if (zeroPoint) {
+      Value zi = e.toSignless(tensor::ExtractOp::create(b, l, zeroPoint, idx));
+      z[j] = arith::SIToFPOp::create(b, l, accType,
+                                     e.extendInt(zi, 32, info.isSigned));
+    }
+  }
+}
+
+SmallVector<Value> MatmulLowering::decodeScalar(OpBuilder &b, Location l,
+                                                Value code, Value z) const {
+  Emitter e{b, l};
+  SmallVector<Value> values;
+  if (packed) {
+    auto [lo, hi] = splitNibbles(b, l, code, info.isSigned);
+    for (Value c : {lo, hi})
+      values.push_back(arith::SIToFPOp::create(b, l, accType, c));
+  } else if (info.isFloat) {
+    values.push_back(
+        e.castFloat(emitDecodeFP8(e, code, FP8Layout::get(storage)), accType));
+  } else {
+    values.push_back(arith::SIToFPOp::create(
+        b, l, accType, e.extendInt(code, 32, info.isSigned)));
+  }
+  if (z)
+    for (Value &v : values)
+      v = arith::SubFOp::create(b, l, v, z, fm);
+  return values;
+}
+
+SmallVector<Value> MatmulLowering::decodeVector(OpBuilder &b, Location l,
+                                                Value codes, Value z) const {
+  auto i8Vector = VectorType::get({kLanes}, b.getI8Type());
+  auto i32Vector = VectorType::get({kLanes}, b.getI32Type());
+  auto f32Vector = VectorType::get({kLanes}, b.getF32Type());
+  // The codes as signless bytes (arith computes on nothing else).
+  if (info.isFloat)
+    codes = arith::BitcastOp::create(b, l, i8Vector, codes);
+  else if (!info.isSigned)
+    codes =
+        UnrealizedConversionCastOp::create(b, l, i8Vector, codes).getResult(0);
+  SmallVector<Value> values;
+  if (info.isFloat) {
+    Emitter e{b, l};
+    values.push_back(emitDecodeFP8(e, codes, FP8Layout::get(storage)));
+  } else {
+    // Widened to i32 first: the nibbles come out with i32 shifts (x86 has
+    // no byte shifts).
+    Value wide = info.isSigned
+                     ? Value(arith::ExtSIOp::create(b, l, i32Vector, codes))
+                     : Value(arith::ExtUIOp::create(b, l, i32Vector, codes));
+    SmallVector<Value> ints = {wide};
+    if (packed) {
+      auto [lo, hi] = splitNibbles(b, l, wide, info.isSigned);
+      ints = {lo, hi};
+    }
+    for (Value c : ints)
+      values.push_back(arith::SIToFPOp::create(b, l, f32Vector, c));
+  }
+  if (z) {
+    Value zv = vector::BroadcastOp::create(b, l, f32Vector, z);
+    for (Value &v : values)
+      v = arith::SubFOp::create(b, l, v, zv, fm);
+  }
+  return values;
+}
+
+Value MatmulLowering::readVector(OpBuilder &b, Location l, Value t, Value row,
+                                 Value col) const {
+  Type element = cast<RankedTensorType>(t.getType()).getElementType();
+  // The padding is never read (the reads are in bounds), but it must have
+  // the element type: an unsigned zero is a cast of a signless one.
+  Value pad;
+  if (element.isUnsignedInteger()) {
+    Type signless = b.getIntegerType(element.getIntOrFloatBitWidth());
+    Value zero = arith::ConstantOp::create(b, l, b.getZeroAttr(signless));
+    pad = UnrealizedConversionCastOp::create(b, l, element, zero).getResult(0);
+  } else {
+    pad = arith::ConstantOp::create(b, l, element, b.getZeroAttr(element));
+  }
+  Value v = vector::TransferReadOp::create(
+      b, l, VectorType::get({kLanes}, element), t, ValueRange{row, col}, pad,
+      ArrayRef<bool>{true});
+  if (!isa<FloatType>(element) || element.isF32() ||
+      element.getIntOrFloatBitWidth() == 8) // FP8 codes: decoded later
+    return v;
+  return arith::ExtFOp::create(b, l, VectorType::get({kLanes}, b.getF32Type()),
+                               v);
+}
+
+SmallVector<Value> MatmulLowering::emitVectorSums(OpBuilder &b, Location l,
+                                                  const Tile &tile) const {
+  // Each (row, channel) keeps vector<kLanes x f32> sums across the groups
+  // (a group's sums times its scale, added lane by lane) and reduces them
+  // once at the end, where the scalar loops, which LLVM vectorises group by
+  // group, reduce across lanes once a group.
+  const int64_t rowTile = tile.rows.size(), chanTile = tile.chans.size();
+  const int64_t sums = rowTile * chanTile;
+  auto f32Vector = VectorType::get({kLanes}, b.getF32Type());
+  Value zeroVector = arith::ConstantOp::create(
+      b, l, DenseElementsAttr::get(f32Vector, b.getF32FloatAttr(0)));
+  auto gLoop = scf::ForOp::create(
+      b, l, index(b, l, 0), index(b, l, groups), index(b, l, 1),
+      SmallVector<Value>(sums, zeroVector),
+      [&](OpBuilder &b, Location l, Value g, ValueRange accs) {
+        SmallVector<Value> s, z;
+        emitGroupParams(b, l, tile, g, s, z);
+        Value kBase = arith::MulIOp::create(b, l, g, index(b, l, bk));
+        Value wBase = arith::MulIOp::create(b, l, g, index(b, l, steps));
+        auto tLoop = scf::ForOp::create(
+            b, l, index(b, l, 0), index(b, l, steps), index(b, l, kLanes),
+            SmallVector<Value>(sums, zeroVector),
+            [&](OpBuilder &b, Location l, Value t0, ValueRange parts) {
+              // Channel j's values of these bytes: values[j][0] from the
+              // low nibbles (or the bytes), values[j][1] the high.
+              Value wIdx = arith::AddIOp::create(b, l, wBase, t0);
+              SmallVector<SmallVector<Value>> values;
+              for (auto [chan, zj] : llvm::zip_equal(tile.chans, z))
+                values.push_back(decodeVector(
+                    b, l, readVector(b, l, weight, chan, wIdx), zj));
+              // Byte t meets X column t of the group, and its high nibble
+              // column bk / 2 + t (split-nibble order).
+              SmallVector<Value> cols = {
+                  arith::AddIOp::create(b, l, kBase, t0)};
+              if (packed)
+                cols.push_back(
+                    arith::AddIOp::create(b, l, cols[0], index(b, l, bk / 2)));
+              SmallVector<Value> updated(parts.begin(), parts.end());
+              for (auto [v, col] : llvm::enumerate(cols))
+                for (auto [i, row] : llvm::enumerate(tile.rows)) {
+                  Value xv = readVector(b, l, x, row, col);
+                  for (int64_t j = 0; j < chanTile; ++j) {
+                    Value &sum = updated[i * chanTile + j];
+                    sum = vector::FMAOp::create(b, l, xv, values[j][v], sum);
+                  }
+                }
+              scf::YieldOp::create(b, l, updated);
+            });
+        SmallVector<Value> scales;
+        for (Value scale : s)
+          scales.push_back(vector::BroadcastOp::create(b, l, f32Vector, scale));
+        SmallVector<Value> next;
+        for (int64_t i = 0; i < sums; ++i)
+          next.push_back(vector::FMAOp::create(b, l, scales[i % chanTile],
+                                               tLoop.getResult(i), accs[i]));
+        scf::YieldOp::create(b, l, next);
+      });
+  SmallVector<Value> totals;
+  for (Value acc : gLoop.getResults())
+    totals.push_back(vector::ReductionOp::create(
+        b, l, vector::CombiningKind::ADD, acc, Value(),
+        arith::FastMathFlags::reassoc | arith::FastMathFlags::contract));
+  return totals;
+}
+
+SmallVector<Value> MatmulLowering::emitScalarSums(OpBuilder &b, Location l,
+                                                  const Tile &tile) const {
+  const int64_t chanTile = tile.chans.size();
+  const int64_t sums = tile.rows.size() * chanTile;
+  Value zeroAcc = arith::ConstantOp::create(b, l, FloatAttr::get(accType, 0));
+  // W8A8 sums products of codes exactly in i32 within a scale group.
+  Value zeroPartial =
+      intInput ? Value(arith::ConstantOp::create(b, l, b.getI32IntegerAttr(0)))
+               : zeroAcc;
+  auto gLoop = scf::ForOp::create(
+      b, l, index(b, l, 0), index(b, l, groups), index(b, l, 1),
+      SmallVector<Value>(sums, zeroAcc),
+      [&](OpBuilder &b, Location l, Value g, ValueRange accs) {
+        SmallVector<Value> s, z;
+        emitGroupParams(b, l, tile, g, s, z);
+        Value kBase = arith::MulIOp::create(b, l, g, index(b, l, bk));
+        Value wBase = arith::MulIOp::create(b, l, g, index(b, l, steps));
+        auto tLoop = scf::ForOp::create(
+            b, l, index(b, l, 0), index(b, l, steps), index(b, l, 1),
+            SmallVector<Value>(sums, zeroPartial),
+            [&](OpBuilder &b, Location l, Value t, ValueRange parts) {
+              Emitter e{b, l};
+              Value wIdx = arith::AddIOp::create(b, l, wBase, t);
+              // The codes of the step, channel j's value v at values[j][v].
+              SmallVector<SmallVector<Value>> values;
+              for (auto [chan, zj] : llvm::zip_equal(tile.chans, z)) {
+                Value code = e.toSignless(tensor::ExtractOp::create(
+                    b, l, weight, ValueRange{chan, wIdx}));
+                values.push_back(
+                    intInput ? SmallVector<Value>{arith::ExtSIOp::create(
+                                   b, l, b.getI32Type(), code)}
+                             : decodeScalar(b, l, code, zj));
+              }
+              // Code t of the group meets X column t; with packed codes,
+              // byte t's low and high codes meet columns t and bk / 2 + t
+              // of X in split-nibble order.
+              SmallVector<Value> cols = {arith::AddIOp::create(b, l, kBase, t)};
+              if (packed)
+                cols.push_back(
+                    arith::AddIOp::create(b, l, cols[0], index(b, l, bk / 2)));
+              SmallVector<Value> updated(parts.begin(), parts.end());
+              for (auto [v, col] : llvm::enumerate(cols)) {
+                for (auto [i, row] : llvm::enumerate(tile.rows)) {
+                  Value xv =
+                      tensor::ExtractOp::create(b, l, x, ValueRange{row, col});
+                  if (intInput) {
+                    xv = e.extendInt(e.toSignless(xv), 32,
+                                     !xElement.isUnsignedInteger());
+                    if (!tile.rowZero.empty())
+                      xv = arith::SubIOp::create(b, l, xv, tile.rowZero[i]);
+                  } else {
+                    if (inputScale) // FP8 codes
+                      xv = emitDecodeFP8(e, e.toSignless(xv),
+                                         FP8Layout::get(xElement));
+                    xv = e.castFloat(xv, accType);
+                  }
+                  for (int64_t j = 0; j < chanTile; ++j) {
+                    Value &sum = updated[i * chanTile + j];
+                    sum = intInput ? Value(arith::AddIOp::create(
+                                         b, l, sum,
+                                         arith::MulIOp::create(b, l, xv,
+                                                               values[j][v])))
+                                   : Value(arith::AddFOp::create(
+                                         b, l, sum,
+                                         arith::MulFOp::create(
+                                             b, l, xv, values[j][v], fm),
+                                         fm));
+                  }
+                }
+              }
+              scf::YieldOp::create(b, l, updated);
+            });
+        SmallVector<Value> next;
+        for (int64_t i = 0; i < sums; ++i) {
+          Value p = tLoop.getResult(i);
+          if (intInput)
+            p = arith::SIToFPOp::create(b, l, accType, p);
+          next.push_back(arith::AddFOp::create(
+              b, l, accs[i],
+              arith::MulFOp::create(b, l, s[i % chanTile], p, fm), fm));
+        }
+        scf::YieldOp::create(b, l, next);
+      });
+  return SmallVector<Value>(gLoop.getResults());
+}
+
 struct MatmulToLoops : OpRewritePattern<MatmulOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(MatmulOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    RankedTensorType xType = op.getInput().getType();
-    RankedTensorType yType = op.getType();
-    int64_t n = op.getN(), k = op.getK();
-    if (ShapedType::isDynamic(n) || ShapedType::isDynamic(k))
+    if (ShapedType::isDynamic(op.getN()) || ShapedType::isDynamic(op.getK()))
       return rewriter.notifyMatchFailure(op, "dynamic weight shape");
-    auto blocks =
-        getBlockSizes({n, k}, op.getScale().getType().getShape(), nullptr);
+    auto blocks = getBlockSizes({op.getN(), op.getK()},
+                                op.getScale().getType().getShape(), nullptr);
     if (failed(blocks))
       return failure();
-    int64_t bn = (*blocks)[0], bk = (*blocks)[1];
-    bool packed = op.getPacked().has_value();
-    // (The verifier guarantees packed groups of whole bytes: bk is even.)
-    Type storage = op.getWeightStorageType();
-    StorageInfo info = *getStorageInfo(storage);
-    Type accType = op.getAccType();
-    Type resultElement = yType.getElementType();
-    int64_t perStep = packed ? 2 : 1;
-    int64_t groups = k / bk, steps = bk / perStep;
-    bool perTensorScale = op.getScale().getType().getRank() == 0;
-    Value zeroPoint = op.getZeroPoint();
-
-    // Collapse X to [rows, K] (rank 1 becomes [1, K]).
-    int64_t rank = xType.getRank();
-    // [..., C] as [rows, C] (rank 1 becomes [1, C]).
-    auto asRows = [&](Value v) -> Value {
-      auto t = cast<RankedTensorType>(v.getType());
-      if (rank == 1)
-        return tensor::ExpandShapeOp::create(
-            rewriter, loc,
-            RankedTensorType::get({1, t.getDimSize(0)}, t.getElementType()), v,
-            ArrayRef<ReassociationIndices>{{0, 1}});
-      if (rank == 2)
-        return v;
-      ReassociationIndices outer;
-      for (int64_t i = 0; i + 1 < rank; ++i)
-        outer.push_back(i);
-      return tensor::CollapseShapeOp::create(
-          rewriter, loc, v, ArrayRef<ReassociationIndices>{outer, {rank - 1}});
-    };
-    Value x = asRows(op.getInput());
-    // Packed codes: a byte holds codes 2j (low nibble) and 2j + 1 (high).
-    // X is reordered once per call into split-nibble order, each scale
-    // group's columns as their even ones then their odd ones, so that the
-    // bytes of a group meet consecutive X values for their low and for
-    // their high nibbles (no interleaved loads of X in the vectorised
-    // loop). Integer inputs (W8A8) have no packed weights.
-    if (packed)
-      x = splitNibbleOrder(rewriter, loc, x, k, bk);
-    // Quantized inputs: codes times a per-tensor or per-row scale.
-    Value inputScale = op.getInputScale();
-    if (inputScale &&
-        cast<RankedTensorType>(inputScale.getType()).getRank() > 0)
-      inputScale = asRows(inputScale);
-    Type xElement = xType.getElementType();
-    bool intInput = inputScale && isa<IntegerType>(xElement);
-    Value inputZeroPoint = op.getInputZeroPoint();
-    if (inputZeroPoint &&
-        cast<RankedTensorType>(inputZeroPoint.getType()).getRank() > 0)
-      inputZeroPoint = asRows(inputZeroPoint);
-    OpFoldResult rowCount = tensor::getMixedSizes(rewriter, loc, x)[0];
-    Value rows = getValueOrCreateConstantIndexOp(rewriter, loc, rowCount);
-    Value init = tensor::EmptyOp::create(
-        rewriter, loc,
-        ArrayRef<OpFoldResult>{rowCount, rewriter.getIndexAttr(n)},
-        resultElement);
-
-    auto index = [&](OpBuilder &b, Location l, int64_t v) -> Value {
-      return arith::ConstantIndexOp::create(b, l, v);
-    };
-    // Reassociation lets LLVM vectorise the reductions; contraction lets
-    // it fuse multiply-adds.
-    auto fm = arith::FastMathFlagsAttr::get(
-        rewriter.getContext(),
-        arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
-    Value zeroAcc = arith::ConstantOp::create(
-        rewriter, loc, FloatAttr::get(accType, 0.0));
-    // W8A8 sums products of codes exactly in i32 within a scale group.
-    Value zeroPartial =
-        intInput ? Value(arith::ConstantOp::create(
-                       rewriter, loc, rewriter.getI32IntegerAttr(0)))
-                 : zeroAcc;
-
-    // Codes of one step (1 or 2 values) as accType, zero point removed.
-    auto decode = [&](OpBuilder &b, Location l, Emitter &e, Value code,
-                      Value z) {
-      SmallVector<Value> values;
-      if (packed) {
-        auto [lo, hi] = splitNibbles(b, l, code, info.isSigned);
-        for (Value c : {lo, hi})
-          values.push_back(arith::SIToFPOp::create(b, l, accType, c));
-      } else if (info.isFloat) {
-        values.push_back(e.castFloat(
-            emitDecodeFP8(e, code, FP8Layout::get(storage)), accType));
-      } else {
-        values.push_back(arith::SIToFPOp::create(
-            b, l, accType, e.extendInt(code, 32, info.isSigned)));
-      }
-      if (z)
-        for (Value &v : values)
-          v = arith::SubFOp::create(b, l, v, z, fm);
-      return values;
-    };
-
-    // The vector form of a tile's loops, where each scale group's codes
-    // are whole vectors of kLanes bytes: i8 codes (INT8 in groups, or
-    // packed INT4 with signed or unsigned nibbles) and float activations,
-    // f32 sums. Each (row, channel) keeps vector<kLanes x f32> sums across
-    // the groups (a group's sums times its scale, added lane by lane) and
-    // reduces them once at the end, where the scalar loops, which LLVM
-    // vectorises group by group, reduce across lanes once a group.
-    constexpr int64_t kLanes = 16;
-    Type xElementType = cast<RankedTensorType>(x.getType()).getElementType();
-    // With one group along K (INT8 per channel) there is one reduction a
-    // row and channel either way, and LLVM's own vectorisation of the
-    // scalar loops (several sums in flight) was as fast or faster
-    // (docs/perf/cpu.md).
-    bool vectorLoop = !inputScale && isa<FloatType>(xElementType) &&
-                      accType.isF32() && steps % kLanes == 0 &&
-                      (packed || (storage.isSignlessInteger(8) && groups > 1));
-    using GroupParams =
-        function_ref<void(OpBuilder &, Location, Value, SmallVector<Value> &,
-                          SmallVector<Value> &)>;
-    auto emitVectorSums = [&](OpBuilder &b, Location l, ArrayRef<Value> rowIdx,
-                              ArrayRef<Value> chans,
-                              GroupParams groupParams) -> SmallVector<Value> {
-      const int64_t rowTile = rowIdx.size(), chanTile = chans.size();
-      auto f32Vector = VectorType::get({kLanes}, rewriter.getF32Type());
-      auto i32Vector = VectorType::get({kLanes}, rewriter.getI32Type());
-      auto splat = [&](OpBuilder &b, Location l, Value v, VectorType t) {
-        return vector::BroadcastOp::create(b, l, t, v).getResult();
-      };
-      Value zeroVector = arith::ConstantOp::create(
-          b, l, DenseElementsAttr::get(f32Vector, rewriter.getF32FloatAttr(0)));
-      // kLanes values of a row of `t` from column `col` (floats as f32).
-      auto read = [&](OpBuilder &b, Location l, Value t, Value row, Value col,
-                      Type element) -> Value {
-        Value pad =
-            arith::ConstantOp::create(b, l, element, b.getZeroAttr(element));
-        Value v = vector::TransferReadOp::create(
-            b, l, VectorType::get({kLanes}, element), t, ValueRange{row, col},
-            pad, ArrayRef<bool>{true});
-        if (!isa<FloatType>(element) || element.isF32())
-          return v;
-        return arith::ExtFOp::create(b, l, f32Vector, v);
-      };
-      const int64_t sums = rowTile * chanTile;
-      auto gLoop = scf::ForOp::create(
-          b, l, index(b, l, 0), index(b, l, groups), index(b, l, 1),
-          SmallVector<Value>(sums, zeroVector),
-          [&](OpBuilder &b, Location l, Value gIv, ValueRange accs) {
-            SmallVector<Value> s, z;
-            groupParams(b, l, gIv, s, z);
-            Value kBase = arith::MulIOp::create(b, l, gIv, index(b, l, bk));
-            Value wBase = arith::MulIOp::create(b, l, gIv, index(b, l, steps));
-            auto tLoop = scf::ForOp::create(
-                b, l, index(b, l, 0), index(b, l, steps), index(b, l, kLanes),
-                SmallVector<Value>(sums, zeroVector),
-                [&](OpBuilder &b, Location l, Value t0, ValueRange parts) {
-                  // Channel j's codes of these bytes: values[j][0] from the
-                  // low nibbles (or the bytes), values[j][1] the high.
-                  SmallVector<SmallVector<Value>> values;
-                  Value wIdx = arith::AddIOp::create(b, l, wBase, t0);
-                  for (int64_t j = 0; j < chanTile; ++j) {
-                    // Codes widened to i32 first: the nibbles come out
-                    // with i32 shifts (x86 has no byte shifts).
-                    Value code = read(b, l, op.getWeight(), chans[j], wIdx,
-                                      rewriter.getI8Type());
-                    Value wide =
-                        packed && !info.isSigned
-                            ? Value(
-                                  arith::ExtUIOp::create(b, l, i32Vector, code))
-                            : Value(arith::ExtSIOp::create(b, l, i32Vector,
-                                                           code));
-                    SmallVector<Value> codes = {wide};
-                    if (packed) {
-                      auto [lo, hi] = splitNibbles(b, l, wide, info.isSigned);
-                      codes = {lo, hi};
-                    }
-                    SmallVector<Value> decoded;
-                    for (Value c : codes) {
-                      Value v = arith::SIToFPOp::create(b, l, f32Vector, c);
-                      if (z[j])
-                        v = arith::SubFOp::create(
-                            b, l, v, splat(b, l, z[j], f32Vector), fm);
-                      decoded.push_back(v);
-                    }
-                    values.push_back(decoded);
-                  }
-                  // Byte t meets X column t of the group, and its high
-                  // nibble column bk / 2 + t (split-nibble order).
-                  SmallVector<Value> cols = {
-                      arith::AddIOp::create(b, l, kBase, t0)};
-                  if (packed)
-                    cols.push_back(arith::AddIOp::create(b, l, cols[0],
-                                                         index(b, l, bk / 2)));
-                  SmallVector<Value> updated(parts.begin(), parts.end());
-                  for (auto [v, col] : llvm::enumerate(cols))
-                    for (int64_t i = 0; i < rowTile; ++i) {
-                      Value xv = read(b, l, x, rowIdx[i], col, xElementType);
-                      for (int64_t j = 0; j < chanTile; ++j) {
-                        Value &sum = updated[i * chanTile + j];
-                        sum =
-                            vector::FMAOp::create(b, l, xv, values[j][v], sum);
-                      }
-                    }
-                  scf::YieldOp::create(b, l, updated);
-                });
-            SmallVector<Value> scales;
-            for (Value scale : s)
-              scales.push_back(splat(b, l, scale, f32Vector));
-            SmallVector<Value> next;
-            for (int64_t i = 0; i < sums; ++i)
-              next.push_back(vector::FMAOp::create(
-                  b, l, scales[i % chanTile], tLoop.getResult(i), accs[i]));
-            scf::YieldOp::create(b, l, next);
-          });
-      SmallVector<Value> totals;
-      for (Value acc : gLoop.getResults())
-        totals.push_back(vector::ReductionOp::create(
-            b, l, vector::CombiningKind::ADD, acc, Value(),
-            arith::FastMathFlags::reassoc | arith::FastMathFlags::contract));
-      return totals;
-    };
-
-    // y[r0 + i, n0 + j] for i < rowTile, j < chanTile: each code is
-    // decoded once and used for `rowTile` rows of X, each X value for
-    // `chanTile` output channels, each pair with its own running sums.
-    auto emitTile = [&](OpBuilder &b, Location l, Value n0, int64_t chanTile,
-                        Value r0, int64_t rowTile, Value out) -> Value {
-      auto offsets = [&](Value base, int64_t count) {
-        SmallVector<Value> values;
-        for (int64_t i = 0; i < count; ++i)
-          values.push_back(i == 0 ? base
-                                  : Value(arith::AddIOp::create(
-                                        b, l, base, index(b, l, i))));
-        return values;
-      };
-      SmallVector<Value> rowIdx = offsets(r0, rowTile);
-      SmallVector<Value> chans = offsets(n0, chanTile);
-      SmallVector<Value> sRows;
-      for (Value nIv : chans)
-        sRows.push_back(arith::DivUIOp::create(b, l, nIv, index(b, l, bn)));
-      // Sums of row i and channel j at i * chanTile + j.
-      const int64_t sums = rowTile * chanTile;
-      SmallVector<Value> zeros(sums, zeroAcc);
-      // The input zero point of each row (i32), for asymmetric activations.
-      SmallVector<Value> rowZero(rowTile);
-      if (inputZeroPoint) {
-        Emitter e{b, l};
-        bool perRow =
-            cast<RankedTensorType>(inputZeroPoint.getType()).getRank() > 0;
-        for (int64_t i = 0; i < rowTile; ++i) {
-          SmallVector<Value> idx;
-          if (perRow)
-            idx = {rowIdx[i], index(b, l, 0)};
-          Value z = e.toSignless(
-              tensor::ExtractOp::create(b, l, inputZeroPoint, idx));
-          rowZero[i] = e.extendInt(z, 32, !xElement.isUnsignedInteger());
-        }
-      }
-      // The scale (accType) and, with zero points, the zero point (as
-      // accType) of each channel of the tile in scale group `gIv`.
-      auto groupParams = [&](OpBuilder &b, Location l, Value gIv,
-                             SmallVector<Value> &s, SmallVector<Value> &z) {
-        Emitter e{b, l};
-        s.assign(chanTile, Value());
-        z.assign(chanTile, Value());
-        for (int64_t j = 0; j < chanTile; ++j) {
-          SmallVector<Value> sIdx;
-          if (!perTensorScale)
-            sIdx = {sRows[j], gIv};
-          s[j] = e.castFloat(
-              tensor::ExtractOp::create(b, l, op.getScale(), sIdx), accType);
-          if (zeroPoint) {
-            Value zi =
-                e.toSignless(tensor::ExtractOp::create(b, l, zeroPoint, sIdx));
-            z[j] = arith::SIToFPOp::create(b, l, accType,
-                                           e.extendInt(zi, 32, info.isSigned));
-          }
-        }
-      };
-      // The tile's sums over all of K, row i and channel j at
-      // i * chanTile + j.
-      SmallVector<Value> totals;
-      if (vectorLoop) {
-        totals = emitVectorSums(b, l, rowIdx, chans, groupParams);
-      } else {
-        auto gLoop = scf::ForOp::create(
-            b, l, index(b, l, 0), index(b, l, groups), index(b, l, 1), zeros,
-            [&](OpBuilder &b, Location l, Value gIv, ValueRange accs) {
-              SmallVector<Value> s, z;
-              groupParams(b, l, gIv, s, z);
-              Value kBase = arith::MulIOp::create(b, l, gIv, index(b, l, bk));
-              Value wBase =
-                  arith::MulIOp::create(b, l, gIv, index(b, l, bk / perStep));
-              SmallVector<Value> partialZeros(sums, zeroPartial);
-              auto tLoop = scf::ForOp::create(
-                  b, l, index(b, l, 0), index(b, l, steps), index(b, l, 1),
-                  partialZeros,
-                  [&](OpBuilder &b, Location l, Value tIv, ValueRange parts) {
-                    Emitter e{b, l};
-                    Value wIdx = arith::AddIOp::create(b, l, wBase, tIv);
-                    // The codes of the step, channel j's value v at
-                    // values[j][v].
-                    SmallVector<SmallVector<Value>> values;
-                    for (int64_t j = 0; j < chanTile; ++j) {
-                      Value code = e.toSignless(tensor::ExtractOp::create(
-                          b, l, op.getWeight(), ValueRange{chans[j], wIdx}));
-                      values.push_back(
-                          intInput ? SmallVector<Value>{arith::ExtSIOp::create(
-                                         b, l, b.getI32Type(), code)}
-                                   : decode(b, l, e, code, z[j]));
-                    }
-                    // Code t of the group meets X column t; with packed
-                    // codes, byte t's low and high codes meet columns t and
-                    // bk / 2 + t of X in split-nibble order (above).
-                    SmallVector<Value> kIdx = {
-                        arith::AddIOp::create(b, l, kBase, tIv)};
-                    if (packed)
-                      kIdx.push_back(arith::AddIOp::create(
-                          b, l, kIdx[0], index(b, l, bk / 2)));
-                    SmallVector<Value> updated(parts.begin(), parts.end());
-                    for (auto [v, col] : llvm::enumerate(kIdx)) {
-                      for (int64_t i = 0; i < rowTile; ++i) {
-                        Value xv = tensor::ExtractOp::create(
-                            b, l, x, ValueRange{rowIdx[i], col});
-                        if (intInput) {
-                          xv = e.extendInt(e.toSignless(xv), 32,
-                                           !xElement.isUnsignedInteger());
-                          if (rowZero[i])
-                            xv = arith::SubIOp::create(b, l, xv, rowZero[i]);
-                        } else {
-                          if (inputScale) // FP8 codes
-                            xv = emitDecodeFP8(e, e.toSignless(xv),
-                                               FP8Layout::get(xElement));
-                          xv = e.castFloat(xv, accType);
-                        }
-                        for (int64_t j = 0; j < chanTile; ++j) {
-                          Value &sum = updated[i * chanTile + j];
-                          sum = intInput ? Value(arith::AddIOp::create(
-                                               b, l, sum,
-                                               arith::MulIOp::create(
-                                                   b, l, xv, values[j][v])))
-                                         : Value(arith::AddFOp::create(
-                                               b, l, sum,
-                                               arith::MulFOp::create(
-                                                   b, l, xv, values[j][v], fm),
-                                               fm));
-                        }
-                      }
-                    }
-                    scf::YieldOp::create(b, l, updated);
-                  });
-              SmallVector<Value> next;
-              for (int64_t i = 0; i < sums; ++i) {
-                Value p = tLoop.getResult(i);
-                if (intInput)
-                  p = arith::SIToFPOp::create(b, l, accType, p);
-                next.push_back(arith::AddFOp::create(
-                    b, l, accs[i],
-                    arith::MulFOp::create(b, l, s[i % chanTile], p, fm), fm));
-              }
-              scf::YieldOp::create(b, l, next);
-            });
-        totals.assign(gLoop.getResults().begin(), gLoop.getResults().end());
-      }
-      Emitter e{b, l};
-      for (int64_t i = 0; i < rowTile; ++i) {
-        Value sx;
-        if (inputScale) {
-          SmallVector<Value> idx;
-          if (cast<RankedTensorType>(inputScale.getType()).getRank() > 0)
-            idx = {rowIdx[i], index(b, l, 0)};
-          sx = e.castFloat(tensor::ExtractOp::create(b, l, inputScale, idx),
-                           accType);
-        }
-        for (int64_t j = 0; j < chanTile; ++j) {
-          Value y = totals[i * chanTile + j];
-          if (sx)
-            y = arith::MulFOp::create(b, l, y, sx, fm);
-          out = tensor::InsertOp::create(b, l, e.castFloat(y, resultElement),
-                                         out, ValueRange{rowIdx[i], chans[j]});
-        }
-      }
-      return out;
-    };
-
-    // Rows in tiles of kRowTile, then the remainder one at a time; output
-    // channels in tiles of kChanTile where there are several rows (X loaded
-    // once for them), then the remainder one at a time.
-    constexpr int64_t kRowTile = 4, kChanTile = 4;
-    Value tiledRows = arith::MulIOp::create(
-        rewriter, loc,
-        arith::DivUIOp::create(rewriter, loc, rows,
-                               index(rewriter, loc, kRowTile)),
-        index(rewriter, loc, kRowTile));
-    auto emitRows = [&](OpBuilder &b, Location l, Value n0, int64_t chanTile,
-                        Value out) -> Value {
-      auto tiles = scf::ForOp::create(
-          b, l, index(b, l, 0), tiledRows, index(b, l, kRowTile),
-          ValueRange{out},
-          [&](OpBuilder &b, Location l, Value r0, ValueRange carried) {
-            scf::YieldOp::create(
-                b, l, emitTile(b, l, n0, chanTile, r0, kRowTile, carried[0]));
-          });
-      auto rest = scf::ForOp::create(
-          b, l, tiledRows, rows, index(b, l, 1), tiles.getResults(),
-          [&](OpBuilder &b, Location l, Value r, ValueRange carried) {
-            scf::YieldOp::create(
-                b, l, emitTile(b, l, n0, chanTile, r, 1, carried[0]));
-          });
-      return rest.getResult(0);
-    };
-    std::optional<int64_t> staticRows = getConstantIntValue(rowCount);
-    int64_t chanTile = staticRows && *staticRows < kRowTile ? 1 : kChanTile;
-    int64_t tiledChans = n / chanTile * chanTile;
-    auto forChannels = [&](Value init, int64_t begin, int64_t end,
-                           int64_t step) -> Value {
-      return scf::ForOp::create(
-                 rewriter, loc, index(rewriter, loc, begin),
-                 index(rewriter, loc, end), index(rewriter, loc, step),
-                 ValueRange{init},
-                 [&](OpBuilder &b, Location l, Value n0, ValueRange out) {
-                   scf::YieldOp::create(b, l, emitRows(b, l, n0, step, out[0]));
-                 })
-          .getResult(0);
-    };
-    Value result = forChannels(init, 0, tiledChans, chanTile);
-    if (tiledChans < n)
-      result = forChannels(result, tiledChans, n, 1);
-
-    // Restore the batch dimensions.
-    if (rank == 1) {
-      result = tensor::CollapseShapeOp::create(
-          rewriter, loc, result, ArrayRef<ReassociationIndices>{{0, 1}});
-    } else if (rank > 2) {
-      ReassociationIndices outer;
-      for (int64_t i = 0; i + 1 < rank; ++i)
-        outer.push_back(i);
-      SmallVector<OpFoldResult> sizes =
-          tensor::getMixedSizes(rewriter, loc, op.getInput());
-      sizes.back() = rewriter.getIndexAttr(n);
-      result = tensor::ExpandShapeOp::create(
-          rewriter, loc, yType, result,
-          ArrayRef<ReassociationIndices>{outer, {rank - 1}}, sizes);
-    }
-    rewriter.replaceOp(op, result);
+    MatmulLowering lowering(op, rewriter, (*blocks)[0], (*blocks)[1]);
+    rewriter.replaceOp(op, lowering.lower());
     return success();
   }
 };
