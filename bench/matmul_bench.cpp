@@ -5,7 +5,8 @@
 // Y[M, N] = X[M, K] W[N, K]^T with K = N = 4096, compiled by
 // qopt-cpu-pipeline and JIT-run through the same runner quant-run uses:
 // INT4 g128 (packed), INT8 per channel and g128, UINT8 g128 with zero
-// points, FP8 E4M3 g128 and per channel, and f32 weights (linalg.matmul
+// points, FP8 E4M3 g128 and per channel, W8A8 (ui8 activations with a
+// scale and zero point a row), and f32 weights (linalg.matmul
 // with a transposed weight map, same pipeline), and the same f32 product as
 // convert-linalg-to-loops lowers it (cpu-float-contractions=false). Each
 // call reads a different
@@ -46,6 +47,8 @@ enum Kind {
   UI8_G128 = 5,  // ui8 codes and zero points, a group of 128
   FP8_G128 = 6,  // f8E4M3FN codes, a scale a group of 128
   FP8 = 7,       // f8E4M3FN codes, a scale per channel
+  W8A8 = 8,      // i8 weights per channel; ui8 activations, a scale and
+                 // zero point a row (dynamic quantization's output)
 };
 
 /// The storage of the weight's elements (i8 for packed INT4).
@@ -88,6 +91,16 @@ std::string moduleText(Kind kind, int64_t m) {
   std::string attrs = kind == INT4 ? "{acc_type = f32, packed = i4}"
                                    : "{acc_type = f32}";
   bool zeroPoints = kind == UI8_G128;
+  if (kind == W8A8) {
+    std::string xq = "tensor<" + std::to_string(m) + "x4096xui8>";
+    std::string sx = "tensor<" + std::to_string(m) + "x1xf32>";
+    std::string zx = "tensor<" + std::to_string(m) + "x1xui8>";
+    return "func.func @main(%x: " + xq + ", %w: " + w + ", %s: " + s +
+           ", %sx: " + sx + ", %zx: " + zx + ") -> " + y +
+           " {\n  %y = qopt.matmul %x, %w, %s input_scale(%sx, %zx) " + attrs +
+           " : (" + xq + ", " + w + ", " + s + ", " + sx + ", " + zx + ") -> " +
+           y + "\n  return %y : " + y + "\n}\n";
+  }
   return "func.func @main(%x: " + x + ", %w: " + w + ", %s: " + s +
          (zeroPoints ? ", %z: " + z : "") + ") -> " + y +
          " {\n  %y = qopt.matmul %x, %w, %s" + (zeroPoints ? ", %z " : " ") +
@@ -153,15 +166,27 @@ void BM_Matmul(benchmark::State &state) {
     }
   std::vector<float> s(isGrouped(kind) ? kDim * 32 : kDim, 0.01f);
   std::vector<uint8_t> z(s.size(), 128);
+  // W8A8: activation codes, their scale and zero point a row.
+  std::vector<uint8_t> xq(m * kDim);
+  for (uint8_t &v : xq)
+    v = uint8_t(rng());
+  std::vector<float> sx(m, 0.02f);
+  std::vector<uint8_t> zx(m, 128);
   std::vector<void *> results{y.data()};
   size_t next = 0;
   for (auto _ : state) {
-    std::vector<const void *> args{x.data(), w[next].data()};
+    std::vector<const void *> args{
+        kind == W8A8 ? static_cast<const void *>(xq.data()) : x.data(),
+        w[next].data()};
     next = (next + 1) % copies;
     if (!f32)
       args.push_back(s.data());
     if (kind == UI8_G128)
       args.push_back(z.data());
+    if (kind == W8A8) {
+      args.push_back(sx.data());
+      args.push_back(zx.data());
+    }
     if (llvm::Error e = c.runner->invoke(args, results)) {
       state.SkipWithError(llvm::toString(std::move(e)).c_str());
       return;
@@ -171,15 +196,20 @@ void BM_Matmul(benchmark::State &state) {
   state.SetBytesProcessed(int64_t(state.iterations()) *
                           int64_t(weightBytes + s.size() * 4 * !f32 +
                                   z.size() * (kind == UI8_G128)));
-  const char *labels[] = {"f32 weights",   "int8 per-channel",
-                          "int4 g128",     "f32, convert-linalg-to-loops",
-                          "int8 g128",     "uint8 g128, zero points",
-                          "fp8 e4m3 g128", "fp8 e4m3 per-channel"};
+  const char *labels[] = {"f32 weights",
+                          "int8 per-channel",
+                          "int4 g128",
+                          "f32, convert-linalg-to-loops",
+                          "int8 g128",
+                          "uint8 g128, zero points",
+                          "fp8 e4m3 g128",
+                          "fp8 e4m3 per-channel",
+                          "w8a8: int8 per-channel x uint8 a row"};
   state.SetLabel(labels[kind]);
 }
 BENCHMARK(BM_Matmul)
     ->ArgsProduct({{F32_PLAIN_LOOPS, F32, INT8, INT4, INT8_G128, UI8_G128,
-                    FP8_G128, FP8},
+                    FP8_G128, FP8, W8A8},
                    {1, 16}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
