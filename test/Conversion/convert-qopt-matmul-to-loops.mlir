@@ -141,3 +141,41 @@ func.func @tiles(%x: tensor<5x64xf32>, %w: tensor<6x64xi8>, %s: tensor<6x1xf32>)
   %y = qopt.matmul %x, %w, %s {acc_type = f32} : (tensor<5x64xf32>, tensor<6x64xi8>, tensor<6x1xf32>) -> tensor<5x6xf32>
   return %y : tensor<5x6xf32>
 }
+
+// -----
+
+// W8A8 with 4 rows or more: X's codes less their zero point as f32, once
+// (a linalg.generic); code products summed exactly in f32 lanes; each
+// group's lanes to i32 and reduced exactly, then scaled as in the scalar
+// loops.
+// CHECK-LABEL: func @w8a8_vector
+// CHECK: %[[XF:.*]] = linalg.generic
+// CHECK: arith.extui %{{.*}} : i8 to i32
+// CHECK: tensor.extract
+// CHECK: arith.subi
+// CHECK: arith.sitofp %{{.*}} : i32 to f32
+// CHECK: -> tensor<8x64xf32>
+// CHECK: scf.for
+// CHECK: vector.transfer_read %{{.*}} : tensor<16x64xi8>, vector<16xi8>
+// CHECK: arith.extsi %{{.*}} : vector<16xi8> to vector<16xi32>
+// CHECK: vector.transfer_read %[[XF]]{{.*}} : tensor<8x64xf32>, vector<16xf32>
+// CHECK: vector.fma
+// CHECK: arith.fptosi %{{.*}} : vector<16xf32> to vector<16xi32>
+// CHECK: vector.reduction <add>, %{{.*}} : vector<16xi32> into i32
+// CHECK: arith.sitofp %{{.*}} : i32 to f32
+func.func @w8a8_vector(%x: tensor<8x64xui8>, %w: tensor<16x64xi8>, %s: tensor<16x2xf32>, %sx: tensor<8x1xf32>, %zx: tensor<8x1xui8>) -> tensor<8x16xf32> {
+  %y = qopt.matmul %x, %w, %s input_scale(%sx, %zx) {acc_type = f32} : (tensor<8x64xui8>, tensor<16x64xi8>, tensor<16x2xf32>, tensor<8x1xf32>, tensor<8x1xui8>) -> tensor<8x16xf32>
+  return %y : tensor<8x16xf32>
+}
+
+// -----
+
+// W8A8 with fewer than 4 rows (decode) keeps the scalar i32 loops.
+// CHECK-LABEL: func @w8a8_decode_scalar
+// CHECK-NOT: vector.
+// CHECK: arith.muli %{{.*}} : i32
+// CHECK: return
+func.func @w8a8_decode_scalar(%x: tensor<1x64xi8>, %w: tensor<16x64xi8>, %s: tensor<16x1xf32>, %sx: tensor<f32>) -> tensor<1x16xf32> {
+  %y = qopt.matmul %x, %w, %s input_scale(%sx) {acc_type = f32} : (tensor<1x64xi8>, tensor<16x64xi8>, tensor<16x1xf32>, tensor<f32>) -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}

@@ -1,14 +1,15 @@
 # Weight-only qopt.matmul on the CPU (convert-qopt-matmul-to-loops) at the
 # edges of its tiles, 4 rows of X by 4 output channels: row counts and
+# channel counts that are not multiples of 4 (remainder rows, remainder
 # channels), a dynamic row count, every weight format (INT8, UINT8 with
-# zero points, packed INT4 signed and with zero points, FP8 E4M3FN and
-# E5M2, every finite FP8 code and the E5M2 infinities and NaNs), per-channel
-# and grouped scales (the scalar and the vector loops), f32 / f16 / bf16
-# activations and an f16 result, and quantized
-# activations (W8A8 with per-row zero points and grouped weight scales,
-# FP8 x FP8); against NumPy in float64, under the bound of f32 sums (2 K
-# 2^-24 of the magnitudes; integer sums are exact) plus the result type's
-# rounding.
+# zero points, packed INT4 signed and with zero points, i4 / ui4 unpacked
+# (a code a byte), FP8 E4M3FN and E5M2 with every finite code and the E5M2
+# infinities and NaNs), per-channel and grouped scales (the scalar and the
+# vector loops), f32 / f16 / bf16 / f64 activations and an f16 result, and
+# quantized activations (W8A8 with per-row zero points and grouped weight
+# scales, FP8 x FP8); against NumPy in float64, under the bound of f32 sums
+# (2 K 2^-24 of the magnitudes; integer sums are exact) plus the result
+# type's rounding.
 # RUN: %python %s
 
 import ml_dtypes
@@ -44,6 +45,17 @@ def weights(fmt, n, group):
     if fmt == "i8":
         codes = rng.integers(-127, 128, (n, K)).astype(np.int8)
         return codes, "i8", "", scale, None, codes * expand
+    if fmt in ("i4 unpacked", "ui4 unpacked"):  # a code a byte
+        lo, hi = (-8, 8) if fmt == "i4 unpacked" else (0, 16)
+        codes = rng.integers(lo, hi, (n, K))
+        elem = fmt.split(" ")[0]
+        zero = None
+        centred = codes.astype(np.int64)
+        if elem == "ui4":
+            zero = rng.integers(0, 16, (n, K // group)).astype(np.uint8)
+            centred = codes - np.repeat(zero.astype(np.int64), group, axis=1)
+        return (codes.astype(np.int8 if elem == "i4" else np.uint8), elem, "",
+                scale, zero, centred * expand)
     if fmt == "ui8":  # codes and zero points over the whole byte range
         codes = rng.integers(0, 256, (n, K)).astype(np.uint8)
         zero = rng.integers(0, 256, (n, K // group)).astype(np.uint8)
@@ -65,8 +77,8 @@ def weights(fmt, n, group):
 def case(fmt, rows, n, group, act="f32", out="f32", dynamic=False):
     w, w_elem, attrs, s, z, deq = weights(fmt, n, group)
     x = rng.normal(0, 1, (rows, K)).astype(np.float32)
-    if act == "f16":
-        x = x.astype(np.float16)
+    if act in ("f16", "f64"):
+        x = x.astype(np.float16 if act == "f16" else np.float64)
     xv = bf16_round(x) if act == "bf16" else x
     xa = m.arg(x, act)
     xt = tensor_type((rows, K), act)
@@ -77,7 +89,7 @@ def case(fmt, rows, n, group, act="f32", out="f32", dynamic=False):
     operands = [xa, m.arg(w, w_elem), m.arg(s, "f32")]
     types = [xt, tensor_type(w.shape, w_elem), tensor_type(s.shape, "f32")]
     if z is not None:
-        z_elem = "ui8" if w_elem == "ui8" else "ui4"
+        z_elem = "ui8" if w_elem == "ui8" else "ui4"  # ui4: packed or not
         operands.append(m.arg(z, z_elem))
         types.append(tensor_type(z.shape, z_elem))
     yt = tensor_type((rows, n), out)
@@ -104,6 +116,8 @@ case("i8", 8, 7, 32)                       # groups, INT8
 for rows, n in [(1, 5), (6, 9)]:
     case("ui8", rows, n, 32)               # groups: vector loops
     case("ui8", rows, n, 96)               # per channel: scalar loops
+    for fmt in ["i4 unpacked", "ui4 unpacked"]:
+        case(fmt, rows, n, 32)             # scalar loops (a code a byte)
     for fmt in ["f8E4M3FN all", "f8E5M2 all"]:
         case(fmt, rows, n, 96)             # vector loops, one group
         case(fmt, rows, n, 32)
@@ -111,6 +125,8 @@ case("i4", 5, 9, 32, act="f16", out="f16")
 case("ui4", 4, 5, 32, act="bf16")
 case("i4", 11, 14, 32, dynamic=True)
 case("f8E4M3FN", 6, 6, 96, dynamic=True)
+case("f8E4M3FN", 5, 6, 96, act="f64")      # f64 activations: scalar loops
+case("i8", 5, 6, 32, act="f64")
 
 
 
@@ -182,6 +198,34 @@ for rows, n in [(6, 10), (3, 5)]:
     quantized_case("fp8", rows, n)
 quantized_case("fp8", 5, 6, dynamic=True)
 
+
+
+def w8a8_long_k(k):
+    """W8A8 per channel at a long K, codes at the ends of their ranges: the
+    vector loops' f32 lanes stay exact integers up to K = 8224 (512 products
+    of at most 255 * 128 a lane); K = 8240 takes the scalar i32 loops."""
+    rows, n = 5, 4
+    x = rng.integers(0, 256, (rows, k)).astype(np.uint8)
+    zx = np.full((rows, 1), 255, np.uint8)          # x - zx in [-255, 0]
+    w = rng.integers(-128, -100, (n, k)).astype(np.int8)
+    sw = rng.uniform(0.001, 0.01, (n, 1)).astype(np.float32)
+    sx = rng.uniform(0.01, 0.03, (rows, 1)).astype(np.float32)
+    yt = tensor_type((rows, n), "f32")
+    y = m.op(f"qopt.matmul {m.arg(x, 'ui8')}, {m.arg(w, 'i8')}, "
+             f"{m.arg(sw, 'f32')} input_scale({m.arg(sx, 'f32')}, "
+             f"{m.arg(zx, 'ui8')}) {{acc_type = f32}} : "
+             f"({tensor_type(x.shape, 'ui8')}, {tensor_type(w.shape, 'i8')}, "
+             f"{tensor_type(sw.shape, 'f32')}, {tensor_type(sx.shape, 'f32')}, "
+             f"{tensor_type(zx.shape, 'ui8')}) -> {yt}", yt)
+    sums = (x.astype(np.int64) - 255) @ w.astype(np.int64).T  # exact
+    want = sums * sw.astype(np.float64).T * sx.astype(np.float64)
+    # The exact sum rounded to f32, then two f32 products.
+    tol = 4 * 2.0 ** -24 * np.abs(want)
+    cases.append((f"w8a8 K={k} extreme codes", m.result(y, yt), want, tol))
+
+
+w8a8_long_k(8192)
+w8a8_long_k(8240)
 
 
 def special_case(fmt, group, rows_codes):

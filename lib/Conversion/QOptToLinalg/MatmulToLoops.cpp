@@ -162,6 +162,12 @@ private:
                                     const Tile &tile) const;
   SmallVector<Value> emitVectorSums(OpBuilder &b, Location l,
                                     const Tile &tile) const;
+  /// X's codes less their zero point, as f32 [rows, K] (a linalg.generic).
+  Value emitCentredCodes();
+  /// The integer-input (W8A8) form of the vector loops: exact sums of
+  /// code products in f32 lanes, an i32 reduction a group.
+  SmallVector<Value> emitIntVectorSums(OpBuilder &b, Location l,
+                                       const Tile &tile) const;
   /// The values (accType, zero point `z` removed) of one weight element
   /// `code` (signless): one value, or a packed byte's low and high codes.
   SmallVector<Value> decodeScalar(OpBuilder &b, Location l, Value code,
@@ -189,7 +195,8 @@ private:
   // per row.
   Value weight, scale, zeroPoint, x, rowCount, inputScale, inputZeroPoint;
   OpFoldResult rowSize; // rowCount, an attribute where static
-  bool intInput, vectorLoop;
+  Value xLanes;         // X for the W8A8 vector loops (emitCentredCodes)
+  bool intInput, vectorLoop, intVectorLoop;
   arith::FastMathFlagsAttr fm;
 };
 
@@ -241,8 +248,64 @@ MatmulLowering::MatmulLowering(MatmulOp op, PatternRewriter &rewriter,
   // vectorisation of the scalar loops was as fast or faster; FP8 codes,
   // whose decoding LLVM does not vectorise, take the vector loops there
   // too (docs/perf/cpu.md).
-  vectorLoop = !inputScale && isa<FloatType>(xElement) && accType.isF32() &&
-               steps % kLanes == 0 && (packed || groups > 1 || info.isFloat);
+  // (Unpacked 4-bit codes, a byte each in memory, and f64 activations
+  // keep the scalar loops.)
+  vectorLoop = !inputScale && isa<FloatType>(xElement) &&
+               xElement.getIntOrFloatBitWidth() <= 32 && accType.isF32() &&
+               steps % kLanes == 0 && (packed || info.bitWidth == 8) &&
+               (packed || groups > 1 || info.isFloat);
+  // W8A8 sums code products exactly. In f32 lanes they stay exact while
+  // every partial sum is an integer below 2^24: a lane adds bk / kLanes
+  // products of at most 255 * 128 (activation codes less their zero point,
+  // i8 weights), so groups of up to 8224 codes; their i32 sum then scales
+  // as in the scalar loops. In tiles of 4 x 4 sums they beat the i32
+  // multiply-adds LLVM vectorises the scalar loops with (1.3x at M = 16);
+  // with fewer than kRowTile rows (decode: one sum, one chain of dependent
+  // FMAs) the scalar loops are faster (docs/perf/cpu.md).
+  constexpr int64_t kMaxProduct = 255 * 128;
+  std::optional<int64_t> staticRows = getConstantIntValue(rowSize);
+  intVectorLoop = intInput && bk % kLanes == 0 &&
+                  bk / kLanes * kMaxProduct < (int64_t(1) << 24) &&
+                  !(staticRows && *staticRows < kRowTile);
+  // Those loops read X as f32 values of its codes less their zero point,
+  // converted once per call (exact: at most 9 bits).
+  if (intVectorLoop)
+    xLanes = emitCentredCodes();
+}
+
+Value MatmulLowering::emitCentredCodes() {
+  MLIRContext *ctx = rewriter.getContext();
+  Type f32 = rewriter.getF32Type();
+  bool isSigned = !xElement.isUnsignedInteger();
+  auto identity = AffineMap::getMultiDimIdentityMap(2, ctx);
+  Value init = tensor::EmptyOp::create(
+      rewriter, loc, ArrayRef<OpFoldResult>{rowSize, rewriter.getIndexAttr(k)},
+      f32);
+  // The zero point is read in the body (tensor.extract), not passed as an
+  // input: linalg's folding of a splat constant input into the body would
+  // make an arith.constant of an unsigned type, which is invalid.
+  return linalg::GenericOp::create(
+             rewriter, loc, init.getType(), ValueRange{x}, ValueRange{init},
+             ArrayRef<AffineMap>{identity, identity},
+             {utils::IteratorType::parallel, utils::IteratorType::parallel},
+             [&](OpBuilder &b, Location l, ValueRange args) {
+               Emitter e{b, l};
+               Value v = e.extendInt(e.toSignless(args[0]), 32, isSigned);
+               if (inputZeroPoint) {
+                 SmallVector<Value> idx;
+                 if (cast<RankedTensorType>(inputZeroPoint.getType())
+                         .getRank() > 0)
+                   idx = {linalg::IndexOp::create(b, l, 0),
+                          arith::ConstantIndexOp::create(b, l, 0)};
+                 Value z = e.toSignless(
+                     tensor::ExtractOp::create(b, l, inputZeroPoint, idx));
+                 v = arith::SubIOp::create(b, l, v,
+                                           e.extendInt(z, 32, isSigned));
+               }
+               linalg::YieldOp::create(
+                   b, l, arith::SIToFPOp::create(b, l, f32, v).getResult());
+             })
+      .getResult(0);
 }
 
 Value MatmulLowering::lower() {
@@ -332,8 +395,9 @@ Value MatmulLowering::emitTile(OpBuilder &b, Location l, Value n0,
       tile.rowZero.push_back(e.extendInt(z, 32, !xElement.isUnsignedInteger()));
     }
   }
-  SmallVector<Value> totals =
-      vectorLoop ? emitVectorSums(b, l, tile) : emitScalarSums(b, l, tile);
+  SmallVector<Value> totals = vectorLoop      ? emitVectorSums(b, l, tile)
+                              : intVectorLoop ? emitIntVectorSums(b, l, tile)
+                                              : emitScalarSums(b, l, tile);
   for (auto [i, row] : llvm::enumerate(tile.rows)) {
     Value sx;
     if (inputScale) {
@@ -394,17 +458,23 @@ SmallVector<Value> MatmulLowering::decodeScalar(OpBuilder &b, Location l,
   return values;
 }
 
+/// A vector of 8-bit codes (i8, ui8 or FP8) as signless bytes, the only
+/// integers arith computes on.
+static Value asSignlessBytes(OpBuilder &b, Location l, Value codes) {
+  auto type = cast<VectorType>(codes.getType());
+  auto i8Vector = type.clone(b.getI8Type());
+  if (type == i8Vector)
+    return codes;
+  if (isa<FloatType>(type.getElementType()))
+    return arith::BitcastOp::create(b, l, i8Vector, codes);
+  return UnrealizedConversionCastOp::create(b, l, i8Vector, codes).getResult(0);
+}
+
 SmallVector<Value> MatmulLowering::decodeVector(OpBuilder &b, Location l,
                                                 Value codes, Value z) const {
-  auto i8Vector = VectorType::get({kLanes}, b.getI8Type());
   auto i32Vector = VectorType::get({kLanes}, b.getI32Type());
   auto f32Vector = VectorType::get({kLanes}, b.getF32Type());
-  // The codes as signless bytes (arith computes on nothing else).
-  if (info.isFloat)
-    codes = arith::BitcastOp::create(b, l, i8Vector, codes);
-  else if (!info.isSigned)
-    codes =
-        UnrealizedConversionCastOp::create(b, l, i8Vector, codes).getResult(0);
+  codes = asSignlessBytes(b, l, codes);
   SmallVector<Value> values;
   if (info.isFloat) {
     Emitter e{b, l};
@@ -517,6 +587,63 @@ SmallVector<Value> MatmulLowering::emitVectorSums(OpBuilder &b, Location l,
         b, l, vector::CombiningKind::ADD, acc, Value(),
         arith::FastMathFlags::reassoc | arith::FastMathFlags::contract));
   return totals;
+}
+
+SmallVector<Value> MatmulLowering::emitIntVectorSums(OpBuilder &b, Location l,
+                                                     const Tile &tile) const {
+  const int64_t chanTile = tile.chans.size();
+  const int64_t sums = tile.rows.size() * chanTile;
+  auto i32Vector = VectorType::get({kLanes}, b.getI32Type());
+  auto f32Vector = VectorType::get({kLanes}, b.getF32Type());
+  Value zeroVector = arith::ConstantOp::create(
+      b, l, DenseElementsAttr::get(f32Vector, b.getF32FloatAttr(0)));
+  // i8 weight codes as f32 lanes (exact).
+  auto toLanes = [&](OpBuilder &b, Location l, Value codes) -> Value {
+    Value wide = arith::ExtSIOp::create(b, l, i32Vector, codes);
+    return arith::SIToFPOp::create(b, l, f32Vector, wide);
+  };
+  auto gLoop = scf::ForOp::create(
+      b, l, index(b, l, 0), index(b, l, groups), index(b, l, 1),
+      SmallVector<Value>(
+          sums, arith::ConstantOp::create(b, l, FloatAttr::get(accType, 0))),
+      [&](OpBuilder &b, Location l, Value g, ValueRange accs) {
+        SmallVector<Value> s, z;
+        emitGroupParams(b, l, tile, g, s, z);
+        Value kBase = arith::MulIOp::create(b, l, g, index(b, l, bk));
+        auto tLoop = scf::ForOp::create(
+            b, l, index(b, l, 0), index(b, l, bk), index(b, l, kLanes),
+            SmallVector<Value>(sums, zeroVector),
+            [&](OpBuilder &b, Location l, Value t0, ValueRange parts) {
+              Value col = arith::AddIOp::create(b, l, kBase, t0);
+              SmallVector<Value> w;
+              for (Value chan : tile.chans)
+                w.push_back(toLanes(b, l, readVector(b, l, weight, chan, col)));
+              SmallVector<Value> updated(parts.begin(), parts.end());
+              for (auto [i, row] : llvm::enumerate(tile.rows)) {
+                Value xv = readVector(b, l, xLanes, row, col);
+                for (int64_t j = 0; j < chanTile; ++j) {
+                  Value &sum = updated[i * chanTile + j];
+                  sum = vector::FMAOp::create(b, l, xv, w[j], sum);
+                }
+              }
+              scf::YieldOp::create(b, l, updated);
+            });
+        // Each lane holds an exact integer: its i32 sum is the group's
+        // exact sum, scaled as in the scalar loops.
+        SmallVector<Value> next;
+        for (int64_t i = 0; i < sums; ++i) {
+          Value lanes =
+              arith::FPToSIOp::create(b, l, i32Vector, tLoop.getResult(i));
+          Value total = vector::ReductionOp::create(
+              b, l, vector::CombiningKind::ADD, lanes);
+          Value p = arith::SIToFPOp::create(b, l, accType, total);
+          next.push_back(arith::AddFOp::create(
+              b, l, accs[i],
+              arith::MulFOp::create(b, l, s[i % chanTile], p, fm), fm));
+        }
+        scf::YieldOp::create(b, l, next);
+      });
+  return SmallVector<Value>(gLoop.getResults());
 }
 
 SmallVector<Value> MatmulLowering::emitScalarSums(OpBuilder &b, Location l,
