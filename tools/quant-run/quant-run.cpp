@@ -333,11 +333,16 @@ int fail(const llvm::Twine &msg) {
 class CrashGuard {
 public:
   explicit CrashGuard(StringRef entry) {
-    std::snprintf(message, sizeof(message),
-                  "quant-run: error: '%.*s' crashed while running (a stack "
-                  "overflow, e.g. unbounded recursion, or an invalid memory "
-                  "access); signal ",
-                  int(std::min<size_t>(entry.size(), 256)), entry.data());
+    // What the handler writes, prepared here: it may only call write.
+    for (auto [i, sig] : llvm::enumerate(kSignals))
+      std::snprintf(messages[i], sizeof(messages[i]),
+                    "quant-run: error: '%.*s' crashed while running: %s "
+                    "(signal %d)\n",
+                    int(std::min<size_t>(entry.size(), 256)), entry.data(),
+                    kCauses[i], sig);
+    // Results printed for earlier input sets must not be lost in a buffer.
+    llvm::outs().flush();
+    std::fflush(stdout);
     stack.ss_sp = alternateStack.data();
     stack.ss_size = alternateStack.size();
     stack.ss_flags = 0;
@@ -359,15 +364,22 @@ public:
 
 private:
   static constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+  static constexpr const char *kCauses[] = {
+      "a stack overflow (e.g. unbounded recursion) or an invalid memory "
+      "access",
+      "a memory access the hardware cannot make (misaligned, or past a "
+      "mapped file's end)",
+      "an arithmetic exception (e.g. an integer division by zero)",
+      "an illegal instruction (e.g. code for another CPU)"};
 
   static void handle(int sig) {
-    char number[4] = {char('0' + sig / 10 % 10), char('0' + sig % 10), '\n'};
-    (void)!write(STDERR_FILENO, message, std::strlen(message));
-    (void)!write(STDERR_FILENO, number + (sig < 10), sig < 10 ? 2 : 3);
+    for (size_t i = 0; i < std::size(kSignals); ++i)
+      if (kSignals[i] == sig)
+        (void)!write(STDERR_FILENO, messages[i], std::strlen(messages[i]));
     _exit(128 + sig);
   }
 
-  static inline char message[512];
+  static inline char messages[std::size(kSignals)][512];
   std::array<char, 1 << 16> alternateStack;
   stack_t stack = {}, previousStack = {};
   struct sigaction previous[std::size(kSignals)] = {};
