@@ -188,11 +188,21 @@ def test_inputs_are_read_only():
     # caller's array (bufferization would otherwise reuse its buffer).
     np.testing.assert_array_equal(run(a), [9, 1, 2, 3])
     np.testing.assert_array_equal(a, [0, 1, 2, 3])
-    # So read-only arrays (memory-mapped files, np.broadcast_to) are taken.
+    # So read-only arrays are taken: contiguous ones as they are, strided
+    # ones (np.broadcast_to) through a copy.
     a.flags.writeable = False
     np.testing.assert_array_equal(run(a), [9, 1, 2, 3])
+    np.testing.assert_array_equal(a, [0, 1, 2, 3])
     np.testing.assert_array_equal(run(np.broadcast_to(np.float32(5), (4,))),
                                   [9, 5, 5, 5])
+    # Also where the function asks for an argument it may write: the
+    # caller's array is not the function's to update.
+    asked = INSERT.replace("%a: tensor<4xf32>",
+                           "%a: tensor<4xf32> {bufferization.writable = true}")
+    frozen = np.frombuffer(bytes(16), np.float32)
+    np.testing.assert_array_equal(qo.Module.parse(asked).compile()(frozen),
+                                  [9, 0, 0, 0])
+    np.testing.assert_array_equal(frozen, [0, 0, 0, 0])
 
 
 WORKGROUP_LOAD = """

@@ -26,12 +26,13 @@ struct RecordSignaturesPass
       if (outParams)
         func->setAttr(qopt::kOutParamsAttrName,
                       UnitAttr::get(func.getContext()));
-      // The caller's buffers: bufferization copies before updating one.
+      // The caller's buffers (a NumPy array, possibly read-only; a host
+      // program's input): bufferization copies before updating one. Also
+      // over an explicit `writable = true`, which the runners, passing
+      // their callers' arrays, cannot honour.
       auto readOnly = BoolAttr::get(func.getContext(), false);
       for (auto [i, type] : llvm::enumerate(func.getArgumentTypes()))
-        if (isa<TensorType>(type) &&
-            !func.getArgAttr(
-                i, bufferization::BufferizationDialect::kWritableAttrName))
+        if (isa<TensorType>(type))
           func.setArgAttr(
               i, bufferization::BufferizationDialect::kWritableAttrName,
               readOnly);

@@ -369,11 +369,11 @@ def RecordSignatures : Pass<"qopt-record-signatures", "::mlir::ModuleOp"> {
     right buffers. `qopt-cpu-pipeline` runs it first.
 
     It also makes the tensor arguments of those functions read-only for
-    bufferization (`bufferization.writable = false`, unless the argument
-    already says otherwise): the buffers belong to the caller (a NumPy array
-    handed to `quant_opt`, a host program's input), and a function that
-    updates an argument tensor (`tensor.insert` into it) must write into a
-    copy, not into the caller's data.
+    bufferization (`bufferization.writable = false`, also over an explicit
+    `true`): the buffers belong to the caller (a NumPy array handed to
+    `quant_opt`, possibly read-only; a host program's input), and a function
+    that updates an argument tensor (`tensor.insert` into it) must write
+    into a copy, not into the caller's data.
 
     Example:
 
