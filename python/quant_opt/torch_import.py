@@ -80,6 +80,21 @@ def _persistent_buffers(module):
             sub._non_persistent_buffers_set.update(names)
 
 
+def _data_dependent_node(program, strip_prefix: str):
+    """The first node of an exported program whose output shape depends on
+    its input data (``x[x > 0]``, ``nonzero``: an unbacked symbolic size),
+    as (op name, layer or None); None when every shape is static."""
+    from torch.fx.experimental.symbolic_shapes import free_unbacked_symbols
+
+    for node in program.graph.nodes:
+        value = node.meta.get("val")
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if any(v is not None and free_unbacked_symbols(v) for v in values):
+            op = getattr(node.target, "__name__", str(node.target))
+            return op, _module_path(node, strip_prefix)
+    return None
+
+
 _FAILED_OP = re.compile(r"failed to legalize operation '([^']+)'")
 _OPERATOR_NAME = re.compile(r'name = "([^"]+)"')
 _LAYER = re.compile(r'^loc\("([^"]+)"')
@@ -114,7 +129,10 @@ def from_torch(module, example_inputs: Sequence, *, func_name: str = "main",
     ``self.bert``).
 
     Raises :class:`UnsupportedOpError` naming the op and the layer when
-    torch-mlir cannot lower part of the model.
+    torch-mlir cannot lower part of the model, or when an op's output shape
+    depends on the input data (``x[x > 0]``, ``torch.nonzero``): quant-opt
+    compiles static shapes, and torch-mlir's lowering of such a graph does
+    not terminate.
     """
     import torch
     from torch_mlir import fx
@@ -139,9 +157,20 @@ def from_torch(module, example_inputs: Sequence, *, func_name: str = "main",
     context.attach_diagnostic_handler(collect)
     with torch.no_grad(), _named_locations(strip_prefix), \
             _persistent_buffers(module):
+        # torch.export as torch-mlir would call it, then a look at the
+        # shapes before handing the program over.
+        program = torch.export.export(module, args, strict=False)
+        dependent = _data_dependent_node(program, strip_prefix)
+        if dependent:
+            op, layer = dependent
+            where = f" in layer '{layer}'" if layer else ""
+            raise UnsupportedOpError(
+                f"from_torch: the output shape of PyTorch op '{op}'{where} "
+                f"depends on the input data (a boolean mask index, nonzero, "
+                f"...); quant-opt compiles static shapes")
         try:
             imported = fx.export_and_import(
-                module, *args, output_type="linalg-on-tensors",
+                program, output_type="linalg-on-tensors",
                 func_name=func_name, fx_importer=FxImporter(context=context))
         except Exception as e:  # torch-mlir raises plain exceptions
             sentence = _unsupported_op(diagnostics)

@@ -115,6 +115,31 @@ def test_unsupported_op_names_op_and_layer():
     assert "layer 'head'" in str(info.value)
 
 
+def test_data_dependent_shape_is_an_error_not_a_hang():
+    class Positive(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = torch.nn.Linear(8, 8)
+
+        def forward(self, x):
+            y = self.proj(x)
+            return y[y > 0].sum().reshape(1)
+
+    class Outer(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gate = Positive()
+
+        def forward(self, x):
+            return self.gate(x)
+
+    # torch-mlir's lowering of the masked index never returned.
+    with pytest.raises(qo.UnsupportedOpError) as info:
+        qo.from_torch(Outer(), (torch.randn(2, 8),))
+    assert "depends on the input data" in str(info.value)
+    assert "layer 'gate'" in str(info.value)
+
+
 def test_model_without_products():
     class Scale(torch.nn.Module):
         def forward(self, x):
