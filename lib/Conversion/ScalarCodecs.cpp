@@ -78,36 +78,38 @@ Value emitDecodeFP8(Emitter &e, Value bits8, const FP8Layout &fmt) {
     return createScalarOrSplatConstant(b, loc, i32, v);
   };
   unsigned m = fmt.mantissaBits;
-  Value bits = arith::ExtUIOp::create(b, loc, i32, bits8);
-  Value sign = arith::ShLIOp::create(
-      b, loc, arith::AndIOp::create(b, loc, bits, c(0x80)), c(24));
+  // Sign-extended, the code's sign is bit 31 (the f32 sign) and its low 7
+  // bits are the magnitude: exponent and mantissa, compared as one field.
+  Value bits = arith::ExtSIOp::create(b, loc, i32, bits8);
+  Value sign = arith::AndIOp::create(b, loc, bits, c(INT32_MIN));
   Value mag = arith::AndIOp::create(b, loc, bits, c(0x7F));
-  Value exponent = arith::ShRUIOp::create(b, loc, mag, c(m));
-  Value mantissa = arith::AndIOp::create(b, loc, mag, c((1 << m) - 1));
 
   // Normal: rebias the exponent and widen the mantissa (exponent and
   // mantissa move as one field: shift, then add the bias difference).
   Value normalBits = arith::AddIOp::create(
       b, loc, arith::ShLIOp::create(b, loc, mag, c(23 - m)),
       c(int64_t(127 - fmt.bias) << 23));
-  // Subnormal (exponent field 0): mantissa times the smallest subnormal.
+  // Subnormal (exponent field 0, so the magnitude is the mantissa): the
+  // mantissa times the smallest subnormal, exact in f32.
   Value subnormal = arith::MulFOp::create(
-      b, loc, arith::UIToFPOp::create(b, loc, f32, mantissa),
+      b, loc, arith::UIToFPOp::create(b, loc, f32, mag),
       createScalarOrSplatConstant(
           b, loc, f32, APFloat(float(std::ldexp(1.0, 1 - fmt.bias - int(m))))));
   Value subnormalBits = arith::BitcastOp::create(b, loc, i32, subnormal);
   Value isSubnormal =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, exponent, c(0));
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, mag, c(1 << m));
   Value magnitude =
       arith::SelectOp::create(b, loc, isSubnormal, subnormalBits, normalBits);
 
   Value nanBits = c(0x7FC00000);
   if (fmt.hasInfinity) {
-    // E5M2: exponent all ones is inf (mantissa 0) or NaN.
-    Value special = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                          exponent, c(31));
-    Value isInf =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, mantissa, c(0));
+    // E5M2: exponent all ones (magnitudes 0x7C and up) is inf (mantissa 0)
+    // or NaN.
+    int64_t infCode = int64_t(31) << m;
+    Value special = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
+                                          mag, c(infCode));
+    Value isInf = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, mag,
+                                        c(infCode));
     Value specialBits =
         arith::SelectOp::create(b, loc, isInf, c(0x7F800000), nanBits);
     magnitude =

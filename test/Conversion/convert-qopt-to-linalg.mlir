@@ -85,7 +85,7 @@ func.func @quantize_fp8(%x: tensor<4xf32>, %s: tensor<f32>) -> tensor<4xf8E4M3FN
 
 // CHECK-LABEL: func @dequantize_fp8
 // CHECK: arith.bitcast %{{.*}} : f8E5M2 to i8
-// CHECK: arith.extui %{{.*}} : i8 to i32
+// CHECK: arith.extsi %{{.*}} : i8 to i32
 // CHECK: arith.bitcast %{{.*}} : i32 to f32
 // CHECK: arith.mulf
 func.func @dequantize_fp8(%q: tensor<4xf8E5M2>, %s: tensor<f32>) -> tensor<4xf32> {
