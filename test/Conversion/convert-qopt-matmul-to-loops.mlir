@@ -65,7 +65,7 @@ func.func @batched_asymmetric(%x: tensor<2x3x64xbf16>, %w: tensor<16x64xui8>, %s
 // CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1]] output_shape [1, 32] : tensor<32xf32> into tensor<1x32xf32>
 // CHECK: vector.transfer_read %{{.*}} : tensor<8x32xf8E4M3FN>, vector<16xf8E4M3FN>
 // CHECK: arith.bitcast %{{.*}} : vector<16xf8E4M3FN> to vector<16xi8>
-// CHECK: arith.extui %{{.*}} : vector<16xi8> to vector<16xi32>
+// CHECK: arith.extsi %{{.*}} : vector<16xi8> to vector<16xi32>
 // CHECK: arith.select
 // CHECK: arith.bitcast %{{.*}} : vector<16xi32> to vector<16xf32>
 // CHECK: vector.fma

@@ -74,6 +74,24 @@ def weights(fmt, n, group):
             centred * expand)
 
 
+def runtime_rows(name, shape, element, rows):
+    """`name` (static `shape`) as tensor<?x...>, its row count read at run
+    time from an input (quant-run passes static shapes, and a tensor.cast
+    to ? folds back to the static size, so the lowering would never see a
+    dynamic count)."""
+    count = m.arg(np.array([rows], np.int32), "i32")
+    c0 = m.op("arith.constant 0 : index", "index")
+    v = m.op(f"tensor.extract {count}[{c0}] : tensor<1xi32>", "i32")
+    r = m.op(f"arith.index_cast {v} : i32 to index", "index")
+    static = tensor_type(shape, element)
+    dt = tensor_type(("?",) + tuple(shape[1:]), element)
+    sizes = ", ".join([r] + [str(d) for d in shape[1:]])
+    zeros = ", ".join("0" for _ in shape)
+    ones = ", ".join("1" for _ in shape)
+    return m.op(f"tensor.extract_slice {name}[{zeros}] [{sizes}] [{ones}] : "
+                f"{static} to {dt}", dt), dt
+
+
 def case(fmt, rows, n, group, act="f32", out="f32", dynamic=False):
     w, w_elem, attrs, s, z, deq = weights(fmt, n, group)
     x = rng.normal(0, 1, (rows, K)).astype(np.float32)
@@ -82,10 +100,8 @@ def case(fmt, rows, n, group, act="f32", out="f32", dynamic=False):
     xv = bf16_round(x) if act == "bf16" else x
     xa = m.arg(x, act)
     xt = tensor_type((rows, K), act)
-    if dynamic:  # quant-run passes static shapes: cast the rows away
-        xt = tensor_type(("?", K), act)
-        xa = m.op(f"tensor.cast {xa} : {tensor_type((rows, K), act)} to {xt}",
-                  xt)
+    if dynamic:
+        xa, xt = runtime_rows(xa, (rows, K), act, rows)
     operands = [xa, m.arg(w, w_elem), m.arg(s, "f32")]
     types = [xt, tensor_type(w.shape, w_elem), tensor_type(s.shape, "f32")]
     if z is not None:
@@ -158,8 +174,7 @@ def quantized_case(kind, rows, n, dynamic=False):
     def operand(array, elem, per_row):
         name, t = m.arg(array, elem), tensor_type(array.shape, elem)
         if dynamic and per_row:
-            dt = tensor_type((rows_t,) + array.shape[1:], elem)
-            name, t = m.op(f"tensor.cast {name} : {t} to {dt}", dt), dt
+            name, t = runtime_rows(name, array.shape, elem, rows)
         return name, t
 
     xa, xt = operand(x, x_elem, True)
@@ -202,7 +217,7 @@ quantized_case("fp8", 5, 6, dynamic=True)
 
 def w8a8_long_k(k):
     """W8A8 per channel at a long K, codes at the ends of their ranges: the
-    vector loops' f32 lanes stay exact integers up to K = 8224 (512 products
+    vector loops' f32 lanes stay exact integers up to K = 8224 (514 products
     of at most 255 * 128 a lane); K = 8240 takes the scalar i32 loops."""
     rows, n = 5, 4
     x = rng.integers(0, 256, (rows, k)).astype(np.uint8)
@@ -226,6 +241,34 @@ def w8a8_long_k(k):
 
 w8a8_long_k(8192)
 w8a8_long_k(8240)
+
+
+def w8a8_f16_accumulator(rows):
+    """W8A8 with acc_type = f16: group sums of codes far above f16's range
+    (64 products of 255 * 128 = 2.1e6), scaled into it. The sum is scaled
+    in f32 before it meets the f16 accumulator (it was inf)."""
+    k, n = 64, 4
+    x = np.zeros((rows, k), np.uint8)                 # x - zx = -255
+    zx = np.full((rows, 1), 255, np.uint8)
+    w = np.full((n, k), -128, np.int8)
+    sw = np.full((n, 2), 1e-4, np.float32)            # groups of 32
+    sx = np.full((rows, 1), 1e-2, np.float32)
+    yt = tensor_type((rows, n), "f32")
+    y = m.op(f"qopt.matmul {m.arg(x, 'ui8')}, {m.arg(w, 'i8')}, "
+             f"{m.arg(sw, 'f32')} input_scale({m.arg(sx, 'f32')}, "
+             f"{m.arg(zx, 'ui8')}) {{acc_type = f16}} : "
+             f"({tensor_type(x.shape, 'ui8')}, {tensor_type(w.shape, 'i8')}, "
+             f"{tensor_type(sw.shape, 'f32')}, {tensor_type(sx.shape, 'f32')}, "
+             f"{tensor_type(zx.shape, 'ui8')}) -> {yt}", yt)
+    want = np.full((rows, n), 64 * 255 * 128 * 1e-4 * 1e-2)   # 20.9
+    # f16 sums of two groups and the f16 rounding of each scaled group.
+    tol = 4 * 2.0 ** -11 * np.abs(want)
+    cases.append((f"w8a8 f16 accumulator {rows} rows", m.result(y, yt),
+                  want, tol))
+
+
+w8a8_f16_accumulator(3)   # scalar loops
+w8a8_f16_accumulator(5)   # vector loops
 
 
 def special_case(fmt, group, rows_codes):

@@ -162,6 +162,18 @@ private:
                                     const Tile &tile) const;
   SmallVector<Value> emitVectorSums(OpBuilder &b, Location l,
                                     const Tile &tile) const;
+  /// A group's exact i32 sum of code products times its scale, in accType.
+  /// The product is formed in f32 at least: an f16 accumulator would
+  /// overflow on the sum alone (above 65504) where the scaled value fits.
+  Value scaleIntegerSum(OpBuilder &b, Location l, Value sum,
+                        Value scale) const {
+    Emitter e{b, l};
+    Type wide = accType.getIntOrFloatBitWidth() < 32 ? b.getF32Type() : accType;
+    Value product =
+        arith::MulFOp::create(b, l, e.castFloat(scale, wide),
+                              arith::SIToFPOp::create(b, l, wide, sum), fm);
+    return e.castFloat(product, accType);
+  }
   /// X's codes less their zero point, as f32 [rows, K] (a linalg.generic).
   Value emitCentredCodes();
   /// The integer-input (W8A8) form of the vector loops: exact sums of
@@ -281,22 +293,27 @@ Value MatmulLowering::emitCentredCodes() {
   Value init = tensor::EmptyOp::create(
       rewriter, loc, ArrayRef<OpFoldResult>{rowSize, rewriter.getIndexAttr(k)},
       f32);
-  // The zero point is read in the body (tensor.extract), not passed as an
-  // input: linalg's folding of a splat constant input into the body would
-  // make an arith.constant of an unsigned type, which is invalid.
+  // The codes and the zero point are read in the body (tensor.extract),
+  // not passed as inputs: linalg's folding of a splat constant input into
+  // the body would make an arith.constant of an unsigned type (ui8
+  // activations), which is invalid (and tensor.bitcast to i8 does not
+  // bufferize).
   return linalg::GenericOp::create(
-             rewriter, loc, init.getType(), ValueRange{x}, ValueRange{init},
-             ArrayRef<AffineMap>{identity, identity},
+             rewriter, loc, init.getType(), ValueRange{}, ValueRange{init},
+             ArrayRef<AffineMap>{identity},
              {utils::IteratorType::parallel, utils::IteratorType::parallel},
              [&](OpBuilder &b, Location l, ValueRange args) {
                Emitter e{b, l};
-               Value v = e.extendInt(e.toSignless(args[0]), 32, isSigned);
+               Value row = linalg::IndexOp::create(b, l, 0);
+               Value col = linalg::IndexOp::create(b, l, 1);
+               Value v = e.extendInt(e.toSignless(tensor::ExtractOp::create(
+                                         b, l, x, ValueRange{row, col})),
+                                     32, isSigned);
                if (inputZeroPoint) {
                  SmallVector<Value> idx;
                  if (cast<RankedTensorType>(inputZeroPoint.getType())
                          .getRank() > 0)
-                   idx = {linalg::IndexOp::create(b, l, 0),
-                          arith::ConstantIndexOp::create(b, l, 0)};
+                   idx = {row, arith::ConstantIndexOp::create(b, l, 0)};
                  Value z = e.toSignless(
                      tensor::ExtractOp::create(b, l, inputZeroPoint, idx));
                  v = arith::SubIOp::create(b, l, v,
@@ -636,10 +653,9 @@ SmallVector<Value> MatmulLowering::emitIntVectorSums(OpBuilder &b, Location l,
               arith::FPToSIOp::create(b, l, i32Vector, tLoop.getResult(i));
           Value total = vector::ReductionOp::create(
               b, l, vector::CombiningKind::ADD, lanes);
-          Value p = arith::SIToFPOp::create(b, l, accType, total);
           next.push_back(arith::AddFOp::create(
-              b, l, accs[i],
-              arith::MulFOp::create(b, l, s[i % chanTile], p, fm), fm));
+              b, l, accs[i], scaleIntegerSum(b, l, total, s[i % chanTile]),
+              fm));
         }
         scf::YieldOp::create(b, l, next);
       });
@@ -720,12 +736,12 @@ SmallVector<Value> MatmulLowering::emitScalarSums(OpBuilder &b, Location l,
             });
         SmallVector<Value> next;
         for (int64_t i = 0; i < sums; ++i) {
-          Value p = tLoop.getResult(i);
-          if (intInput)
-            p = arith::SIToFPOp::create(b, l, accType, p);
-          next.push_back(arith::AddFOp::create(
-              b, l, accs[i],
-              arith::MulFOp::create(b, l, s[i % chanTile], p, fm), fm));
+          Value scaled =
+              intInput
+                  ? scaleIntegerSum(b, l, tLoop.getResult(i), s[i % chanTile])
+                  : Value(arith::MulFOp::create(b, l, s[i % chanTile],
+                                                tLoop.getResult(i), fm));
+          next.push_back(arith::AddFOp::create(b, l, accs[i], scaled, fm));
         }
         scf::YieldOp::create(b, l, next);
       });
