@@ -215,6 +215,17 @@ quantized_case("fp8", 5, 6, dynamic=True)
 
 
 
+def w8a8_product(x, zx, w, sw, sx, acc):
+    """qopt.matmul of ui8 codes `x` (zero points `zx`, scales `sx` a row)
+    and i8 weights `w` (scales `sw`), f32 result: (name, type)."""
+    yt = tensor_type((x.shape[0], w.shape[0]), "f32")
+    operands = [(x, "ui8"), (w, "i8"), (sw, "f32"), (sx, "f32"), (zx, "ui8")]
+    a = [m.arg(v, e) for v, e in operands]
+    types = ", ".join(tensor_type(v.shape, e) for v, e in operands)
+    return m.op(f"qopt.matmul {a[0]}, {a[1]}, {a[2]} input_scale({a[3]}, "
+                f"{a[4]}) {{acc_type = {acc}}} : ({types}) -> {yt}", yt), yt
+
+
 def w8a8_long_k(k):
     """W8A8 per channel at a long K, codes at the ends of their ranges: the
     vector loops' f32 lanes stay exact integers up to K = 8224 (514 products
@@ -225,13 +236,7 @@ def w8a8_long_k(k):
     w = rng.integers(-128, -100, (n, k)).astype(np.int8)
     sw = rng.uniform(0.001, 0.01, (n, 1)).astype(np.float32)
     sx = rng.uniform(0.01, 0.03, (rows, 1)).astype(np.float32)
-    yt = tensor_type((rows, n), "f32")
-    y = m.op(f"qopt.matmul {m.arg(x, 'ui8')}, {m.arg(w, 'i8')}, "
-             f"{m.arg(sw, 'f32')} input_scale({m.arg(sx, 'f32')}, "
-             f"{m.arg(zx, 'ui8')}) {{acc_type = f32}} : "
-             f"({tensor_type(x.shape, 'ui8')}, {tensor_type(w.shape, 'i8')}, "
-             f"{tensor_type(sw.shape, 'f32')}, {tensor_type(sx.shape, 'f32')}, "
-             f"{tensor_type(zx.shape, 'ui8')}) -> {yt}", yt)
+    y, yt = w8a8_product(x, zx, w, sw, sx, "f32")
     sums = (x.astype(np.int64) - 255) @ w.astype(np.int64).T  # exact
     want = sums * sw.astype(np.float64).T * sx.astype(np.float64)
     # The exact sum rounded to f32, then two f32 products.
@@ -253,13 +258,7 @@ def w8a8_f16_accumulator(rows):
     w = np.full((n, k), -128, np.int8)
     sw = np.full((n, 2), 1e-4, np.float32)            # groups of 32
     sx = np.full((rows, 1), 1e-2, np.float32)
-    yt = tensor_type((rows, n), "f32")
-    y = m.op(f"qopt.matmul {m.arg(x, 'ui8')}, {m.arg(w, 'i8')}, "
-             f"{m.arg(sw, 'f32')} input_scale({m.arg(sx, 'f32')}, "
-             f"{m.arg(zx, 'ui8')}) {{acc_type = f16}} : "
-             f"({tensor_type(x.shape, 'ui8')}, {tensor_type(w.shape, 'i8')}, "
-             f"{tensor_type(sw.shape, 'f32')}, {tensor_type(sx.shape, 'f32')}, "
-             f"{tensor_type(zx.shape, 'ui8')}) -> {yt}", yt)
+    y, yt = w8a8_product(x, zx, w, sw, sx, "f16")
     want = np.full((rows, n), 64 * 255 * 128 * 1e-4 * 1e-2)   # 20.9
     # f16 sums of two groups and the f16 rounding of each scaled group.
     tol = 4 * 2.0 ** -11 * np.abs(want)
