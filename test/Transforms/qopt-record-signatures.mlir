@@ -28,3 +28,15 @@ func.func private @helper(%x: tensor<4xf32>) -> tensor<4xf32> {
 // CHECK: func private @external(tensor<4xf32>)
 // CHECK-NOT: qopt.signature
 func.func private @external(tensor<4xf32>)
+
+// A tensor returned twice is returned the second time as a copy: each
+// result becomes a caller's buffer of its own (buffer-results-to-out-params
+// crashed on one buffer returned twice).
+// CHECK-LABEL: func @twice
+// CHECK: %[[T:.*]] = arith.addf
+// CHECK: %[[C:.*]] = bufferization.alloc_tensor() copy(%[[T]])
+// CHECK: return %[[T]], %[[C]] :
+func.func @twice(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %t = arith.addf %x, %x : tensor<4xf32>
+  return %t, %t : tensor<4xf32>, tensor<4xf32>
+}

@@ -373,7 +373,10 @@ def RecordSignatures : Pass<"qopt-record-signatures", "::mlir::ModuleOp"> {
     `true`): the buffers belong to the caller (a NumPy array handed to
     `quant_opt`, possibly read-only; a host program's input), and a function
     that updates an argument tensor (`tensor.insert` into it) must write
-    into a copy, not into the caller's data.
+    into a copy, not into the caller's data. With `out-params`, a tensor
+    returned more than once is returned again as a copy
+    (`bufferization.alloc_tensor() copy(...)`): each result is a buffer of
+    the caller's own.
 
     Example:
 
