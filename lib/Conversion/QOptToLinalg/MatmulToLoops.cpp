@@ -155,6 +155,27 @@ private:
   /// and with zero points their values (accType) in `z`.
   void emitGroupParams(OpBuilder &b, Location l, const Tile &tile, Value g,
                        SmallVector<Value> &s, SmallVector<Value> &z) const;
+  /// A scale group of a tile: its index, scales and zero points (see
+  /// emitGroupParams), and its first column of X and element of the weight
+  /// row.
+  struct Group {
+    SmallVector<Value> s, z;
+    Value kBase, wBase;
+  };
+  using StepFn = function_ref<SmallVector<Value>(
+      OpBuilder &, Location, const Group &, Value step, ValueRange parts)>;
+  using FinishFn =
+      function_ref<SmallVector<Value>(OpBuilder &, Location, const Group &,
+                                      ValueRange partials, ValueRange accs)>;
+  /// The two loops every form of the sums shares: over the scale groups,
+  /// carrying one value a sum from `accInit`, and in each group over steps
+  /// [0, extent) by `stride`, carrying partial sums from `partInit`.
+  /// `step` updates the partial sums at one step; `finish` folds a group's
+  /// partial sums into the carried values. Returns the final ones.
+  SmallVector<Value> emitGroupLoops(OpBuilder &b, Location l, const Tile &tile,
+                                    Value accInit, Value partInit,
+                                    int64_t extent, int64_t stride, StepFn step,
+                                    FinishFn finish) const;
   /// The tile's sums over all of K, row i and channel j at
   /// i * chanTile + j: scalar loops (LLVM vectorises them group by group)
   /// or explicit vector loops.
@@ -541,65 +562,79 @@ Value MatmulLowering::readVector(OpBuilder &b, Location l, Value t, Value row,
                                v);
 }
 
+SmallVector<Value> MatmulLowering::emitGroupLoops(
+    OpBuilder &b, Location l, const Tile &tile, Value accInit, Value partInit,
+    int64_t extent, int64_t stride, StepFn step, FinishFn finish) const {
+  const int64_t sums = tile.rows.size() * tile.chans.size();
+  auto gLoop = scf::ForOp::create(
+      b, l, index(b, l, 0), index(b, l, groups), index(b, l, 1),
+      SmallVector<Value>(sums, accInit),
+      [&](OpBuilder &b, Location l, Value g, ValueRange accs) {
+        Group group;
+        emitGroupParams(b, l, tile, g, group.s, group.z);
+        group.kBase = arith::MulIOp::create(b, l, g, index(b, l, bk));
+        group.wBase = arith::MulIOp::create(b, l, g, index(b, l, steps));
+        auto tLoop = scf::ForOp::create(
+            b, l, index(b, l, 0), index(b, l, extent), index(b, l, stride),
+            SmallVector<Value>(sums, partInit),
+            [&](OpBuilder &b, Location l, Value t, ValueRange parts) {
+              scf::YieldOp::create(b, l, step(b, l, group, t, parts));
+            });
+        scf::YieldOp::create(b, l,
+                             finish(b, l, group, tLoop.getResults(), accs));
+      });
+  return SmallVector<Value>(gLoop.getResults());
+}
+
 SmallVector<Value> MatmulLowering::emitVectorSums(OpBuilder &b, Location l,
                                                   const Tile &tile) const {
   // Each (row, channel) keeps vector<kLanes x f32> sums across the groups
   // (a group's sums times its scale, added lane by lane) and reduces them
   // once at the end, where the scalar loops, which LLVM vectorises group by
   // group, reduce across lanes once a group.
-  const int64_t rowTile = tile.rows.size(), chanTile = tile.chans.size();
-  const int64_t sums = rowTile * chanTile;
+  const int64_t chanTile = tile.chans.size();
   auto f32Vector = VectorType::get({kLanes}, b.getF32Type());
   Value zeroVector = arith::ConstantOp::create(
       b, l, DenseElementsAttr::get(f32Vector, b.getF32FloatAttr(0)));
-  auto gLoop = scf::ForOp::create(
-      b, l, index(b, l, 0), index(b, l, groups), index(b, l, 1),
-      SmallVector<Value>(sums, zeroVector),
-      [&](OpBuilder &b, Location l, Value g, ValueRange accs) {
-        SmallVector<Value> s, z;
-        emitGroupParams(b, l, tile, g, s, z);
-        Value kBase = arith::MulIOp::create(b, l, g, index(b, l, bk));
-        Value wBase = arith::MulIOp::create(b, l, g, index(b, l, steps));
-        auto tLoop = scf::ForOp::create(
-            b, l, index(b, l, 0), index(b, l, steps), index(b, l, kLanes),
-            SmallVector<Value>(sums, zeroVector),
-            [&](OpBuilder &b, Location l, Value t0, ValueRange parts) {
-              // Channel j's values of these bytes: values[j][0] from the
-              // low nibbles (or the bytes), values[j][1] the high.
-              Value wIdx = arith::AddIOp::create(b, l, wBase, t0);
-              SmallVector<SmallVector<Value>> values;
-              for (auto [chan, zj] : llvm::zip_equal(tile.chans, z))
-                values.push_back(decodeVector(
-                    b, l, readVector(b, l, weight, chan, wIdx), zj));
-              // Byte t meets X column t of the group, and its high nibble
-              // column bk / 2 + t (split-nibble order).
-              SmallVector<Value> cols = {
-                  arith::AddIOp::create(b, l, kBase, t0)};
-              if (packed)
-                cols.push_back(
-                    arith::AddIOp::create(b, l, cols[0], index(b, l, bk / 2)));
-              SmallVector<Value> updated(parts.begin(), parts.end());
-              for (auto [v, col] : llvm::enumerate(cols))
-                for (auto [i, row] : llvm::enumerate(tile.rows)) {
-                  Value xv = readVector(b, l, x, row, col);
-                  for (int64_t j = 0; j < chanTile; ++j) {
-                    Value &sum = updated[i * chanTile + j];
-                    sum = vector::FMAOp::create(b, l, xv, values[j][v], sum);
-                  }
-                }
-              scf::YieldOp::create(b, l, updated);
-            });
-        SmallVector<Value> scales;
-        for (Value scale : s)
-          scales.push_back(vector::BroadcastOp::create(b, l, f32Vector, scale));
-        SmallVector<Value> next;
-        for (int64_t i = 0; i < sums; ++i)
-          next.push_back(vector::FMAOp::create(b, l, scales[i % chanTile],
-                                               tLoop.getResult(i), accs[i]));
-        scf::YieldOp::create(b, l, next);
-      });
+  auto step = [&](OpBuilder &b, Location l, const Group &group, Value t0,
+                  ValueRange parts) {
+    // Channel j's values of these bytes: values[j][0] from the low nibbles
+    // (or the bytes), values[j][1] the high.
+    Value wIdx = arith::AddIOp::create(b, l, group.wBase, t0);
+    SmallVector<SmallVector<Value>> values;
+    for (auto [chan, zj] : llvm::zip_equal(tile.chans, group.z))
+      values.push_back(
+          decodeVector(b, l, readVector(b, l, weight, chan, wIdx), zj));
+    // Byte t meets X column t of the group, and its high nibble column
+    // bk / 2 + t (split-nibble order).
+    SmallVector<Value> cols = {arith::AddIOp::create(b, l, group.kBase, t0)};
+    if (packed)
+      cols.push_back(arith::AddIOp::create(b, l, cols[0], index(b, l, bk / 2)));
+    SmallVector<Value> updated(parts.begin(), parts.end());
+    for (auto [v, col] : llvm::enumerate(cols))
+      for (auto [i, row] : llvm::enumerate(tile.rows)) {
+        Value xv = readVector(b, l, x, row, col);
+        for (int64_t j = 0; j < chanTile; ++j) {
+          Value &sum = updated[i * chanTile + j];
+          sum = vector::FMAOp::create(b, l, xv, values[j][v], sum);
+        }
+      }
+    return updated;
+  };
+  auto finish = [&](OpBuilder &b, Location l, const Group &group,
+                    ValueRange partials, ValueRange accs) {
+    SmallVector<Value> scales;
+    for (Value scale : group.s)
+      scales.push_back(vector::BroadcastOp::create(b, l, f32Vector, scale));
+    SmallVector<Value> next;
+    for (auto [i, partial] : llvm::enumerate(partials))
+      next.push_back(
+          vector::FMAOp::create(b, l, scales[i % chanTile], partial, accs[i]));
+    return next;
+  };
   SmallVector<Value> totals;
-  for (Value acc : gLoop.getResults())
+  for (Value acc : emitGroupLoops(b, l, tile, zeroVector, zeroVector, steps,
+                                  kLanes, step, finish))
     totals.push_back(vector::ReductionOp::create(
         b, l, vector::CombiningKind::ADD, acc, Value(),
         arith::FastMathFlags::reassoc | arith::FastMathFlags::contract));
@@ -609,143 +644,120 @@ SmallVector<Value> MatmulLowering::emitVectorSums(OpBuilder &b, Location l,
 SmallVector<Value> MatmulLowering::emitIntVectorSums(OpBuilder &b, Location l,
                                                      const Tile &tile) const {
   const int64_t chanTile = tile.chans.size();
-  const int64_t sums = tile.rows.size() * chanTile;
   auto i32Vector = VectorType::get({kLanes}, b.getI32Type());
   auto f32Vector = VectorType::get({kLanes}, b.getF32Type());
   Value zeroVector = arith::ConstantOp::create(
       b, l, DenseElementsAttr::get(f32Vector, b.getF32FloatAttr(0)));
-  // i8 weight codes as f32 lanes (exact).
-  auto toLanes = [&](OpBuilder &b, Location l, Value codes) -> Value {
-    Value wide = arith::ExtSIOp::create(b, l, i32Vector, codes);
-    return arith::SIToFPOp::create(b, l, f32Vector, wide);
+  auto step = [&](OpBuilder &b, Location l, const Group &group, Value t0,
+                  ValueRange parts) {
+    Value col = arith::AddIOp::create(b, l, group.kBase, t0);
+    // i8 weight codes as f32 lanes (exact).
+    SmallVector<Value> w;
+    for (Value chan : tile.chans)
+      w.push_back(arith::SIToFPOp::create(
+          b, l, f32Vector,
+          arith::ExtSIOp::create(b, l, i32Vector,
+                                 readVector(b, l, weight, chan, col))));
+    SmallVector<Value> updated(parts.begin(), parts.end());
+    for (auto [i, row] : llvm::enumerate(tile.rows)) {
+      Value xv = readVector(b, l, xLanes, row, col);
+      for (int64_t j = 0; j < chanTile; ++j) {
+        Value &sum = updated[i * chanTile + j];
+        sum = vector::FMAOp::create(b, l, xv, w[j], sum);
+      }
+    }
+    return updated;
   };
-  auto gLoop = scf::ForOp::create(
-      b, l, index(b, l, 0), index(b, l, groups), index(b, l, 1),
-      SmallVector<Value>(
-          sums, arith::ConstantOp::create(b, l, FloatAttr::get(accType, 0))),
-      [&](OpBuilder &b, Location l, Value g, ValueRange accs) {
-        SmallVector<Value> s, z;
-        emitGroupParams(b, l, tile, g, s, z);
-        Value kBase = arith::MulIOp::create(b, l, g, index(b, l, bk));
-        auto tLoop = scf::ForOp::create(
-            b, l, index(b, l, 0), index(b, l, bk), index(b, l, kLanes),
-            SmallVector<Value>(sums, zeroVector),
-            [&](OpBuilder &b, Location l, Value t0, ValueRange parts) {
-              Value col = arith::AddIOp::create(b, l, kBase, t0);
-              SmallVector<Value> w;
-              for (Value chan : tile.chans)
-                w.push_back(toLanes(b, l, readVector(b, l, weight, chan, col)));
-              SmallVector<Value> updated(parts.begin(), parts.end());
-              for (auto [i, row] : llvm::enumerate(tile.rows)) {
-                Value xv = readVector(b, l, xLanes, row, col);
-                for (int64_t j = 0; j < chanTile; ++j) {
-                  Value &sum = updated[i * chanTile + j];
-                  sum = vector::FMAOp::create(b, l, xv, w[j], sum);
-                }
-              }
-              scf::YieldOp::create(b, l, updated);
-            });
-        // Each lane holds an exact integer: its i32 sum is the group's
-        // exact sum, scaled as in the scalar loops.
-        SmallVector<Value> next;
-        for (int64_t i = 0; i < sums; ++i) {
-          Value lanes =
-              arith::FPToSIOp::create(b, l, i32Vector, tLoop.getResult(i));
-          Value total = vector::ReductionOp::create(
-              b, l, vector::CombiningKind::ADD, lanes);
-          next.push_back(arith::AddFOp::create(
-              b, l, accs[i], scaleIntegerSum(b, l, total, s[i % chanTile]),
-              fm));
-        }
-        scf::YieldOp::create(b, l, next);
-      });
-  return SmallVector<Value>(gLoop.getResults());
+  // Each lane holds an exact integer: its i32 sum is the group's exact
+  // sum, scaled as in the scalar loops.
+  auto finish = [&](OpBuilder &b, Location l, const Group &group,
+                    ValueRange partials, ValueRange accs) {
+    SmallVector<Value> next;
+    for (auto [i, partial] : llvm::enumerate(partials)) {
+      Value lanes = arith::FPToSIOp::create(b, l, i32Vector, partial);
+      Value total =
+          vector::ReductionOp::create(b, l, vector::CombiningKind::ADD, lanes);
+      next.push_back(arith::AddFOp::create(
+          b, l, accs[i], scaleIntegerSum(b, l, total, group.s[i % chanTile]),
+          fm));
+    }
+    return next;
+  };
+  Value zeroAcc = arith::ConstantOp::create(b, l, FloatAttr::get(accType, 0));
+  // (Unpacked codes: a group's steps are its bk columns.)
+  return emitGroupLoops(b, l, tile, zeroAcc, zeroVector, bk, kLanes, step,
+                        finish);
 }
 
 SmallVector<Value> MatmulLowering::emitScalarSums(OpBuilder &b, Location l,
                                                   const Tile &tile) const {
   const int64_t chanTile = tile.chans.size();
-  const int64_t sums = tile.rows.size() * chanTile;
   Value zeroAcc = arith::ConstantOp::create(b, l, FloatAttr::get(accType, 0));
   // W8A8 sums products of codes exactly in i32 within a scale group.
   Value zeroPartial =
       intInput ? Value(arith::ConstantOp::create(b, l, b.getI32IntegerAttr(0)))
                : zeroAcc;
-  auto gLoop = scf::ForOp::create(
-      b, l, index(b, l, 0), index(b, l, groups), index(b, l, 1),
-      SmallVector<Value>(sums, zeroAcc),
-      [&](OpBuilder &b, Location l, Value g, ValueRange accs) {
-        SmallVector<Value> s, z;
-        emitGroupParams(b, l, tile, g, s, z);
-        Value kBase = arith::MulIOp::create(b, l, g, index(b, l, bk));
-        Value wBase = arith::MulIOp::create(b, l, g, index(b, l, steps));
-        auto tLoop = scf::ForOp::create(
-            b, l, index(b, l, 0), index(b, l, steps), index(b, l, 1),
-            SmallVector<Value>(sums, zeroPartial),
-            [&](OpBuilder &b, Location l, Value t, ValueRange parts) {
-              Emitter e{b, l};
-              Value wIdx = arith::AddIOp::create(b, l, wBase, t);
-              // The codes of the step, channel j's value v at values[j][v].
-              SmallVector<SmallVector<Value>> values;
-              for (auto [chan, zj] : llvm::zip_equal(tile.chans, z)) {
-                Value code = e.toSignless(tensor::ExtractOp::create(
-                    b, l, weight, ValueRange{chan, wIdx}));
-                values.push_back(
-                    intInput ? SmallVector<Value>{arith::ExtSIOp::create(
-                                   b, l, b.getI32Type(), code)}
-                             : decodeScalar(b, l, code, zj));
-              }
-              // Code t of the group meets X column t; with packed codes,
-              // byte t's low and high codes meet columns t and bk / 2 + t
-              // of X in split-nibble order.
-              SmallVector<Value> cols = {arith::AddIOp::create(b, l, kBase, t)};
-              if (packed)
-                cols.push_back(
-                    arith::AddIOp::create(b, l, cols[0], index(b, l, bk / 2)));
-              SmallVector<Value> updated(parts.begin(), parts.end());
-              for (auto [v, col] : llvm::enumerate(cols)) {
-                for (auto [i, row] : llvm::enumerate(tile.rows)) {
-                  Value xv =
-                      tensor::ExtractOp::create(b, l, x, ValueRange{row, col});
-                  if (intInput) {
-                    xv = e.extendInt(e.toSignless(xv), 32,
-                                     !xElement.isUnsignedInteger());
-                    if (!tile.rowZero.empty())
-                      xv = arith::SubIOp::create(b, l, xv, tile.rowZero[i]);
-                  } else {
-                    if (inputScale) // FP8 codes
-                      xv = emitDecodeFP8(e, e.toSignless(xv),
-                                         FP8Layout::get(xElement));
-                    xv = e.castFloat(xv, accType);
-                  }
-                  for (int64_t j = 0; j < chanTile; ++j) {
-                    Value &sum = updated[i * chanTile + j];
-                    sum = intInput ? Value(arith::AddIOp::create(
-                                         b, l, sum,
-                                         arith::MulIOp::create(b, l, xv,
-                                                               values[j][v])))
-                                   : Value(arith::AddFOp::create(
-                                         b, l, sum,
-                                         arith::MulFOp::create(
-                                             b, l, xv, values[j][v], fm),
-                                         fm));
-                  }
-                }
-              }
-              scf::YieldOp::create(b, l, updated);
-            });
-        SmallVector<Value> next;
-        for (int64_t i = 0; i < sums; ++i) {
-          Value scaled =
-              intInput
-                  ? scaleIntegerSum(b, l, tLoop.getResult(i), s[i % chanTile])
-                  : Value(arith::MulFOp::create(b, l, s[i % chanTile],
-                                                tLoop.getResult(i), fm));
-          next.push_back(arith::AddFOp::create(b, l, accs[i], scaled, fm));
+  auto step = [&](OpBuilder &b, Location l, const Group &group, Value t,
+                  ValueRange parts) {
+    Emitter e{b, l};
+    Value wIdx = arith::AddIOp::create(b, l, group.wBase, t);
+    // The codes of the step, channel j's value v at values[j][v].
+    SmallVector<SmallVector<Value>> values;
+    for (auto [chan, zj] : llvm::zip_equal(tile.chans, group.z)) {
+      Value code = e.toSignless(
+          tensor::ExtractOp::create(b, l, weight, ValueRange{chan, wIdx}));
+      values.push_back(intInput ? SmallVector<Value>{arith::ExtSIOp::create(
+                                      b, l, b.getI32Type(), code)}
+                                : decodeScalar(b, l, code, zj));
+    }
+    // Code t of the group meets X column t; with packed codes, byte t's low
+    // and high codes meet columns t and bk / 2 + t of X in split-nibble
+    // order.
+    SmallVector<Value> cols = {arith::AddIOp::create(b, l, group.kBase, t)};
+    if (packed)
+      cols.push_back(arith::AddIOp::create(b, l, cols[0], index(b, l, bk / 2)));
+    SmallVector<Value> updated(parts.begin(), parts.end());
+    for (auto [v, col] : llvm::enumerate(cols)) {
+      for (auto [i, row] : llvm::enumerate(tile.rows)) {
+        Value xv = tensor::ExtractOp::create(b, l, x, ValueRange{row, col});
+        if (intInput) {
+          xv = e.extendInt(e.toSignless(xv), 32, !xElement.isUnsignedInteger());
+          if (!tile.rowZero.empty())
+            xv = arith::SubIOp::create(b, l, xv, tile.rowZero[i]);
+        } else {
+          if (inputScale) // FP8 codes
+            xv = emitDecodeFP8(e, e.toSignless(xv), FP8Layout::get(xElement));
+          xv = e.castFloat(xv, accType);
         }
-        scf::YieldOp::create(b, l, next);
-      });
-  return SmallVector<Value>(gLoop.getResults());
+        for (int64_t j = 0; j < chanTile; ++j) {
+          Value &sum = updated[i * chanTile + j];
+          sum =
+              intInput
+                  ? Value(arith::AddIOp::create(
+                        b, l, sum,
+                        arith::MulIOp::create(b, l, xv, values[j][v])))
+                  : Value(arith::AddFOp::create(
+                        b, l, sum,
+                        arith::MulFOp::create(b, l, xv, values[j][v], fm), fm));
+        }
+      }
+    }
+    return updated;
+  };
+  auto finish = [&](OpBuilder &b, Location l, const Group &group,
+                    ValueRange partials, ValueRange accs) {
+    SmallVector<Value> next;
+    for (auto [i, partial] : llvm::enumerate(partials)) {
+      Value s = group.s[i % chanTile];
+      Value scaled = intInput
+                         ? scaleIntegerSum(b, l, partial, s)
+                         : Value(arith::MulFOp::create(b, l, s, partial, fm));
+      next.push_back(arith::AddFOp::create(b, l, accs[i], scaled, fm));
+    }
+    return next;
+  };
+  return emitGroupLoops(b, l, tile, zeroAcc, zeroPartial, steps, 1, step,
+                        finish);
 }
 
 struct MatmulToLoops : OpRewritePattern<MatmulOp> {
