@@ -176,6 +176,11 @@ private:
                                     Value accInit, Value partInit,
                                     int64_t extent, int64_t stride, StepFn step,
                                     FinishFn finish) const;
+  /// sums[i * chanTile + j] += X[row i, col .. col + kLanes) * w[j], lane
+  /// by lane, for the tile's rows (X read from `xs`).
+  void addTileProducts(OpBuilder &b, Location l, const Tile &tile, Value xs,
+                       Value col, ArrayRef<Value> w,
+                       MutableArrayRef<Value> sums) const;
   /// The tile's sums over all of K, row i and channel j at
   /// i * chanTile + j: scalar loops (LLVM vectorises them group by group)
   /// or explicit vector loops.
@@ -586,6 +591,18 @@ SmallVector<Value> MatmulLowering::emitGroupLoops(
   return SmallVector<Value>(gLoop.getResults());
 }
 
+void MatmulLowering::addTileProducts(OpBuilder &b, Location l, const Tile &tile,
+                                     Value xs, Value col, ArrayRef<Value> w,
+                                     MutableArrayRef<Value> sums) const {
+  for (auto [i, row] : llvm::enumerate(tile.rows)) {
+    Value xv = readVector(b, l, xs, row, col);
+    for (auto [j, wj] : llvm::enumerate(w)) {
+      Value &sum = sums[i * w.size() + j];
+      sum = vector::FMAOp::create(b, l, xv, wj, sum);
+    }
+  }
+}
+
 SmallVector<Value> MatmulLowering::emitVectorSums(OpBuilder &b, Location l,
                                                   const Tile &tile) const {
   // Each (row, channel) keeps vector<kLanes x f32> sums across the groups
@@ -612,13 +629,10 @@ SmallVector<Value> MatmulLowering::emitVectorSums(OpBuilder &b, Location l,
       cols.push_back(arith::AddIOp::create(b, l, cols[0], index(b, l, bk / 2)));
     SmallVector<Value> updated(parts.begin(), parts.end());
     for (auto [v, col] : llvm::enumerate(cols))
-      for (auto [i, row] : llvm::enumerate(tile.rows)) {
-        Value xv = readVector(b, l, x, row, col);
-        for (int64_t j = 0; j < chanTile; ++j) {
-          Value &sum = updated[i * chanTile + j];
-          sum = vector::FMAOp::create(b, l, xv, values[j][v], sum);
-        }
-      }
+      addTileProducts(
+          b, l, tile, x, col,
+          llvm::map_to_vector(values, [&](ArrayRef<Value> w) { return w[v]; }),
+          updated);
     return updated;
   };
   auto finish = [&](OpBuilder &b, Location l, const Group &group,
@@ -659,13 +673,7 @@ SmallVector<Value> MatmulLowering::emitIntVectorSums(OpBuilder &b, Location l,
           arith::ExtSIOp::create(b, l, i32Vector,
                                  readVector(b, l, weight, chan, col))));
     SmallVector<Value> updated(parts.begin(), parts.end());
-    for (auto [i, row] : llvm::enumerate(tile.rows)) {
-      Value xv = readVector(b, l, xLanes, row, col);
-      for (int64_t j = 0; j < chanTile; ++j) {
-        Value &sum = updated[i * chanTile + j];
-        sum = vector::FMAOp::create(b, l, xv, w[j], sum);
-      }
-    }
+    addTileProducts(b, l, tile, xLanes, col, w, updated);
     return updated;
   };
   // Each lane holds an exact integer: its i32 sum is the group's exact
