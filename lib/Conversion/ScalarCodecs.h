@@ -11,6 +11,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/TypeUtilities.h"
 
 namespace mlir::qopt::detail {
 
@@ -47,13 +49,15 @@ struct Emitter {
       return arith::ExtSIOp::create(b, loc, t, v);
     return arith::ExtUIOp::create(b, loc, t, v);
   }
-  /// Views an unsigned integer or FP8 scalar as a signless integer, the only
-  /// form `arith` computes on.
+  /// Views an unsigned integer or FP8 scalar (or vector of them) as a
+  /// signless integer of the same shape, the only form `arith` computes on.
   Value toSignless(Value v) {
     Type t = v.getType();
-    unsigned width = t.getIntOrFloatBitWidth();
-    Type signless = b.getIntegerType(width);
-    if (auto it = dyn_cast<IntegerType>(t)) {
+    Type element = getElementTypeOrSelf(t);
+    Type signless = b.getIntegerType(element.getIntOrFloatBitWidth());
+    if (auto vector = dyn_cast<VectorType>(t))
+      signless = vector.clone(signless);
+    if (auto it = dyn_cast<IntegerType>(element)) {
       if (it.isSignless())
         return v;
       return UnrealizedConversionCastOp::create(b, loc, signless, v)
@@ -65,7 +69,7 @@ struct Emitter {
   Value fromSignless(Value v, Type t) {
     if (v.getType() == t)
       return v;
-    if (isa<IntegerType>(t))
+    if (isa<IntegerType>(getElementTypeOrSelf(t)))
       return UnrealizedConversionCastOp::create(b, loc, t, v).getResult(0);
     return arith::BitcastOp::create(b, loc, t, v);
   }

@@ -233,6 +233,7 @@ private:
   // per row.
   Value weight, scale, zeroPoint, x, rowCount, inputScale, inputZeroPoint;
   OpFoldResult rowSize; // rowCount, an attribute where static
+  Value tiledRows;      // rowCount rounded down to whole row tiles
   Value xLanes;         // X for the W8A8 vector loops (emitCentredCodes)
   bool intInput, vectorLoop, intVectorLoop;
   arith::FastMathFlagsAttr fm;
@@ -273,6 +274,12 @@ MatmulLowering::MatmulLowering(MatmulOp op, PatternRewriter &rewriter,
     inputZeroPoint = asRows(rewriter, loc, inputZeroPoint, rank);
   rowSize = tensor::getMixedSizes(rewriter, loc, x)[0];
   rowCount = getValueOrCreateConstantIndexOp(rewriter, loc, rowSize);
+  // The rows in whole tiles of kRowTile; the rest go one at a time.
+  tiledRows = arith::MulIOp::create(
+      rewriter, loc,
+      arith::DivUIOp::create(rewriter, loc, rowCount,
+                             index(rewriter, loc, kRowTile)),
+      index(rewriter, loc, kRowTile));
   // Reassociation lets LLVM vectorise the reductions; contraction lets it
   // fuse multiply-adds.
   fm = arith::FastMathFlagsAttr::get(rewriter.getContext(),
@@ -397,9 +404,6 @@ Value MatmulLowering::emitChannels(Value init, int64_t begin, int64_t end,
 
 Value MatmulLowering::emitRows(OpBuilder &b, Location l, Value n0,
                                int64_t chanTile, Value out) {
-  Value tiledRows = arith::MulIOp::create(
-      b, l, arith::DivUIOp::create(b, l, rowCount, index(b, l, kRowTile)),
-      index(b, l, kRowTile));
   auto tiles = scf::ForOp::create(
       b, l, index(b, l, 0), tiledRows, index(b, l, kRowTile), ValueRange{out},
       [&](OpBuilder &b, Location l, Value r0, ValueRange carried) {
@@ -425,8 +429,9 @@ Value MatmulLowering::emitTile(OpBuilder &b, Location l, Value n0,
   for (Value nIv : tile.chans)
     tile.scaleRows.push_back(
         arith::DivUIOp::create(b, l, nIv, index(b, l, bn)));
-  // The input zero point of each row (i32), for asymmetric activations.
-  if (inputZeroPoint) {
+  // The input zero point of each row (i32), for asymmetric activations in
+  // the scalar loops (the W8A8 vector loops read X already centred).
+  if (inputZeroPoint && !intVectorLoop) {
     bool perRow =
         cast<RankedTensorType>(inputZeroPoint.getType()).getRank() > 0;
     for (Value row : tile.rows) {
@@ -501,23 +506,11 @@ SmallVector<Value> MatmulLowering::decodeScalar(OpBuilder &b, Location l,
   return values;
 }
 
-/// A vector of 8-bit codes (i8, ui8 or FP8) as signless bytes, the only
-/// integers arith computes on.
-static Value asSignlessBytes(OpBuilder &b, Location l, Value codes) {
-  auto type = cast<VectorType>(codes.getType());
-  auto i8Vector = type.clone(b.getI8Type());
-  if (type == i8Vector)
-    return codes;
-  if (isa<FloatType>(type.getElementType()))
-    return arith::BitcastOp::create(b, l, i8Vector, codes);
-  return UnrealizedConversionCastOp::create(b, l, i8Vector, codes).getResult(0);
-}
-
 SmallVector<Value> MatmulLowering::decodeVector(OpBuilder &b, Location l,
                                                 Value codes, Value z) const {
   auto i32Vector = VectorType::get({kLanes}, b.getI32Type());
   auto f32Vector = VectorType::get({kLanes}, b.getF32Type());
-  codes = asSignlessBytes(b, l, codes);
+  codes = Emitter{b, l}.toSignless(codes);
   SmallVector<Value> values;
   if (info.isFloat) {
     Emitter e{b, l};
@@ -549,14 +542,11 @@ Value MatmulLowering::readVector(OpBuilder &b, Location l, Value t, Value row,
   Type element = cast<RankedTensorType>(t.getType()).getElementType();
   // The padding is never read (the reads are in bounds), but it must have
   // the element type: an unsigned zero is a cast of a signless one.
-  Value pad;
-  if (element.isUnsignedInteger()) {
-    Type signless = b.getIntegerType(element.getIntOrFloatBitWidth());
-    Value zero = arith::ConstantOp::create(b, l, b.getZeroAttr(signless));
-    pad = UnrealizedConversionCastOp::create(b, l, element, zero).getResult(0);
-  } else {
-    pad = arith::ConstantOp::create(b, l, element, b.getZeroAttr(element));
-  }
+  Type signless = element.isUnsignedInteger()
+                      ? b.getIntegerType(element.getIntOrFloatBitWidth())
+                      : element;
+  Value pad = Emitter{b, l}.fromSignless(
+      arith::ConstantOp::create(b, l, b.getZeroAttr(signless)), element);
   Value v = vector::TransferReadOp::create(
       b, l, VectorType::get({kLanes}, element), t, ValueRange{row, col}, pad,
       ArrayRef<bool>{true});
