@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -128,7 +129,19 @@ JitRunner::create(ModuleOp module, llvm::StringRef entry, unsigned optLevel) {
     PassManager pm(ctx);
     CPUPipelineOptions options;
     buildCPUPipeline(pm, options);
-    if (failed(pm.run(module)))
+    // An error from a pass that returned success (some upstream conversions
+    // report and go on) fails the lowering too. The handler only counts:
+    // the diagnostics go on to the caller's handlers.
+    unsigned errors = 0;
+    LogicalResult lowered = failure();
+    {
+      ScopedDiagnosticHandler counter(ctx, [&](Diagnostic &diag) {
+        errors += diag.getSeverity() == DiagnosticSeverity::Error;
+        return failure();
+      });
+      lowered = pm.run(module);
+    }
+    if (failed(lowered) || errors)
       return makeError("lowering with qopt-cpu-pipeline failed");
   }
 
@@ -255,11 +268,10 @@ llvm::Error JitRunner::invoke(llvm::ArrayRef<const void *> arguments,
   // _mlir_ciface_<entry>(desc *args..., desc *results...): the packed
   // wrapper takes a pointer to each of those pointer arguments.
   std::vector<std::vector<int64_t>> descriptors;
-  auto types = llvm::concat<const Type>(signature.getInputs(),
-                                        signature.getResults());
-  SmallVector<const void *> buffers(arguments);
-  buffers.append(results.begin(), results.end());
-  for (auto [type, data] : llvm::zip_equal(types, buffers))
+  for (auto [type, data] : llvm::zip_equal(signature.getInputs(), arguments))
+    descriptors.push_back(
+        makeDescriptor(data, cast<RankedTensorType>(type).getShape()));
+  for (auto [type, data] : llvm::zip_equal(signature.getResults(), results))
     descriptors.push_back(
         makeDescriptor(data, cast<RankedTensorType>(type).getShape()));
   std::vector<void *> descriptorPtrs;

@@ -431,9 +431,6 @@ public:
     if (!created)
       diags.raise("cannot compile '" + entry +
                   "': " + llvm::toString(created.takeError()));
-    if (diags.hasErrors())
-      diags.raise("cannot compile '" + entry +
-                  "': the lowering reported errors");
     runner = std::move(*created);
   }
 
