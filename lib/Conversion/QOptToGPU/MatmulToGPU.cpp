@@ -730,9 +730,9 @@ struct ConvertQOptMatmulToGPU
     std::string name = (kernel.getName() + "_launch").str();
     for (int64_t i : resident)
       name += "_c" + std::to_string(i);
-    auto launcher = module.lookupSymbol<func::FuncOp>(name);
-    if (Operation *taken = module.lookupSymbol(name);
-        taken && (!launcher || !launcher->hasAttr(kGPULaunchAttrName))) {
+    Operation *taken = module.lookupSymbol(name);
+    auto launcher = dyn_cast_or_null<func::FuncOp>(taken);
+    if (taken && (!launcher || !launcher->hasAttr(kGPULaunchAttrName))) {
       taken->emitError() << "the symbol '" << name
                          << "' names the launch function of a GPU kernel that "
                          << getArgument() << " creates; rename this one";
