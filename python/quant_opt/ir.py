@@ -241,11 +241,12 @@ class Executable:
         self.entry = entry
         self.input_types = [TensorType(tuple(s), e) for s, e in core.input_types]
         self.result_types = [TensorType(tuple(s), e) for s, e in core.result_types]
-        # Per argument: the dtype callers pass, and the raw-bits dtype it
-        # travels as (uint8 / uint16 for ml_dtypes types, else None); per
-        # result, the ml_dtypes type to view it as. Worked out once here,
-        # not on every call.
-        self._inputs = [(t.dtype, _raw_dtype(t)) for t in self.input_types]
+        # Per argument: the dtype callers pass, the raw-bits dtype it
+        # travels as (uint8 / uint16 for ml_dtypes types, else None) and the
+        # range of 4-bit codes (else None); per result, the ml_dtypes type
+        # to view it as. Worked out once here, not on every call.
+        self._inputs = [(t.dtype, _raw_dtype(t), _SUB_BYTE_RANGES.get(t.element))
+                        for t in self.input_types]
         self._results = [_ml_dtype(t.element) for t in self.result_types]
 
     @property
@@ -258,7 +259,7 @@ class Executable:
             raise TypeError(f"{self.entry} takes {len(self.input_types)} "
                             f"array(s), got {len(args)}")
         arrays = []
-        for i, (arg, (dtype, raw)) in enumerate(zip(args, self._inputs)):
+        for i, (arg, (dtype, raw, limits)) in enumerate(zip(args, self._inputs)):
             if hasattr(arg, "detach"):  # a torch tensor
                 arg = arg.detach().cpu().numpy()
             array = np.asarray(arg)
@@ -267,15 +268,14 @@ class Executable:
                 raise TypeError(f"argument {i}: expected {dtype} for "
                                 f"tensor<{'x'.join(map(str, t.shape))}x"
                                 f"{t.element}>, got {array.dtype}")
-            limits = _SUB_BYTE_RANGES.get(self.input_types[i].element)
-            if limits is not None and array.size:
+            if (limits is not None and array.size and
+                    (array.min() < limits[0] or array.max() > limits[1])):
                 bad = np.flatnonzero((array < limits[0]) | (array > limits[1]))
-                if bad.size:
-                    raise ValueError(
-                        f"argument {i}: element {int(bad[0])} is "
-                        f"{array.reshape(-1)[bad[0]]}, outside the "
-                        f"{self.input_types[i].element} range "
-                        f"[{limits[0]}, {limits[1]}]")
+                raise ValueError(
+                    f"argument {i}: element {int(bad[0])} is "
+                    f"{array.reshape(-1)[bad[0]]}, outside the "
+                    f"{self.input_types[i].element} range "
+                    f"[{limits[0]}, {limits[1]}]")
             if not array.flags.c_contiguous:  # (ascontiguousarray makes 0-d 1-d)
                 array = array.copy(order="C")
             if raw is not None:
