@@ -2,6 +2,8 @@
 # Runs on a machine with an NVIDIA GPU, the CUDA driver and PyTorch (no
 # MLIR): checks and times the kernels bench/gpu/build.py built here.
 #   bench/gpu/run.sh [KERNELS_DIR] [OUT_DIR]
+# ORDER (default table,families): which parts run, in that order; see the
+# end of this file.
 # PYTHON (default python3), RUN_PY (default bench/gpu/run.py) and
 # ROW_TIMEOUT (seconds, default 60) are for
 # test/Integration/GPU/bench_run_cpu.test, which runs this script on the
@@ -21,10 +23,13 @@ nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem \
 # The ahead-of-time executable: host code, runtime and kernel together.
 "$kernels/e2e/decode" 2>&1 | tee "$out/gpu-e2e.txt" || true
 "$kernels/e2e/resident" 2>&1 | tee -a "$out/gpu-e2e.txt" || true
-# Unbuffered (-u): what a run printed survives a timeout.
 status=0
-"$python" -u "$run_py" --kernels "$kernels" --skip 'table-wgmma*,table-gemv8' \
-  --json "$out/gpu-bench.json" 2>&1 | tee "$out/gpu-bench.txt" || status=1
+# The table and the sweeps, every kernel checked on a device before.
+# Unbuffered (-u): what a run printed survives a timeout.
+table() {
+  "$python" -u "$run_py" --kernels "$kernels" --skip 'table-wgmma*,table-gemv8' \
+    --json "$out/gpu-bench.json" 2>&1 | tee "$out/gpu-bench.txt" || status=1
+}
 
 # Kernels not yet checked on a device, a process for each family (the
 # W8A8 target's first), each under a timeout and a watchdog: a row that
@@ -61,9 +66,21 @@ unverified() {
     skip=$(sed -n 's/^(row: \([^ ]*\) .*/\1/p' "$out/$log.txt" | paste -sd,)
   done
 }
-unverified wgmma-tma 'table-wgmma-tma-n*' 150
-unverified wgmma-persistent 'table-wgmma-tma-persistent-*' 120
-unverified wgmma-cluster 'table-wgmma-tma-cluster-*' 180
-unverified wgmma 'table-wgmma-n*' 150
-unverified gemv8 'table-gemv8' 90
+families() {
+  unverified wgmma-tma 'table-wgmma-tma-n*' 150
+  unverified wgmma-persistent 'table-wgmma-tma-persistent-*' 120
+  unverified wgmma-cluster 'table-wgmma-tma-cluster-*' 180
+  unverified wgmma 'table-wgmma-n*' 150
+  unverified gemv8 'table-gemv8' 90
+}
+# ORDER=families,table runs the families first: for a device call too
+# short for both, the decisions still open before the re-timing.
+IFS=, read -ra parts <<< "${ORDER:-table,families}"
+for part in "${parts[@]}"; do
+  case $part in
+    table|families) "$part" ;;
+    *) echo "run.sh: unknown part '$part' in ORDER (table, families)" >&2
+       exit 2 ;;
+  esac
+done
 exit $status
