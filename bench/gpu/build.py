@@ -4,21 +4,24 @@
 Writes one MLIR module of weight-only products per configuration, runs
 `qopt-gpu-pipeline{kernels-dir=...}` on it and leaves, under OUT,
 
-  table/            the GEMVs of the benchmark table (tiling heuristic,
-                    weight-layout=tiles: run.py passes tiled weights)
-  table-gemm/       its other products (weights in rows)
-  table-gemv8/      its 8-bit products with M <= 16 on the 8-bit GEMV
-                    (int8-gemv=1, weights in tiles), rows marked [gemv8]
-  table-wgmma-nN/   its 8-bit GEMMs on wgmma (wgmma=1, N-column tiles):
-                    timed and checked like the table, rows marked [wgmma-nN];
+  table/            the GEMVs of the benchmark table, weight-only and 8-bit
+                    (M <= 16; tiling heuristic, weight-layout=tiles: run.py
+                    passes tiled weights)
+  table-gemm/       its other products (weights in rows), at the defaults:
+                    on sm_90a the 8-bit GEMMs run on the persistent wgmma
+                    kernel with TMA loads (run.py passes the kernels'
+                    tensor maps)
+  table-mma/        its 8-bit GEMMs on mma.sync (wgmma=0: what sm_80 and
+                    sm_89 run), rows marked [mma]
+  table-wgmma-nN/   its 8-bit GEMMs on wgmma with cp.async stages
+                    (wgmma-tma=0, N-column tiles), rows marked [wgmma-nN];
                     table-wgmma-nN-sS: M = 4096, N = K = 8192 at S stages
   table-wgmma-tma-nN/
-                    the same GEMMs with tiles loaded by TMA (wgmma=1
-                    wgmma-tma=1; run.py passes the kernels' tensor maps),
-                    rows marked [wgmma-tma-nN]; table-wgmma-tma-nN-sS: at
-                    S stages; table-wgmma-tma-persistent-nN: persistent
-                    (wgmma-persistent=1), on M = 4096, N = K = 8192 and
-                    two uneven shapes (K = 1152, M = 1500);
+                    the same GEMMs with tiles loaded by TMA, not persistent
+                    (wgmma-persistent=0), rows marked [wgmma-tma-nN];
+                    table-wgmma-tma-nN-sS: at S stages;
+                    table-wgmma-tma-persistent-nN: persistent, on M = 4096,
+                    N = K = 8192 and two uneven shapes (K = 1152, M = 1500);
                     table-wgmma-tma-cluster-nN: the same products in
                     clusters of two (wgmma-cluster=2, TMA multicast);
                     table-wgmma-tma-cluster-persistent-nN: both
@@ -176,7 +179,7 @@ def table_cases():
     for m, nk in itertools.product((256, 4096), (4096, 8192)):
         yield ("w8a8", "i8", m, nk, nk)
     # Any number of tokens: a partial last row tile, and decode sizes
-    # (M = 1, 16: the GEMM here, the GEMV in table-gemv8).
+    # (M = 1, 16: the 8-bit GEMV).
     for m in (1, 1000):
         yield ("w8a8", "i8", m, 4096, 4096)
     for m, nk in ((1, 8192), (16, 4096), (16, 8192)):
@@ -237,33 +240,31 @@ def main():
     args = parser.parse_args()
     global SHRINK, FORMAT
     SHRINK, FORMAT = args.shrink, args.format
-    # The GEMVs (weight-only, M <= 16) read weights in tiles, as they do
-    # for the constant weights of a compiled model (run.py tiles the
-    # operand); the other products read rows.
+    # The GEMVs (M <= 16, weight-only and 8-bit) read weights in tiles, as
+    # they do for the constant weights of a compiled model (run.py tiles
+    # the operand); the other products read rows.
     def gemv(case):
-        return case[0] in FAMILIES and case[2] <= 16
+        return case[2] <= 16
     build(args.quant_opt, [c for c in table_cases() if gemv(c)],
           os.path.join(args.out, "table"), "weight-layout=tiles")
     build(args.quant_opt, [c for c in table_cases() if not gemv(c)],
           os.path.join(args.out, "table-gemm"), "")
-    # The 8-bit products at decode sizes on the 8-bit GEMV (int8-gemv=1,
-    # off by default until measured), reading W in tiles as it does for a
-    # compiled model's constant weights (run.py tiles the operand).
-    build(args.quant_opt, [c for c in table_cases()
-                           if c[0].startswith("w8a8") and c[2] <= 16],
-          os.path.join(args.out, "table-gemv8"),
-          "int8-gemv=1 weight-layout=tiles")
-    # The 8-bit GEMMs on wgmma (off by default until measured), at two
-    # tile widths.
-    # FP8 takes tiles of at most 128 columns: only in the -n128 builds.
+    # The 8-bit GEMMs on mma.sync (what sm_80 and sm_89 run).
     eight_bit = [c for c in table_cases()
                  if c[0].startswith("w8a8") and c[2] > 16]
+    build(args.quant_opt, eight_bit, os.path.join(args.out, "table-mma"),
+          "wgmma=0")
+    # The wgmma GEMM's variants (the default: TMA, persistent, 256 or 128
+    # columns by a wave estimate), each pinned by its options. With
+    # cp.async stages, at two tile widths.
+    # FP8 takes tiles of at most 128 columns: only in the -n128 builds.
     def for_tile(cases, tile_n):
         return [c for c in cases if tile_n <= 128 or c[0] != "w8a8fp8"]
+    cp_async = "wgmma-tma=0 wgmma-persistent=0"
     for tile_n in (256, 128):
         build(args.quant_opt, for_tile(eight_bit, tile_n),
               os.path.join(args.out, f"table-wgmma-n{tile_n}"),
-              f"wgmma=1 wgmma-tile-n={tile_n}")
+              f"{cp_async} wgmma-tile-n={tile_n}")
     # Fewer stages than the heuristic's (4 at 256, 6 at 128), the most that
     # fit (7 at 128), and 3 at 128: 97 KiB and about 113 registers, two
     # blocks an SM; on the largest products.
@@ -271,47 +272,44 @@ def main():
     for tile_n, stages in ((256, 3), (128, 3), (128, 4), (128, 7)):
         build(args.quant_opt, for_tile(largest, tile_n),
               os.path.join(args.out, f"table-wgmma-n{tile_n}-s{stages}"),
-              f"wgmma=1 wgmma-tile-n={tile_n} wgmma-stages={stages}")
-    # The same with tiles loaded by TMA from a producer warpgroup
-    # (wgmma-tma=1, off by default until checked on a device): at the
-    # heuristic's stages (4 at 256, the most that fit; 6 at 128), and
-    # fewer on the largest products (168 registers a thread: one block an
-    # SM at any stage count).
+              f"{cp_async} wgmma-tile-n={tile_n} wgmma-stages={stages}")
+    # The same with tiles loaded by TMA from a producer warpgroup, not
+    # persistent: at the heuristic's stages (4 at 256, the most that fit;
+    # 6 at 128), and fewer on the largest products (168 registers a
+    # thread: one block an SM at any stage count).
     for tile_n in (256, 128):
         build(args.quant_opt, for_tile(eight_bit, tile_n),
               os.path.join(args.out, f"table-wgmma-tma-n{tile_n}"),
-              f"wgmma=1 wgmma-tma=1 wgmma-tile-n={tile_n}")
+              f"wgmma-persistent=0 wgmma-tile-n={tile_n}")
     for tile_n, stages in ((256, 3), (128, 4)):
         build(args.quant_opt, for_tile(largest, tile_n),
               os.path.join(args.out, f"table-wgmma-tma-n{tile_n}-s{stages}"),
-              f"wgmma=1 wgmma-tma=1 wgmma-tile-n={tile_n} "
+              f"wgmma-persistent=0 wgmma-tile-n={tile_n} "
               f"wgmma-stages={stages}")
-    # The TMA kernel persistent (wgmma-persistent=1: on an H100, 132 blocks
-    # walking 7 or 8 of the 1024 (N = 256) or 2048 tiles), on the largest
-    # products: their time. And its correctness where a tile's 9 K steps
-    # are no multiple of 2 S (a stage's mbarrier parity flips from one tile
-    # to the next), with a partial row tile and a short last group of row
-    # tiles (M = 1500: 12 row tiles), INT8 and FP8, 192 or 384 tiles.
+    # The TMA kernel persistent (on an H100, 132 blocks walking 7 or 8 of
+    # the 1024 (N = 256) or 2048 tiles), on the largest products: their
+    # time. And its correctness where a tile's 9 K steps are no multiple
+    # of 2 S (a stage's mbarrier parity flips from one tile to the next),
+    # with a partial row tile and a short last group of row tiles
+    # (M = 1500: 12 row tiles), INT8 and FP8, 192 or 384 tiles.
     uneven = [("w8a8", "i8", 1500, 4096, 1152),
               ("w8a8fp8", "e4m3", 1500, 2048, 1152)]
     for tile_n in (256, 128):
         build(args.quant_opt, for_tile(largest + uneven, tile_n),
               os.path.join(args.out,
                            f"table-wgmma-tma-persistent-n{tile_n}"),
-              f"wgmma=1 wgmma-tma=1 wgmma-persistent=1 "
               f"wgmma-tile-n={tile_n}")
     # The TMA kernel in clusters of two blocks sharing the Wq tile by
     # multicast (wgmma-cluster=2), on the same products.
     for tile_n in (256, 128):
         build(args.quant_opt, for_tile(largest + uneven, tile_n),
               os.path.join(args.out, f"table-wgmma-tma-cluster-n{tile_n}"),
-              f"wgmma=1 wgmma-tma=1 wgmma-cluster=2 wgmma-tile-n={tile_n}")
+              f"wgmma-persistent=0 wgmma-cluster=2 wgmma-tile-n={tile_n}")
         # ... and persistent as well (pairs of tiles a cluster).
         build(args.quant_opt, for_tile(largest + uneven, tile_n),
               os.path.join(args.out,
                            f"table-wgmma-tma-cluster-persistent-n{tile_n}"),
-              f"wgmma=1 wgmma-tma=1 wgmma-cluster=2 wgmma-persistent=1 "
-              f"wgmma-tile-n={tile_n}")
+              f"wgmma-cluster=2 wgmma-tile-n={tile_n}")
     for rows, warps in ((32, 2), (32, 4), (64, 2), (64, 8)):
         build(args.quant_opt, [("w4a16", "f16", m, nk, nk)
                                for m in (64, 256) for nk in (4096, 8192)],

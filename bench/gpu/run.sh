@@ -15,6 +15,16 @@ out=${2:-${OUT:-.}}
 python=${PYTHON:-python3}
 run_py=${RUN_PY:-bench/gpu/run.py}
 row_timeout=${ROW_TIMEOUT:-60}
+# ORDER=families,table runs the families first: for a device call too
+# short for both.
+IFS=, read -ra parts <<< "${ORDER:-table,families}"
+for part in "${parts[@]}"; do
+  case $part in
+    table|families) ;;
+    *) echo "run.sh: unknown part '$part' in ORDER (table, families)" >&2
+       exit 2 ;;
+  esac
+done
 mkdir -p "$out"
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem \
   --format=csv || true
@@ -24,23 +34,24 @@ nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem \
 "$kernels/e2e/decode" 2>&1 | tee "$out/gpu-e2e.txt" || true
 "$kernels/e2e/resident" 2>&1 | tee -a "$out/gpu-e2e.txt" || true
 status=0
-# The table and the sweeps, every kernel checked on a device before.
+# The table (the default kernels, and the 8-bit GEMM on mma.sync) and the
+# sweeps.
 # Unbuffered (-u): what a run printed survives a timeout.
 table() {
-  "$python" -u "$run_py" --kernels "$kernels" --skip 'table-wgmma*,table-gemv8' \
+  "$python" -u "$run_py" --kernels "$kernels" --skip 'table-wgmma*' \
     --json "$out/gpu-bench.json" 2>&1 | tee "$out/gpu-bench.txt" || status=1
 }
 
-# Kernels not yet checked on a device, a process for each family (the
-# W8A8 target's first), each under a timeout and a watchdog: a row that
+# The wgmma GEMM's variants, a process for each family (the W8A8
+# target's first), each under a timeout and a watchdog: a row that
 # takes more than ROW_TIMEOUT seconds (one that hangs: a row takes
 # seconds) ends its process there, naming the row ("(row: KERNEL ..."
 # then "Timeout"), and the next family still runs. Once a family, such a
 # process is followed by one for the rows it did not reach (the rows it
 # ran and the hung one skipped: gpu-bench-NAME-rest.txt). Each process
 # times its own cuBLAS baselines.
-#   unverified NAME TABLE_GLOBS TIMEOUT -> gpu-bench-NAME[-rest].txt/.json
-unverified() {
+#   family NAME TABLE_GLOBS TIMEOUT -> gpu-bench-NAME[-rest].txt/.json
+family() {
   local name=$1 globs=$2 limit=$3 glob found= list log skip=
   IFS=, read -ra list <<< "$globs"
   for glob in "${list[@]}"; do
@@ -67,20 +78,12 @@ unverified() {
   done
 }
 families() {
-  unverified wgmma-tma 'table-wgmma-tma-n*' 150
-  unverified wgmma-persistent 'table-wgmma-tma-persistent-*' 120
-  unverified wgmma-cluster 'table-wgmma-tma-cluster-*' 180
-  unverified wgmma 'table-wgmma-n*' 150
-  unverified gemv8 'table-gemv8' 90
+  family wgmma-tma 'table-wgmma-tma-n*' 150
+  family wgmma-persistent 'table-wgmma-tma-persistent-*' 120
+  family wgmma-cluster 'table-wgmma-tma-cluster-*' 180
+  family wgmma 'table-wgmma-n*' 150
 }
-# ORDER=families,table runs the families first: for a device call too
-# short for both, the decisions still open before the re-timing.
-IFS=, read -ra parts <<< "${ORDER:-table,families}"
 for part in "${parts[@]}"; do
-  case $part in
-    table|families) "$part" ;;
-    *) echo "run.sh: unknown part '$part' in ORDER (table, families)" >&2
-       exit 2 ;;
-  esac
+  "$part"
 done
 exit $status

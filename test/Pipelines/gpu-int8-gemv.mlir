@@ -1,11 +1,11 @@
-// The 8-bit GEMV (int8-gemv=1): W8A8 and FP8 x FP8 products with M <= 16
+// The 8-bit GEMV (int8-gemv, on by default): W8A8 and FP8 x FP8 products with M <= 16
 // (decode) as mma.sync.m16n8k32 with the weight as operand A (16 rows a
 // block, N / 16 blocks), the tokens as operand B, split-K across warps,
 // 16-byte loads of both and no shuffle; checked here to the PTX, ptxas and
-// SASS. Without the option, the same products run on the GEMM.
+// SASS. With int8-gemv=0, the same products run on the GEMM.
 // REQUIRES: ptxas
 // RUN: rm -rf %t && mkdir -p %t
-// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 int8-gemv=1 kernels-dir=%t/isa" -o /dev/null
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 kernels-dir=%t/isa" -o /dev/null
 // RUN: FileCheck %s --check-prefix=PTX < %t/isa/qopt_kernels.sm_90a.ptx
 // RUN: FileCheck %s --check-prefix=MANIFEST < %t/isa/kernels.json
 
@@ -58,12 +58,12 @@
 // ROWS-NOT: no_allocate
 
 // weight-layout=tiles: the caller's weights are tiles, which only the GEMV
-// reads; without int8-gemv that is an error, not a silent row read.
-// RUN: not quant-opt %s --qopt-gpu-pipeline="format=isa host=0 weight-layout=tiles" -o /dev/null 2>&1 | FileCheck %s --check-prefix=TILES
+// reads; with int8-gemv=0 that is an error, not a silent row read.
+// RUN: not quant-opt %s --qopt-gpu-pipeline="format=isa host=0 int8-gemv=0 wgmma=0 weight-layout=tiles" -o /dev/null 2>&1 | FileCheck %s --check-prefix=TILES
 // TILES: error: weight-layout=tiles: the weight operand is in tiles, but no kernel that reads tiles computes the product (qopt_gemm_s8_f16_m1n4096k4096_sxt_swr reads rows)
 
-// Without int8-gemv: the GEMM's 128-row tiles.
-// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 kernels-dir=%t/gemm" -o /dev/null
+// With int8-gemv=0: the GEMM's 128-row tiles (on mma.sync with wgmma=0).
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 int8-gemv=0 wgmma=0 kernels-dir=%t/gemm" -o /dev/null
 // RUN: FileCheck %s --check-prefix=GEMM < %t/gemm/qopt_kernels.sm_90a.ptx
 // GEMM: .entry qopt_gemm_s8_f16_m1n4096k4096_sxt_swr(
 

@@ -7,7 +7,7 @@
 // The assembly (format=isa): 16-byte weight loads, dequantization by LOP3 and f16x2
 // arithmetic, mma.sync m16n8k16 with f32 accumulators, and no conversion
 // from integer to float anywhere in the kernels.
-// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 kernels-dir=%t/isa" -o /dev/null
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=0 kernels-dir=%t/isa" -o /dev/null
 // RUN: FileCheck %s --check-prefix=PTX < %t/isa/qopt_kernels.sm_90a.ptx
 // PTX: .target sm_90a
 // PTX-LABEL: .entry qopt_gemv_i4_f16_f16_m1n4096k4096
@@ -76,10 +76,12 @@
 // NOCVT: .entry qopt_gem
 // NOCVT-NOT: cvt.{{[a-z.]*}}{{f16|bf16|f32}}.{{s|u}}{{8|16|32|64}}
 
-// ptxas assembles every kernel for each chip.
+// ptxas assembles every kernel for each chip (sm_90a with wgmma=0: the
+// mma.sync kernels, whose SASS is checked below; the wgmma ones are
+// checked in gpu-wgmma.mlir).
 // RUN: quant-opt %s --qopt-gpu-pipeline="chip=sm_80 format=bin host=0 kernels-dir=%t/sm_80" -o /dev/null
 // RUN: quant-opt %s --qopt-gpu-pipeline="chip=sm_89 format=bin host=0 kernels-dir=%t/sm_89" -o /dev/null
-// RUN: quant-opt %s --qopt-gpu-pipeline="chip=sm_90a format=fatbin host=0 kernels-dir=%t/sm_90a" -o /dev/null
+// RUN: quant-opt %s --qopt-gpu-pipeline="chip=sm_90a format=fatbin host=0 wgmma=0 kernels-dir=%t/sm_90a" -o /dev/null
 // RUN: quant-opt %s --qopt-gpu-pipeline="chip=sm_80,sm_89,sm_90a format=fatbin host=0 kernels-dir=%t/all" -o /dev/null
 // RUN: ls %t/sm_80 %t/sm_89 %t/sm_90a %t/all | FileCheck %s --check-prefix=FILES
 // FILES-DAG: qopt_kernels.sm_80.cubin

@@ -1,6 +1,7 @@
 // Asymmetric activations on the 8-bit GEMM: ui8 codes with a zero point
-// (PyTorch's default static activation scheme) through mma.sync u8 x s8,
-// i8 codes with a zero point through s8 x s8; the epilogue subtracts
+// (PyTorch's default static activation scheme) through u8 x s8 products,
+// i8 codes with a zero point through s8 x s8 (wgmma on sm_90a where the
+// shape tiles, as by default, mma.sync elsewhere); the epilogue subtracts
 // zx[m] * sum_k W[n, k] from the exact i32 sums, with the weight's row sums
 // folded at compile time (a constant kept on the device, like the weight).
 // Weights that are not constants keep the product on the host.
@@ -10,10 +11,10 @@
 // CALL: warning: qopt.matmul runs on the host: no GPU kernel for asymmetric activations with weights that are not dense constants (their row sums are folded at compile time)
 // CALL-LABEL: func.func @per_row_ui8
 // CALL: %[[SUMS:.*]] = arith.constant dense<1536> : tensor<256xi32>
-// CALL: call @qopt_gemm_u8s8z_f16_m256n256k512_sxr_swr_launch_c1_c3_c5(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[SUMS]])
+// CALL: call @qopt_gemm_u8s8z_f16_m256n256k512_sxr_swr_wg128s6_tma_p_launch_c1_c3_c5(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[SUMS]])
 // CALL-LABEL: func.func @per_tensor_i8
 // CALL: %[[SUMS2:.*]] = arith.constant dense<-512> : tensor<128xi32>
-// CALL: call @qopt_gemm_s8z_f32_m128n128k256_sxt_swt_launch_c1_c3_c5(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[SUMS2]])
+// CALL: call @qopt_gemm_s8z_f32_m128n128k256_sxt_swt_wg128s6_tma_p_launch_c1_c3_c5(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[SUMS2]])
 // A constant zero point is resident too, and the row sums of a non-splat
 // weight (Inputs/asym_weight.py: rows of 2 and of -2 alternating, K = 64:
 // 128, -128, ...).

@@ -1,11 +1,15 @@
-// The 8-bit GEMM on wgmma (wgmma=1, sm_90a): two warpgroups of
-// wgmma.mma_async.m64nNk32 reading both operands from shared memory in the
-// 128-byte swizzle, cp.async stages in dynamic shared memory, fenced to
-// the async proxy before each step; checked here to the PTX, ptxas and
-// SASS (IGMMA / QGMMA, no spills, no serialized wgmma).
+// The 8-bit GEMM on wgmma (sm_90a; wgmma, on by default): two warpgroups
+// of wgmma.mma_async.m64nNk32 reading both operands from shared memory in
+// the 128-byte swizzle, stages in dynamic shared memory, fenced to the
+// async proxy before each step; checked here to the PTX, ptxas and SASS
+// (IGMMA / QGMMA, no spills, no serialized wgmma). By default the stages
+// are filled by TMA, the kernel is persistent and the tile width comes
+// from a wave estimate (gpu-wgmma-choice.mlir); each
+// variant is checked here with the options that pin it, first the cp.async
+// kernel (wgmma-tma=0) at 256 columns.
 // REQUIRES: ptxas
 // RUN: rm -rf %t && mkdir -p %t
-// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 kernels-dir=%t/isa" -o /dev/null
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma-tma=0 wgmma-persistent=0 wgmma-tile-n=256 kernels-dir=%t/isa" -o /dev/null
 // RUN: FileCheck %s --check-prefix=PTX < %t/isa/qopt_kernels.sm_90a.ptx
 // RUN: FileCheck %s --check-prefix=MANIFEST < %t/isa/kernels.json
 
@@ -55,9 +59,9 @@
 // PTX: @[[ROW]] bra
 // PTX-NEXT: add.s64
 // PTX: st.global.b32
-// N = 384 does not tile by 256: the mma.sync kernel, with a warning.
-// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=KEEPS
-// KEEPS: warning: wgmma: this product keeps mma.sync: no wgmma kernel for a 128 x 384 x 256 8-bit product (the wgmma kernel needs N a multiple of 256, K of 128)
+// N = 384 does not tile by 256: the mma.sync kernel, with a remark.
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma-tma=0 wgmma-persistent=0 wgmma-tile-n=256" -o /dev/null 2>&1 | FileCheck %s --check-prefix=KEEPS
+// KEEPS: remark: wgmma: this product keeps mma.sync: no wgmma kernel for a 128 x 384 x 256 8-bit product (the wgmma kernel needs N a multiple of 256, K of 128)
 // KEEPS-NOT: warning
 // PTX-LABEL: .entry qopt_gemm_s8_f32_m128n384k256_sxt_swt(
 // PTX: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
@@ -69,8 +73,8 @@
 // MANIFEST-NEXT: 2,
 // MANIFEST-NEXT: 8,
 
-// The mma.sync kernel takes a partial row tile the same way.
-// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 kernels-dir=%t/mma" -o /dev/null
+// The mma.sync kernel (wgmma=0) takes a partial row tile the same way.
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=0 kernels-dir=%t/mma" -o /dev/null
 // RUN: FileCheck %s --check-prefix=MMA < %t/mma/qopt_kernels.sm_90a.ptx
 // MMA-LABEL: .entry qopt_gemm_s8_f16_m1000n512k512_sxr_swr(
 // MMA: cp.async.cg.shared.global [{{.*}}], [{{.*}}], 16, %r{{[0-9]+}};
@@ -80,7 +84,7 @@
 // MMA: st.global.b32
 
 // Narrower tiles: as many stages as 200 KiB hold (6 of 32 KiB).
-// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tile-n=128 kernels-dir=%t/n128" -o /dev/null
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma-tma=0 wgmma-persistent=0 wgmma-tile-n=128 kernels-dir=%t/n128" -o /dev/null
 // RUN: FileCheck %s --check-prefix=N128 < %t/n128/qopt_kernels.sm_90a.ptx
 // N128-LABEL: .entry qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg128s6(
 // N128: cp.async.wait_group 3;
@@ -108,7 +112,7 @@
 // The host passes the dynamic shared memory to the launch (the runtime
 // opts the kernel into more than 48 KiB; the launch becomes its
 // mgpuLaunchKernel call when the module is translated to LLVM IR).
-// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa wgmma=1" | FileCheck %s --check-prefix=HOST
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa wgmma-tma=0 wgmma-persistent=0 wgmma-tile-n=256" | FileCheck %s --check-prefix=HOST
 // HOST-LABEL: llvm.func @qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4_launch(
 // HOST: %[[SMEM:.*]] = llvm.mlir.constant(197632 : i32) : i32
 // HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @qopt_kernels::@qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4 blocks in ({{.*}}) threads in ({{.*}}) : i64 dynamic_shared_memory_size %[[SMEM]] args(
@@ -124,7 +128,7 @@
 // consumers take 232 registers, wait on the full barrier, run the step's
 // wgmmas and, once they retired (wait_group 1: the step before), lane 0 of
 // each warp arrives on that step's empty barrier. No cp.async.
-// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tma=1 kernels-dir=%t/tma" -o /dev/null
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tma=1 wgmma-persistent=0 wgmma-tile-n=256 kernels-dir=%t/tma" -o /dev/null
 // RUN: FileCheck %s --check-prefix=TMA < %t/tma/qopt_kernels.sm_90a.ptx
 // RUN: FileCheck %s --check-prefix=TMA-MANIFEST < %t/tma/kernels.json
 // TMA-LABEL: .entry qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4_tma(
@@ -204,7 +208,7 @@
 // TMA-SASS-DAG: R{{(1[7-9][0-9]|2[0-3][0-9])}}
 // The host makes the maps between the copies and the launch, on the
 // launch's stream (no synchronisation: qopt.gpu_tensor_map is pure).
-// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa wgmma=1 wgmma-tma=1" | FileCheck %s --check-prefix=TMA-HOST
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa wgmma=1 wgmma-tma=1 wgmma-persistent=0 wgmma-tile-n=256" | FileCheck %s --check-prefix=TMA-HOST
 // TMA-HOST: llvm.func @qoptTensorMap(!llvm.ptr, i64, i64, i64, i64, i64, i64) -> i64
 // TMA-HOST-LABEL: llvm.func @qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4_tma_launch(
 // TMA-HOST: llvm.call @mgpuStreamCreate()
@@ -223,8 +227,10 @@
 // TMA-HOST: llvm.call @qoptDeviceConstant
 // TMA-HOST: llvm.call @qoptTensorMap
 // TMA-HOST: llvm.call @qoptTensorMap
-// RUN: not quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma-tma=1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=TMA-ALONE
-// TMA-ALONE: error: wgmma-tma loads the wgmma GEMM's tiles: it needs wgmma
+// Without wgmma, TMA, persistence and tile width do not apply: mma.sync.
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=0 wgmma-tma=1 wgmma-persistent=1 wgmma-tile-n=128 kernels-dir=%t/no-wgmma" -o /dev/null
+// RUN: FileCheck %s --check-prefix=TMA-ALONE --implicit-check-not=wgmma. --implicit-check-not=cp.async.bulk < %t/no-wgmma/qopt_kernels.sm_90a.ptx
+// TMA-ALONE: .entry qopt_gemm_s8_f16_m256n512k512_sxr_swr(
 
 // Persistent (wgmma-persistent=1): the kernel (`_p`) strides its tiles by
 // the grid it is launched with (%nctaid.x, no known grid size), block b
@@ -236,7 +242,7 @@
 // producer loads the next tile's stages while they store this one: two
 // arrivals on "empty" in the INT8 consumer (the loop's and the last
 // step's), where a block of one tile has one.
-// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tma=1 wgmma-persistent=1 kernels-dir=%t/persistent" -o /dev/null
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tma=1 wgmma-persistent=1 wgmma-tile-n=256 kernels-dir=%t/persistent" -o /dev/null
 // RUN: FileCheck %s --check-prefix=PERSIST < %t/persistent/qopt_kernels.sm_90a.ptx
 // RUN: FileCheck %s --check-prefix=PERSIST-MANIFEST < %t/persistent/kernels.json
 // PERSIST-LABEL: .entry qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4_tma_p(
@@ -274,7 +280,10 @@
 // PERSIST-PTXAS-COUNT-4: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // RUN: %ptxas -arch=sm_90a -v %t/persistent/qopt_kernels.sm_90a.ptx -o %t/persistent.cubin 2>&1 | FileCheck %s --check-prefix=TMA-REGS
 // RUN: %if cuobjdump %{ %cuobjdump -sass %t/persistent.cubin | FileCheck %s --check-prefix=TMA-SASS %}
-// RUN: not quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-persistent=1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=PERSIST-ALONE
+// Persistence is the TMA kernel's: with cp.async (wgmma-tma=0), none.
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma-tma=0 wgmma-persistent=1 wgmma-tile-n=256 kernels-dir=%t/cp-async" -o /dev/null
+// RUN: FileCheck %s --check-prefix=PERSIST-ALONE --implicit-check-not=persistent < %t/cp-async/kernels.json
+// PERSIST-ALONE: "kernel": "qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4"
 
 // Clusters (wgmma-cluster=2): two blocks of adjacent row tiles and one
 // column tile (products whose row or column tiles are odd in number run
@@ -287,7 +296,7 @@
 // on its own and, through mapa, on its peer's empty barrier (release at CTA
 // scope, as CUTLASS: no fence of all memory at every step); a cluster
 // barrier before the block exits.
-// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tma=1 wgmma-cluster=2 kernels-dir=%t/cluster" -o /dev/null 2>&1 | FileCheck %s --check-prefix=CLUSTER-WARN
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tma=1 wgmma-persistent=0 wgmma-tile-n=256 wgmma-cluster=2 kernels-dir=%t/cluster" -o /dev/null 2>&1 | FileCheck %s --check-prefix=CLUSTER-WARN
 // CLUSTER-WARN: warning: wgmma-cluster: this product runs without clusters: no kernel for clusters of two blocks for a 128 x 256 product: 1 row and 2 column tiles, not both even
 // RUN: FileCheck %s --check-prefix=CLUSTER < %t/cluster/qopt_kernels.sm_90a.ptx
 // RUN: FileCheck %s --check-prefix=CLUSTER-MANIFEST < %t/cluster/kernels.json
@@ -332,9 +341,9 @@
 // CLUSTER-SASS-DAG: UCGABAR_ARV
 // CLUSTER-SASS-DAG: UCGABAR_WAIT
 // The host launches the clusters (gpu.launch_func ... clusters in).
-// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa wgmma=1 wgmma-tma=1 wgmma-cluster=2" 2>/dev/null | FileCheck %s --check-prefix=CLUSTER-HOST
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa wgmma=1 wgmma-tma=1 wgmma-persistent=0 wgmma-tile-n=256 wgmma-cluster=2" 2>/dev/null | FileCheck %s --check-prefix=CLUSTER-HOST
 // CLUSTER-HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @qopt_kernels::@qopt_gemm_s8_f16_m256n512k512_sxr_swr_wg256s4_tma_c2 clusters in (
-// RUN: not quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-cluster=2" -o /dev/null 2>&1 | FileCheck %s --check-prefix=CLUSTER-ALONE
+// RUN: not quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma-tma=0 wgmma-cluster=2" -o /dev/null 2>&1 | FileCheck %s --check-prefix=CLUSTER-ALONE
 // RUN: not quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tma=1 wgmma-cluster=4" -o /dev/null 2>&1 | FileCheck %s --check-prefix=CLUSTER-ALONE
 // CLUSTER-ALONE: error: wgmma-cluster must be 1 or 2, and 2 needs wgmma-tma
 
@@ -343,7 +352,7 @@
 // pairs the clusters need; launched persistent and in clusters (the host
 // rounds the grid down to whole clusters). No spills but in the K = 512
 // test kernel, as without clusters.
-// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tma=1 wgmma-persistent=1 wgmma-cluster=2 kernels-dir=%t/pcluster" -o /dev/null 2>/dev/null
+// RUN: quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tma=1 wgmma-persistent=1 wgmma-tile-n=256 wgmma-cluster=2 kernels-dir=%t/pcluster" -o /dev/null 2>/dev/null
 // RUN: FileCheck %s --check-prefix=PCLUSTER < %t/pcluster/qopt_kernels.sm_90a.ptx
 // RUN: FileCheck %s --check-prefix=PCLUSTER-MANIFEST < %t/pcluster/kernels.json
 // PCLUSTER-LABEL: .entry qopt_gemm_s8_bf16_m4096n14336k4096_sxr_swr_wg256s4_tma_p_c2(
@@ -358,12 +367,13 @@
 // PCLUSTER-MANIFEST: "persistent": true
 // RUN: %ptxas -arch=sm_90a -v %t/pcluster/qopt_kernels.sm_90a.ptx -o %t/pcluster.cubin 2>&1 | FileCheck %s --check-prefix=PERSIST-PTXAS --implicit-check-not=injected --implicit-check-not="Performance Loss"
 // RUN: %ptxas -arch=sm_90a -v %t/pcluster/qopt_kernels.sm_90a.ptx -o %t/pcluster.cubin 2>&1 | FileCheck %s --check-prefix=TMA-REGS
-// PERSIST-ALONE: error: wgmma-persistent makes the TMA kernel persistent: it needs wgmma-tma
 
-// RUN: not quant-opt %s --qopt-gpu-pipeline="chip=sm_80,sm_90a format=isa host=0 wgmma=1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=CHIPS
-// CHIPS: error: wgmma needs every target chip to be sm_90a (got 'sm_80,sm_90a')
+// wgmma needs every target chip to be sm_90a: with sm_80 as well, mma.sync.
+// RUN: quant-opt %s --qopt-gpu-pipeline="chip=sm_80,sm_90a format=isa host=0 wgmma=1 kernels-dir=%t/chips" -o /dev/null
+// RUN: FileCheck %s --check-prefix=CHIPS --implicit-check-not=wgmma. < %t/chips/qopt_kernels.sm_90a.ptx
+// CHIPS: .entry qopt_gemm_s8_f16_m256n512k512_sxr_swr(
 // RUN: not quant-opt %s --qopt-gpu-pipeline="format=isa host=0 wgmma=1 wgmma-tile-n=100" -o /dev/null 2>&1 | FileCheck %s --check-prefix=TILE
-// TILE: error: wgmma-tile-n must be a multiple of 32 up to 256 and wgmma-stages 0 or at least 3
+// TILE: error: wgmma-tile-n must be 0 (heuristic) or a multiple of 32 up to 256, and wgmma-stages 0 or at least 3
 
 func.func @per_row_int8(%x: tensor<256x512xi8>, %w: tensor<512x512xi8>, %sw: tensor<512x1xf32>,
                         %sx: tensor<256x1xf32>) -> tensor<256x512xf16> {

@@ -93,18 +93,17 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::init(0)};
   PassOptions::Option<bool> int8Gemv{
       *this, "int8-gemv",
-      llvm::cl::desc("8-bit products with M <= 16 on the 8-bit GEMV (off "
-                     "until checked on a device)"),
-      llvm::cl::init(false)};
+      llvm::cl::desc("8-bit products with M <= 16 on the 8-bit GEMV"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> wgmma{
       *this, "wgmma",
-      llvm::cl::desc("8-bit GEMMs on wgmma (every chip sm_90a; off until "
-                     "checked on a device)"),
-      llvm::cl::init(false)};
+      llvm::cl::desc("8-bit GEMMs on wgmma where every chip is sm_90a"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> wgmmaTileN{
       *this, "wgmma-tile-n",
-      llvm::cl::desc("Columns of the wgmma GEMM's block tile"),
-      llvm::cl::init(256)};
+      llvm::cl::desc("Columns of the wgmma GEMM's block tile (0: 256 or "
+                     "128 by a wave estimate)"),
+      llvm::cl::init(0)};
   PassOptions::Option<int64_t> wgmmaStages{
       *this, "wgmma-stages",
       llvm::cl::desc("Stages of the wgmma GEMM (0: heuristic)"),
@@ -112,18 +111,17 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
   PassOptions::Option<bool> wgmmaTma{
       *this, "wgmma-tma",
       llvm::cl::desc("The wgmma GEMM's tiles loaded by TMA from a producer "
-                     "warpgroup (off until checked on a device)"),
-      llvm::cl::init(false)};
+                     "warpgroup"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> wgmmaPersistent{
       *this, "wgmma-persistent",
       llvm::cl::desc("The TMA kernel persistent, a block an SM walking the "
-                     "tiles (off until checked on a device)"),
-      llvm::cl::init(false)};
+                     "tiles"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> wgmmaCluster{
       *this, "wgmma-cluster",
       llvm::cl::desc("Clusters of the TMA kernel, 1 or 2 blocks sharing "
-                     "the Wq tile by multicast (off until checked on a "
-                     "device)"),
+                     "the Wq tile by multicast"),
       llvm::cl::init(1)};
   PassOptions::Option<std::string> kernelsDir{
       *this, "kernels-dir",

@@ -167,6 +167,11 @@ gpu::GPUFuncOp buildInt8Gemv(OpBuilder &b, Location loc,
 /// in flight to stream Wq (`smCount` SMs).
 void chooseInt8GemvTiling(Int8GemmConfig &config, int64_t smCount);
 
+/// Chooses the wgmma GEMM's tile width where `config.wgmmaBlockN` is 0:
+/// 256 or 128 columns (FP8 128), the one with the shorter estimated time
+/// in waves of `smCount` blocks.
+void chooseWgmmaTiling(Int8GemmConfig &config, int64_t smCount);
+
 /// D = A·B + C with mma.sync.m16n8k32 on the configuration's operand types:
 /// `a` vector<4x4xi8>, `b` vector<2x4xi8> (the codes' bytes), `c`
 /// vector<2x2xi32|f32> (f32 for FP8), in the register order of the PTX

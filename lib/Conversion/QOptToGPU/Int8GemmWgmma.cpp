@@ -723,3 +723,32 @@ mlir::qopt::gpu_kernels::buildInt8GemmWgmma(OpBuilder &b, Location loc,
   gpu::ReturnOp::create(b, loc);
   return func;
 }
+
+void mlir::qopt::gpu_kernels::chooseWgmmaTiling(Int8GemmConfig &c,
+                                                int64_t smCount) {
+  // Estimated time: waves of blocks (ceil(tiles / SMs); a persistent
+  // kernel's blocks walk as many tiles) times a tile's time, which grows
+  // with its columns, a 128-column tile costing 1.2 x 128 / 256 of a
+  // 256-column one (fewer wgmma columns per byte of Xq loaded: on an H100,
+  // M = 4096, N = K = 4096 and 8192 measured 1.17 and 1.28; rounded here).
+  // This picks the faster width of each of the six shapes measured
+  // (docs/perf/gpu.md): 128 for M = 256 (64 or 128 tiles of 128 columns,
+  // one wave either way) and M = 1500, K = 1152; 256 for M = 1000, 4096.
+  if (c.wgmmaBlockN == 0) {
+    int64_t best = 0;
+    for (int64_t blockN : {256, 128}) {
+      if ((c.isFP8() && blockN > 128) || c.n % blockN != 0)
+        continue;
+      int64_t tiles = c.blocksM() * (c.n / blockN);
+      int64_t cost = llvm::divideCeil(tiles, smCount) * blockN *
+                     (blockN == 256 ? 5 : 6);
+      if (c.wgmmaBlockN == 0 || cost < best) {
+        c.wgmmaBlockN = blockN;
+        best = cost;
+      }
+    }
+    // N not a multiple of 128: no width tiles it (checkInt8Gemm says so).
+    if (c.wgmmaBlockN == 0)
+      c.wgmmaBlockN = 128;
+  }
+}

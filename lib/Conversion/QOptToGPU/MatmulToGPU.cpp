@@ -339,7 +339,8 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
     w.wgmmaBlockN = c.isFP8() ? std::min<int64_t>(choice.tileN, 128)
                               : choice.tileN;
     w.wgmmaTma = choice.tma;
-    w.wgmmaPersistent = choice.persistent;
+    w.wgmmaPersistent = choice.persistent && choice.tma;
+    chooseWgmmaTiling(w, choice.smCount);
     w.wgmmaStages = choice.stages;
     if (w.wgmmaStages == 0)
       w.wgmmaStages = std::min<int64_t>(8, 200 * 1024 / w.wgmmaStageBytes());
@@ -357,7 +358,7 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
     }
     if (wgmmaWhy.empty())
       return w;
-    op.emitWarning() << "wgmma: this product keeps mma.sync: no wgmma "
+    op.emitRemark() << "wgmma: this product keeps mma.sync: no wgmma "
                         "kernel for "
                      << wgmmaWhy;
   }
@@ -385,9 +386,11 @@ struct ConvertQOptMatmulToGPU
     : qopt::impl::ConvertQOptMatmulToGPUBase<ConvertQOptMatmulToGPU> {
   using Base::Base;
 
-  /// Of the `chip` option: the first chip's SM count, and whether every
-  /// chip has FP8 tensor cores.
+  /// Of the `chip` option: the first chip's SM count, whether the 8-bit
+  /// GEMMs run on wgmma (the option, and every chip sm_90a), and whether
+  /// every chip has FP8 tensor cores.
   int64_t smCount = 0;
+  bool useWgmma = false;
   bool fp8Chips = false;
 
   void runOnOperation() override {
@@ -412,28 +415,16 @@ struct ConvertQOptMatmulToGPU
       emitError(module.getLoc()) << "tiling options must not be negative";
       return signalPassFailure();
     }
-    if (wgmma && !llvm::all_of(chips, [](StringRef c) { return c == "sm_90a"; })) {
-      emitError(module.getLoc())
-          << "wgmma needs every target chip to be sm_90a (got '" << chip
-          << "')";
-      return signalPassFailure();
-    }
-    if (wgmmaTileN < 32 || wgmmaTileN > 256 || wgmmaTileN % 32 != 0 ||
+    // wgmma (and with it TMA, persistence, clusters) where every chip is
+    // sm_90a; mma.sync elsewhere.
+    useWgmma = wgmma && llvm::all_of(chips, [](StringRef c) {
+                 return c == "sm_90a";
+               });
+    if (wgmmaTileN < 0 || wgmmaTileN > 256 || wgmmaTileN % 32 != 0 ||
         wgmmaStages < 0 || (wgmmaStages > 0 && wgmmaStages < 3)) {
       emitError(module.getLoc())
-          << "wgmma-tile-n must be a multiple of 32 up to 256 "
-             "and wgmma-stages 0 or at least 3";
-      return signalPassFailure();
-    }
-    if (wgmmaTma && !wgmma) {
-      emitError(module.getLoc())
-          << "wgmma-tma loads the wgmma GEMM's tiles: it "
-             "needs wgmma";
-      return signalPassFailure();
-    }
-    if (wgmmaPersistent && !wgmmaTma) {
-      emitError(module.getLoc()) << "wgmma-persistent makes the TMA kernel "
-                                    "persistent: it needs wgmma-tma";
+          << "wgmma-tile-n must be 0 (heuristic) or a multiple of 32 up to "
+             "256, and wgmma-stages 0 or at least 3";
       return signalPassFailure();
     }
     if (wgmmaCluster != 1 && (wgmmaCluster != 2 || !wgmmaTma)) {
@@ -604,7 +595,7 @@ struct ConvertQOptMatmulToGPU
     if (op.getInputScale()) {
       FailureOr<Int8GemmConfig> c =
           getInt8GemmConfig(op, fp8Chips,
-                            {wgmma, wgmmaTileN, wgmmaStages, wgmmaTma,
+                            {useWgmma, wgmmaTileN, wgmmaStages, wgmmaTma,
                              wgmmaPersistent, wgmmaCluster, int8Gemv, smCount},
                             why);
       if (failed(c))

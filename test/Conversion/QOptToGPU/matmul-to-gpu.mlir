@@ -1,4 +1,7 @@
-// RUN: quant-opt %s --split-input-file --convert-qopt-matmul-to-gpu --verify-diagnostics | FileCheck %s
+// The kernel families every chip has: the 8-bit GEMM on mma.sync
+// (wgmma=0; on sm_90a, wgmma by default: test/Pipelines/gpu-wgmma.mlir)
+// and for M <= 16 too (int8-gemv=0; test/Pipelines/gpu-int8-gemv.mlir).
+// RUN: quant-opt %s --split-input-file --convert-qopt-matmul-to-gpu="wgmma=0 int8-gemv=0" --verify-diagnostics | FileCheck %s
 
 // A W4A16 decode product: a call of a private launch function, a kernel in
 // gpu.module @qopt_kernels. Batch dimensions fold into M and back.

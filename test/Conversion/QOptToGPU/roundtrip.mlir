@@ -2,8 +2,13 @@
 // between passes, -mlir-print-ir-after, works): the cp.async pipelines of
 // the W8A8 GEMM and of the tiled weight-only GEMM commit their groups,
 // empty ones included, as NVVM ops (an nvgpu.device_async_create_group of
-// no tokens prints in a form its parser rejects).
-// RUN: quant-opt %s --convert-qopt-matmul-to-gpu 2>/dev/null | quant-opt | FileCheck %s
+// no tokens prints in a form its parser rejects). The W8A8 GEMM on
+// mma.sync (wgmma=0: on sm_90a it runs on wgmma with TMA by default), and
+// the default kernels as well (prefix RT; they parse as printed).
+// RUN: quant-opt %s --convert-qopt-matmul-to-gpu=wgmma=0 2>/dev/null | quant-opt | FileCheck %s
+// RUN: quant-opt %s --convert-qopt-matmul-to-gpu 2>/dev/null | quant-opt | FileCheck %s --check-prefix=RT
+// RT: gpu.func @qopt_gemm_s8_f16_m128n128k128_sxt_swr_wg128s6_tma_p(
+// RT: nvvm.mbarrier.init
 // Run again on its own output (the f32 product left on the host), the pass
 // takes its kernels' module as it is.
 // RUN: quant-opt %s --convert-qopt-matmul-to-gpu 2>/dev/null | quant-opt --convert-qopt-matmul-to-gpu 2>&1 | FileCheck %s --check-prefix=TWICE
