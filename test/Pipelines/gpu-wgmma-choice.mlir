@@ -54,6 +54,25 @@ func.func @uneven_waves(%x: tensor<1500x1152xi8>, %w: tensor<4096x1152xi8>, %sw:
   return %y : tensor<1500x4096xf16>
 }
 
+// 2 x 16 = 32 tiles of 256 or 64 of 128: one wave, 128. 32 x 16 = 512 of
+// 256 (4 waves: 5120) against 1024 of 128 (8: 6144), 256.
+// CHECK-LABEL: func.func @short_square
+// CHECK: call @qopt_gemm_s8_f16_m256n4096k4096_sxr_swr_wg128s6_tma_p_launch(
+// CHECK-LABEL: func.func @square
+// CHECK: call @qopt_gemm_s8_f16_m4096n4096k4096_sxr_swr_wg256s4_tma_p_launch(
+func.func @short_square(%x: tensor<256x4096xi8>, %w: tensor<4096x4096xi8>, %sw: tensor<4096x1xf32>,
+                        %sx: tensor<256x1xf32>) -> tensor<256x4096xf16> {
+  %y = qopt.matmul %x, %w, %sw input_scale(%sx) {acc_type = f32}
+      : (tensor<256x4096xi8>, tensor<4096x4096xi8>, tensor<4096x1xf32>, tensor<256x1xf32>) -> tensor<256x4096xf16>
+  return %y : tensor<256x4096xf16>
+}
+func.func @square(%x: tensor<4096x4096xi8>, %w: tensor<4096x4096xi8>, %sw: tensor<4096x1xf32>,
+                  %sx: tensor<4096x1xf32>) -> tensor<4096x4096xf16> {
+  %y = qopt.matmul %x, %w, %sw input_scale(%sx) {acc_type = f32}
+      : (tensor<4096x4096xi8>, tensor<4096x4096xi8>, tensor<4096x1xf32>, tensor<4096x1xf32>) -> tensor<4096x4096xf16>
+  return %y : tensor<4096x4096xf16>
+}
+
 // FP8 tiles are 128 columns at most; N = 384 is no multiple of 256.
 // CHECK-LABEL: func.func @fp8
 // CHECK: call @qopt_gemm_e4m3_f16_m4096n8192k8192_sxr_swr_wg128s6_tma_p_launch(

@@ -740,8 +740,8 @@ void mlir::qopt::gpu_kernels::chooseWgmmaTiling(Int8GemmConfig &c,
       if ((c.isFP8() && blockN > 128) || c.n % blockN != 0)
         continue;
       int64_t tiles = c.blocksM() * (c.n / blockN);
-      int64_t cost = llvm::divideCeil(tiles, smCount) * blockN *
-                     (blockN == 256 ? 5 : 6);
+      int64_t cost =
+          llvm::divideCeil(tiles, smCount) * blockN * (blockN == 256 ? 5 : 6);
       if (c.wgmmaBlockN == 0 || cost < best) {
         c.wgmmaBlockN = blockN;
         best = cost;

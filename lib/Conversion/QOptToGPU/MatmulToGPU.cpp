@@ -359,8 +359,8 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
     if (wgmmaWhy.empty())
       return w;
     op.emitRemark() << "wgmma: this product keeps mma.sync: no wgmma "
-                        "kernel for "
-                     << wgmmaWhy;
+                       "kernel for "
+                    << wgmmaWhy;
   }
   return c;
 }
@@ -417,9 +417,8 @@ struct ConvertQOptMatmulToGPU
     }
     // wgmma (and with it TMA, persistence, clusters) where every chip is
     // sm_90a; mma.sync elsewhere.
-    useWgmma = wgmma && llvm::all_of(chips, [](StringRef c) {
-                 return c == "sm_90a";
-               });
+    useWgmma =
+        wgmma && llvm::all_of(chips, [](StringRef c) { return c == "sm_90a"; });
     if (wgmmaTileN < 0 || wgmmaTileN > 256 || wgmmaTileN % 32 != 0 ||
         wgmmaStages < 0 || (wgmmaStages > 0 && wgmmaStages < 3)) {
       emitError(module.getLoc())
