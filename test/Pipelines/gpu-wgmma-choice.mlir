@@ -8,6 +8,12 @@
 // RUN: quant-opt %s --convert-qopt-matmul-to-gpu | FileCheck %s
 // RUN: quant-opt %s --convert-qopt-matmul-to-gpu=chip=sm_80 | FileCheck %s --check-prefix=SM80
 // RUN: quant-opt %s --convert-qopt-matmul-to-gpu="chip=sm_80,sm_90a" | FileCheck %s --check-prefix=SM80
+// ... with one remark a module, at its first 8-bit GEMM (not with wgmma=0).
+// RUN: quant-opt %s --convert-qopt-matmul-to-gpu="chip=sm_80,sm_90a" -o /dev/null 2>&1 | FileCheck %s --check-prefix=REMARK
+// REMARK: remark: 8-bit GEMMs run on mma.sync: the chip list 'sm_80,sm_90a' is not sm_90a only (wgmma needs every chip to be sm_90a; chip=sm_90a for Hopper-only code)
+// REMARK-NOT: remark:
+// RUN: quant-opt %s --convert-qopt-matmul-to-gpu="chip=sm_80,sm_90a wgmma=0" -o /dev/null 2>&1 | FileCheck %s --check-prefix=NO-REMARK
+// NO-REMARK-NOT: remark:
 
 // 32 x 32 = 1024 tiles of 256 (8 waves: 8 x 256 x 5 = 10240) against 2048
 // of 128 (16 waves: 12288).

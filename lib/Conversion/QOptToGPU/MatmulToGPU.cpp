@@ -391,12 +391,14 @@ struct ConvertQOptMatmulToGPU
   /// every chip has FP8 tensor cores.
   int64_t smCount = 0;
   bool useWgmma = false;
+  bool remarkedMmaSync = false;
   bool fp8Chips = false;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<StringRef> chips = splitChipList(chip);
     fp8Chips = !chips.empty();
+    remarkedMmaSync = false;
     for (StringRef c : chips) {
       if (c != "sm_80" && c != "sm_89" && c != "sm_90a") {
         emitError(module.getLoc()) << "unsupported chip '" << c
@@ -599,6 +601,16 @@ struct ConvertQOptMatmulToGPU
                             why);
       if (failed(c))
         return std::nullopt;
+      // wgmma asked for but not every chip sm_90a: say so once a module,
+      // at the first GEMM it would have run (on an H100 it is 2.7x faster
+      // than mma.sync at M = 4096, N = K = 8192; docs/perf/gpu.md).
+      if (wgmma && !useWgmma && !c->gemv && !remarkedMmaSync) {
+        remarkedMmaSync = true;
+        op.emitRemark() << "8-bit GEMMs run on mma.sync: the chip list '"
+                        << chip
+                        << "' is not sm_90a only (wgmma needs every chip to "
+                           "be sm_90a; chip=sm_90a for Hopper-only code)";
+      }
       // The 8-bit GEMV reads W as the weight-only one does.
       Value tiled =
           chooseWeightRead(c->tiledWeights, c->streamingLoads, c->gemv);
