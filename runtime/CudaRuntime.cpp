@@ -7,8 +7,10 @@
 // first call, so executables link and start on machines without a GPU and
 // depend on nothing but this library, libc and the driver.
 //
-// Every driver error is fatal: the program prints the failing call, the
-// driver's error name and message, and exits with status 1. A machine
+// Every driver error is fatal (but a binary with no code for the device,
+// which loads as no module: mgpuModuleLoad): the program prints the
+// failing call, the driver's error name and message, and exits with
+// status 1. A machine
 // without a driver or a device gets one clear message from the first call.
 // (Upstream's runtime wrappers print and carry on, which turns a missing
 // device into wrong results further down.)
@@ -204,10 +206,35 @@ QOPT_EXPORT void mgpuSetDefaultDevice(int32_t device) {
   defaultDevice = device;
 }
 
+/// Compute capability of the default device, major * 10 + minor (90 for
+/// an H100): what host code compiled for several chips branches on to
+/// launch the kernels only some of them have (the sm_90a-only wgmma GEMM).
+QOPT_EXPORT int64_t qoptComputeCapability() {
+  static const int64_t capability = [] {
+    const Driver &d = driver();
+    CUdevice device;
+    CHECK(d, cuDeviceGet(&device, defaultDevice));
+    int major = 0, minor = 0;
+    CHECK(d, cuDeviceGetAttribute(
+                 &major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device));
+    CHECK(d, cuDeviceGetAttribute(
+                 &minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device));
+    return int64_t(major * 10 + minor);
+  }();
+  return capability;
+}
+
+/// A binary with no code this GPU runs (the sm_90a-only kernels of a
+/// program built for several chips, on another GPU) loads as no module:
+/// the host code launches none of its kernels there, and looking one up
+/// is the error (mgpuModuleGetFunction).
 QOPT_EXPORT void *mgpuModuleLoad(void *data, size_t /*gpuBlobSize*/) {
   const Driver &d = driver();
   CUmodule module = nullptr;
-  CHECK(d, cuModuleLoadData(&module, data));
+  CUresult result = d.cuModuleLoadData(&module, data);
+  if (result == CUDA_ERROR_NO_BINARY_FOR_GPU)
+    return nullptr;
+  check(d, result, "cuModuleLoadData(&module, data)");
   return module;
 }
 
@@ -246,6 +273,8 @@ SharedMemoryOptIns &sharedMemoryOptIns() {
 } // namespace
 
 QOPT_EXPORT void mgpuModuleUnload(void *module) {
+  if (!module) // a binary with no code for this GPU (mgpuModuleLoad)
+    return;
   const Driver &d = driver();
   // Its functions' handles may be reused by a module loaded later.
   {
@@ -262,6 +291,10 @@ QOPT_EXPORT void mgpuModuleUnload(void *module) {
 }
 
 QOPT_EXPORT void *mgpuModuleGetFunction(void *module, const char *name) {
+  if (!module)
+    fatal("kernel '%s': its binary has no code for this GPU (compute "
+          "capability %lld); build for this chip (--chip)",
+          name, static_cast<long long>(qoptComputeCapability()));
   const Driver &d = driver();
   CUfunction function = nullptr;
   CUresult result =

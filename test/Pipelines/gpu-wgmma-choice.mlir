@@ -3,17 +3,17 @@
 // the tile width whose estimated time in waves of 132 blocks is shorter
 // (256 columns cost 5 a column, 128 cost 6: MatmulToGPU's
 // chooseWgmmaTiling); the six shapes below are those the H100 measured,
-// each getting its faster width (docs/perf/gpu.md). On sm_80 (and any chip
-// list with a chip other than sm_90a), the mma.sync GEMM.
+// each getting its faster width (docs/perf/gpu.md). On sm_80, the mma.sync
+// GEMM.
 // RUN: quant-opt %s --convert-qopt-matmul-to-gpu | FileCheck %s
 // RUN: quant-opt %s --convert-qopt-matmul-to-gpu=chip=sm_80 | FileCheck %s --check-prefix=SM80
+// sm_90a with older chips: both GEMMs, and the launch picks by the
+// device's compute capability (the runtime's qoptComputeCapability: 90,
+// the wgmma kernel of the sm_90a-only module; else mma.sync).
+// (dispatch-sm90a: qopt-gpu-pipeline sets it for a fatbin of several
+// chips; without it, such a list gets mma.sync alone: SM80.)
+// RUN: quant-opt %s --convert-qopt-matmul-to-gpu="chip=sm_80,sm_90a dispatch-sm90a=1" | FileCheck %s --check-prefix=DISPATCH
 // RUN: quant-opt %s --convert-qopt-matmul-to-gpu="chip=sm_80,sm_90a" | FileCheck %s --check-prefix=SM80
-// ... with one remark a module, at its first 8-bit GEMM (not with wgmma=0).
-// RUN: quant-opt %s --convert-qopt-matmul-to-gpu="chip=sm_80,sm_90a" -o /dev/null 2>&1 | FileCheck %s --check-prefix=REMARK
-// REMARK: remark: 8-bit GEMMs run on mma.sync: the chip list 'sm_80,sm_90a' is not sm_90a only (wgmma needs every chip to be sm_90a; chip=sm_90a for Hopper-only code)
-// REMARK-NOT: remark:
-// RUN: quant-opt %s --convert-qopt-matmul-to-gpu="chip=sm_80,sm_90a wgmma=0" -o /dev/null 2>&1 | FileCheck %s --check-prefix=NO-REMARK
-// NO-REMARK-NOT: remark:
 
 // 32 x 32 = 1024 tiles of 256 (8 waves: 8 x 256 x 5 = 10240) against 2048
 // of 128 (16 waves: 12288).
@@ -21,6 +21,15 @@
 // CHECK: call @qopt_gemm_s8_f16_m4096n8192k8192_sxr_swr_wg256s4_tma_p_launch(
 // SM80-LABEL: func.func @prefill
 // SM80: call @qopt_gemm_s8_f16_m4096n8192k8192_sxr_swr_launch(
+// DISPATCH: llvm.func @qoptComputeCapability() -> i64
+// DISPATCH-LABEL: func.func @prefill
+// DISPATCH: %[[CC:.*]] = llvm.call @qoptComputeCapability() : () -> i64
+// DISPATCH: %[[C90:.*]] = arith.constant 90 : i64
+// DISPATCH: %[[IS90:.*]] = arith.cmpi eq, %[[CC]], %[[C90]]
+// DISPATCH: scf.if %[[IS90]]
+// DISPATCH-NEXT: call @qopt_gemm_s8_f16_m4096n8192k8192_sxr_swr_wg256s4_tma_p_launch(
+// DISPATCH: } else {
+// DISPATCH-NEXT: call @qopt_gemm_s8_f16_m4096n8192k8192_sxr_swr_launch(
 func.func @prefill(%x: tensor<4096x8192xi8>, %w: tensor<8192x8192xi8>, %sw: tensor<8192x1xf32>,
                    %sx: tensor<4096x1xf32>) -> tensor<4096x8192xf16> {
   %y = qopt.matmul %x, %w, %sw input_scale(%sx) {acc_type = f32}
@@ -102,6 +111,14 @@ func.func @narrow(%x: tensor<4096x256xi8>, %w: tensor<384x256xi8>, %sw: tensor<f
 // CHECK: call @qopt_gemv_s8_f16_m16n4096k4096_sxr_swr_sk8u2_launch(
 // SM80-LABEL: func.func @decode
 // SM80: call @qopt_gemv_s8_f16_m16n4096k4096_sxr_swr_sk8u2_launch(
+// DISPATCH-LABEL: func.func @decode
+// DISPATCH-NOT: scf.if
+// DISPATCH: call @qopt_gemv_s8_f16_m16n4096k4096_sxr_swr_sk8u2_launch(
+// DISPATCH: gpu.module @qopt_kernels {
+// DISPATCH-NOT: gpu.func @qopt_gemm_{{[a-z0-9_]*}}_wg
+// DISPATCH: gpu.module @qopt_kernels_sm90a {
+// DISPATCH-NOT: gpu.func @qopt_gemm_s8_f16_m4096n8192k8192_sxr_swr(
+// DISPATCH: gpu.func @qopt_gemm_s8_f16_m4096n8192k8192_sxr_swr_wg256s4_tma_p(
 func.func @decode(%x: tensor<16x4096xi8>, %w: tensor<4096x4096xi8>, %sw: tensor<4096x1xf32>,
                   %sx: tensor<16x1xf32>) -> tensor<16x4096xf16> {
   %y = qopt.matmul %x, %w, %sw input_scale(%sx) {acc_type = f32}

@@ -368,7 +368,10 @@
 // RUN: %ptxas -arch=sm_90a -v %t/pcluster/qopt_kernels.sm_90a.ptx -o %t/pcluster.cubin 2>&1 | FileCheck %s --check-prefix=PERSIST-PTXAS --implicit-check-not=injected --implicit-check-not="Performance Loss"
 // RUN: %ptxas -arch=sm_90a -v %t/pcluster/qopt_kernels.sm_90a.ptx -o %t/pcluster.cubin 2>&1 | FileCheck %s --check-prefix=TMA-REGS
 
-// wgmma needs every target chip to be sm_90a: with sm_80 as well, mma.sync.
+// wgmma needs every target chip to be sm_90a: with sm_80 as well and
+// format=isa (an object per chip, no fatbin), mma.sync alone; a fatbin gets
+// both kernels and picks at run time (gpu-wgmma-choice.mlir,
+// Integration/GPU/wgmma_launch.test).
 // RUN: quant-opt %s --qopt-gpu-pipeline="chip=sm_80,sm_90a format=isa host=0 wgmma=1 kernels-dir=%t/chips" -o /dev/null
 // RUN: FileCheck %s --check-prefix=CHIPS --implicit-check-not=wgmma. < %t/chips/qopt_kernels.sm_90a.ptx
 // CHIPS: .entry qopt_gemm_s8_f16_m256n512k512_sxr_swr(

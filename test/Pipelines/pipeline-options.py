@@ -3,8 +3,10 @@
 # include/quant-opt/Pipelines/Pipelines.h declares them a second time, as
 # upstream pipelines do) have every one of them, with the pass's default, and
 # forward every one to the pass: a new pass option the pipeline forgets, a
-# default that drifts, or a value dropped on the way fails here. And
-# qopt-gpu-pipeline refuses a binary format it does not know.
+# default that drifts, or a value dropped on the way fails here. Options
+# the pipeline derives from its others (DERIVED) are checked for that
+# derivation instead. And qopt-gpu-pipeline refuses a binary format it does
+# not know.
 # RUN: %python %s
 
 import os
@@ -46,12 +48,40 @@ def other_value(name, value):
             "storage": "f8E4M3FN", "method": "gptq"}.get(name, "a/b.c")
 
 
+# qopt-gpu-pipeline sets dispatch-sm90a where it bundles sm_90a and older
+# chips into one fatbin with wgmma on: {pipeline options: expected value}.
+DERIVED = {
+    "dispatch-sm90a": {
+        "": "false",
+        "chip=sm_80,sm_90a": "true",
+        "chip=sm_89,sm_90a format=fatbin": "true",
+        "chip=sm_80,sm_90a format=isa": "false",
+        "chip=sm_80,sm_90a format=bin": "false",
+        "chip=sm_80,sm_90a wgmma=false": "false",
+        "chip=sm_80,sm_89": "false",
+        "chip=sm_90a,sm_90a": "false",
+    },
+}
+
+
 def check_mirror(pipeline, pass_name):
     defaults, error = dumped_options(pass_name, pass_name)
     if defaults is None or not defaults:
         failures.append(f"{pass_name}: no options dumped ({error})")
         return
     mirrored, error = dumped_options(pipeline, pass_name)
+    for name, cases in DERIVED.items():
+        if name not in defaults:
+            continue
+        if mirrored is not None and name in mirrored:
+            del mirrored[name]
+        defaults.pop(name, None)
+        for options, expected in cases.items():
+            got, error = dumped_options(f"{pipeline}{{{options}}}", pass_name)
+            if got is None or got.get(name) != expected:
+                failures.append(f"{pipeline}{{{options}}} runs {pass_name} "
+                                f"with {name}={got and got.get(name)} "
+                                f"({error}), not {expected}")
     if mirrored != defaults:
         failures.append(f"{pipeline} runs {pass_name} with {mirrored} "
                         f"({error}), not its defaults {defaults}")

@@ -122,8 +122,9 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
       `mma.sync.m16n8k32.s32.s8.s8.s32`, exact i32 sums scaled in the
       epilogue. Products with `M` ≤ 16 run on a GEMV instead (`int8-gemv`,
       on by default; `N` a multiple of 16): the weight as `mma.sync`'s
-      operand A, split-K across warps. Where every chip is `sm_90a`
-      (`wgmma`, on by default; `N` a multiple of the tile width, `K` of
+      operand A, split-K across warps. Where every chip is `sm_90a`, or
+      with older chips under `dispatch-sm90a` (below) (`wgmma`, on by
+      default; `N` a multiple of the tile width, `K` of
       128): 128 × N block tiles, N = `wgmma-tile-n` or, by default, 256 or
       128 by a wave estimate (FP8: 128), two consumer warpgroups issuing
       `wgmma.mma_async.m64nNk32` on operands in shared memory with the
@@ -134,10 +135,15 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
       attribute; off: `cp.async` from every thread), persistent
       (`wgmma-persistent`, on by default): it runs on one block an SM of
       the device (asked at launch: `persistent` in the launch attribute;
-      fewer where there are fewer tiles), each walking the output tiles; with `wgmma-cluster=2` (alone or persistent), in
+      fewer where there are fewer tiles), each walking the output tiles;
+      with `wgmma-cluster=2` (alone or persistent), in
       clusters of two blocks that share each Wq tile through TMA multicast
       (`cluster` in the launch attribute). Measured on an H100:
-      `docs/perf/gpu.md`.
+      `docs/perf/gpu.md`. With `dispatch-sm90a` and a chip list of `sm_90a`
+      and older chips, an 8-bit GEMM gets both kernels, the wgmma one in
+      `gpu.module @qopt_kernels_sm90a` (to be given `sm_90a`'s target
+      alone), and the call branches on the runtime's
+      `qoptComputeCapability()`: 90 launches the wgmma kernel.
 
     A product no family supports stays a `qopt.matmul` (the host pipeline
     then runs it on the CPU) and gets a warning that names the reason.
@@ -204,8 +210,9 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
            "faster at N = K = 4096 and 8192)">,
     Option<"wgmma", "wgmma", "bool", /*default=*/"true",
            "8-bit GEMMs (W8A8, FP8 x FP8) on wgmma.mma_async where every "
-           "chip is sm_90a (elsewhere, and for products whose shape the "
-           "wgmma kernel does not tile, mma.sync)">,
+           "chip is sm_90a (with older chips too, under dispatch-sm90a; "
+           "elsewhere, and for products whose shape the wgmma kernel does "
+           "not tile, mma.sync)">,
     Option<"wgmmaTileN", "wgmma-tile-n", "int64_t", /*default=*/"0",
            "Columns of the wgmma GEMM's block tile, a multiple of 32 up "
            "to 256 (FP8: 128) (0: 256 or 128, whichever the wave "
@@ -222,6 +229,12 @@ def ConvertQOptMatmulToGPU : Pass<"convert-qopt-matmul-to-gpu", "::mlir::ModuleO
            "walks the output tiles, its producer loading the next tile's "
            "stages while the consumers store the last one (only with "
            "wgmma-tma)">,
+    Option<"dispatchSm90a", "dispatch-sm90a", "bool", /*default=*/"false",
+           "With wgmma and a chip list holding sm_90a and older chips: each "
+           "8-bit GEMM gets the wgmma kernel too, in gpu.module "
+           "@qopt_kernels_sm90a (give it sm_90a's target alone), and the "
+           "call launches it where the runtime's qoptComputeCapability() is "
+           "90 (qopt-gpu-pipeline sets this for a fatbin of several chips)">,
     Option<"wgmmaCluster", "wgmma-cluster", "int64_t", /*default=*/"1",
            "Thread-block clusters of the TMA kernel (1 or 2): the two "
            "blocks of a cluster compute adjacent row tiles of one column "

@@ -97,7 +97,8 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       llvm::cl::init(true)};
   PassOptions::Option<bool> wgmma{
       *this, "wgmma",
-      llvm::cl::desc("8-bit GEMMs on wgmma where every chip is sm_90a"),
+      llvm::cl::desc("8-bit GEMMs on wgmma on sm_90a (with older chips in a "
+                     "fatbin: both kernels, picked at run time)"),
       llvm::cl::init(true)};
   PassOptions::Option<int64_t> wgmmaTileN{
       *this, "wgmma-tile-n",

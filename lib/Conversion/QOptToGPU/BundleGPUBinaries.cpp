@@ -84,8 +84,14 @@ struct BundleGPUBinaries
   }
 
   LogicalResult bundle(gpu::BinaryOp binary) {
+    // One PTX object too (the sm_90a-only kernels of a chip list with older
+    // chips): a fatbin like the others'. Any other single object is left
+    // as it is.
     ArrayRef<Attribute> objects = binary.getObjects().getValue();
-    if (objects.size() < 2)
+    if (objects.empty() ||
+        (objects.size() == 1 &&
+         cast<gpu::ObjectAttr>(objects.front()).getFormat() !=
+             gpu::CompilationTarget::Assembly))
       return success();
     SmallVector<std::pair<NVVM::NVVMTargetAttr, StringRef>> ptx;
     for (Attribute attr : objects) {

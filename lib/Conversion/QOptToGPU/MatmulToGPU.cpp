@@ -17,7 +17,14 @@
 //
 // (%x2: leading dims folded into M; %z32: constant zero points folded to
 // i32). Kernels take signless integers; ui8 codes are viewed as i8 in the
-// launch function.
+// launch function. With dispatch-sm90a (qopt-gpu-pipeline: a fatbin of
+// sm_90a and older chips), an 8-bit GEMM gets both kernels, the wgmma one in
+// gpu.module @qopt_kernels_sm90a (only sm_90a's target), and the call
+// becomes a branch on the device:
+//
+//   %cc = llvm.call @qoptComputeCapability() : () -> i64
+//   %y = scf.if (%cc == 90) { call @<wgmma kernel>_launch(...) }
+//        else { call @<mma.sync kernel>_launch(...) }
 //
 // qopt-materialize-gpu-launches (MaterializeGPULaunches.cpp, after
 // bufferization) gives each such declaration its body.
@@ -28,6 +35,7 @@
 
 // The dialects the passes' generated bases load (dependentDialects).
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/FunctionCallUtils.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
@@ -49,6 +57,7 @@
 
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <optional>
 
 namespace mlir::qopt {
@@ -380,6 +389,10 @@ struct KernelPlan {
   std::function<gpu::GPUFuncOp(OpBuilder &, Location)> build;
   SmallVector<Value> inputs;
   bool readsTiledWeight = false; // the kernel reads W in 16-row tiles
+  // For a chip list with sm_90a and older chips: the kernel to launch
+  // instead on a device of compute capability 9.0 (the wgmma GEMM, in the
+  // sm_90a-only module), on the same inputs.
+  std::shared_ptr<KernelPlan> sm90a;
 };
 
 struct ConvertQOptMatmulToGPU
@@ -391,14 +404,15 @@ struct ConvertQOptMatmulToGPU
   /// every chip has FP8 tensor cores.
   int64_t smCount = 0;
   bool useWgmma = false;
-  bool remarkedMmaSync = false;
+  // dispatch-sm90a, wgmma, sm_90a among other chips: the 8-bit GEMMs get
+  // both kernels and the launch picks by the device.
+  bool withSm90aKernels = false;
   bool fp8Chips = false;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<StringRef> chips = splitChipList(chip);
     fp8Chips = !chips.empty();
-    remarkedMmaSync = false;
     for (StringRef c : chips) {
       if (c != "sm_80" && c != "sm_89" && c != "sm_90a") {
         emitError(module.getLoc()) << "unsupported chip '" << c
@@ -421,6 +435,10 @@ struct ConvertQOptMatmulToGPU
     // sm_90a; mma.sync elsewhere.
     useWgmma =
         wgmma && llvm::all_of(chips, [](StringRef c) { return c == "sm_90a"; });
+    // sm_90a among other chips: the mma.sync GEMM for every device and the
+    // wgmma one for devices of compute capability 9.0, picked at launch.
+    withSm90aKernels = dispatchSm90a && wgmma && !useWgmma &&
+                       llvm::is_contained(chips, "sm_90a");
     if (wgmmaTileN < 0 || wgmmaTileN > 256 || wgmmaTileN % 32 != 0 ||
         wgmmaStages < 0 || (wgmmaStages > 0 && wgmmaStages < 3)) {
       emitError(module.getLoc())
@@ -460,23 +478,47 @@ struct ConvertQOptMatmulToGPU
       return signalPassFailure();
     if (matmuls.empty())
       return;
-    // The kernels' module: this pass's from an earlier run, or a new one;
-    // the name taken by anything else is an error.
-    gpu::GPUModuleOp kernels;
+    // The kernels' modules: qopt_kernels for every chip, and
+    // qopt_kernels_sm90a for the kernels only sm_90a runs (chip lists with
+    // older chips as well); this pass's from an earlier run, or new ones
+    // (made on first use); a name taken by anything else is an error.
     llvm::StringMap<gpu::GPUFuncOp> built;
-    if (Operation *taken = module.lookupSymbol("qopt_kernels")) {
+    auto findKernels = [&](StringRef name,
+                           gpu::GPUModuleOp &kernels) -> LogicalResult {
+      Operation *taken = module.lookupSymbol(name);
+      if (!taken)
+        return success();
       kernels = dyn_cast<gpu::GPUModuleOp>(taken);
-      if (!kernels) {
-        taken->emitError() << "the symbol 'qopt_kernels' names the GPU "
-                              "kernels' module that "
-                           << getArgument() << " creates; rename this one";
-        return signalPassFailure();
-      }
+      if (!kernels)
+        return taken->emitError()
+               << "the symbol '" << name
+               << "' names a GPU kernels' module that " << getArgument()
+               << " creates; rename this one";
       for (auto kernel : kernels.getOps<gpu::GPUFuncOp>())
         built[kernel.getName()] = kernel;
-    }
+      return success();
+    };
+    gpu::GPUModuleOp kernels, sm90aKernels;
+    if (failed(findKernels(kKernelsModule, kernels)) ||
+        failed(findKernels(kSm90aKernelsModule, sm90aKernels)))
+      return signalPassFailure();
 
     OpBuilder b(module.getContext());
+    auto getKernel = [&](gpu::GPUModuleOp &kernels, StringRef moduleName,
+                         const KernelPlan &plan, Location loc) {
+      if (!kernels) {
+        module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                        b.getUnitAttr());
+        b.setInsertionPointToEnd(module.getBody());
+        kernels = gpu::GPUModuleOp::create(b, module.getLoc(), moduleName);
+      }
+      gpu::GPUFuncOp &kernel = built[plan.name];
+      if (!kernel) {
+        b.setInsertionPointToEnd(kernels.getBody());
+        kernel = plan.build(b, loc);
+      }
+      return kernel;
+    };
     for (MatmulOp op : matmuls) {
       std::string why;
       std::optional<KernelPlan> plan = planKernel(op, why);
@@ -505,18 +547,13 @@ struct ConvertQOptMatmulToGPU
                          << why;
         continue;
       }
-      if (!kernels) {
-        module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
-                        b.getUnitAttr());
-        b.setInsertionPointToEnd(module.getBody());
-        kernels = gpu::GPUModuleOp::create(b, module.getLoc(), "qopt_kernels");
-      }
-      gpu::GPUFuncOp &kernel = built[plan->name];
-      if (!kernel) {
-        b.setInsertionPointToEnd(kernels.getBody());
-        kernel = plan->build(b, op.getLoc());
-      }
-      if (failed(replaceWithLaunch(op, kernel, *plan)))
+      gpu::GPUFuncOp kernel =
+          getKernel(kernels, kKernelsModule, *plan, op.getLoc());
+      gpu::GPUFuncOp sm90aKernel;
+      if (plan->sm90a)
+        sm90aKernel = getKernel(sm90aKernels, kSm90aKernelsModule, *plan->sm90a,
+                                op.getLoc());
+      if (failed(replaceWithLaunch(op, kernel, *plan, sm90aKernel)))
         return signalPassFailure();
     }
   }
@@ -601,16 +638,6 @@ struct ConvertQOptMatmulToGPU
                             why);
       if (failed(c))
         return std::nullopt;
-      // wgmma asked for but not every chip sm_90a: say so once a module,
-      // at the first GEMM it would have run (on an H100 it is 2.7x faster
-      // than mma.sync at M = 4096, N = K = 8192; docs/perf/gpu.md).
-      if (wgmma && !useWgmma && !c->gemv && !remarkedMmaSync) {
-        remarkedMmaSync = true;
-        op.emitRemark() << "8-bit GEMMs run on mma.sync: the chip list '"
-                        << chip
-                        << "' is not sm_90a only (wgmma needs every chip to "
-                           "be sm_90a; chip=sm_90a for Hopper-only code)";
-      }
       // The 8-bit GEMV reads W as the weight-only one does.
       Value tiled =
           chooseWeightRead(c->tiledWeights, c->streamingLoads, c->gemv);
@@ -627,6 +654,31 @@ struct ConvertQOptMatmulToGPU
       plan.build = [c = *c](OpBuilder &b, Location loc) {
         return buildInt8Gemm(b, loc, c);
       };
+      // sm_90a among older chips: the wgmma GEMM as well, for devices of
+      // compute capability 9.0, where it tiles the product.
+      if (withSm90aKernels && !c->gemv) {
+        std::string wgmmaWhy;
+        FailureOr<Int8GemmConfig> w = getInt8GemmConfig(
+            op, fp8Chips,
+            {/*useWgmma=*/true, wgmmaTileN, wgmmaStages, wgmmaTma,
+             wgmmaPersistent, wgmmaCluster, int8Gemv, getSMCount("sm_90a")},
+            wgmmaWhy);
+        if (succeeded(w) && w->isWgmma()) {
+          auto alt = std::make_shared<KernelPlan>();
+          alt->name = w->kernelName();
+          alt->argumentTypes = getInt8GemmArgumentTypes(op.getContext(), *w);
+          alt->grid = {w->grid()[0], w->grid()[1], 1};
+          alt->block = {w->threads(), 1, 1};
+          alt->cluster = {w->wgmmaCluster, 1, 1};
+          alt->persistent = w->isPersistent();
+          alt->dynamicSharedBytes = w->dynamicSharedBytes();
+          alt->tensorMaps = w->tensorMaps();
+          alt->build = [w = *w](OpBuilder &b, Location loc) {
+            return buildInt8Gemm(b, loc, w);
+          };
+          plan.sm90a = std::move(alt);
+        }
+      }
       // sx (and zx): [M, 1] per row, rank 0 per tensor.
       auto perRowOrTensor = [&](Value v) -> Value {
         if (!c->xScaleShape.empty())
@@ -707,12 +759,12 @@ struct ConvertQOptMatmulToGPU
                       buildWeightOnlyGemv, tiledWeight);
   }
 
-  /// Replaces `op` by a call of the kernel's launch function; fails (with
-  /// an error) where the launch function's name is taken.
-  LogicalResult replaceWithLaunch(MatmulOp op, gpu::GPUFuncOp kernel,
-                                  const KernelPlan &plan) {
+  /// The launch function of `kernel` as `plan` launches it on its inputs:
+  /// the one this pass declared for it already, or a new declaration (its
+  /// body comes with qopt-materialize-gpu-launches).
+  FailureOr<func::FuncOp> getLauncher(MatmulOp op, gpu::GPUFuncOp kernel,
+                                      const KernelPlan &plan) {
     ModuleOp module = getOperation();
-    OpBuilder b(op);
     Location loc = op.getLoc();
     // The inputs as they are (unsigned codes stay ui8: the launch function
     // views them as the kernel's signless bytes), the result as the kernel
@@ -734,12 +786,11 @@ struct ConvertQOptMatmulToGPU
       name += "_c" + std::to_string(i);
     Operation *taken = module.lookupSymbol(name);
     auto launcher = dyn_cast_or_null<func::FuncOp>(taken);
-    if (taken && (!launcher || !launcher->hasAttr(kGPULaunchAttrName))) {
-      taken->emitError() << "the symbol '" << name
-                         << "' names the launch function of a GPU kernel that "
-                         << getArgument() << " creates; rename this one";
-      return failure();
-    }
+    if (taken && (!launcher || !launcher->hasAttr(kGPULaunchAttrName)))
+      return taken->emitError()
+             << "the symbol '" << name
+             << "' names the launch function of a GPU kernel that "
+             << getArgument() << " creates; rename this one";
     if (!launcher) {
       // Launch functions go before the kernels' gpu.module.
       OpBuilder mb(module.getContext());
@@ -758,7 +809,7 @@ struct ConvertQOptMatmulToGPU
             i, bufferization::BufferizationDialect::kBufferAccessAttrName,
             mb.getStringAttr("read"));
       SymbolRefAttr kernelRef = SymbolRefAttr::get(
-          mb.getStringAttr("qopt_kernels"),
+          kernel->getParentOfType<gpu::GPUModuleOp>().getNameAttr(),
           {FlatSymbolRefAttr::get(kernel.getNameAttr())});
       SmallVector<NamedAttribute> launch = {
           mb.getNamedAttr("kernel", kernelRef),
@@ -786,7 +837,64 @@ struct ConvertQOptMatmulToGPU
       }
       launcher->setAttr(kGPULaunchAttrName, mb.getDictionaryAttr(launch));
     }
-    Value y = func::CallOp::create(b, loc, launcher, plan.inputs).getResult(0);
+    return launcher;
+  }
+
+  static constexpr StringLiteral kKernelsModule = "qopt_kernels";
+  static constexpr StringLiteral kSm90aKernelsModule = "qopt_kernels_sm90a";
+  static constexpr StringLiteral kComputeCapabilityFn = "qoptComputeCapability";
+
+  /// Replaces `op` by a call of the kernel's launch function or, with
+  /// `sm90aKernel`, by a branch on the device's compute capability between
+  /// that kernel's launch (9.0) and this one's; fails (with an error) where
+  /// a launch function's name is taken.
+  LogicalResult replaceWithLaunch(MatmulOp op, gpu::GPUFuncOp kernel,
+                                  const KernelPlan &plan,
+                                  gpu::GPUFuncOp sm90aKernel) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    FailureOr<func::FuncOp> launcher = getLauncher(op, kernel, plan);
+    if (failed(launcher))
+      return failure();
+    Value y;
+    if (!sm90aKernel) {
+      y = func::CallOp::create(b, loc, *launcher, plan.inputs).getResult(0);
+    } else {
+      KernelPlan sm90aPlan = *plan.sm90a;
+      sm90aPlan.inputs = plan.inputs;
+      FailureOr<func::FuncOp> sm90aLauncher =
+          getLauncher(op, sm90aKernel, sm90aPlan);
+      if (failed(sm90aLauncher))
+        return failure();
+      // The runtime's qoptComputeCapability (an LLVM declaration: the host
+      // code calls it as it is, not through a C-interface wrapper).
+      Operation *taken = getOperation().lookupSymbol(kComputeCapabilityFn);
+      if (taken && !isa<LLVM::LLVMFuncOp>(taken))
+        return taken->emitError() << "the symbol '" << kComputeCapabilityFn
+                                  << "' names the runtime function that "
+                                  << getArgument() << " calls; rename this one";
+      FailureOr<LLVM::LLVMFuncOp> capability = LLVM::lookupOrCreateFn(
+          b, getOperation(), kComputeCapabilityFn, {}, b.getI64Type());
+      if (failed(capability))
+        return failure();
+      Value cc =
+          LLVM::CallOp::create(b, loc, *capability, ValueRange{}).getResult();
+      Value sm90 = arith::ConstantIntOp::create(b, loc, 90, 64);
+      Value isSm90 =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, cc, sm90);
+      auto branch = scf::IfOp::create(
+          b, loc, TypeRange{(*launcher).getResultTypes()}, isSm90,
+          /*addThenBlock=*/true, /*addElseBlock=*/true);
+      for (auto [block, callee] :
+           {std::pair(branch.thenBlock(), *sm90aLauncher),
+            std::pair(branch.elseBlock(), *launcher)}) {
+        OpBuilder bb = OpBuilder::atBlockEnd(block);
+        scf::YieldOp::create(
+            bb, loc,
+            func::CallOp::create(bb, loc, callee, plan.inputs).getResults());
+      }
+      y = branch.getResult(0);
+    }
     RankedTensorType yType = op.getType();
     if (yType.getRank() == 1) {
       y = tensor::CollapseShapeOp::create(

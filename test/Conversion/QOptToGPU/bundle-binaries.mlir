@@ -1,6 +1,8 @@
 // RUN: quant-opt %s --split-input-file --qopt-bundle-gpu-binaries --verify-diagnostics | FileCheck %s
 
-// One object: nothing to bundle.
+// One object that is not PTX: left as it is (one PTX object, the
+// sm_90a-only kernels of a chip list with older chips, becomes a fatbin:
+// test/Integration/GPU/wgmma_launch.test).
 // CHECK: gpu.binary @one [#gpu.object<#nvvm.target<chip = "sm_90a">, bin = "x">]
 gpu.binary @one [#gpu.object<#nvvm.target<chip = "sm_90a">, bin = "x">]
 

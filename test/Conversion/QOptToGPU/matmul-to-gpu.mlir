@@ -147,7 +147,7 @@ func.func @matvec(%v: tensor<256xf16>, %w: tensor<64x128xi8>, %s: tensor<64x1xf3
 
 // The names the pass gives are reserved: taken ones are errors at the
 // symbol, not invalid IR.
-// expected-error @below {{the symbol 'qopt_kernels' names the GPU kernels' module that convert-qopt-matmul-to-gpu creates; rename this one}}
+// expected-error @below {{the symbol 'qopt_kernels' names a GPU kernels' module that convert-qopt-matmul-to-gpu creates; rename this one}}
 func.func private @qopt_kernels()
 func.func @kernels_name_taken(%x: tensor<1x512xf16>, %w: tensor<256x256xi8>, %s: tensor<256x4xf32>) -> tensor<1x256xf16> {
   %y = qopt.matmul %x, %w, %s {acc_type = f32, packed = i4}

@@ -7,6 +7,10 @@
 //                           memory) and each function attribute set
 //   FAKE_CUDA_NO_POOLS=1    report no memory-pool support
 //   FAKE_CUDA_SMS=N         SMs of the device (default 132)
+//   FAKE_CUDA_CC=N          compute capability, major * 10 + minor
+//                           (default 90)
+//   FAKE_CUDA_NO_BINARY=K   the K-th cuModuleLoadData (from 1) finds no code
+//                           for this GPU (CUDA_ERROR_NO_BINARY_FOR_GPU)
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,11 +86,15 @@ CUresult cuStreamCreate(void **stream, unsigned flags) {
 // Memory pools: supported unless FAKE_CUDA_NO_POOLS is set.
 CUresult cuDeviceGetAttribute(int *value, int attribute, int device) {
   const char *sms = getenv("FAKE_CUDA_SMS");
-  *value = attribute == 115 /* MEMORY_POOLS_SUPPORTED */
-               ? !getenv("FAKE_CUDA_NO_POOLS")
-           : attribute == 16 /* MULTIPROCESSOR_COUNT */ ? (sms ? atoi(sms)
-                                                               : 132)
-                                                        : 0;
+  const char *cc = getenv("FAKE_CUDA_CC");
+  int capability = cc ? atoi(cc) : 90;
+  *value =
+      attribute == 115 /* MEMORY_POOLS_SUPPORTED */
+          ? !getenv("FAKE_CUDA_NO_POOLS")
+          : attribute == 16 /* MULTIPROCESSOR_COUNT */ ? (sms ? atoi(sms) : 132)
+            : attribute == 75 /* COMPUTE_CAPABILITY_MAJOR */ ? capability / 10
+            : attribute == 76 /* COMPUTE_CAPABILITY_MINOR */ ? capability % 10
+                                                             : 0;
   (void)device;
   return outcome("cuDeviceGetAttribute");
 }
@@ -200,13 +208,23 @@ CUresult cuTensorMapEncodeTiled(void *map, int type, unsigned rank,
   return outcome("cuTensorMapEncodeTiled");
 }
 
+CUresult cuModuleLoadData(void **module, const void *image) {
+  static int loads;
+  const char *none = getenv("FAKE_CUDA_NO_BINARY");
+  ++loads;
+  if (none && atoi(none) == loads)
+    return 209; /* CUDA_ERROR_NO_BINARY_FOR_GPU */
+  *module = (void *)(size_t)(0x1000 + loads);
+  (void)image;
+  return outcome("cuModuleLoadData");
+}
+
 #define FAKE(name)                                                             \
   CUresult name() { return outcome(#name); }
 FAKE(cuInit)
 FAKE(cuDeviceGet)
 FAKE(cuDevicePrimaryCtxRetain)
 FAKE(cuCtxSetCurrent)
-FAKE(cuModuleLoadData)
 FAKE(cuModuleLoadDataEx)
 FAKE(cuModuleUnload)
 FAKE(cuStreamDestroy_v2)
