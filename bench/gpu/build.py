@@ -29,6 +29,9 @@ Writes one MLIR module of weight-only products per configuration, runs
                     time (quant-compile) with its checking main()
   e2e/resident      the same for constant weights (resident_weights.test):
                     two calls, the second on the weights the first uploaded
+  e2e/w8a8          test/Integration/GPU/Inputs/w8a8_model.mlir for
+                    quant-compile's default chips (sm_80,sm_90a), checked
+                    by Inputs/w8a8_check.c (w8a8_e2e_device.test)
   sweep-skS-stP/    the M=1, N=K=4096 and 8192 INT4 kernels with split-K S,
                     P pipeline stages
   sweep-skS-tw/     tiled weights at split-K S (the table's layout);
@@ -371,6 +374,12 @@ def main():
     subprocess.run([args.quant_compile, "test/Integration/GPU/gemv_e2e.mlir",
                     "-o", os.path.join(e2e, "decode"), "--main",
                     "test/Integration/GPU/Inputs/gemv_e2e.c"], check=True)
+    # W8A8 for quant-compile's default chips (sm_80,sm_90a): the wgmma GEMM
+    # on a device of compute capability 9.0, mma.sync elsewhere.
+    subprocess.run([args.quant_compile,
+                    "test/Integration/GPU/Inputs/w8a8_model.mlir", "-o",
+                    os.path.join(e2e, "w8a8"), "--main",
+                    "test/Integration/GPU/Inputs/w8a8_check.c"], check=True)
     # Constant weights resident on the device across calls.
     model = os.path.join(e2e, "resident_model.mlir")
     with open(model, "w") as f:

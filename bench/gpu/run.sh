@@ -33,6 +33,7 @@ nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem \
 # The ahead-of-time executable: host code, runtime and kernel together.
 "$kernels/e2e/decode" 2>&1 | tee "$out/gpu-e2e.txt" || true
 "$kernels/e2e/resident" 2>&1 | tee -a "$out/gpu-e2e.txt" || true
+"$kernels/e2e/w8a8" 2>&1 | tee -a "$out/gpu-e2e.txt" || true
 status=0
 # The table (the default kernels, and the 8-bit GEMM on mma.sync) and the
 # sweeps.
