@@ -66,6 +66,8 @@ void qopt::detail::buildHostLowering(OpPassManager &pm,
   // a new buffer each iteration where its producer allocates one.
   bufferize.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // Its constant globals in the order of first use, not of addresses.
+  pm.addPass(qopt::createOrderConstantGlobals());
   if (options.resultsToOutParams) {
     bufferization::BufferResultsToOutParamsPassOptions outParams;
     outParams.hoistStaticAllocs = true;

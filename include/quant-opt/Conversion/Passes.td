@@ -307,6 +307,23 @@ def LowerGPUTensorMaps : Pass<"qopt-lower-gpu-tensor-maps", "::mlir::ModuleOp"> 
   ];
 }
 
+def OrderConstantGlobals : Pass<"qopt-order-constant-globals", "::mlir::ModuleOp"> {
+  let summary = "Put the constant globals of bufferization in a fixed order";
+  let description = [{
+    One-shot module bufferization makes a `memref.global` of every constant
+    tensor, named after its type (`__constant_8xf32`, then `_0`, `_1`, ...)
+    and placed at the top of the module in the order it visits functions,
+    which follows a map keyed by operation addresses: with several
+    functions the names and order changed from run to run. This pass puts
+    the private constant globals in the order of their first use
+    (functions as they appear, ops in order) and numbers those of one base
+    name in that order, so that the same input gives the same output.
+    `qopt-cpu-pipeline` and `qopt-gpu-pipeline` run it after
+    bufferization.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def CheckLLVMLowering : Pass<"qopt-check-llvm-lowering", "::mlir::ModuleOp"> {
   let summary = "Fail where an op outside the LLVM dialect is left";
   let description = [{
