@@ -206,21 +206,23 @@ QOPT_EXPORT void mgpuSetDefaultDevice(int32_t device) {
   defaultDevice = device;
 }
 
+/// An attribute of the default device.
+static int64_t deviceAttribute(CUdevice_attribute attribute) {
+  const Driver &d = driver();
+  CUdevice device;
+  CHECK(d, cuDeviceGet(&device, defaultDevice));
+  int value = 0;
+  CHECK(d, cuDeviceGetAttribute(&value, attribute, device));
+  return value;
+}
+
 /// Compute capability of the default device, major * 10 + minor (90 for
 /// an H100): what host code compiled for several chips branches on to
 /// launch the kernels only some of them have (the sm_90a-only wgmma GEMM).
 QOPT_EXPORT int64_t qoptComputeCapability() {
-  static const int64_t capability = [] {
-    const Driver &d = driver();
-    CUdevice device;
-    CHECK(d, cuDeviceGet(&device, defaultDevice));
-    int major = 0, minor = 0;
-    CHECK(d, cuDeviceGetAttribute(
-                 &major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device));
-    CHECK(d, cuDeviceGetAttribute(
-                 &minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device));
-    return int64_t(major * 10 + minor);
-  }();
+  static const int64_t capability =
+      10 * deviceAttribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR) +
+      deviceAttribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
   return capability;
 }
 
@@ -336,15 +338,8 @@ QOPT_EXPORT void mgpuLaunchKernel(void *function, intptr_t gridX,
 /// The number of SMs of the device host code launches on (the grid of a
 /// persistent kernel: a block an SM), asked of the driver once.
 QOPT_EXPORT int64_t qoptMultiprocessorCount() {
-  static const int64_t count = [] {
-    const Driver &d = driver();
-    CUdevice device;
-    CHECK(d, cuDeviceGet(&device, defaultDevice));
-    int sms = 0;
-    CHECK(d, cuDeviceGetAttribute(
-                 &sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device));
-    return int64_t(std::max(sms, 1));
-  }();
+  static const int64_t count = std::max<int64_t>(
+      deviceAttribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT), 1);
   return count;
 }
 

@@ -16,6 +16,7 @@
 #include "quant-opt/Conversion/Passes.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/AttrTypeSubElements.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
 
@@ -46,10 +47,13 @@ struct OrderConstantGlobals
     : qopt::impl::OrderConstantGlobalsBase<OrderConstantGlobals> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    // The private constant globals, in the order of their first use.
+    // The private constant globals, in the order of their first use (the
+    // module's own: not those of a nested symbol table, a gpu.module's).
     llvm::MapVector<memref::GlobalOp, int> order;
     SymbolTable symbols(module);
     module.walk([&](memref::GetGlobalOp get) {
+      if (get->getParentWithTrait<OpTrait::SymbolTable>() != module)
+        return;
       auto global = symbols.lookup<memref::GlobalOp>(get.getName());
       if (global && global.getConstant() && global.isPrivate())
         order.insert({global, 0});
@@ -58,30 +62,40 @@ struct OrderConstantGlobals
       return;
     // Names: each base name's globals numbered in that order, as
     // SymbolTable would have numbered them (no suffix, then _0, _1, ...),
-    // through temporary names so that no two globals ever share one.
+    // skipping a name another symbol holds; then every reference renamed
+    // in one walk of the module (SymbolTable::rename walks it per symbol).
     SmallVector<memref::GlobalOp> globals;
     for (auto &entry : order)
       globals.push_back(entry.first);
-    SmallVector<std::string> bases;
-    for (auto [i, global] : llvm::enumerate(globals)) {
-      bases.push_back(baseName(global.getSymName()).str());
-      if (failed(symbols.rename(
-              global, StringAttr::get(module.getContext(),
-                                      "__qopt_global_" + std::to_string(i)))))
-        return signalPassFailure();
-    }
-    // (A name another symbol holds is skipped: the next suffix.)
+    auto renamed = [&](StringRef name) {
+      auto global = symbols.lookup<memref::GlobalOp>(name);
+      return global && order.count(global);
+    };
     llvm::StringMap<int> next;
-    for (auto [global, base] : llvm::zip(globals, bases)) {
-      std::string name;
+    DenseMap<StringAttr, StringAttr> names;
+    for (memref::GlobalOp global : globals) {
+      std::string base = baseName(global.getSymName()).str(), name;
       do {
         int n = next[base]++;
         name = n == 0 ? base : base + "_" + std::to_string(n - 1);
-      } while (symbols.lookup(name));
-      if (failed(symbols.rename(
-              global, StringAttr::get(module.getContext(), name))))
-        return signalPassFailure();
+      } while (symbols.lookup(name) && !renamed(name));
+      names[global.getSymNameAttr()] =
+          StringAttr::get(module.getContext(), name);
     }
+    for (memref::GlobalOp global : globals)
+      global.setSymName(names.lookup(global.getSymNameAttr()).getValue());
+    AttrTypeReplacer replacer;
+    replacer.addReplacement(
+        [&](FlatSymbolRefAttr ref) -> std::optional<Attribute> {
+          if (StringAttr name = names.lookup(ref.getAttr()))
+            return FlatSymbolRefAttr::get(name);
+          return std::nullopt;
+        });
+    for (Operation &op : module.getBody()->getOperations())
+      if (!op.hasTrait<OpTrait::SymbolTable>())
+        replacer.recursivelyReplaceElementsIn(&op, /*replaceAttrs=*/true,
+                                              /*replaceLocs=*/false,
+                                              /*replaceTypes=*/false);
     // Order: at the top of the module, first used first.
     Block &body = module.getBodyRegion().front();
     for (memref::GlobalOp global : llvm::reverse(globals))

@@ -262,6 +262,9 @@ struct Int8KernelChoice {
 /// FP8 where every target chip has FP8 tensor cores): the GEMV for decode
 /// sizes with int8-gemv, else the GEMM (on wgmma with wgmma where it
 /// tiles), or the reason there is none.
+FailureOr<Int8GemmConfig> getWgmmaConfig(MatmulOp op, const Int8GemmConfig &c,
+                                         const Int8KernelChoice &choice);
+
 FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
                                             const Int8KernelChoice &choice,
                                             std::string &why) {
@@ -341,37 +344,49 @@ FailureOr<Int8GemmConfig> getInt8GemmConfig(MatmulOp op, bool fp8Chips,
     return failure();
   // wgmma where asked for and the shape tiles; mma.sync otherwise.
   if (choice.useWgmma) {
-    Int8GemmConfig w = c;
-    w.instruction = Int8GemmConfig::Instruction::Wgmma;
-    // FP8 keeps a step's wgmma accumulators and f32 sums apart: half the
-    // columns fit the registers.
-    w.wgmmaBlockN = c.isFP8() ? std::min<int64_t>(choice.tileN, 128)
-                              : choice.tileN;
-    w.wgmmaTma = choice.tma;
-    w.wgmmaPersistent = choice.persistent && choice.tma;
-    chooseWgmmaTiling(w, choice.smCount);
-    w.wgmmaStages = choice.stages;
-    if (w.wgmmaStages == 0)
-      w.wgmmaStages = std::min<int64_t>(8, 200 * 1024 / w.wgmmaStageBytes());
-    std::string wgmmaWhy = checkInt8Gemm(w);
-    // Clusters where the tiles pair up; the kernel without them elsewhere.
-    if (choice.cluster > 1 && wgmmaWhy.empty()) {
-      Int8GemmConfig clustered = w;
-      clustered.wgmmaCluster = choice.cluster;
-      std::string clusterWhy = checkInt8Gemm(clustered);
-      if (clusterWhy.empty())
-        return clustered;
-      op.emitWarning() << "wgmma-cluster: this product runs without "
-                          "clusters: no kernel for "
-                       << clusterWhy;
-    }
-    if (wgmmaWhy.empty())
-      return w;
-    op.emitRemark() << "wgmma: this product keeps mma.sync: no wgmma "
-                       "kernel for "
-                    << wgmmaWhy;
+    FailureOr<Int8GemmConfig> w = getWgmmaConfig(op, c, choice);
+    if (succeeded(w))
+      return *w;
   }
   return c;
+}
+
+/// The wgmma GEMM of the 8-bit product whose mma.sync GEMM is `c`: TMA,
+/// persistence, tile width, stages and clusters as `choice` asks, or
+/// failure (with a remark) where the wgmma kernel does not tile it.
+FailureOr<Int8GemmConfig> getWgmmaConfig(MatmulOp op, const Int8GemmConfig &c,
+                                         const Int8KernelChoice &choice) {
+  Int8GemmConfig w = c;
+  w.instruction = Int8GemmConfig::Instruction::Wgmma;
+  // FP8 keeps a step's wgmma accumulators and f32 sums apart: half the
+  // columns fit the registers.
+  w.wgmmaBlockN =
+      c.isFP8() ? std::min<int64_t>(choice.tileN, 128) : choice.tileN;
+  w.wgmmaTma = choice.tma;
+  w.wgmmaPersistent = choice.persistent && choice.tma;
+  chooseWgmmaTiling(w, choice.smCount);
+  w.wgmmaStages = choice.stages;
+  if (w.wgmmaStages == 0)
+    w.wgmmaStages = std::min<int64_t>(8, 200 * 1024 / w.wgmmaStageBytes());
+  std::string why = checkInt8Gemm(w);
+  if (!why.empty()) {
+    op.emitRemark() << "wgmma: this product keeps mma.sync: no wgmma "
+                       "kernel for "
+                    << why;
+    return failure();
+  }
+  // Clusters where the tiles pair up; the kernel without them elsewhere.
+  if (choice.cluster > 1) {
+    Int8GemmConfig clustered = w;
+    clustered.wgmmaCluster = choice.cluster;
+    std::string clusterWhy = checkInt8Gemm(clustered);
+    if (clusterWhy.empty())
+      return clustered;
+    op.emitWarning() << "wgmma-cluster: this product runs without "
+                        "clusters: no kernel for "
+                     << clusterWhy;
+  }
+  return w;
 }
 
 /// What replacing one product needs: its kernel, launch geometry and the
@@ -394,6 +409,22 @@ struct KernelPlan {
   // sm_90a-only module), on the same inputs.
   std::shared_ptr<KernelPlan> sm90a;
 };
+
+/// `plan`'s kernel, its geometry and its launch's extras for the 8-bit
+/// configuration `c` (its inputs aside).
+void setInt8Launch(KernelPlan &plan, const Int8GemmConfig &c) {
+  plan.name = c.kernelName();
+  plan.argumentTypes = getInt8GemmArgumentTypes(c.xType.getContext(), c);
+  plan.grid = {c.grid()[0], c.grid()[1], 1};
+  plan.block = {c.threads(), 1, 1};
+  plan.cluster = {c.wgmmaCluster, 1, 1};
+  plan.persistent = c.isPersistent();
+  plan.dynamicSharedBytes = c.dynamicSharedBytes();
+  plan.tensorMaps = c.tensorMaps();
+  plan.build = [c](OpBuilder &b, Location loc) {
+    return buildInt8Gemm(b, loc, c);
+  };
+}
 
 struct ConvertQOptMatmulToGPU
     : qopt::impl::ConvertQOptMatmulToGPUBase<ConvertQOptMatmulToGPU> {
@@ -631,52 +662,28 @@ struct ConvertQOptMatmulToGPU
     }
     KernelPlan plan;
     if (op.getInputScale()) {
+      Int8KernelChoice choice{useWgmma, wgmmaTileN,      wgmmaStages,
+                              wgmmaTma, wgmmaPersistent, wgmmaCluster,
+                              int8Gemv, smCount};
       FailureOr<Int8GemmConfig> c =
-          getInt8GemmConfig(op, fp8Chips,
-                            {useWgmma, wgmmaTileN, wgmmaStages, wgmmaTma,
-                             wgmmaPersistent, wgmmaCluster, int8Gemv, smCount},
-                            why);
+          getInt8GemmConfig(op, fp8Chips, choice, why);
       if (failed(c))
         return std::nullopt;
       // The 8-bit GEMV reads W as the weight-only one does.
       Value tiled =
           chooseWeightRead(c->tiledWeights, c->streamingLoads, c->gemv);
       Value weight = tiled ? tiled : op.getWeight();
-      plan.name = c->kernelName();
-      plan.argumentTypes = getInt8GemmArgumentTypes(op.getContext(), *c);
-      plan.grid = {c->grid()[0], c->grid()[1], 1};
-      plan.block = {c->threads(), 1, 1};
-      plan.cluster = {c->wgmmaCluster, 1, 1};
-      plan.persistent = c->isPersistent();
-      plan.dynamicSharedBytes = c->dynamicSharedBytes();
-      plan.tensorMaps = c->tensorMaps();
+      setInt8Launch(plan, *c);
       plan.readsTiledWeight = c->tiledWeights;
-      plan.build = [c = *c](OpBuilder &b, Location loc) {
-        return buildInt8Gemm(b, loc, c);
-      };
       // sm_90a among older chips: the wgmma GEMM as well, for devices of
       // compute capability 9.0, where it tiles the product.
       if (withSm90aKernels && !c->gemv) {
-        std::string wgmmaWhy;
-        FailureOr<Int8GemmConfig> w = getInt8GemmConfig(
-            op, fp8Chips,
-            {/*useWgmma=*/true, wgmmaTileN, wgmmaStages, wgmmaTma,
-             wgmmaPersistent, wgmmaCluster, int8Gemv, getSMCount("sm_90a")},
-            wgmmaWhy);
-        if (succeeded(w) && w->isWgmma()) {
-          auto alt = std::make_shared<KernelPlan>();
-          alt->name = w->kernelName();
-          alt->argumentTypes = getInt8GemmArgumentTypes(op.getContext(), *w);
-          alt->grid = {w->grid()[0], w->grid()[1], 1};
-          alt->block = {w->threads(), 1, 1};
-          alt->cluster = {w->wgmmaCluster, 1, 1};
-          alt->persistent = w->isPersistent();
-          alt->dynamicSharedBytes = w->dynamicSharedBytes();
-          alt->tensorMaps = w->tensorMaps();
-          alt->build = [w = *w](OpBuilder &b, Location loc) {
-            return buildInt8Gemm(b, loc, w);
-          };
-          plan.sm90a = std::move(alt);
+        Int8KernelChoice sm90a = choice;
+        sm90a.smCount = getSMCount("sm_90a");
+        if (FailureOr<Int8GemmConfig> w = getWgmmaConfig(op, *c, sm90a);
+            succeeded(w)) {
+          plan.sm90a = std::make_shared<KernelPlan>();
+          setInt8Launch(*plan.sm90a, *w);
         }
       }
       // sx (and zx): [M, 1] per row, rank 0 per tensor.
